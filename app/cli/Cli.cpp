@@ -1,0 +1,94 @@
+#include <cstring>
+#include <exception>
+#include <iostream>
+
+#include "app/cli/Args.h"
+#include "app/cli/Command.h"
+#include "core/base/Error.h"
+
+namespace mitoseg::cli {
+
+const std::vector<const Command*>& allCommands()
+{
+    static const std::vector<const Command*> commands = {
+        &kInfoCommand,      &kDemoCommand,      &kTrainCommand,       &kPredictCommand,
+        &kEvaluateCommand,  &kMeshCommand,      &kBenchLoadCommand,   &kBenchTrainCommand,
+        &kBenchPredictCommand, &kBenchMeshCommand,
+    };
+    return commands;
+}
+
+namespace {
+
+void printOverview(std::ostream& out)
+{
+    out << "mitoseg - segment mitochondria in electron-microscopy stacks (headless Mitoseg Studio)\n\n"
+           "usage: mitoseg COMMAND [ARGS...]\n"
+           "       mitoseg COMMAND --help\n\n"
+           "commands:\n";
+    for (const Command* c : allCommands()) {
+        std::string pad(c->name.size() < 16 ? 16 - c->name.size() : 1, ' ');
+        out << "  " << c->name << pad << c->summary << "\n";
+    }
+    out << "\nExit status: 0 on success, 1 when the job failed, 2 on wrong usage.\n";
+}
+
+bool wantsHelp(const std::vector<std::string>& args)
+{
+    for (const auto& a : args)
+        if (a == "--help" || a == "-h")
+            return true;
+    return false;
+}
+
+}  // namespace
+
+int runCli(int argc, char** argv)
+{
+    std::vector<std::string> words(argv + 1, argv + argc);
+    if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
+        printOverview(words.empty() ? std::cerr : std::cout);
+        return words.empty() ? 2 : 0;
+    }
+    if (words[0] == "--version") {
+        std::cout << "mitoseg 0.1.0\n";
+        return 0;
+    }
+    const Command* found = nullptr;
+    std::size_t used = 0;
+    for (const Command* c : allCommands()) {
+        // Two-word commands ("bench load") match the first two words.
+        std::size_t space = c->name.find(' ');
+        if (space == std::string::npos) {
+            if (words[0] == c->name) { found = c; used = 1; break; }
+        } else if (words.size() >= 2 && words[0] == c->name.substr(0, space) && words[1] == c->name.substr(space + 1)) {
+            found = c; used = 2; break;
+        }
+    }
+    if (!found) {
+        // "mitoseg bench" alone, or with an unknown benchmark: list the benchmarks.
+        std::cerr << "mitoseg: unknown command '" << words[0] << (words.size() > 1 && words[0] == "bench" ? " " + words[1] : "")
+                  << "'\n\n";
+        printOverview(std::cerr);
+        return 2;
+    }
+    std::vector<std::string> rest(words.begin() + static_cast<std::ptrdiff_t>(used), words.end());
+    if (wantsHelp(rest)) {
+        std::cout << found->help;
+        return 0;
+    }
+    try {
+        return found->run(rest);
+    } catch (const UsageError& e) {
+        std::cerr << "mitoseg " << found->name << ": " << e.what() << "\n\n" << found->help;
+        return 2;
+    } catch (const Cancelled&) {
+        std::cerr << "mitoseg " << found->name << ": cancelled\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "mitoseg " << found->name << ": error: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace mitoseg::cli

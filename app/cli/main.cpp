@@ -1,0 +1,3 @@
+#include "app/cli/Command.h"
+
+int main(int argc, char** argv) { return mitoseg::cli::runCli(argc, argv); }

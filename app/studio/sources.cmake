@@ -1,0 +1,4 @@
+# Sources of the mitoseg-studio executable (relative to app/).
+set(MITOSEG_STUDIO_SOURCES
+  studio/main.cpp
+)

@@ -1,0 +1,60 @@
+#pragma once
+// Lazy, random-access reader for multi-page grayscale TIFF stacks (classic and BigTIFF).
+// Opening indexes the pages once; slices are decoded (or served from a memory map, for
+// uncompressed data) on demand, so stacks larger than RAM open at once.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/base/Error.h"
+#include "core/base/Progress.h"
+#include "core/base/Volume.h"
+
+namespace mitoseg {
+
+/// What `mitoseg info` prints; filled by TiffStack::open without decoding pixel data.
+struct StackInfo {
+    std::filesystem::path path;
+    Shape shape;                 ///< depth = number of pages
+    DType dtype = DType::U8;
+    Spacing spacing;             ///< from ImageJ metadata / resolution tags, else 1 px
+    std::string compression;     ///< "none", "lzw", "deflate", "packbits", ...
+    bool bigTiff = false;
+    bool tiled = false;
+    std::uint64_t fileBytes = 0;
+    std::uint64_t dataBytes() const { return static_cast<std::uint64_t>(shape.voxels()) * dtypeSize(dtype); }
+};
+
+/// An opened stack. Thread-safe: readSlice may be called from several threads at once.
+class TiffStack {
+public:
+    /// Opens and indexes `path`. Throws IoError (naming file and page) on anything it cannot
+    /// read: not a TIFF, truncated, no pages, mixed page sizes/types, RGB/palette/1-bit,
+    /// absurd header dimensions, unreadable path.
+    static std::unique_ptr<TiffStack> open(const std::filesystem::path& path);
+    virtual ~TiffStack() = default;
+
+    virtual const StackInfo& info() const = 0;
+
+    /// Decodes slice z into `dst` (height*width voxels of the stack's own dtype).
+    virtual void readSlice(std::int64_t z, void* dst) const = 0;
+
+    /// Decodes slice z and converts to float (no rescaling: raw voxel values).
+    virtual void readSliceF32(std::int64_t z, float* dst) const = 0;
+
+    /// Reads every slice into memory. T must match info().dtype, else IoError(Unsupported).
+    template <class T>
+    Volume<T> readAll(ProgressSink* progress = nullptr, const CancelToken* cancel = nullptr) const;
+};
+
+/// Convenience: open + readAll for a stack of known type. Throws IoError on mismatch.
+VolumeU8 readStackU8(const std::filesystem::path& path);
+VolumeU16 readStackU16(const std::filesystem::path& path);
+VolumeF32 readStackF32(const std::filesystem::path& path);
+
+/// Reads a mask or label volume of any integer type as uint8 labels. With `binarize`, every
+/// non-zero voxel becomes 1 (0/255 masks from Fiji); otherwise values above 255 are an error.
+VolumeU8 readLabels(const std::filesystem::path& path, bool binarize);
+
+}  // namespace mitoseg

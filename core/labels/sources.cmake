@@ -1,0 +1,3 @@
+# Sources of core/labels (relative to core/). Owned by the labels area.
+list(APPEND MITOSEG_CORE_SOURCES
+)

@@ -1,0 +1,3 @@
+# Sources of core/metrics (relative to core/). Owned by the metrics area.
+list(APPEND MITOSEG_CORE_SOURCES
+)

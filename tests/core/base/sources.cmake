@@ -1,0 +1,5 @@
+# Test sources of core/base (relative to tests/core/).
+list(APPEND MITOSEG_CORE_TEST_SOURCES
+  base/TestSupport.cpp
+  base/VolumeTest.cpp
+)

@@ -1,0 +1,3 @@
+# Test sources of core/io (relative to tests/core/).
+list(APPEND MITOSEG_CORE_TEST_SOURCES
+)

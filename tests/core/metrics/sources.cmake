@@ -1,0 +1,3 @@
+# Test sources of core/metrics (relative to tests/core/).
+list(APPEND MITOSEG_CORE_TEST_SOURCES
+)

@@ -1,0 +1,3 @@
+# Test sources of the ui layer (relative to tests/ui/).
+list(APPEND MITOSEG_UI_TEST_SOURCES
+)
