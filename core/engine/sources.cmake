@@ -1,3 +1,4 @@
 # Sources of core/engine (relative to core/). Owned by the engine area.
 list(APPEND MITOSEG_CORE_SOURCES
+  engine/Segmenter.cpp
 )

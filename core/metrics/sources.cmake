@@ -1,3 +1,4 @@
 # Sources of core/metrics (relative to core/). Owned by the metrics area.
 list(APPEND MITOSEG_CORE_SOURCES
+  metrics/Components.cpp
 )

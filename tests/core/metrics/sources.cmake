@@ -1,3 +1,4 @@
 # Test sources of core/metrics (relative to tests/core/).
 list(APPEND MITOSEG_CORE_TEST_SOURCES
+  metrics/ComponentsTest.cpp
 )
