@@ -10,11 +10,15 @@ namespace mitoseg::demo {
 namespace {
 
 // Streams of the scene seed, one per kind of randomness.
-enum Stream : std::uint64_t { kSeeds = 1, kWarpX, kWarpY, kDrift, kMitoStream, kVesicleStream };
+enum Stream : std::uint64_t { kSeeds = 1, kWarpX, kWarpY, kDrift, kMitoStream, kVesicleStream, kWarpX2, kWarpY2 };
 
-constexpr float kWarpAmplitude = 0.16f;  // of the grid spacing
-constexpr float kWarpCell = 0.55f;       // of the grid spacing
+// Domain warp in two octaves (amplitudes and lattice cells as fractions of the grid spacing).
+constexpr float kWarpAmplitude = 0.2f;
+constexpr float kWarpCell = 0.6f;
 constexpr float kWarpCellZ = 24.0f;
+constexpr float kWarp2Amplitude = 0.08f;
+constexpr float kWarp2Cell = 0.3f;
+constexpr float kWarp2CellZ = 12.0f;
 constexpr float kDriftAmplitude = 0.35f; // of the grid spacing
 constexpr float kDriftCellZ = 40.0f;
 constexpr std::int64_t kBlock = 16;
@@ -53,14 +57,15 @@ CellField::CellField(const DemoOptions& options, std::uint64_t seed)
             Seed s{};
             s.x = (static_cast<float>(i) + static_cast<float>(rng.uniform(0.15, 0.85))) * grid_;
             s.y = (static_cast<float>(j) + static_cast<float>(rng.uniform(0.15, 0.85))) * grid_;
+            // Varied cell sizes: a few large (dendrites), some small (thin axons).
             const float u = static_cast<float>(rng.uniform());
-            s.weight = u * u * 0.3f * grid_ * grid_;
-            float tone = 140.0f + 14.0f * static_cast<float>(rng.uniform(-1.0, 1.0));
+            s.weight = (u * u * 0.45f - 0.1f) * grid_ * grid_;
+            float tone = 158.0f + 18.0f * static_cast<float>(rng.uniform(-1.0, 1.0));
             const double kind = rng.uniform();
             if (kind < 0.2)
-                tone += 26.0f;  // pale dendritic profiles
+                tone += 30.0f;  // pale dendritic profiles
             else if (kind < 0.3)
-                tone -= 14.0f;
+                tone -= 28.0f;
             s.tone = tone;
             seeds_.push_back(s);
         }
@@ -81,8 +86,11 @@ void CellField::seedPositions(float z, std::vector<float>& xs, std::vector<float
 void CellField::warp(float x, float y, float z, float* wx, float* wy) const
 {
     const float amp = kWarpAmplitude * grid_, cell = kWarpCell * grid_;
-    *wx = x + origin_ + amp * NoiseSlice::point(seed_ ^ (kWarpX << 32), cell, kWarpCellZ, x, y, z);
-    *wy = y + origin_ + amp * NoiseSlice::point(seed_ ^ (kWarpY << 32), cell, kWarpCellZ, x, y, z);
+    const float amp2 = kWarp2Amplitude * grid_, cell2 = kWarp2Cell * grid_;
+    *wx = x + origin_ + amp * NoiseSlice::point(seed_ ^ (kWarpX << 32), cell, kWarpCellZ, x, y, z) +
+          amp2 * NoiseSlice::point(seed_ ^ (kWarpX2 << 32), cell2, kWarp2CellZ, x, y, z);
+    *wy = y + origin_ + amp * NoiseSlice::point(seed_ ^ (kWarpY << 32), cell, kWarpCellZ, x, y, z) +
+          amp2 * NoiseSlice::point(seed_ ^ (kWarpY2 << 32), cell2, kWarp2CellZ, x, y, z);
 }
 
 void CellField::gatherCandidates(float x0, float y0, float x1, float y1, const std::vector<float>& xs,
@@ -159,6 +167,9 @@ void CellField::evaluateSlice(std::int64_t z, std::uint32_t* owner, float* dist)
     const float amp = kWarpAmplitude * grid_, cell = kWarpCell * grid_;
     const NoiseSlice warpX(seed_ ^ (kWarpX << 32), cell, kWarpCellZ, height_, width_, z);
     const NoiseSlice warpY(seed_ ^ (kWarpY << 32), cell, kWarpCellZ, height_, width_, z);
+    const float amp2 = kWarp2Amplitude * grid_, cell2 = kWarp2Cell * grid_;
+    const NoiseSlice warpX2(seed_ ^ (kWarpX2 << 32), cell2, kWarp2CellZ, height_, width_, z);
+    const NoiseSlice warpY2(seed_ ^ (kWarpY2 << 32), cell2, kWarp2CellZ, height_, width_, z);
     Candidates cand;
     float wx[kBlock * kBlock], wy[kBlock * kBlock];
     for (std::int64_t by = 0; by < height_; by += kBlock)
@@ -168,8 +179,8 @@ void CellField::evaluateSlice(std::int64_t z, std::uint32_t* owner, float* dist)
             for (std::int64_t y = 0; y < h; ++y)
                 for (std::int64_t x = 0; x < w; ++x) {
                     const auto px = static_cast<float>(bx + x), py = static_cast<float>(by + y);
-                    const float u = px + origin_ + amp * warpX.at(px, py);
-                    const float v = py + origin_ + amp * warpY.at(px, py);
+                    const float u = px + origin_ + amp * warpX.at(px, py) + amp2 * warpX2.at(px, py);
+                    const float v = py + origin_ + amp * warpY.at(px, py) + amp2 * warpY2.at(px, py);
                     wx[y * kBlock + x] = u;
                     wy[y * kBlock + x] = v;
                     x0 = std::min(x0, u), x1 = std::max(x1, u), y0 = std::min(y0, v), y1 = std::max(y1, v);

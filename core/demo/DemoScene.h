@@ -13,7 +13,7 @@ namespace mitoseg::demo {
 
 /// Distances, in voxels, that the scene and the renderer agree on.
 inline constexpr float kMembraneReach = 10.0f;  ///< boundary distances are capped here
-inline constexpr float kMitoMargin = 4.0f;      ///< cytoplasm kept around a mitochondrion inside its cell
+inline constexpr float kMitoMargin = 7.0f;      ///< cytoplasm kept around a mitochondrion inside its cell
 
 /// Power diagram of drifting seeds, seen through a smooth domain warp: cells whose boundaries are
 /// curvy and move smoothly from slice to slice.

@@ -22,11 +22,12 @@ using demo::NoiseSlice;
 constexpr std::uint64_t kFineTexture = 0x51ed270b27a3c4e1ULL;
 constexpr std::uint64_t kCoarseTexture = 0x3c6ef372fe94f82aULL;
 constexpr std::uint64_t kSliceDrift = 0x7a0c2d8b9e1f3456ULL;
+constexpr std::uint64_t kPatchTexture = 0x2545f4914f6cdd1dULL;
 constexpr std::uint64_t kNoiseStream = 1000;
 
-constexpr float kMembraneDarkness = 80.0f;
-constexpr float kMembraneWidth = 2.0f;      // profile scale, voxels
-constexpr float kMembraneLabel = 1.3f;      // labelled within this distance of a boundary
+constexpr float kMembraneDarkness = 110.0f;
+constexpr float kMembraneWidth = 3.1f;      // profile scale, voxels
+constexpr float kMembraneLabel = 1.8f;      // labelled within this distance of a boundary
 constexpr std::int32_t kNoMito = -1;
 
 float clamp01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
@@ -136,14 +137,15 @@ void rasterVesicles(const demo::Scene& scene, const DemoOptions& o, std::int64_t
             for (std::int64_t x = x0; x <= x1; ++x) {
                 const float dx = static_cast<float>(x) - v.x, dy = static_cast<float>(y) - v.y;
                 const float d = std::sqrt(dx * dx + dy * dy);
-                const float dark = 62.0f * bell((d - (rz - 0.9f)) / 0.8f) + (d < rz ? 14.0f : 0.0f);
+                const float dark = 95.0f * bell((d - (rz - 1.0f)) / 1.0f) + (d < rz ? 15.0f : 0.0f);
                 float& out = b.vesicle[static_cast<std::size_t>(y * o.width + x)];
                 out = std::max(out, dark);
             }
     }
 }
 
-// Separable binomial blur [1 4 6 4 1] / 16 (sigma 1 voxel, the EM point spread), edges clamped.
+// The microscope's point spread: separable binomial blur [1 6 15 20 15 6 1] / 64 (sigma 1.22 voxels),
+// edges clamped.
 void blurSlice(std::vector<float>& v, std::vector<float>& tmp, std::int64_t h, std::int64_t w)
 {
     const auto at = [](std::int64_t i, std::int64_t n) { return std::clamp<std::int64_t>(i, 0, n - 1); };
@@ -151,18 +153,21 @@ void blurSlice(std::vector<float>& v, std::vector<float>& tmp, std::int64_t h, s
         const float* row = v.data() + y * w;
         float* out = tmp.data() + y * w;
         for (std::int64_t x = 0; x < w; ++x)
-            out[x] = (row[at(x - 2, w)] + 4.0f * row[at(x - 1, w)] + 6.0f * row[x] + 4.0f * row[at(x + 1, w)] +
-                      row[at(x + 2, w)]) * 0.0625f;
+            out[x] = (row[at(x - 3, w)] + 6.0f * row[at(x - 2, w)] + 15.0f * row[at(x - 1, w)] + 20.0f * row[x] +
+                      15.0f * row[at(x + 1, w)] + 6.0f * row[at(x + 2, w)] + row[at(x + 3, w)]) * 0.015625f;
     }
     for (std::int64_t y = 0; y < h; ++y) {
-        const float* r0 = tmp.data() + at(y - 2, h) * w;
-        const float* r1 = tmp.data() + at(y - 1, h) * w;
-        const float* r2 = tmp.data() + y * w;
-        const float* r3 = tmp.data() + at(y + 1, h) * w;
-        const float* r4 = tmp.data() + at(y + 2, h) * w;
+        const float* r0 = tmp.data() + at(y - 3, h) * w;
+        const float* r1 = tmp.data() + at(y - 2, h) * w;
+        const float* r2 = tmp.data() + at(y - 1, h) * w;
+        const float* r3 = tmp.data() + y * w;
+        const float* r4 = tmp.data() + at(y + 1, h) * w;
+        const float* r5 = tmp.data() + at(y + 2, h) * w;
+        const float* r6 = tmp.data() + at(y + 3, h) * w;
         float* out = v.data() + y * w;
         for (std::int64_t x = 0; x < w; ++x)
-            out[x] = (r0[x] + 4.0f * r1[x] + 6.0f * r2[x] + 4.0f * r3[x] + r4[x]) * 0.0625f;
+            out[x] = (r0[x] + 6.0f * r1[x] + 15.0f * r2[x] + 20.0f * r3[x] + 15.0f * r4[x] + 6.0f * r5[x] + r6[x]) *
+                     0.015625f;
     }
 }
 
@@ -175,6 +180,7 @@ void renderSlice(const demo::Scene& scene, const DemoOptions& o, std::int64_t z,
     rasterVesicles(scene, o, z, b);
     const NoiseSlice fine(o.seed ^ kFineTexture, 2.5f, 2.0f, h, w, z);
     const NoiseSlice coarse(o.seed ^ kCoarseTexture, 11.0f, 8.0f, h, w, z);
+    const NoiseSlice blotch(o.seed ^ kPatchTexture, 8.0f, 5.0f, h, w, z);
     const auto zf = static_cast<float>(z);
     for (std::int64_t y = 0; y < h; ++y)
         for (std::int64_t x = 0; x < w; ++x) {
@@ -196,7 +202,9 @@ void renderSlice(const demo::Scene& scene, const DemoOptions& o, std::int64_t z,
                     own = host;
                 }
             }
-            float v = scene.cells.tone(own) + 10.0f * tc + 12.0f * tf;
+            // Cytoplasm: grain, mottling, and dark patches (ER, vesicle clumps) where the coarse noise peaks.
+            const float patch = std::max(0.0f, blotch.at(xf, yf) - 0.15f);
+            float v = scene.cells.tone(own) + 8.0f * tc + 14.0f * tf - 70.0f * patch;
             v -= kMembraneDarkness * bell(d / kMembraneWidth);
             std::uint8_t label = d <= kMembraneLabel ? kDemoMembrane : kDemoBackground;
             if (mi != kNoMito && s < 1.0f) {
@@ -205,9 +213,9 @@ void renderSlice(const demo::Scene& scene, const DemoOptions& o, std::int64_t z,
                 phase -= std::floor(phase);
                 const float stripe = NoiseSlice::smooth(clamp01(1.0f - std::fabs(phase - 0.5f) / 0.2f));
                 const float deep = clamp01((-s - 4.0f) * 0.5f);
-                const float interior = m.matrix + 6.0f * tf + 4.0f * tc + 30.0f * stripe * deep;
+                const float interior = m.matrix + 8.0f * tf + 5.0f * tc + 30.0f * stripe * deep;
                 const float outer = bell((s + 1.0f) / 0.8f) + bell((s + 3.2f) / 0.8f);
-                const float mito = interior - 36.0f * outer;
+                const float mito = interior - 48.0f * outer;
                 v += (mito - v) * clamp01(0.5f - s);
                 if (s <= 0.0f)
                     label = kDemoMitochondrion;
@@ -219,12 +227,12 @@ void renderSlice(const demo::Scene& scene, const DemoOptions& o, std::int64_t z,
     demo::Rng rng(o.seed, kNoiseStream + static_cast<std::uint64_t>(z));
     const auto noise = static_cast<float>(o.noise);
     for (float& v : b.value)
-        v += noise * 10.0f * std::sqrt(std::max(v, 1.0f) * (1.0f / 140.0f)) * static_cast<float>(rng.normal());
+        v += noise * 20.0f * std::sqrt(std::max(v, 1.0f) * (1.0f / 140.0f)) * static_cast<float>(rng.normal());
     blurSlice(b.value, b.tmp, h, w);
     const float gain = 1.0f + 0.04f * sliceDrift(o.seed ^ kSliceDrift, 0, z, 10.0f);
     const float offset = 6.0f * sliceDrift(o.seed ^ kSliceDrift, 1, z, 7.0f);
     for (std::size_t i = 0; i < b.value.size(); ++i) {
-        const float v = b.value[i] * gain + offset + noise * 5.0f * static_cast<float>(rng.normal());
+        const float v = b.value[i] * gain + offset + noise * 7.0f * static_cast<float>(rng.normal());
         image[i] = static_cast<std::uint8_t>(std::clamp(v, 0.0f, 255.0f) + 0.5f);
     }
 }

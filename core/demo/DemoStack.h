@@ -24,7 +24,7 @@ struct DemoOptions {
     std::uint64_t seed = 1;            ///< same seed and options -> identical bytes on any machine
     double voxelSizeNm = 5.0;          ///< written into the volumes' spacing (isotropic, unit "nm")
     double mitoFraction = 0.05;        ///< target share of voxels inside mitochondria (Lucchi: ~5%)
-    double cellSize = 100.0;           ///< mean spacing of the cell tessellation, in voxels
+    double cellSize = 120.0;           ///< mean spacing of the cell tessellation, in voxels
     double noise = 1.0;                ///< scale of the acquisition noise (0 = clean image)
 };
 

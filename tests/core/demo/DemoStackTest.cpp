@@ -120,7 +120,7 @@ TEST(DemoStack, MitochondriaAreThreeDimensionalObjects)
 
 TEST(DemoStack, MembranesAreThinLinesBetweenCells)
 {
-    // A membrane voxel has background on at least one side within a few voxels in x or y.
+    // A membrane voxel has background on at least one side within four voxels in x or y.
     const DemoStack d = generateDemoStack(smallOptions(3));
     const auto& L = d.labels;
     std::int64_t membrane = 0, nearBackground = 0;
@@ -131,7 +131,7 @@ TEST(DemoStack, MembranesAreThinLinesBetweenCells)
                     continue;
                 ++membrane;
                 bool near = false;
-                for (int k = 1; k <= 3 && !near; ++k)
+                for (int k = 1; k <= 4 && !near; ++k)
                     near = L(z, y, x - k) == kDemoBackground || L(z, y, x + k) == kDemoBackground ||
                            L(z, y - k, x) == kDemoBackground || L(z, y + k, x) == kDemoBackground;
                 nearBackground += near ? 1 : 0;
