@@ -26,7 +26,7 @@ constexpr std::uint64_t kPatchTexture = 0x2545f4914f6cdd1dULL;
 constexpr std::uint64_t kNoiseStream = 1000;
 
 constexpr float kMembraneDarkness = 110.0f;
-constexpr float kMembraneWidth = 3.1f;      // profile scale, voxels
+constexpr float kMembraneWidth = 3.5f;      // profile scale, voxels
 constexpr float kMembraneLabel = 1.8f;      // labelled within this distance of a boundary
 constexpr std::int32_t kNoMito = -1;
 
@@ -235,12 +235,12 @@ void renderSlice(const demo::Scene& scene, const DemoOptions& o, std::int64_t z,
     demo::Rng rng(o.seed, kNoiseStream + static_cast<std::uint64_t>(z));
     const auto noise = static_cast<float>(o.noise);
     for (float& v : b.value)
-        v += noise * 20.0f * std::sqrt(std::max(v, 1.0f) * (1.0f / 140.0f)) * static_cast<float>(rng.normal());
+        v += noise * 24.0f * std::sqrt(std::max(v, 1.0f) * (1.0f / 140.0f)) * static_cast<float>(rng.normal());
     blurSlice(b.value, b.tmp, h, w);
     const float gain = 1.0f + 0.04f * sliceDrift(o.seed ^ kSliceDrift, 0, z, 10.0f);
     const float offset = 6.0f * sliceDrift(o.seed ^ kSliceDrift, 1, z, 7.0f);
     for (std::size_t i = 0; i < b.value.size(); ++i) {
-        const float v = b.value[i] * gain + offset + noise * 7.0f * static_cast<float>(rng.normal());
+        const float v = b.value[i] * gain + offset + noise * 9.0f * static_cast<float>(rng.normal());
         image[i] = static_cast<std::uint8_t>(std::clamp(v, 0.0f, 255.0f) + 0.5f);
     }
 }
