@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstring>
+#include <unordered_set>
 
 #include "core/io/ImageJMetadata.h"
 
@@ -270,6 +271,7 @@ Index buildIndex(Handle& handle, int fd, const std::filesystem::path& path, std:
     index.info.fileBytes = fileSize;
 
     PageFormat first;
+    std::unordered_set<std::uint64_t> seen;
     for (std::int64_t ifd = 0;; ++ifd) {
         std::uint32_t subfile = 0;
         TIFFGetField(tif, TIFFTAG_SUBFILETYPE, &subfile);
@@ -305,6 +307,11 @@ Index buildIndex(Handle& handle, int fd, const std::filesystem::path& path, std:
             throw IoError(Kind::Truncated, path, ifd + 1,
                           "the page directory lies beyond the end of the file (" + std::to_string(fileSize) +
                               " bytes): the file is truncated");
+        seen.insert(current);
+        if (seen.count(next))
+            throw IoError(Kind::Corrupt, path, ifd + 1,
+                          "the chain of page directories loops back to offset " + std::to_string(next) +
+                              " (page " + std::to_string(ifd) + " points to an earlier page)");
         handle.log().clear();
         if (!TIFFReadDirectory(tif))
             throw IoError(Kind::Corrupt, path, ifd + 1, "cannot read the page directory" + handle.log().suffix());
