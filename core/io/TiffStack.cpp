@@ -219,6 +219,12 @@ Volume<T> TiffStack::readAll(ProgressSink* progress, const CancelToken* cancel) 
         throw IoError(Kind::Unsupported, in.path, -1,
                       std::string("stack holds ") + dtypeName(in.dtype) + " voxels, but " +
                           dtypeName(DTypeOf<T>::value) + " were requested");
+    const long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
+    const std::uint64_t ram = pages > 0 && pageSize > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(pageSize) : 0;
+    if (ram && in.dataBytes() > ram)
+        throw IoError(Kind::Unsupported, in.path, -1,
+                      "the stack needs " + std::to_string(in.dataBytes() >> 20) + " MiB but this machine has " +
+                          std::to_string(ram >> 20) + " MiB of memory: read it slice by slice instead");
     Volume<T> volume;
     try {
         volume = Volume<T>(in.shape);

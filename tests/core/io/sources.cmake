@@ -6,4 +6,5 @@ list(APPEND MITOSEG_CORE_TEST_SOURCES
   io/TiffWriterTest.cpp
   io/TiffPeerTest.cpp
   io/TiffFuzzRegressionTest.cpp
+  io/TiffLargeStackTest.cpp
 )
