@@ -59,6 +59,19 @@ std::string formatNumber(double v)
 
 }  // namespace
 
+std::int64_t imageJImageCount(const std::string& description)
+{
+    if (description.rfind("ImageJ=", 0) != 0)
+        return 0;
+    auto kv = parseKeyValues(description);
+    auto it = kv.find("images");
+    if (it == kv.end())
+        return 0;
+    char* end = nullptr;
+    const long long n = std::strtoll(it->second.c_str(), &end, 10);
+    return end != it->second.c_str() && n > 0 ? n : 0;
+}
+
 std::string normaliseUnit(const std::string& unit)
 {
     if (unit == "micron" || unit == "microns" || unit == "\\u00B5m" || unit == "\xC2\xB5m" || unit == "\xB5m" ||

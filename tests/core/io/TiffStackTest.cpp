@@ -119,6 +119,40 @@ TEST(TiffStack, SinglePageIsOneSliceStack)
     expectStackMatches(*stack, s);
 }
 
+TEST(TiffStack, ImageJSingleIfdStackShowsAllItsSlices)
+{
+    // ImageJ's layout for stacks over 4 GB: one IFD, "images=N", N slices back to back.
+    ScratchDir dir;
+    FixtureSpec s;
+    s.pages = 1;
+    s.dtype = DType::U16;
+    s.rowsPerStrip = 0xFFFFFFFFu;
+    s.description = "ImageJ=1.53t\nimages=3\nslices=3\nloop=false\n";
+    const auto path = dir / "ij-big.tif";
+    writeFixture(path, s);
+    auto bytes = readBytes(path);
+    const std::size_t dataAt = bytes.size();
+    for (int z = 0; z < 3; ++z)
+        for (int y = 0; y < s.height; ++y)
+            for (int x = 0; x < s.width; ++x) {
+                const auto v = static_cast<std::uint16_t>(fixtureValue(s.dtype, z, y, x));
+                bytes.push_back(static_cast<std::uint8_t>(v));
+                bytes.push_back(static_cast<std::uint8_t>(v >> 8));
+            }
+    writeBytes(path, bytes);
+    ASSERT_TRUE(patchTag(path, 0, TIFFTAG_STRIPOFFSETS, static_cast<std::uint32_t>(dataAt)));
+    auto stack = TiffStack::open(path);
+    s.pages = 3;
+    EXPECT_EQ(stack->info().shape.depth, 3);
+    expectStackMatches(*stack, s);
+
+    // Cut short: the promise of 3 images is not kept, so only the real page is shown.
+    bytes = readBytes(path);
+    bytes.resize(bytes.size() - 10);
+    writeBytes(path, bytes);
+    EXPECT_EQ(TiffStack::open(path)->info().shape.depth, 1);
+}
+
 TEST(TiffStack, MappedSliceHoldsTheSliceBytes)
 {
     ScratchDir dir;
