@@ -270,7 +270,7 @@ std::optional<Volume<T>> readAllMapped(const TiffStack& stack, ProgressSink* pro
 
 std::unique_ptr<TiffStack> TiffStack::open(const std::filesystem::path& path)
 {
-    FdGuard fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    FdGuard fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};  // a FIFO must not block us
     if (fd.fd < 0)
         throw IoError(Kind::Unreadable, path, -1, std::string("cannot open: ") + std::strerror(errno));
     struct stat st{};
