@@ -1,0 +1,76 @@
+#include "core/mesh/SurfaceMesh.h"
+
+#include <cmath>
+#include <unordered_map>
+
+namespace mitoseg {
+
+void SurfaceMesh::append(const SurfaceMesh& other, std::uint32_t objectId)
+{
+    const auto base = static_cast<std::int32_t>(pointCount());
+    points.insert(points.end(), other.points.begin(), other.points.end());
+    triangles.reserve(triangles.size() + other.triangles.size());
+    for (std::int32_t i : other.triangles)
+        triangles.push_back(i + base);
+    if (objectId > 0)
+        triangleObject.insert(triangleObject.end(), other.triangleCount(), objectId);
+    else
+        triangleObject.insert(triangleObject.end(), other.triangleObject.begin(), other.triangleObject.end());
+}
+
+SurfaceMesh SurfaceMesh::object(std::uint32_t id) const
+{
+    SurfaceMesh out;
+    std::unordered_map<std::int32_t, std::int32_t> remap;
+    for (std::size_t t = 0; t < triangleCount(); ++t) {
+        if (triangleObject[t] != id)
+            continue;
+        for (int k = 0; k < 3; ++k) {
+            std::int32_t p = triangles[3 * t + k];
+            auto [it, inserted] = remap.try_emplace(p, static_cast<std::int32_t>(out.pointCount()));
+            if (inserted)
+                out.points.insert(out.points.end(), points.begin() + 3 * p, points.begin() + 3 * p + 3);
+            out.triangles.push_back(it->second);
+        }
+        out.triangleObject.push_back(id);
+    }
+    return out;
+}
+
+namespace {
+struct V3 {
+    double x, y, z;
+};
+V3 pointAt(const std::vector<float>& pts, std::int32_t i)
+{
+    return {pts[3 * i], pts[3 * i + 1], pts[3 * i + 2]};
+}
+V3 sub(V3 a, V3 b) { return {a.x - b.x, a.y - b.y, a.z - b.z}; }
+V3 cross(V3 a, V3 b) { return {a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x}; }
+double dot(V3 a, V3 b) { return a.x * b.x + a.y * b.y + a.z * b.z; }
+}  // namespace
+
+double SurfaceMesh::area() const
+{
+    double sum = 0.0;
+    for (std::size_t t = 0; t < triangleCount(); ++t) {
+        V3 a = pointAt(points, triangles[3 * t]), b = pointAt(points, triangles[3 * t + 1]),
+           c = pointAt(points, triangles[3 * t + 2]);
+        V3 n = cross(sub(b, a), sub(c, a));
+        sum += 0.5 * std::sqrt(dot(n, n));
+    }
+    return sum;
+}
+
+double SurfaceMesh::signedVolume() const
+{
+    double sum = 0.0;
+    for (std::size_t t = 0; t < triangleCount(); ++t) {
+        V3 a = pointAt(points, triangles[3 * t]), b = pointAt(points, triangles[3 * t + 1]),
+           c = pointAt(points, triangles[3 * t + 2]);
+        sum += dot(a, cross(b, c));
+    }
+    return sum / 6.0;
+}
+
+}  // namespace mitoseg
