@@ -61,4 +61,8 @@ MeshScene meshComponents(const Components& components, const Spacing& spacing, c
 SurfaceMesh extractMaskSurface(const VolumeU8& mask, const Spacing& spacing, int label = -1,
                                const CancelToken* cancel = nullptr);
 
+/// Caps the threads VTK's own parallel filters use (process-wide; 0 = all cores). Call it from
+/// one thread before meshing, e.g. from a command line tool; MeshOptions::threads caps ours.
+void setVtkThreadLimit(int threads);
+
 }  // namespace mitoseg
