@@ -25,6 +25,7 @@
 #include <vtkLightKit.h>
 #include <vtkLookupTable.h>
 #include <vtkNew.h>
+#include <vtkOutlineSource.h>
 #include <vtkOpenGLFramebufferObject.h>
 #include <vtkPlaneSource.h>
 #include <vtkPoints.h>
@@ -128,6 +129,9 @@ struct SurfaceView::Impl {
     vtkNew<vtkPlaneSource> plane;
     vtkNew<vtkPolyDataMapper> planeMapper;
     vtkNew<vtkActor> planeActor;
+    vtkNew<vtkOutlineSource> outline;
+    vtkNew<vtkPolyDataMapper> outlineMapper;
+    vtkNew<vtkActor> outlineActor;
     vtkNew<vtkCellPicker> picker;
     std::shared_ptr<PreparedSurface> surface;
     Shape shape;
@@ -219,6 +223,16 @@ SurfaceView::SurfaceView(QWidget* parent) : QOpenGLWidget(parent), d_(std::make_
     d_->planeActor->PickableOff();
     d_->planeActor->VisibilityOff();
     d_->renderer->AddActor(d_->planeActor);
+
+    // A faint box around the volume gives the objects a frame of reference.
+    d_->outlineMapper->SetInputConnection(d_->outline->GetOutputPort());
+    d_->outlineActor->SetMapper(d_->outlineMapper);
+    d_->outlineActor->GetProperty()->SetColor(0.6, 0.65, 0.75);
+    d_->outlineActor->GetProperty()->SetOpacity(0.5);
+    d_->outlineActor->GetProperty()->LightingOff();
+    d_->outlineActor->PickableOff();
+    d_->outlineActor->VisibilityOff();
+    d_->renderer->AddActor(d_->outlineActor);
 
     d_->picker->SetTolerance(0.0005);
     d_->picker->PickFromListOn();
@@ -379,6 +393,15 @@ void SurfaceView::setSliceVisible(bool visible)
 void SurfaceView::updateSlicePlane()
 {
     const Shape& s = d_->shape;
+    if (s.voxels() > 0) {
+        const Spacing& v = d_->spacing;
+        d_->outline->SetBounds(-0.5 * v.x, (static_cast<double>(s.width) - 0.5) * v.x, -0.5 * v.y,
+                               (static_cast<double>(s.height) - 0.5) * v.y, -0.5 * v.z,
+                               (static_cast<double>(s.depth) - 0.5) * v.z);
+        d_->outlineActor->VisibilityOn();
+    } else {
+        d_->outlineActor->VisibilityOff();
+    }
     if (!d_->sliceVisible || s.voxels() == 0) {
         d_->planeActor->VisibilityOff();
         return;
@@ -413,10 +436,10 @@ void SurfaceView::resetCamera()
     cam->SetPosition(c[0], c[1], c[2] - 1.0);
     cam->SetViewUp(0, -1, 0);
     cam->Azimuth(-20);
-    cam->Elevation(-40);
+    cam->Elevation(-35);
     cam->OrthogonalizeViewUp();
     d_->renderer->ResetCamera(b);
-    cam->Zoom(1.25);
+    cam->Zoom(1.3);
     d_->renderer->ResetCameraClippingRange();
     update();
 }
