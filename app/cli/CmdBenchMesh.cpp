@@ -177,7 +177,8 @@ int run(const std::vector<std::string>& words)
     std::printf("mask: %s (%lld x %lld x %lld), read in %.2f s\n", maskPath.c_str(), static_cast<long long>(mask.depth()),
                 static_cast<long long>(mask.height()), static_cast<long long>(mask.width()), readSeconds);
     std::printf("medians of %lld repeats, %u thread(s):\n", repeats, cores);
-    std::printf("  labelling (%lld-connected)                 %8.3f s  (%zu objects)\n", conn, mLabel, objects);
+    const std::string labelTitle = "labelling (" + std::to_string(conn) + "-connected)";
+    std::printf("  %-43s%8.3f s  (%zu objects)\n", labelTitle.c_str(), mLabel, objects);
     std::printf("  per-object extraction (flying edges)       %8.3f s  (%zu triangles)\n", mExtract, triangles);
     std::printf("  per-object extraction incl. crops+arrays   %8.3f s\n", mExtractAll);
     std::printf("  smoothing (windowed sinc, 15 iterations)   %8.3f s\n", mSmooth);

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <QApplication>
+#include <QDockWidget>
+#include <QMainWindow>
 #include <QImage>
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -199,6 +201,41 @@ TEST(SurfacePanel, ExportsWriteFiles)
     EXPECT_FALSE(panel.exportCsvTo(dir / "missing" / "x.csv", &error));
     EXPECT_FALSE(error.isEmpty());
     std::filesystem::remove_all(dir);
+}
+
+TEST(SurfacePanel, KeepsRenderingWhenItsDockFloats)
+{
+    // Floating a dock re-parents the OpenGL widget into a new window: Qt destroys its context and
+    // calls initializeGL again; VTK's resources must be released and re-created with it.
+    QMainWindow window;
+    auto* panel = new SurfacePanel;
+    auto* dock = new QDockWidget(QStringLiteral("3D"), &window);
+    dock->setWidget(panel);
+    window.addDockWidget(Qt::RightDockWidgetArea, dock);
+    window.setCentralWidget(new QWidget);
+    window.resize(900, 600);
+    window.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    QSignalSpy ready(panel, &SurfacePanel::meshesReady);
+    panel->setMask(oneBall(), Spacing{});
+    ASSERT_TRUE(ready.wait(60000));
+    QImage docked = panel->view()->grabFramebuffer();
+    panel->view()->clear();
+    QImage empty = panel->view()->grabFramebuffer();
+    EXPECT_GT(compare(docked, empty).changedFraction, 0.03);
+
+    panel->setMask(oneBall(), Spacing{});
+    ASSERT_TRUE(ready.wait(60000));
+    dock->setFloating(true);
+    dock->resize(500, 500);
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(dock));
+    QTest::qWait(100);
+    QImage floating = panel->view()->grabFramebuffer();
+    ASSERT_FALSE(floating.isNull());
+    panel->view()->clear();
+    QImage floatingEmpty = panel->view()->grabFramebuffer();
+    EXPECT_GT(compare(floating, floatingEmpty).changedFraction, 0.03) << "the floating view rendered nothing";
+    EXPECT_GT(compare(floating, floatingEmpty).meanValue, 0.05);
 }
 
 int main(int argc, char** argv)
