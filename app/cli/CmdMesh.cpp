@@ -27,8 +27,9 @@ const char* kHelp =
     "  --out FILE         all objects in one mesh; the format follows the extension: binary STL,\n"
     "                     binary PLY (with a per-face object_id) or OBJ (one group per object)\n"
     "  --per-object DIR   one mesh per object, DIR/object_0001.<ext> (ext of --out, else .stl)\n"
-    "  --stats CSV        one row per object: voxels, volume, surface area, sphericity, centroid,\n"
-    "                     bounding box; the header names the units\n"
+    "  --stats CSV        one row per object: voxels, voxel volume, mesh volume, surface area,\n"
+    "                     sphericity (from the mesh), centroid, bounding box; the header names\n"
+    "                     the units\n"
     "  --spacing Z,Y,X    voxel size (default: from the TIFF metadata, else 1,1,1)\n"
     "  --unit U           unit of the spacing, e.g. nm (default: from the TIFF, else px)\n"
     "  --smooth N         windowed-sinc smoothing iterations, 0 = none (default 15)\n"
@@ -155,6 +156,8 @@ int run(const std::vector<std::string>& words)
     std::printf("triangles: %zu\n", scene.mesh.triangleCount());
     std::printf("vertices: %zu\n", scene.mesh.pointCount());
     std::printf("total volume: %.6g %s^3\n", volume, spacing.unit.c_str());
+    if (options.decimate > 0.0 && scene.undecimatedObjects > 0)
+        std::printf("undecimated objects (decimation would have opened their surface): %zu\n", scene.undecimatedObjects);
     std::printf("time: %.2f s (read %.2f, label %.2f, measure %.2f, extract %.2f, smooth %.2f, decimate %.2f, "
                 "assemble %.2f, write %.2f)\n",
                 readSeconds + meshSeconds + writeSeconds, readSeconds, t.label, t.measure, t.extract, t.smooth,

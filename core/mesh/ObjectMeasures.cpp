@@ -56,10 +56,13 @@ std::vector<ObjectMeasure> measureComponents(const Components& components, const
     return out;
 }
 
-void setSurfaceArea(ObjectMeasure& m, double area)
+void setSurfaceMeasures(ObjectMeasure& m, double area, double meshVolume)
 {
     m.surfaceArea = area;
-    m.sphericity = area > 0.0 ? std::cbrt(std::numbers::pi) * std::pow(6.0 * m.volume, 2.0 / 3.0) / area : 0.0;
+    m.meshVolume = meshVolume;
+    m.sphericity = area > 0.0 && meshVolume > 0.0
+                       ? std::cbrt(std::numbers::pi) * std::pow(6.0 * meshVolume, 2.0 / 3.0) / area
+                       : 0.0;
 }
 
 void writeMeasuresCsv(const std::filesystem::path& path, const std::vector<ObjectMeasure>& objects,
@@ -67,15 +70,15 @@ void writeMeasuresCsv(const std::filesystem::path& path, const std::vector<Objec
 {
     const std::string u = spacing.unit.empty() ? std::string("px") : spacing.unit;
     writeFileAtomically(path, [&](std::ostream& out) {
-        out << "id,voxels,volume_" << u << "3,surface_area_" << u << "2,sphericity,triangles,"
+        out << "id,voxels,volume_" << u << "3,mesh_volume_" << u << "3,surface_area_" << u << "2,sphericity,triangles,"
             << "centroid_z_" << u << ",centroid_y_" << u << ",centroid_x_" << u << ","
             << "centroid_z_voxel,centroid_y_voxel,centroid_x_voxel,"
             << "bbox_z_min_voxel,bbox_y_min_voxel,bbox_x_min_voxel,bbox_z_max_voxel,bbox_y_max_voxel,bbox_x_max_voxel\n";
         char buf[512];
         for (const ObjectMeasure& m : objects) {
             std::snprintf(buf, sizeof buf,
-                          "%u,%lld,%.10g,%.10g,%.6f,%lld,%.10g,%.10g,%.10g,%.6f,%.6f,%.6f,%lld,%lld,%lld,%lld,%lld,%lld\n",
-                          m.id, static_cast<long long>(m.voxels), m.volume, m.surfaceArea, m.sphericity,
+                          "%u,%lld,%.10g,%.10g,%.10g,%.6f,%lld,%.10g,%.10g,%.10g,%.6f,%.6f,%.6f,%lld,%lld,%lld,%lld,%lld,%lld\n",
+                          m.id, static_cast<long long>(m.voxels), m.volume, m.meshVolume, m.surfaceArea, m.sphericity,
                           static_cast<long long>(m.triangles), m.centroidPhysical[0], m.centroidPhysical[1],
                           m.centroidPhysical[2], m.centroidVoxel[0], m.centroidVoxel[1], m.centroidVoxel[2],
                           static_cast<long long>(m.bboxMin[0]), static_cast<long long>(m.bboxMin[1]),

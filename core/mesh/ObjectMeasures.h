@@ -16,8 +16,10 @@ struct ObjectMeasure {
     std::uint32_t id = 0;                       ///< 1-based object id (as in SurfaceMesh)
     std::int64_t voxels = 0;                    ///< voxel count
     double volume = 0.0;                        ///< voxels * z*y*x spacing (unit^3)
-    double surfaceArea = 0.0;                   ///< area of the object's final mesh (unit^2); 0 before meshing
-    double sphericity = 0.0;                    ///< pi^(1/3) (6 V)^(2/3) / A; 0 before meshing
+    double surfaceArea = 0.0;                   ///< area A of the object's final mesh (unit^2); 0 before meshing
+    double meshVolume = 0.0;                    ///< volume V enclosed by that mesh (unit^3); 0 before meshing
+    double sphericity = 0.0;                    ///< pi^(1/3) (6 V)^(2/3) / A from the mesh (1 for a ball,
+                                                ///< less otherwise); 0 before meshing
     std::array<std::int64_t, 3> bboxMin{};      ///< first voxel, inclusive
     std::array<std::int64_t, 3> bboxMax{};      ///< last voxel, inclusive
     std::array<double, 3> centroidVoxel{};      ///< mean voxel index
@@ -29,8 +31,10 @@ struct ObjectMeasure {
 /// the volume). Objects are returned in id order; surfaceArea/sphericity/triangles stay 0.
 std::vector<ObjectMeasure> measureComponents(const Components& components, const Spacing& spacing);
 
-/// Fills surfaceArea and sphericity of `m` from a mesh area.
-void setSurfaceArea(ObjectMeasure& m, double area);
+/// Fills surfaceArea, meshVolume and sphericity of `m` from its mesh's area and enclosed volume.
+/// Sphericity uses the mesh's own volume, so it stays at most 1 (isoperimetric inequality) even
+/// for objects one voxel thin, whose voxel count overstates what the surface encloses.
+void setSurfaceMeasures(ObjectMeasure& m, double area, double meshVolume);
 
 /// Writes one CSV row per object with a header row naming the units, e.g.
 /// `id,voxels,volume_nm3,surface_area_nm2,sphericity,...`. Atomic (temp file + rename).

@@ -254,29 +254,44 @@ MeshScene meshComponents(const Components& components, const Spacing& spacing, c
         scene.timings.smooth = secondsSince(t0);
     }
 
+    std::vector<SurfaceMesh> meshes(n);
+    std::vector<char> converted(n, 0);
     if (options.decimate > 0.0) {
+        // vtkDecimatePro keeps topology in almost every case; on the rare object where it leaves
+        // an open or non-manifold edge, retry at half the reduction, else keep it undecimated.
         t0 = Clock::now();
         StageProgress sp(progress, "decimating surfaces", n);
+        std::atomic<std::size_t> fallbacks{0};
         parallelFor(n, options.threads, cancel, [&](std::size_t i) {
-            auto decimator = vtkSmartPointer<vtkDecimatePro>::New();
-            decimator->SetInputData(polys[i]);
-            decimator->SetTargetReduction(options.decimate);
-            decimator->PreserveTopologyOn();
-            decimator->SplittingOff();
-            decimator->BoundaryVertexDeletionOff();
-            decimator->Update();
-            polys[i] = decimator->GetOutput();
+            for (double reduction : {options.decimate, options.decimate / 2}) {
+                auto decimator = vtkSmartPointer<vtkDecimatePro>::New();
+                decimator->SetInputData(polys[i]);
+                decimator->SetTargetReduction(reduction);
+                decimator->PreserveTopologyOn();
+                decimator->SplittingOff();
+                decimator->BoundaryVertexDeletionOff();
+                decimator->Update();
+                SurfaceMesh m = toSurfaceMesh(decimator->GetOutput(), scene.objects[i].id);
+                if (m.isClosed()) {
+                    meshes[i] = std::move(m);
+                    converted[i] = 1;
+                    break;
+                }
+            }
+            if (!converted[i])
+                ++fallbacks;
             sp.step();
         });
+        scene.undecimatedObjects = fallbacks;
         scene.timings.decimate = secondsSince(t0);
     }
 
     t0 = Clock::now();
-    std::vector<SurfaceMesh> meshes(n);
     parallelFor(n, options.threads, cancel, [&](std::size_t i) {
-        meshes[i] = toSurfaceMesh(polys[i], scene.objects[i].id);
+        if (!converted[i])
+            meshes[i] = toSurfaceMesh(polys[i], scene.objects[i].id);
         polys[i] = nullptr;
-        setSurfaceArea(scene.objects[i], meshes[i].area());
+        setSurfaceMeasures(scene.objects[i], meshes[i].area(), meshes[i].signedVolume());
         scene.objects[i].triangles = static_cast<std::int64_t>(meshes[i].triangleCount());
     });
     std::size_t points = 0, tris = 0;

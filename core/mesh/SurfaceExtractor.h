@@ -21,6 +21,7 @@ struct MeshOptions {
     int smoothIterations = 15;      ///< windowed-sinc iterations; 0 disables smoothing
     double passBand = 0.1;          ///< windowed-sinc pass band (lower = smoother)
     double decimate = 0.0;          ///< target reduction of the triangle count in [0, 1); 0 = off
+                                    ///< (vtkDecimatePro, topology preserved; see undecimatedObjects)
     int threads = 0;                ///< worker threads for the per-object work; 0 = all cores
 };
 
@@ -42,6 +43,9 @@ struct MeshScene {
     std::vector<ObjectMeasure> objects;   ///< objects[i].id == i + 1
     SurfaceMesh mesh;                     ///< triangleObject holds the object ids
     MeshTimings timings;
+    /// Objects whose decimated surface was not closed even at half the target reduction; they
+    /// keep their undecimated (smoothed) surface, so every surface stays closed.
+    std::size_t undecimatedObjects = 0;
 };
 
 /// Labels `mask` (core/metrics/Components), measures every object and builds its surface with

@@ -1,5 +1,6 @@
 #include "core/mesh/SurfaceMesh.h"
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -71,6 +72,32 @@ double SurfaceMesh::signedVolume() const
         sum += dot(a, cross(b, c));
     }
     return sum / 6.0;
+}
+
+bool SurfaceMesh::isClosed() const
+{
+    if (triangles.empty())
+        return false;
+    std::vector<std::uint64_t> edges;
+    edges.reserve(triangles.size());
+    for (std::size_t t = 0; t < triangleCount(); ++t)
+        for (int k = 0; k < 3; ++k) {
+            auto a = static_cast<std::uint32_t>(triangles[3 * t + k]);
+            auto b = static_cast<std::uint32_t>(triangles[3 * t + (k + 1) % 3]);
+            if (a > b)
+                std::swap(a, b);
+            edges.push_back((std::uint64_t{a} << 32) | b);
+        }
+    std::sort(edges.begin(), edges.end());
+    for (std::size_t i = 0; i < edges.size();) {
+        std::size_t j = i;
+        while (j < edges.size() && edges[j] == edges[i])
+            ++j;
+        if (j - i != 2)
+            return false;
+        i = j;
+    }
+    return true;
 }
 
 }  // namespace mitoseg

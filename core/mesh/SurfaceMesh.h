@@ -28,6 +28,9 @@ struct SurfaceMesh {
     double area() const;
     /// Enclosed volume by the divergence theorem (positive for outward-wound closed meshes).
     double signedVolume() const;
+    /// True when every edge is shared by exactly two triangles (a closed, edge-manifold surface;
+    /// false for an empty mesh).
+    bool isClosed() const;
 };
 
 }  // namespace mitoseg
