@@ -185,6 +185,8 @@ SurfaceView::SurfaceView(QWidget* parent) : QOpenGLWidget(parent), d_(std::make_
     setUpdateBehavior(QOpenGLWidget::NoPartialUpdate);
     setFocusPolicy(Qt::StrongFocus);
     setMinimumSize(160, 160);
+    setToolTip(tr("Left drag: rotate \u00b7 Shift+left or middle drag: pan \u00b7 Right drag or wheel: zoom\n"
+                  "Click: select an object \u00b7 Double click: reset the view"));
 
     d_->window->AddRenderer(d_->renderer);
     d_->window->SetReadyForRendering(false);
@@ -512,6 +514,12 @@ void SurfaceView::wheelEvent(QWheelEvent* event)
         d_->interactor->MouseWheelBackwardEvent();
     event->accept();
     update();
+}
+
+void SurfaceView::mouseDoubleClickEvent(QMouseEvent* event)
+{
+    if (event->button() == Qt::LeftButton)
+        resetCamera();
 }
 
 }  // namespace mitoseg::ui

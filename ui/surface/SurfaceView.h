@@ -3,7 +3,7 @@
 // vtkGenericOpenGLRenderWindow inside a QOpenGLWidget (as VTK's own Qt 5 widget does): VTK renders
 // into its framebuffer during paintGL and the result is blitted into the widget's framebuffer.
 // Mouse: left drag rotates, middle drag (or shift+left) pans, right drag / wheel zooms, a left
-// click picks an object. GUI thread only; VTK types stay in the .cpp.
+// click picks an object, a double click resets the view. GUI thread only; VTK types stay in the .cpp.
 #include <QColor>
 #include <QOpenGLWidget>
 
@@ -66,6 +66,7 @@ protected:
     void mouseMoveEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
     void wheelEvent(QWheelEvent* event) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
 
 private:
     void releaseGraphics();

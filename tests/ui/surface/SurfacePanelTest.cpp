@@ -158,6 +158,37 @@ TEST(SurfacePanel, TableRowSelectsObjectInTheView)
     EXPECT_GT(compare(after, before).changedFraction, 0.02) << "highlighting must change the picture";
 }
 
+TEST(SurfacePanel, DragRotatesWheelZoomsDoubleClickResets)
+{
+    SurfacePanel panel;
+    ASSERT_TRUE(showAndBuild(panel, twoBalls(), Spacing{}));
+    SurfaceView* view = panel.view();
+    const QImage start = view->grabFramebuffer();
+    const QPointF c(view->width() / 2.0, view->height() / 2.0);
+    auto send = [&](QEvent::Type type, QPointF pos, Qt::MouseButtons buttons) {
+        QMouseEvent e(type, pos, view->mapToGlobal(pos), Qt::LeftButton, buttons, Qt::NoModifier);
+        QApplication::sendEvent(view, &e);
+    };
+    send(QEvent::MouseButtonPress, c, Qt::LeftButton);
+    for (int i = 1; i <= 10; ++i)
+        send(QEvent::MouseMove, c + QPointF(8.0 * i, 3.0 * i), Qt::LeftButton);
+    send(QEvent::MouseButtonRelease, c + QPointF(80, 30), Qt::NoButton);
+    const QImage rotated = view->grabFramebuffer();
+    EXPECT_GT(compare(rotated, start).changedFraction, 0.03) << "dragging should rotate the scene";
+
+    QWheelEvent wheel(c, view->mapToGlobal(c), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase,
+                      false);
+    for (int i = 0; i < 3; ++i)
+        QApplication::sendEvent(view, &wheel);
+    const QImage zoomed = view->grabFramebuffer();
+    EXPECT_GT(compare(zoomed, rotated).changedFraction, 0.03) << "the wheel should zoom";
+
+    QMouseEvent dbl(QEvent::MouseButtonDblClick, c, view->mapToGlobal(c), Qt::LeftButton, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(view, &dbl);
+    const QImage reset = view->grabFramebuffer();
+    EXPECT_LT(compare(reset, start).changedFraction, 0.01) << "a double click restores the initial view";
+}
+
 TEST(SurfacePanel, NewerMaskWinsOverAnOlderOne)
 {
     SurfacePanel panel;
