@@ -60,6 +60,9 @@ SurfacePanel::SurfacePanel(QWidget* parent) : QWidget(parent)
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table_->verticalHeader()->setVisible(false);
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    table_->horizontalHeader()->setSortIndicator(ColId, Qt::AscendingOrder);
+    table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 6);
+    table_->setAlternatingRowColors(true);
     table_->setSortingEnabled(true);
 
     status_ = new QLabel(tr("No mask yet."), this);
@@ -211,7 +214,7 @@ void SurfacePanel::fillTable()
         idItem->setData(Qt::DecorationRole, SurfaceView::objectColor(m.id));
         table_->setItem(row, ColId, idItem);
         table_->setItem(row, ColVoxels, numberItem(static_cast<double>(m.voxels), 0));
-        table_->setItem(row, ColVolume, numberItem(m.volume * l * l * l, 4));
+        table_->setItem(row, ColVolume, numberItem(m.volume * l * l * l, 5));
         table_->setItem(row, ColArea, numberItem(m.surfaceArea * l * l, 4));
         table_->setItem(row, ColSphericity, numberItem(m.sphericity, 3));
         table_->setItem(row, ColZ, numberItem(m.centroidVoxel[0], 1));

@@ -356,7 +356,7 @@ void SurfaceView::updateColors()
     d_->lut->SetTableValue(0, 0.5, 0.5, 0.5, 1.0);
     for (std::uint32_t id = 1; id <= n; ++id) {
         QColor c = objectColor(id);
-        double k = (d_->selected == 0 || d_->selected == id) ? 1.0 : 0.35;
+        double k = (d_->selected == 0 || d_->selected == id) ? 1.0 : 0.5;
         if (d_->selected == id)
             d_->lut->SetTableValue(id, 1.0, 0.93, 0.25, 1.0);
         else
