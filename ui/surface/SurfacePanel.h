@@ -2,6 +2,16 @@
 // The studio's 3D panel: a SurfaceView with every object in its own colour, a table of per-object
 // measurements (row <-> object selection both ways), and export buttons. Meshes are rebuilt in a
 // background thread whenever a new mask arrives; stale results are dropped. GUI thread only.
+//
+// Use (the studio's main() must call ui::setDefaultSurfaceFormat() before QApplication):
+//   auto* surfaces = new SurfacePanel(this);
+//   auto* dock = new QDockWidget(tr("3D surfaces"), this);
+//   dock->setObjectName("surfacesDock");
+//   dock->setWidget(surfaces);
+//   addDockWidget(Qt::RightDockWidgetArea, dock);
+//   connect(sliceView, &SliceView::sliceChanged, surfaces, &SurfacePanel::setSlice);
+//   connect(surfaces, &SurfacePanel::requestJumpTo, sliceView, &SliceView::jumpTo);
+//   surfaces->setMask(labels, labels.spacing);   // after each committed edit / accepted prediction
 #include <QString>
 #include <QWidget>
 

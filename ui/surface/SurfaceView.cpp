@@ -52,6 +52,8 @@ std::shared_ptr<PreparedSurface> prepareSurface(const SurfaceMesh& mesh, std::ui
     out->objectCount = objectCount;
     const vtkIdType np = static_cast<vtkIdType>(mesh.pointCount());
     const vtkIdType nt = static_cast<vtkIdType>(mesh.triangleCount());
+    if (nt == 0)
+        return out;  // nothing to draw or pick
 
     vtkNew<vtkFloatArray> coords;
     coords->SetNumberOfComponents(3);
@@ -329,6 +331,8 @@ void SurfaceView::setSurface(std::shared_ptr<PreparedSurface> surface, const Sha
         d_->picker->AddLocator(d_->surface->locator);
         d_->actor->VisibilityOn();
     } else {
+        d_->mapper->SetInputData(nullptr);
+        d_->picker->RemoveAllLocators();
         d_->actor->VisibilityOff();
     }
     updateColors();

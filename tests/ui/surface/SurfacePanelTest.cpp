@@ -206,6 +206,23 @@ TEST(SurfacePanel, NewerMaskWinsOverAnOlderOne)
     EXPECT_EQ(panel.scene()->objects.size(), 1u);
 }
 
+TEST(SurfacePanel, EmptyMaskAndBadSpacingAreHandled)
+{
+    SurfacePanel panel;
+    ASSERT_TRUE(showAndBuild(panel, VolumeU8(Shape{10, 20, 30}), Spacing{}));
+    ASSERT_TRUE(panel.scene());
+    EXPECT_TRUE(panel.scene()->objects.empty());
+    EXPECT_EQ(panel.table()->rowCount(), 0);
+    EXPECT_EQ(panel.view()->objectAt(QPoint(panel.view()->width() / 2, panel.view()->height() / 2)), 0u);
+    EXPECT_FALSE(panel.view()->grabFramebuffer().isNull());
+
+    QSignalSpy failed(&panel, &SurfacePanel::meshingFailed);
+    panel.setMask(oneBall(), Spacing{0, 1, 1, "nm"});
+    ASSERT_TRUE(failed.wait(30000));
+    EXPECT_TRUE(failed.at(0).at(0).toString().contains("spacing")) << failed.at(0).at(0).toString().toStdString();
+    EXPECT_TRUE(panel.scene()->objects.empty()) << "the previous result stays shown";
+}
+
 TEST(SurfacePanel, SlicePlaneShowsUp)
 {
     SurfacePanel panel;
