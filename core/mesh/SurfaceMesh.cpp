@@ -2,12 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
+
+#include "core/base/Error.h"
 
 namespace mitoseg {
 
 void SurfaceMesh::append(const SurfaceMesh& other, std::uint32_t objectId)
 {
+    if (pointCount() + other.pointCount() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+        throw Error("surface mesh too large: more than 2^31 points (use --decimate, or mesh fewer objects)");
     const auto base = static_cast<std::int32_t>(pointCount());
     points.insert(points.end(), other.points.begin(), other.points.end());
     triangles.reserve(triangles.size() + other.triangles.size());

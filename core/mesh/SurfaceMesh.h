@@ -21,6 +21,7 @@ struct SurfaceMesh {
     bool empty() const { return triangles.empty(); }
 
     /// Appends `other`, re-indexing its points. `objectId` > 0 overrides its triangles' ids.
+    /// Throws Error when the result would exceed 2^31 - 1 points (32-bit indices).
     void append(const SurfaceMesh& other, std::uint32_t objectId = 0);
     /// The triangles of object `id` with their points only (compacted). Empty when absent.
     SurfaceMesh object(std::uint32_t id) const;
