@@ -1,2 +1,5 @@
-# Extra test sources of cli_tests (relative to tests/app/). Each helper appends its own line.
+# Extra cli_tests sources (relative to tests/app/), one file per command.
+list(APPEND MITOSEG_CLI_TEST_SOURCES
+  DemoCommandTest.cpp
+)
 list(APPEND MITOSEG_CLI_TEST_SOURCES MeshCliTest.cpp)
