@@ -85,8 +85,9 @@ struct TrainResult {
 };
 
 /// Trains, writing the best model (by validation IoU; without validation: the last one) to
-/// config.outModel and checkpoints to config.checkpointDir. Callable from any one thread; uses
-/// config.threads torch threads. On cancel it writes a checkpoint and returns with
+/// config.outModel and checkpoints to config.checkpointDir. Callable from any one thread (one
+/// training per process at a time: it seeds torch's global RNG and sets its thread count);
+/// uses config.threads torch threads. `onProgress` runs on the calling thread. On cancel it writes a checkpoint and returns with
 /// cancelled = true. Throws mitoseg::Error on unusable data (shape mismatch, nothing labelled
 /// outside the validation range), IoError on unreadable checkpoints or unwritable outputs.
 TrainResult train(const TrainConfig& config, const TrainData& data, const TrainCallback& onProgress,

@@ -1,6 +1,7 @@
 # Test sources of core/engine (relative to tests/core/).
 list(APPEND MITOSEG_CORE_TEST_SOURCES
   engine/EngineModelTest.cpp
+  engine/ShippedModelSlowTest.cpp
   engine/TrainerTest.cpp
 )
 # EngineModelTest uses the engine's internal (LibTorch) headers; core links torch PRIVATE.
