@@ -1,17 +1,66 @@
-#include "app/cli/Command.h"
-
+#include <cstdio>
 #include <iostream>
+
+#include "app/cli/Args.h"
+#include "app/cli/Command.h"
+#include "app/cli/PeerRunner.h"
+#include "core/base/Error.h"
+#include "core/engine/Benchmark.h"
 
 namespace mitoseg::cli {
 
 namespace {
-int run(const std::vector<std::string>&)
+
+const char* kHelp =
+    "usage: mitoseg bench train [--preset fast|seed|tiny] [--batch 4] [--patch 256] [--steps 10]\n"
+    "                           [--threads 2] [--fp32] [--no-peer]\n"
+    "\n"
+    "Times one U-Net training step (Adam, BCE, random data) and, in the same run, the same network\n"
+    "in PyTorch from Python (peer.py unet-train; $MITOSEG_PEER or ../shared/reference/peer.py).\n"
+    "Prints medians in ms per step and the ratio peer / ours (> 1: we are faster).\n";
+
+int run(const std::vector<std::string>& argv)
 {
-    std::cerr << "mitoseg bench train: not available in this build yet\n";
-    return 1;
+    Args args(argv, {"preset", "batch", "patch", "steps", "threads"}, {"fp32", "no-peer"});
+    args.expectPositionals(0, 0);
+    UNetConfig arch;
+    try {
+        arch = UNetConfig::fromPreset(args.value("preset", "fast"));
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
+    int batch = static_cast<int>(args.integer("batch", 4)), patch = static_cast<int>(args.integer("patch", 256));
+    int steps = static_cast<int>(args.integer("steps", 10)), threads = static_cast<int>(args.integer("threads", 2));
+    if (batch < 1 || patch < 16 || patch % 16 != 0 || steps < 1 || threads < 1)
+        throw UsageError("need --batch >= 1, --patch a multiple of 16, --steps >= 1, --threads >= 1");
+    BenchOptions o;
+    o.threads = threads;
+    o.bf16 = o.channelsLast = !args.flag("fp32");
+    std::cerr << "bench train: " << arch.preset << " U-Net, batch " << batch << "x" << patch << "^2, " << steps << " steps, "
+              << threads << " threads, " << (o.bf16 ? "bf16 autocast + channels-last" : "fp32") << "\n";
+    double ours = 1000 * median(benchmarkTrainSteps(arch, batch, patch, steps, o));
+    std::printf("mitoseg   %-7s ms/step %9.1f  patches/s %7.2f\n", arch.preset.c_str(), ours, batch / (ours / 1000));
+    if (args.flag("no-peer"))
+        return 0;
+    std::string error;
+    Json peer = runPeer("unet-train --base " + std::to_string(arch.base) + " --batch " + std::to_string(batch) + " --patch " +
+                            std::to_string(patch) + " --steps " + std::to_string(steps) + " --threads " + std::to_string(threads),
+                        error);
+    if (!peer.isObject()) {
+        std::cerr << "peer: " << error << "\n";
+        return 1;
+    }
+    double theirs = peer.number("ms_per_step", 0);
+    std::printf("peer.py   %-7s ms/step %9.1f  patches/s %7.2f  (python3-torch %s)\n", arch.preset.c_str(), theirs,
+                batch / (theirs / 1000), peer.string("torch", "?").c_str());
+    std::printf("ratio peer/mitoseg %.2fx %s\n", theirs / ours, theirs >= ours ? "(mitoseg faster)" : "(mitoseg SLOWER)");
+    if (arch.depth != 4)
+        std::cerr << "note: peer.py always builds a depth-4 network\n";
+    return 0;
 }
+
 }  // namespace
 
-const Command kBenchTrainCommand{"bench train", "time a training step vs PyTorch from Python", "usage: mitoseg bench train ...\n", &run};
+const Command kBenchTrainCommand{"bench train", "time a training step vs PyTorch from Python", kHelp, &run};
 
 }  // namespace mitoseg::cli

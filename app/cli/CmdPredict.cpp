@@ -1,17 +1,127 @@
-#include "app/cli/Command.h"
-
+#include <cmath>
 #include <iostream>
+
+#include "app/cli/Args.h"
+#include "app/cli/Command.h"
+#include "app/cli/TerminalProgress.h"
+#include "core/base/Error.h"
+#include "core/engine/Segmenter.h"
+#include "core/io/TiffStack.h"
+#include "core/io/TiffWriter.h"
 
 namespace mitoseg::cli {
 
 namespace {
-int run(const std::vector<std::string>&)
+
+const char* kHelp =
+    "usage: mitoseg predict STACK --out MASK.tif [options]\n"
+    "\n"
+    "Segments every slice of STACK with a U-Net model and writes the mask (0/255, or class\n"
+    "indices for multiclass models).\n"
+    "\n"
+    "  --model F                  model file (default: the shipped model, or $MITOSEG_MODEL)\n"
+    "  --prob PROB.tif            also write the foreground probability\n"
+    "  --prob-type float32|uint8  type of PROB.tif (default float32; uint8 = round(255 p))\n"
+    "  --tta                      average over the 8 flips/rotations (8x slower, smoother)\n"
+    "  --z-smooth R               average probabilities over +-R neighbouring slices before\n"
+    "                             thresholding (binary models; default 0)\n"
+    "  --threads N                torch threads (default: all cores)\n"
+    "  --tile N --overlap N       tile edge and overlap in pixels (default 1024, 128)\n"
+    "  --batch N                  tiles per forward pass (default 2)\n"
+    "  --fp32                     float32 convolutions (default bfloat16 autocast)\n";
+
+/// Replaces P(fg) of each slice by the mean over +-radius slices and re-thresholds.
+void smoothAlongZ(StackPrediction& p, int radius, float threshold)
 {
-    std::cerr << "mitoseg predict: not available in this build yet\n";
-    return 1;
+    const Shape s = p.probability.shape();
+    const std::int64_t n = s.sliceVoxels();
+    VolumeF32 out(s);
+    for (std::int64_t z = 0; z < s.depth; ++z) {
+        float* dst = out.slice(z);
+        std::int64_t z0 = std::max<std::int64_t>(0, z - radius), z1 = std::min<std::int64_t>(s.depth - 1, z + radius);
+        for (std::int64_t k = z0; k <= z1; ++k) {
+            const float* src = p.probability.slice(k);
+            for (std::int64_t i = 0; i < n; ++i)
+                dst[i] += src[i];
+        }
+        const float inv = 1.0f / static_cast<float>(z1 - z0 + 1);
+        std::uint8_t* lab = p.labels.slice(z);
+        for (std::int64_t i = 0; i < n; ++i) {
+            dst[i] *= inv;
+            lab[i] = dst[i] > threshold ? 1 : 0;
+        }
+    }
+    out.spacing = p.probability.spacing;
+    p.probability = std::move(out);
 }
+
+int run(const std::vector<std::string>& argv)
+{
+    Args args(argv, {"model", "out", "prob", "prob-type", "threads", "tile", "overlap", "batch", "z-smooth"}, {"tta", "fp32"});
+    args.expectPositionals(1, 1);
+    auto out = args.value("out");
+    if (!out)
+        throw UsageError("--out MASK.tif is required");
+    std::string probType = args.value("prob-type", "float32");
+    if (probType != "float32" && probType != "uint8")
+        throw UsageError("--prob-type must be float32 or uint8");
+    PredictOptions opt;
+    opt.tta = args.flag("tta");
+    opt.bf16 = !args.flag("fp32");
+    opt.threads = static_cast<int>(args.integer("threads", 0));
+    opt.tile = static_cast<int>(args.integer("tile", opt.tile));
+    opt.overlap = static_cast<int>(args.integer("overlap", opt.overlap));
+    opt.batch = static_cast<int>(args.integer("batch", opt.batch));
+    int zSmooth = static_cast<int>(args.integer("z-smooth", 0));
+    if (opt.tile < 16 || opt.overlap < 0 || opt.overlap >= opt.tile || opt.batch < 1 || zSmooth < 0)
+        throw UsageError("need --tile >= 16, 0 <= --overlap < --tile, --batch >= 1, --z-smooth >= 0");
+
+    std::filesystem::path modelPath = args.value("model", "");
+    if (modelPath.empty())
+        modelPath = Segmenter::defaultModelPath();
+    if (modelPath.empty())
+        throw Error("no model given and no shipped model found (resources/models/); use --model F");
+    auto segmenter = Segmenter::load(modelPath);
+    const ModelInfo& mi = segmenter->info();
+    if (zSmooth > 0 && mi.classes != 2)
+        throw UsageError("--z-smooth needs a binary model");
+
+    auto stack = TiffStack::open(args.positionals()[0]);
+    const StackInfo& info = stack->info();
+    std::cerr << "model " << modelPath.string() << " (" << mi.preset << ", " << mi.parameters << " parameters";
+    if (mi.validationIoU > 0)
+        std::cerr << ", validation IoU " << mi.validationIoU;
+    std::cerr << "); stack " << info.shape.depth << "x" << info.shape.height << "x" << info.shape.width
+              << (opt.tta ? ", with TTA" : "") << "\n";
+    TerminalProgress bar("predict", 10.0);
+    FunctionProgress progress([&](double done, double total, const std::string&) {
+        bar.update(done, total, "slice " + std::to_string(static_cast<long long>(done)) + "/" + std::to_string(static_cast<long long>(total)));
+    });
+    auto read = [&](std::int64_t z, float* dst) { stack->readSliceF32(z, dst); };
+    StackPrediction p = segmenter->predictStack(info.shape, read, opt, &progress);
+    if (zSmooth > 0)
+        smoothAlongZ(p, zSmooth, mi.threshold);
+    p.labels.spacing = info.spacing;
+    p.probability.spacing = info.spacing;
+    writeMask(*out, p.labels);
+    std::cout << "mask: " << *out << "\n";
+    if (auto prob = args.value("prob")) {
+        if (probType == "float32") {
+            writeStack(*prob, p.probability);
+        } else {
+            VolumeU8 q(p.probability.shape());
+            q.spacing = info.spacing;
+            for (std::size_t i = 0; i < q.values().size(); ++i)
+                q.values()[i] = static_cast<std::uint8_t>(std::lround(255.0f * std::clamp(p.probability.values()[i], 0.0f, 1.0f)));
+            writeStack(*prob, q);
+        }
+        std::cout << "probability: " << *prob << "\n";
+    }
+    return 0;
+}
+
 }  // namespace
 
-const Command kPredictCommand{"predict", "segment a stack with a model", "usage: mitoseg predict ...\n", &run};
+const Command kPredictCommand{"predict", "segment a stack with a U-Net model", kHelp, &run};
 
 }  // namespace mitoseg::cli

@@ -1,17 +1,208 @@
-#include "app/cli/Command.h"
-
+#include <csignal>
+#include <cstdio>
 #include <iostream>
+
+#include "app/cli/Args.h"
+#include "app/cli/Command.h"
+#include "app/cli/TerminalProgress.h"
+#include "core/base/Error.h"
+#include "core/engine/Trainer.h"
+#include "core/io/TiffStack.h"
 
 namespace mitoseg::cli {
 
 namespace {
-int run(const std::vector<std::string>&)
+
+const char* kHelp =
+    "usage: mitoseg train IMAGE MASK --out MODEL [options]\n"
+    "\n"
+    "Trains a U-Net on a TIFF stack and its mask (0/255 or 0/1; label values with --classes N)\n"
+    "and writes the best model (by foreground IoU on the held-out validation slices) to MODEL.\n"
+    "\n"
+    "  --preset fast|seed|tiny     architecture (default fast: base 16, depth 4, 1.9 M parameters)\n"
+    "  --base N --depth N          override width / depth of the preset\n"
+    "  --upsampling transposed|resize   decoder up-sampling (default transposed)\n"
+    "  --dropout P                 dropout before the bridge (default 0)\n"
+    "  --context K                 2.5D: feed K neighbouring slices on each side as channels (default 0)\n"
+    "  --classes N                 classes including background (default 2 = binary)\n"
+    "  --steps N                   training steps (default 2000)\n"
+    "  --batch N --patch N         patches per step and patch edge (default 4 x 256)\n"
+    "  --lr X --weight-decay X     AdamW learning rate and weight decay (default 1e-3, 1e-4)\n"
+    "  --optimizer adam|adamw      (default adamw)\n"
+    "  --warmup N                  warm-up steps before the cosine decay (default 50)\n"
+    "  --labelled-slices LIST      only these slices carry labels, e.g. 0-10,20 (default all)\n"
+    "  --val-z A-B                 held-out validation slices (default: the last 32 slices of\n"
+    "                              stacks of 100+ slices, else the last 20%); --no-val for none\n"
+    "  --validate-every N          steps between validations (default 200)\n"
+    "  --patience N                stop after N validations without improvement (default off)\n"
+    "  --checkpoint-dir D          write D/checkpoint.msc (atomically) every few minutes\n"
+    "  --checkpoint-minutes M      minutes between checkpoints (default 5)\n"
+    "  --resume CKPT               continue a run from its checkpoint (same options)\n"
+    "  --threads N                 torch threads (default: all cores)\n"
+    "  --seed N                    random seed (default 1)\n"
+    "  --fp32                      float32 convolutions (default: bfloat16 autocast, AMX)\n"
+    "  --no-augment                no flips/rotations or intensity changes\n"
+    "\n"
+    "Ctrl-C (or SIGTERM) stops after the current step and writes a checkpoint.\n";
+
+CancelToken* gCancel = nullptr;
+extern "C" void onSignal(int)
 {
-    std::cerr << "mitoseg train: not available in this build yet\n";
-    return 1;
+    if (gCancel)
+        gCancel->cancel();
 }
+
+std::pair<std::int64_t, std::int64_t> parseRange(const std::string& text)
+{
+    auto dash = text.find('-');
+    try {
+        if (dash == std::string::npos || dash == 0)
+            throw std::invalid_argument(text);
+        std::size_t used = 0;
+        long long a = std::stoll(text.substr(0, dash), &used);
+        if (used != dash)
+            throw std::invalid_argument(text);
+        long long b = std::stoll(text.substr(dash + 1), &used);
+        if (used != text.size() - dash - 1 || a < 0 || b < a)
+            throw std::invalid_argument(text);
+        return {a, b};
+    } catch (const std::logic_error&) {
+        throw UsageError("bad range '" + text + "' (expected A-B, e.g. 133-164)");
+    }
+}
+
+int run(const std::vector<std::string>& argv)
+{
+    Args args(argv,
+              {"out", "preset", "base", "depth", "upsampling", "dropout", "context", "classes", "steps", "batch", "patch", "lr",
+               "weight-decay", "optimizer", "warmup", "labelled-slices", "val-z", "validate-every", "patience",
+               "checkpoint-dir", "checkpoint-minutes", "resume", "threads", "seed"},
+              {"no-val", "fp32", "no-augment"});
+    args.expectPositionals(2, 2);
+    auto out = args.value("out");
+    if (!out)
+        throw UsageError("--out MODEL is required");
+    TrainConfig c;
+    try {
+        c.arch = UNetConfig::fromPreset(args.value("preset", "fast"));
+        c.arch.base = static_cast<int>(args.integer("base", c.arch.base));
+        c.arch.depth = static_cast<int>(args.integer("depth", c.arch.depth));
+        c.arch.upsampling = parseUpsampling(args.value("upsampling", "transposed"));
+        c.arch.dropout = args.number("dropout", 0.0);
+        c.arch.inChannels = 2 * static_cast<int>(args.integer("context", 0)) + 1;
+        c.arch.classes = static_cast<int>(args.integer("classes", 2));
+        c.arch.validate();
+    } catch (const UsageError&) {
+        throw;
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
+    c.steps = args.integer("steps", 2000);
+    c.batch = static_cast<int>(args.integer("batch", 4));
+    c.patch = static_cast<int>(args.integer("patch", 256));
+    c.learningRate = args.number("lr", 1e-3);
+    c.weightDecay = args.number("weight-decay", 1e-4);
+    std::string optName = args.value("optimizer", "adamw");
+    if (optName != "adam" && optName != "adamw")
+        throw UsageError("--optimizer must be adam or adamw");
+    c.optimizer = optName == "adam" ? OptimizerKind::Adam : OptimizerKind::AdamW;
+    c.warmupSteps = args.integer("warmup", 50);
+    c.validateEvery = args.integer("validate-every", 200);
+    c.earlyStopPatience = static_cast<int>(args.integer("patience", 0));
+    c.checkpointDir = args.value("checkpoint-dir", "");
+    c.checkpointSeconds = 60.0 * args.number("checkpoint-minutes", 5.0);
+    c.resumeFrom = args.value("resume", "");
+    c.threads = static_cast<int>(args.integer("threads", 0));
+    c.seed = static_cast<std::uint64_t>(args.integer("seed", 1));
+    c.bf16 = !args.flag("fp32");
+    c.augmentGeometry = c.augmentIntensity = !args.flag("no-augment");
+    c.outModel = *out;
+    if (c.steps < 1 || c.batch < 1 || c.patch < 8 || !(c.learningRate > 0))
+        throw UsageError("--steps, --batch, --patch and --lr must be positive (patch >= 8)");
+
+    const std::filesystem::path imagePath = args.positionals()[0], maskPath = args.positionals()[1];
+    auto stack = TiffStack::open(imagePath);
+    const StackInfo& info = stack->info();
+    VolumeU8 imageU8;
+    VolumeF32 imageF32;
+    TrainData data;
+    TerminalProgress loading("loading", 2.0);
+    if (info.dtype == DType::U8) {
+        imageU8 = stack->readAll<std::uint8_t>();
+        data.image = &imageU8;
+    } else {
+        imageF32 = VolumeF32(info.shape);
+        for (std::int64_t z = 0; z < info.shape.depth; ++z)
+            stack->readSliceF32(z, imageF32.slice(z));
+        data.imageF32 = &imageF32;
+    }
+    VolumeU8 labels = readLabels(maskPath, c.arch.classes == 2);
+    if (!(labels.shape() == info.shape))
+        throw Error("image " + imagePath.string() + " is " + std::to_string(info.shape.depth) + "x" +
+                    std::to_string(info.shape.height) + "x" + std::to_string(info.shape.width) + " but mask " + maskPath.string() +
+                    " is " + std::to_string(labels.depth()) + "x" + std::to_string(labels.height()) + "x" +
+                    std::to_string(labels.width()) + " (z x y x x): they must match");
+    data.labels = &labels;
+    if (auto list = args.value("labelled-slices")) {
+        try {
+            data.labelledSlices = parseIndexList(*list);
+        } catch (const Error& e) {
+            throw UsageError(e.what());
+        }
+        if (data.labelledSlices.back() >= info.shape.depth)
+            throw UsageError("--labelled-slices names slice " + std::to_string(data.labelledSlices.back()) + " but the stack has " +
+                             std::to_string(info.shape.depth));
+    }
+    const std::int64_t D = info.shape.depth;
+    if (auto vz = args.value("val-z")) {
+        std::tie(data.valBegin, data.valEnd) = parseRange(*vz);
+        if (data.valEnd >= D)
+            throw UsageError("--val-z " + *vz + " exceeds the " + std::to_string(D) + " slices");
+    } else if (!args.flag("no-val") && D >= 5) {
+        std::int64_t n = D >= 100 ? 32 : std::max<std::int64_t>(1, D / 5);
+        data.valBegin = D - n;
+        data.valEnd = D - 1;
+    }
+    c.dataDescription = imagePath.filename().string() + " + " + maskPath.filename().string() +
+                        (data.labelledSlices.empty() ? "" : " (labelled slices " + *args.value("labelled-slices") + ")") +
+                        (data.valBegin >= 0 ? ", validation z " + std::to_string(data.valBegin) + "-" + std::to_string(data.valEnd)
+                                            : ", no validation");
+    std::cerr << "training " << c.arch.preset << " U-Net (base " << c.arch.base << ", depth " << c.arch.depth << ") on "
+              << c.dataDescription << ", " << c.steps << " steps of " << c.batch << "x" << c.patch << "^2"
+              << (c.bf16 ? ", bf16" : ", fp32") << "\n";
+
+    CancelToken cancel;
+    gCancel = &cancel;
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    TerminalProgress bar("train", 30.0);
+    TrainResult r = train(
+        c, data,
+        [&](const TrainProgress& p) {
+            char detail[160];
+            std::snprintf(detail, sizeof detail, "step %lld loss %.4f (avg %.4f) lr %.1e %.2fs/step val IoU %.4f best %.4f",
+                          static_cast<long long>(p.step), p.loss, p.averageLoss, p.learningRate, p.secondsPerStep, p.valIoU,
+                          p.bestValIoU);
+            bar.update(static_cast<double>(p.step), static_cast<double>(p.totalSteps), detail, p.etaSeconds, p.validated);
+        },
+        cancel);
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    gCancel = nullptr;
+    bar.finish();
+    std::cerr << (r.cancelled ? "stopped" : r.stoppedEarly ? "stopped early" : "finished") << " after " << r.steps << " steps in "
+              << formatDuration(r.seconds);
+    if (r.bestValIoU >= 0)
+        std::cerr << "; best validation IoU " << r.bestValIoU << " at step " << r.bestStep;
+    std::cerr << "\n";
+    std::cout << "model: " << c.outModel.string() << "\n";
+    if (!c.checkpointDir.empty())
+        std::cout << "checkpoint: " << (c.checkpointDir / "checkpoint.msc").string() << "\n";
+    return r.cancelled ? 1 : 0;
+}
+
 }  // namespace
 
-const Command kTrainCommand{"train", "train a U-Net on a stack and its mask", "usage: mitoseg train ...\n", &run};
+const Command kTrainCommand{"train", "train a U-Net on a stack and its mask", kHelp, &run};
 
 }  // namespace mitoseg::cli

@@ -29,12 +29,23 @@ struct ModelInfo {
 
 /// Whole-stack / slice prediction settings.
 struct PredictOptions {
-    int tile = 512;          ///< tile edge in pixels
-    int overlap = 64;        ///< overlap between tiles, blended smoothly
+    int tile = 1024;         ///< tile edge in pixels (a 768 x 1024 slice is one tile)
+    int overlap = 128;       ///< overlap between tiles; the outer quarter is dropped, the rest blended
     int batch = 2;           ///< tiles per forward pass
     bool tta = false;        ///< average over the eight flips/rotations
     int threads = 0;         ///< 0 = all cores
+    bool bf16 = true;        ///< bfloat16 convolutions (oneDNN/AMX); false = float32 throughout
+    bool channelsLast = true;///< NHWC activations (faster with oneDNN)
 };
+
+/// Result of predicting a stack: `probability` holds P(foreground) for binary models and the
+/// probability of the chosen class for multiclass ones; `labels` holds 0 = background, else the
+/// class index (binary: 1 = foreground).
+struct StackPrediction {
+    VolumeF32 probability;
+    VolumeU8 labels;
+};
+
 
 /// Prediction of one slice: probabilities per class (class-major, classes x height x width)
 /// and the arg-max / thresholded label per pixel (0 = background).
@@ -46,6 +57,11 @@ struct SlicePrediction {
     /// Probability of `cls` at pixel i.
     float probability(int cls, std::int64_t i) const { return probabilities[static_cast<std::size_t>(cls * height * width + i)]; }
 };
+
+/// Called after each slice of predictStack, on the thread running it.
+using SliceCallback = std::function<void(std::int64_t z, const SlicePrediction&)>;
+/// Supplies raw voxel values of slice z (height*width floats) to predictStack.
+using SliceReader = std::function<void(std::int64_t z, float* dst)>;
 
 /// A loaded model. One Segmenter may be used by one thread at a time; load another for
 /// concurrent use.
@@ -64,6 +80,26 @@ public:
     /// Segments one slice of raw voxel values (the model file holds the input normalisation).
     virtual SlicePrediction predictSlice(const float* raw, std::int64_t height, std::int64_t width,
                                          const PredictOptions& options, const CancelToken* cancel = nullptr) = 0;
+
+    /// Segments every slice of a stack of `shape` whose raw slices come from `read` (2.5D models
+    /// read the neighbours too). Reports one progress unit per slice, calls `onSlice` after each
+    /// slice, and throws Cancelled when `cancel` fires.
+    virtual StackPrediction predictStack(const Shape& shape, const SliceReader& read, const PredictOptions& options,
+                                         ProgressSink* progress = nullptr, const CancelToken* cancel = nullptr,
+                                         const SliceCallback& onSlice = {}) = 0;
+
+    /// Convenience overloads for in-memory stacks.
+    template <class T>
+    StackPrediction predictStack(const Volume<T>& stack, const PredictOptions& options, ProgressSink* progress = nullptr,
+                                 const CancelToken* cancel = nullptr, const SliceCallback& onSlice = {})
+    {
+        auto read = [&stack](std::int64_t z, float* dst) {
+            const T* src = stack.slice(z);
+            for (std::int64_t i = 0; i < stack.shape().sliceVoxels(); ++i)
+                dst[i] = static_cast<float>(src[i]);
+        };
+        return predictStack(stack.shape(), read, options, progress, cancel, onSlice);
+    }
 };
 
 }  // namespace mitoseg

@@ -1,4 +1,16 @@
 # Sources of core/engine (relative to core/). Owned by the engine area.
+# UNet.cpp, TorchModel.cpp, TiledPredictor.cpp, Trainer.cpp and Segmenter.cpp include LibTorch;
+# the rest is plain C++.
 list(APPEND MITOSEG_CORE_SOURCES
+  engine/Benchmark.cpp
+  engine/Json.cpp
+  engine/ModelFile.cpp
+  engine/ModelSpec.cpp
+  engine/PatchSampler.cpp
   engine/Segmenter.cpp
+  engine/TiledPredictor.cpp
+  engine/TorchModel.cpp
+  engine/Trainer.cpp
+  engine/UNet.cpp
+  engine/UNetConfig.cpp
 )

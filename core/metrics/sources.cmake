@@ -1,4 +1,5 @@
 # Sources of core/metrics (relative to core/). Owned by the metrics area.
 list(APPEND MITOSEG_CORE_SOURCES
   metrics/Components.cpp
+  metrics/Metrics.cpp
 )

@@ -1,0 +1,461 @@
+#include "core/engine/Trainer.h"
+
+#include <ATen/autocast_mode.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <sstream>
+
+#include "core/base/Error.h"
+#include "core/engine/ModelFile.h"
+#include "core/engine/PatchSampler.h"
+#include "core/engine/TiledPredictor.h"
+#include "core/engine/TorchModel.h"
+
+namespace mitoseg {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Enables CPU bfloat16 autocast on this thread for its lifetime (when `on`).
+struct AutocastGuard {
+    explicit AutocastGuard(bool on) : on_(on)
+    {
+        if (on_) {
+            at::autocast::set_cpu_enabled(true);
+            at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+        }
+    }
+    ~AutocastGuard()
+    {
+        if (on_)
+            at::autocast::set_cpu_enabled(false);
+    }
+    AutocastGuard(const AutocastGuard&) = delete;
+    AutocastGuard& operator=(const AutocastGuard&) = delete;
+    bool on_;
+};
+
+double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+/// Mean/std of the raw values of `slices` (sub-sampled).
+Normalisation computeNormalisation(const TrainData& d, const std::vector<std::int64_t>& slices)
+{
+    double sum = 0, sq = 0;
+    std::int64_t n = 0;
+    const std::int64_t voxels = d.labels->shape().sliceVoxels();
+    for (auto z : slices)
+        for (std::int64_t i = 0; i < voxels; i += 7) {
+            double v = d.image ? d.image->slice(z)[i] : d.imageF32->slice(z)[i];
+            sum += v;
+            sq += v * v;
+            ++n;
+        }
+    Normalisation norm;
+    norm.mean = n ? sum / static_cast<double>(n) : 0.0;
+    double var = n ? sq / static_cast<double>(n) - norm.mean * norm.mean : 1.0;
+    norm.std = std::sqrt(std::max(var, 1e-6));
+    return norm;
+}
+
+torch::Tensor lossFunction(const torch::Tensor& logitsIn, const torch::Tensor& target, int classes, double diceWeight)
+{
+    torch::Tensor logits = logitsIn.to(torch::kFloat);
+    const double eps = 1.0;
+    if (classes == 2) {
+        torch::Tensor y = target.to(torch::kFloat).unsqueeze(1);
+        torch::Tensor bce = torch::binary_cross_entropy_with_logits(logits, y);
+        if (diceWeight <= 0)
+            return bce;
+        torch::Tensor p = torch::sigmoid(logits);
+        torch::Tensor dice = 1.0 - (2.0 * (p * y).sum() + eps) / (p.sum() + y.sum() + eps);
+        return bce + diceWeight * dice;
+    }
+    torch::Tensor t = target.to(torch::kLong);
+    torch::Tensor ce = torch::nn::functional::cross_entropy(logits, t);
+    if (diceWeight <= 0)
+        return ce;
+    torch::Tensor p = torch::softmax(logits, 1);
+    torch::Tensor onehot = torch::one_hot(t, classes).permute({0, 3, 1, 2}).to(torch::kFloat);
+    torch::Tensor inter = (p * onehot).sum({0, 2, 3}), denom = p.sum({0, 2, 3}) + onehot.sum({0, 2, 3});
+    torch::Tensor dice = 1.0 - (2.0 * inter + eps) / (denom + eps);
+    return ce + diceWeight * dice.slice(0, 1).mean();
+}
+
+double learningRate(const TrainConfig& c, std::int64_t step)
+{
+    if (step < c.warmupSteps)
+        return c.learningRate * (0.1 + 0.9 * static_cast<double>(step) / static_cast<double>(c.warmupSteps));
+    double t = static_cast<double>(step - c.warmupSteps) / static_cast<double>(std::max<std::int64_t>(1, c.steps - c.warmupSteps));
+    t = std::clamp(t, 0.0, 1.0);
+    const double pi = 3.14159265358979323846;
+    return c.learningRate * (c.minLrFraction + (1 - c.minLrFraction) * 0.5 * (1 + std::cos(pi * t)));
+}
+
+/// Foreground IoU (binary) or mean IoU of the non-background classes over the validation slices.
+double validate(UNet& net, const TrainConfig& c, const TrainData& d, const Normalisation& norm, const CancelToken& cancel)
+{
+    TiledPredictor pred(net, c.bf16, c.channelsLast);
+    PredictOptions opt;
+    opt.tile = 1024;
+    const int ctx = c.arch.context();
+    const std::int64_t D = d.labels->depth(), H = d.labels->height(), W = d.labels->width();
+    std::vector<double> inter(static_cast<std::size_t>(c.arch.classes), 0), uni(static_cast<std::size_t>(c.arch.classes), 0);
+    for (std::int64_t z = d.valBegin; z <= d.valEnd; ++z) {
+        torch::Tensor in = torch::empty({c.arch.inChannels, H, W});
+        for (int k = -ctx; k <= ctx; ++k) {
+            std::int64_t zz = std::clamp<std::int64_t>(z + k, 0, D - 1);
+            torch::Tensor s = d.image ? torch::from_blob(const_cast<std::uint8_t*>(d.image->slice(zz)), {H, W}, torch::kUInt8).to(torch::kFloat)
+                                      : torch::from_blob(const_cast<float*>(d.imageF32->slice(zz)), {H, W}).clone();
+            in[k + ctx] = s;
+        }
+        in = (in - static_cast<float>(norm.mean)) / static_cast<float>(norm.std);
+        torch::Tensor lab = TiledPredictor::labels(pred.predict(in, opt, &cancel), 0.5f);
+        torch::Tensor truth = torch::from_blob(const_cast<std::uint8_t*>(d.labels->slice(z)), {H, W}, torch::kUInt8);
+        if (c.arch.classes == 2)
+            truth = (truth > 0).to(torch::kUInt8);
+        for (int k = 1; k < c.arch.classes; ++k) {
+            torch::Tensor p = lab == k, t = truth == k;
+            inter[static_cast<std::size_t>(k)] += static_cast<double>((p & t).sum().item<std::int64_t>());
+            uni[static_cast<std::size_t>(k)] += static_cast<double>((p | t).sum().item<std::int64_t>());
+        }
+    }
+    double sum = 0;
+    for (int k = 1; k < c.arch.classes; ++k)
+        sum += uni[static_cast<std::size_t>(k)] > 0 ? inter[static_cast<std::size_t>(k)] / uni[static_cast<std::size_t>(k)] : 1.0;
+    return sum / (c.arch.classes - 1);
+}
+
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig& c, UNet& net)
+{
+    if (c.optimizer == OptimizerKind::Adam)
+        return std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(c.learningRate).weight_decay(c.weightDecay));
+    return std::make_unique<torch::optim::AdamW>(net->parameters(), torch::optim::AdamWOptions(c.learningRate).weight_decay(c.weightDecay));
+}
+
+void setLearningRate(torch::optim::Optimizer& opt, const TrainConfig& c, double lr)
+{
+    for (auto& group : opt.param_groups()) {
+        if (c.optimizer == OptimizerKind::Adam)
+            static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+        else
+            static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    }
+}
+
+/// Mutable state that a checkpoint captures besides weights and optimizer.
+struct RunState {
+    std::int64_t step = 0;
+    double bestValIoU = -1;
+    std::int64_t bestStep = 0;
+    int staleValidations = 0;
+    std::vector<std::pair<std::int64_t, double>> curve;
+    Normalisation norm;
+};
+
+Json archJson(const UNetConfig& a)
+{
+    ModelSpec s;
+    s.arch = a;
+    return s.toJson()["architecture"];
+}
+
+void writeCheckpoint(const std::filesystem::path& path, const RunState& st, UNet& net, torch::optim::Optimizer& opt,
+                     PatchSampler& sampler)
+{
+    ModelContainer c;
+    c.header["kind"] = "checkpoint";
+    c.header["architecture"] = archJson(net->config);
+    c.header["step"] = st.step;
+    c.header["best_val_iou"] = st.bestValIoU;
+    c.header["best_step"] = st.bestStep;
+    c.header["stale_validations"] = st.staleValidations;
+    c.header["norm_mean"] = st.norm.mean;
+    c.header["norm_std"] = st.norm.std;
+    c.header["sampler_rng"] = sampler.rngState();
+    c.header["date"] = utcNow();
+    Json curve = Json::array();
+    for (const auto& [s, v] : st.curve) {
+        Json p = Json::array();
+        p.push(Json(s));
+        p.push(Json(v));
+        curve.push(p);
+    }
+    c.header["val_curve"] = curve;
+    c.blobs.push_back(serializeModule(*net));
+    std::ostringstream os;
+    torch::serialize::OutputArchive oa;
+    opt.save(oa);
+    oa.save_to(os);
+    c.blobs.push_back(os.str());
+    std::ostringstream gs;
+    torch::serialize::OutputArchive ga;
+    ga.write("state", at::detail::getDefaultCPUGenerator().get_state());
+    ga.save_to(gs);
+    c.blobs.push_back(gs.str());
+    writeModelContainer(path, c);
+}
+
+void readCheckpoint(const std::filesystem::path& path, RunState& st, UNet& net, torch::optim::Optimizer& opt,
+                    PatchSampler& sampler)
+{
+    ModelContainer c = readModelContainer(path);
+    auto bad = [&](const std::string& what) { return IoError(IoError::Kind::BadModel, path, -1, what); };
+    if (c.header.string("kind", "") != "checkpoint" || c.blobs.size() != 3)
+        throw bad("not a training checkpoint");
+    const Json* arch = c.header.find("architecture");
+    if (!arch || arch->dump() != archJson(net->config).dump())
+        throw bad("checkpoint architecture differs from the requested one (use the same --preset/options)");
+    try {
+        st.step = static_cast<std::int64_t>(c.header.number("step", 0));
+        st.bestValIoU = c.header.number("best_val_iou", -1);
+        st.bestStep = static_cast<std::int64_t>(c.header.number("best_step", 0));
+        st.staleValidations = static_cast<int>(c.header.number("stale_validations", 0));
+        st.norm.mean = c.header.number("norm_mean", 0);
+        st.norm.std = c.header.number("norm_std", 1);
+        sampler.setRngState(c.header.string("sampler_rng", ""));
+        st.curve.clear();
+        if (const Json* curve = c.header.find("val_curve"))
+            for (const auto& p : curve->items())
+                st.curve.emplace_back(static_cast<std::int64_t>(p.items().at(0).number()), p.items().at(1).number());
+    } catch (const IoError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw bad(std::string("bad checkpoint header: ") + e.what());
+    }
+    deserializeNet(net, c.blobs[0], path);
+    try {
+        std::istringstream os(c.blobs[1]);
+        torch::serialize::InputArchive oa;
+        oa.load_from(os);
+        opt.load(oa);
+        std::istringstream gs(c.blobs[2]);
+        torch::serialize::InputArchive ga;
+        ga.load_from(gs);
+        torch::Tensor state;
+        ga.read("state", state);
+        at::Generator gen = at::detail::getDefaultCPUGenerator();
+        gen.set_state(state);
+    } catch (const std::exception& e) {
+        throw bad(std::string("bad optimizer/RNG state: ") + std::string(e.what()).substr(0, 300));
+    }
+}
+
+}  // namespace
+
+std::vector<std::int64_t> parseIndexList(const std::string& text)
+{
+    std::vector<std::int64_t> out;
+    std::stringstream ss(text);
+    std::string part;
+    auto num = [&](const std::string& s) {
+        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 9)
+            throw Error("bad index list '" + text + "' (expected e.g. 0-10,20)");
+        return std::stoll(s);
+    };
+    while (std::getline(ss, part, ',')) {
+        auto dash = part.find('-');
+        if (dash == std::string::npos) {
+            out.push_back(num(part));
+        } else {
+            auto a = num(part.substr(0, dash)), b = num(part.substr(dash + 1));
+            if (b < a || b - a > 10000000)
+                throw Error("bad range '" + part + "' in '" + text + "'");
+            for (auto i = a; i <= b; ++i)
+                out.push_back(i);
+        }
+    }
+    if (out.empty())
+        throw Error("empty index list");
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+TrainResult train(const TrainConfig& config, const TrainData& data, const TrainCallback& onProgress, const CancelToken& cancel)
+{
+    const auto start = Clock::now();
+    if (!data.labels || (!data.image == !data.imageF32))
+        throw Error("training needs an image (uint8 or float) and labels");
+    const Shape shape = data.image ? data.image->shape() : data.imageF32->shape();
+    const Shape ls = data.labels->shape();
+    if (!(shape == ls))
+        throw Error("image is " + std::to_string(shape.depth) + "x" + std::to_string(shape.height) + "x" + std::to_string(shape.width) +
+                    " but the mask is " + std::to_string(ls.depth) + "x" + std::to_string(ls.height) + "x" + std::to_string(ls.width));
+    config.arch.validate();
+    const bool validation = data.valBegin >= 0 && data.valEnd >= data.valBegin;
+    if (validation && data.valEnd >= shape.depth)
+        throw Error("validation range " + std::to_string(data.valBegin) + "-" + std::to_string(data.valEnd) + " exceeds the " +
+                    std::to_string(shape.depth) + " slices");
+    std::vector<std::int64_t> trainSlices;
+    for (std::int64_t z = 0; z < shape.depth; ++z) {
+        bool labelled = data.labelledSlices.empty() || std::binary_search(data.labelledSlices.begin(), data.labelledSlices.end(), z);
+        bool held = validation && z >= data.valBegin && z <= data.valEnd;
+        if (labelled && !held)
+            trainSlices.push_back(z);
+    }
+    if (trainSlices.empty())
+        throw Error("no labelled slices outside the validation range");
+    const int m = 1 << config.arch.depth;
+    int patch = static_cast<int>(std::min<std::int64_t>({config.patch, shape.height, shape.width})) / m * m;
+    if (patch < m)
+        throw Error("slices are smaller than one network tile (" + std::to_string(m) + " px)");
+
+    int threads = config.threads > 0 ? config.threads : static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+    torch::set_num_threads(threads);
+    torch::manual_seed(config.seed);
+    UNet net(config.arch);
+    if (config.channelsLast)
+        setChannelsLast(*net, true);
+    auto opt = makeOptimizer(config, net);
+    RunState st;
+    st.norm = computeNormalisation(data, trainSlices);
+    PatchSampler sampler(config, data, trainSlices, st.norm, patch);
+    if (!config.resumeFrom.empty()) {
+        readCheckpoint(config.resumeFrom, st, net, *opt, sampler);
+        sampler.setNormalisation(st.norm);
+        if (config.channelsLast)
+            setChannelsLast(*net, true);
+    }
+    const std::filesystem::path ckptPath = config.checkpointDir.empty() ? std::filesystem::path{} : config.checkpointDir / "checkpoint.msc";
+    if (!config.checkpointDir.empty())
+        std::filesystem::create_directories(config.checkpointDir);
+
+    auto spec = [&](double iou) {
+        ModelSpec s;
+        s.arch = config.arch;
+        s.norm = st.norm;
+        s.info.preset = config.arch.preset;
+        s.info.classes = config.arch.classes;
+        s.info.classNames = config.classNames;
+        if (s.info.classNames.empty()) {
+            s.info.classNames.push_back("background");
+            for (int k = 1; k < config.arch.classes; ++k)
+                s.info.classNames.push_back(config.arch.classes == 2 ? "mitochondria" : "class " + std::to_string(k));
+        }
+        s.info.trainedOn = config.dataDescription;
+        s.info.steps = st.step;
+        s.info.validationIoU = iou;
+        s.info.date = utcNow();
+        s.info.version = engineVersion();
+        return s;
+    };
+
+    TrainResult result;
+    std::vector<float> inBuf;
+    std::vector<std::uint8_t> tgBuf;
+    std::deque<double> recentLoss, recentTime;
+    auto lastCheckpoint = Clock::now();
+    double lastValSeconds = 0;
+    double lastVal = st.curve.empty() ? -1 : st.curve.back().second;
+    const int C = config.arch.inChannels;
+    net->train();
+    while (st.step < config.steps) {
+        if (cancel.cancelled()) {
+            result.cancelled = true;
+            break;
+        }
+        auto t0 = Clock::now();
+        double lr = learningRate(config, st.step);
+        setLearningRate(*opt, config, lr);
+        sampler.sample(config.batch, inBuf, tgBuf);
+        torch::Tensor x = torch::from_blob(inBuf.data(), {config.batch, C, patch, patch});
+        torch::Tensor y = torch::from_blob(tgBuf.data(), {config.batch, patch, patch}, torch::kUInt8);
+        if (config.channelsLast)
+            x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+        opt->zero_grad();
+        torch::Tensor logits;
+        {
+            AutocastGuard autocast(config.bf16);
+            logits = net->forward(x);
+        }
+        torch::Tensor loss = lossFunction(logits, y, config.arch.classes, config.diceWeight);
+        loss.backward();
+        opt->step();
+        if (config.bf16)
+            at::autocast::clear_cache();
+        ++st.step;
+        double lv = loss.item<double>();
+        if (!std::isfinite(lv))
+            throw Error("training diverged (loss is not finite) at step " + std::to_string(st.step) + "; try a lower learning rate");
+        result.losses.push_back(lv);
+        recentLoss.push_back(lv);
+        recentTime.push_back(seconds(t0, Clock::now()));
+        if (recentLoss.size() > 20) {
+            recentLoss.pop_front();
+            recentTime.pop_front();
+        }
+        bool doValidate = validation && (st.step % std::max<std::int64_t>(1, config.validateEvery) == 0 || st.step == config.steps);
+        TrainProgress p;
+        if (doValidate) {
+            auto v0 = Clock::now();
+            double iou;
+            try {
+                iou = validate(net, config, data, st.norm, cancel);
+            } catch (const Cancelled&) {
+                net->train();
+                result.cancelled = true;
+                break;
+            }
+            net->train();
+            lastValSeconds = seconds(v0, Clock::now());
+            st.curve.emplace_back(st.step, iou);
+            lastVal = iou;
+            p.validated = true;
+            if (iou > st.bestValIoU) {
+                st.bestValIoU = iou;
+                st.bestStep = st.step;
+                st.staleValidations = 0;
+                if (!config.outModel.empty())
+                    saveModel(config.outModel, spec(iou), net);
+            } else {
+                ++st.staleValidations;
+            }
+        }
+        double spStep = 0, meanLoss = 0;
+        for (std::size_t i = 0; i < recentLoss.size(); ++i) {
+            spStep += recentTime[i];
+            meanLoss += recentLoss[i];
+        }
+        spStep /= static_cast<double>(recentTime.size());
+        meanLoss /= static_cast<double>(recentLoss.size());
+        std::int64_t left = config.steps - st.step;
+        std::int64_t valsLeft = validation ? left / std::max<std::int64_t>(1, config.validateEvery) + 1 : 0;
+        p.step = st.step;
+        p.totalSteps = config.steps;
+        p.loss = lv;
+        p.averageLoss = meanLoss;
+        p.learningRate = lr;
+        p.valIoU = lastVal;
+        p.bestValIoU = st.bestValIoU;
+        p.secondsPerStep = spStep;
+        p.etaSeconds = static_cast<double>(left) * spStep + static_cast<double>(valsLeft) * lastValSeconds;
+        if (onProgress)
+            onProgress(p);
+        bool stop = config.earlyStopPatience > 0 && st.staleValidations >= config.earlyStopPatience;
+        if (!ckptPath.empty() && (p.validated || stop || st.step == config.steps ||
+                                  seconds(lastCheckpoint, Clock::now()) >= config.checkpointSeconds)) {
+            writeCheckpoint(ckptPath, st, net, *opt, sampler);
+            lastCheckpoint = Clock::now();
+        }
+        if (stop) {
+            result.stoppedEarly = true;
+            break;
+        }
+    }
+    if (result.cancelled && !ckptPath.empty())
+        writeCheckpoint(ckptPath, st, net, *opt, sampler);
+    if (!validation && !config.outModel.empty() && st.step > 0)
+        saveModel(config.outModel, spec(-1), net);
+    result.steps = st.step;
+    result.bestValIoU = st.bestValIoU;
+    result.bestStep = st.bestStep;
+    result.validationCurve = st.curve;
+    result.seconds = seconds(start, Clock::now());
+    return result;
+}
+
+}  // namespace mitoseg

@@ -1,0 +1,99 @@
+#pragma once
+// Training a U-Net on a (partly) labelled stack, with validation on a held-out z-range,
+// best-model selection, early stopping and resumable checkpoints. No Qt and no LibTorch types:
+// the studio calls train() from a worker thread, the CLI from its main thread.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/base/Progress.h"
+#include "core/base/Volume.h"
+#include "core/engine/UNetConfig.h"
+
+namespace mitoseg {
+
+enum class OptimizerKind { Adam, AdamW };
+
+/// Everything that controls a training run. Plain value type.
+struct TrainConfig {
+    UNetConfig arch = UNetConfig::fromPreset("fast");
+    std::int64_t steps = 2000;
+    int batch = 4;
+    int patch = 256;                       ///< square patch edge (rounded down to a multiple of 2^depth)
+    OptimizerKind optimizer = OptimizerKind::AdamW;
+    double learningRate = 1e-3;
+    double weightDecay = 1e-4;
+    std::int64_t warmupSteps = 50;         ///< linear warm-up, then cosine decay to minLrFraction
+    double minLrFraction = 0.02;
+    double foregroundFraction = 0.5;       ///< share of patches centred on a foreground pixel
+    bool augmentGeometry = true;           ///< the 8 flips/rotations
+    bool augmentIntensity = true;          ///< brightness, contrast, gamma, Gaussian noise
+    double diceWeight = 1.0;               ///< loss = BCE (CE) + diceWeight * soft Dice loss
+    std::int64_t validateEvery = 200;      ///< steps between validations (and always at the end)
+    int earlyStopPatience = 0;             ///< stop after this many validations without improvement (0 = never)
+    std::filesystem::path outModel;        ///< best model written here atomically (empty = don't write)
+    std::filesystem::path checkpointDir;   ///< checkpoint.msc written here (empty = no checkpoints)
+    double checkpointSeconds = 300;        ///< wall time between checkpoints (also at validations and the end)
+    std::filesystem::path resumeFrom;      ///< checkpoint to continue from (empty = fresh start)
+    std::uint64_t seed = 1;
+    int threads = 0;                       ///< torch threads; 0 = all cores
+    bool bf16 = true;                      ///< CPU autocast to bfloat16 for the convolutions
+    bool channelsLast = true;              ///< NHWC activations
+    std::string dataDescription;           ///< stored in the model file ("training.tif + ...")
+    std::vector<std::string> classNames;   ///< empty = "background", "mitochondria" / "class N"
+};
+
+/// The data: raw image (uint8 or float, exactly one set), labels (binary models: non-zero =
+/// foreground; multiclass: class index per voxel), which slices are labelled, and the held-out
+/// validation z-range. The volumes must outlive train(); they are only read.
+struct TrainData {
+    const VolumeU8* image = nullptr;
+    const VolumeF32* imageF32 = nullptr;
+    const VolumeU8* labels = nullptr;
+    std::vector<std::int64_t> labelledSlices;   ///< empty = every slice is labelled
+    std::int64_t valBegin = -1, valEnd = -1;    ///< inclusive; -1 = no validation
+};
+
+/// Reported after every step (and after each validation) on the training thread.
+struct TrainProgress {
+    std::int64_t step = 0, totalSteps = 0;
+    double loss = 0;              ///< this step's loss
+    double averageLoss = 0;       ///< running mean of recent steps
+    double learningRate = 0;
+    double valIoU = -1;           ///< last validation foreground IoU, -1 before the first
+    double bestValIoU = -1;
+    double etaSeconds = 0;
+    double secondsPerStep = 0;
+    bool validated = false;       ///< true on the report right after a validation
+};
+
+using TrainCallback = std::function<void(const TrainProgress&)>;
+
+/// Outcome of train().
+struct TrainResult {
+    std::int64_t steps = 0;                 ///< steps done in total (including resumed ones)
+    double bestValIoU = -1;
+    std::int64_t bestStep = 0;
+    bool stoppedEarly = false;
+    bool cancelled = false;
+    std::vector<std::pair<std::int64_t, double>> validationCurve;   ///< (step, IoU)
+    std::vector<double> losses;            ///< loss of each step run in this call
+    double seconds = 0;
+};
+
+/// Trains, writing the best model (by validation IoU; without validation: the last one) to
+/// config.outModel and checkpoints to config.checkpointDir. Callable from any one thread (one
+/// training per process at a time: it seeds torch's global RNG and sets its thread count);
+/// uses config.threads torch threads. `onProgress` runs on the calling thread. On cancel it writes a checkpoint and returns with
+/// cancelled = true. Throws mitoseg::Error on unusable data (shape mismatch, nothing labelled
+/// outside the validation range), IoError on unreadable checkpoints or unwritable outputs.
+TrainResult train(const TrainConfig& config, const TrainData& data, const TrainCallback& onProgress,
+                  const CancelToken& cancel);
+
+/// Parses "0-10,20,30-32" into sorted unique indices; throws mitoseg::Error on bad syntax.
+std::vector<std::int64_t> parseIndexList(const std::string& text);
+
+}  // namespace mitoseg

@@ -1,0 +1,131 @@
+// `mitoseg train / predict / evaluate` end to end on a tiny synthetic stack, cross-checked with
+// peer.py's IoU, plus their error paths.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include "TestSupport.h"
+#include "core/engine/Json.h"
+#include "core/io/TiffStack.h"
+#include "core/io/TiffWriter.h"
+
+using mitoseg::test::runCommand;
+using mitoseg::test::ScratchDir;
+using namespace mitoseg;
+
+namespace {
+
+std::string cli() { return MITOSEG_CLI_EXE; }
+
+/// 6 x 48 x 64 stack with bright discs, and its 0/255 mask.
+void writeDiscStack(const std::filesystem::path& image, const std::filesystem::path& mask)
+{
+    VolumeU8 img(Shape{6, 48, 64}), lab(Shape{6, 48, 64});
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<double> u(0, 1);
+    for (std::int64_t z = 0; z < 6; ++z) {
+        for (std::int64_t i = 0; i < 48 * 64; ++i)
+            img.slice(z)[i] = static_cast<std::uint8_t>(60 + 30 * u(rng));
+        for (int d = 0; d < 4; ++d) {
+            double cy = 8 + 32 * u(rng), cx = 8 + 48 * u(rng), r = 5 + 4 * u(rng);
+            for (std::int64_t y = 0; y < 48; ++y)
+                for (std::int64_t x = 0; x < 64; ++x)
+                    if (std::hypot(static_cast<double>(y) - cy, static_cast<double>(x) - cx) <= r) {
+                        img(z, y, x) = static_cast<std::uint8_t>(170 + 30 * u(rng));
+                        lab(z, y, x) = 255;
+                    }
+        }
+    }
+    writeStack(image, img);
+    writeStack(mask, lab);
+}
+
+}  // namespace
+
+TEST(EngineCli, TrainPredictEvaluateAgreesWithPeer)
+{
+    ScratchDir dir;
+    writeDiscStack(dir / "img.tif", dir / "mask.tif");
+    std::string out;
+    int rc = runCommand(cli() + " train " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --out " +
+                            (dir / "m.msm").string() + " --preset tiny --base 8 --steps 120 --patch 32 --lr 0.01 --threads 1" +
+                            " --val-z 5-5 --validate-every 60 --fp32 --checkpoint-dir " + (dir / "ck").string() + " 2>&1",
+                        &out);
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("best validation IoU"), std::string::npos) << out;
+    EXPECT_TRUE(std::filesystem::exists(dir / "ck" / "checkpoint.msc"));
+
+    rc = runCommand(cli() + " predict " + (dir / "img.tif").string() + " --model " + (dir / "m.msm").string() + " --out " +
+                        (dir / "pred.tif").string() + " --prob " + (dir / "prob.tif").string() + " --prob-type uint8 --threads 1 2>&1",
+                    &out);
+    ASSERT_EQ(rc, 0) << out;
+    VolumeU8 pred = readLabels(dir / "pred.tif", false);
+    VolumeU8 prob = readStackU8(dir / "prob.tif");
+    ASSERT_EQ(pred.shape(), (Shape{6, 48, 64}));
+    for (std::size_t i = 0; i < pred.values().size(); ++i) {
+        ASSERT_TRUE(pred.values()[i] == 0 || pred.values()[i] == 255);
+        // uint8 probabilities agree with the mask (threshold 0.5 = 127.5), up to rounding.
+        if (prob.values()[i] >= 129) {
+            ASSERT_EQ(pred.values()[i], 255) << i;
+        }
+        if (prob.values()[i] <= 126) {
+            ASSERT_EQ(pred.values()[i], 0) << i;
+        }
+    }
+
+    rc = runCommand(cli() + " evaluate " + (dir / "pred.tif").string() + " " + (dir / "mask.tif").string() + " --json --objects", &out);
+    ASSERT_EQ(rc, 0) << out;
+    Json ours = Json::parse(out.substr(0, out.find_last_not_of("\n") + 1));
+    EXPECT_GT(ours.number("foreground_iou", 0), 0.7) << out;
+    std::string peerOut;
+    rc = runCommand("/usr/bin/python3 " + test::peerScript().string() + " iou " + (dir / "pred.tif").string() + " " +
+                        (dir / "mask.tif").string(),
+                    &peerOut);
+    ASSERT_EQ(rc, 0) << peerOut;
+    Json peer = Json::parse(peerOut.substr(0, peerOut.find_last_not_of("\n") + 1));
+    EXPECT_NEAR(ours.number("foreground_iou", 0), peer.number("foreground_iou", -1), 1e-4);
+    EXPECT_NEAR(ours.number("dice", 0), peer.number("dice", -1), 1e-4);
+    EXPECT_NEAR(ours.number("mean_iou_2class", 0), peer.number("mean_iou_2class", -1), 1e-4);
+    const Json* objects = ours.find("objects");
+    ASSERT_NE(objects, nullptr);
+    EXPECT_GT(objects->number("truth", 0), 0);
+
+    // --z-range restricts the score to those slices.
+    rc = runCommand(cli() + " evaluate " + (dir / "pred.tif").string() + " " + (dir / "mask.tif").string() + " --json --z-range 5-5", &out);
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_EQ(Json::parse(out.substr(0, out.find_last_not_of("\n") + 1)).number("slices", 0), 1);
+}
+
+TEST(EngineCli, ClearErrorsForMismatchedShapesAndBadModels)
+{
+    ScratchDir dir;
+    writeDiscStack(dir / "img.tif", dir / "mask.tif");
+    writeStack(dir / "small.tif", VolumeU8(Shape{6, 48, 32}));
+    std::string out;
+    int rc = runCommand(cli() + " train " + (dir / "img.tif").string() + " " + (dir / "small.tif").string() + " --out " +
+                            (dir / "m.msm").string() + " --preset tiny --steps 2 2>&1",
+                        &out);
+    EXPECT_EQ(rc, 1);
+    EXPECT_NE(out.find("must match"), std::string::npos) << out;
+    EXPECT_NE(out.find("small.tif"), std::string::npos) << out;
+    EXPECT_FALSE(std::filesystem::exists(dir / "m.msm"));
+
+    rc = runCommand(cli() + " evaluate " + (dir / "img.tif").string() + " " + (dir / "small.tif").string() + " 2>&1", &out);
+    EXPECT_EQ(rc, 1);
+    EXPECT_NE(out.find("small.tif"), std::string::npos) << out;
+
+    std::ofstream(dir / "bad.msm") << "MITOSEGM garbage";
+    rc = runCommand(cli() + " predict " + (dir / "img.tif").string() + " --model " + (dir / "bad.msm").string() + " --out " +
+                        (dir / "p.tif").string() + " 2>&1",
+                    &out);
+    EXPECT_EQ(rc, 1);
+    EXPECT_NE(out.find("bad.msm"), std::string::npos) << out;
+    EXPECT_FALSE(std::filesystem::exists(dir / "p.tif"));
+
+    rc = runCommand(cli() + " train " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --out x.msm --val-z 9-3 2>&1", &out);
+    EXPECT_EQ(rc, 2) << out;
+    rc = runCommand(cli() + " train " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --out x.msm --preset huge 2>&1", &out);
+    EXPECT_EQ(rc, 2) << out;
+}

@@ -1,0 +1,305 @@
+// U-Net shapes, the model file container (round trip, hostile files) and tiled inference.
+// Includes LibTorch through the engine's internal headers.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "../base/TestSupport.h"
+#include "core/base/Error.h"
+#include "core/engine/ModelFile.h"
+#include "core/engine/Segmenter.h"
+#include "core/engine/TiledPredictor.h"
+#include "core/engine/TorchModel.h"
+
+using namespace mitoseg;
+using mitoseg::test::ScratchDir;
+
+namespace {
+
+ModelSpec tinySpec(int classes = 2)
+{
+    ModelSpec s;
+    s.arch = UNetConfig::fromPreset("tiny");
+    s.arch.classes = classes;
+    s.norm = {100.0, 20.0};
+    s.info.classNames = {"background"};
+    for (int k = 1; k < classes; ++k)
+        s.info.classNames.push_back(std::string("class ").append(std::to_string(k)));
+    s.info.threshold = 0.4f;
+    s.info.trainedOn = "unit test \"data\"";
+    s.info.steps = 42;
+    s.info.validationIoU = 0.625;
+    s.info.date = "2026-11-23T23:00:00Z";
+    s.info.version = "test";
+    return s;
+}
+
+/// A tiny net whose BatchNorm statistics moved away from their initial values.
+UNet trainedTiny(const ModelSpec& spec)
+{
+    torch::manual_seed(3);
+    UNet net(spec.arch);
+    net->train();
+    for (int i = 0; i < 3; ++i)
+        net->forward(torch::randn({2, spec.arch.inChannels, 16, 16}) * 3 + 1);
+    net->eval();
+    return net;
+}
+
+std::string readBytes(const std::filesystem::path& p)
+{
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+void writeBytes(const std::filesystem::path& p, const std::string& b)
+{
+    std::ofstream f(p, std::ios::binary | std::ios::trunc);
+    f.write(b.data(), static_cast<std::streamsize>(b.size()));
+}
+
+void expectBadModel(const std::filesystem::path& p)
+{
+    try {
+        loadModel(p);
+        ADD_FAILURE() << "loaded a bad model file";
+    } catch (const IoError& e) {
+        EXPECT_EQ(e.kind(), IoError::Kind::BadModel) << e.what();
+        EXPECT_NE(std::string(e.what()).find(p.filename().string()), std::string::npos) << e.what();
+    }
+}
+
+}  // namespace
+
+TEST(UNet, PresetsHaveExpectedShapesAndParameterCounts)
+{
+    torch::NoGradGuard g;
+    UNet fast(UNetConfig::fromPreset("fast"));
+    EXPECT_EQ(fast->parameterCount(), 1943761);   // same network as peer.py --base 16
+    EXPECT_EQ(fast->forward(torch::zeros({1, 1, 64, 96})).sizes(), (std::vector<std::int64_t>{1, 1, 64, 96}));
+    UNet seed(UNetConfig::fromPreset("seed"));    // construct only
+    EXPECT_GT(seed->parameterCount(), 30500000);
+    EXPECT_LT(seed->parameterCount(), 31500000);
+    UNetConfig c = UNetConfig::fromPreset("tiny");
+    c.classes = 4;
+    c.inChannels = 3;
+    c.upsampling = Upsampling::Resize;
+    c.batchNorm = false;
+    c.dropout = 0.2;
+    UNet multi(c);
+    EXPECT_EQ(multi->forward(torch::zeros({2, 3, 32, 16})).sizes(), (std::vector<std::int64_t>{2, 4, 32, 16}));
+    c.inChannels = 2;
+    EXPECT_THROW(UNet{c}, Error);
+    EXPECT_THROW(UNetConfig::fromPreset("huge"), Error);
+}
+
+TEST(ModelFile, SaveLoadRoundTripsWeightsStatisticsAndMetadataExactly)
+{
+    ScratchDir dir;
+    ModelSpec spec = tinySpec(3);
+    UNet net = trainedTiny(spec);
+    saveModel(dir / "m.msm", spec, net);
+    LoadedModel m = loadModel(dir / "m.msm");
+    auto a = net->named_parameters(), b = m.net->named_parameters();
+    ASSERT_EQ(a.size(), b.size());
+    for (const auto& p : a)
+        EXPECT_TRUE(torch::equal(p.value(), b[p.key()])) << p.key();
+    auto ab = net->named_buffers(), bb = m.net->named_buffers();
+    ASSERT_EQ(ab.size(), bb.size());
+    for (const auto& p : ab)
+        EXPECT_TRUE(torch::equal(p.value(), bb[p.key()])) << p.key();
+    torch::NoGradGuard g;
+    torch::Tensor x = torch::randn({1, 1, 32, 32});
+    EXPECT_TRUE(torch::equal(net->forward(x), m.net->forward(x)));
+    EXPECT_EQ(m.spec.info.classNames, spec.info.classNames);
+    EXPECT_EQ(m.spec.info.trainedOn, spec.info.trainedOn);
+    EXPECT_EQ(m.spec.info.steps, 42);
+    EXPECT_DOUBLE_EQ(m.spec.info.validationIoU, 0.625);
+    EXPECT_FLOAT_EQ(m.spec.info.threshold, 0.4f);
+    EXPECT_DOUBLE_EQ(m.spec.norm.mean, 100.0);
+    EXPECT_EQ(m.spec.arch.classes, 3);
+    EXPECT_EQ(m.spec.info.parameters, net->parameterCount());
+}
+
+TEST(ModelFile, CorruptTruncatedAndHostileFilesAreBadModelErrors)
+{
+    ScratchDir dir;
+    ModelSpec spec = tinySpec();
+    UNet net = trainedTiny(spec);
+    saveModel(dir / "good.msm", spec, net);
+    const std::string good = readBytes(dir / "good.msm");
+
+    writeBytes(dir / "empty.msm", "");
+    expectBadModel(dir / "empty.msm");
+    std::string badMagic = good;
+    badMagic.replace(0, 8, "NOTAMODL");
+    writeBytes(dir / "magic.msm", badMagic);
+    expectBadModel(dir / "magic.msm");
+    for (std::size_t cut : {std::size_t{10}, std::size_t{20}, good.size() / 2, good.size() - 1}) {
+        writeBytes(dir / "cut.msm", good.substr(0, cut));
+        expectBadModel(dir / "cut.msm");
+    }
+    std::string flipped = good;
+    flipped[good.size() / 2] ^= 0x5A;
+    writeBytes(dir / "flip.msm", flipped);
+    expectBadModel(dir / "flip.msm");
+    // A header length of 4 GiB - 1 and a blob length of 2^63: rejected before allocating.
+    std::string huge = good;
+    for (int i = 12; i < 16; ++i)
+        huge[static_cast<std::size_t>(i)] = '\xff';
+    writeBytes(dir / "hugeheader.msm", huge);
+    expectBadModel(dir / "hugeheader.msm");
+    ModelContainer c = readModelContainer(dir / "good.msm");
+    ModelContainer bigBlob = c;
+    writeModelContainer(dir / "bigblob.msm", bigBlob);
+    std::string bb = readBytes(dir / "bigblob.msm");
+    std::size_t headerLen = static_cast<unsigned char>(bb[12]) | static_cast<unsigned char>(bb[13]) << 8 |
+                            static_cast<unsigned char>(bb[14]) << 16;
+    std::size_t blobLenAt = 16 + headerLen + 4;
+    for (std::size_t i = 0; i < 8; ++i)
+        bb[blobLenAt + i] = i == 7 ? '\x7f' : '\xff';
+    writeBytes(dir / "bigblob.msm", bb);
+    expectBadModel(dir / "bigblob.msm");
+
+    // Well-formed container, but the header's architecture does not match the tensors.
+    ModelContainer wrongArch = c;
+    wrongArch.header["architecture"]["base"] = 8;
+    writeModelContainer(dir / "arch.msm", wrongArch);
+    expectBadModel(dir / "arch.msm");
+    ModelContainer wrongDepth = c;
+    wrongDepth.header["architecture"]["depth"] = 3;
+    writeModelContainer(dir / "depth.msm", wrongDepth);
+    expectBadModel(dir / "depth.msm");
+    // Garbage weights blob, absurd architecture, wrong class names, not JSON.
+    ModelContainer junk = c;
+    junk.blobs[0] = std::string(1000, 'x');
+    writeModelContainer(dir / "junk.msm", junk);
+    expectBadModel(dir / "junk.msm");
+    ModelContainer absurd = c;
+    absurd.header["architecture"]["base"] = 1e9;
+    writeModelContainer(dir / "absurd.msm", absurd);
+    expectBadModel(dir / "absurd.msm");
+    ModelContainer names = c;
+    names.header["class_names"] = Json::array();
+    names.header["class_names"].push(Json("only one"));
+    writeModelContainer(dir / "names.msm", names);
+    expectBadModel(dir / "names.msm");
+    EXPECT_THROW(Segmenter::load(dir / "names.msm"), IoError);
+    EXPECT_THROW(Segmenter::load(dir / "missing.msm"), IoError);
+}
+
+TEST(ModelFile, WriteIsAtomicAndLeavesNoTemporaryFiles)
+{
+    ScratchDir dir;
+    ModelSpec spec = tinySpec();
+    UNet net = trainedTiny(spec);
+    saveModel(dir / "m.msm", spec, net);
+    saveModel(dir / "m.msm", spec, net);
+    int files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+        files += e.is_regular_file();
+    EXPECT_EQ(files, 1);
+    EXPECT_THROW(saveModel(dir / "no/such/dir/m.msm", spec, net), IoError);
+}
+
+TEST(Json, ParsesWhatItWritesAndRejectsMalformedText)
+{
+    Json j = Json::object();
+    j["s"] = "a\"b\\c\n\x01";
+    j["n"] = -1.25e-7;
+    j["i"] = 123456789;
+    j["b"] = true;
+    j["a"] = Json::array();
+    j["a"].push(Json("x"));
+    j["a"].push(Json());
+    Json k = Json::parse(j.dump(2));
+    EXPECT_EQ(k.dump(), j.dump());
+    EXPECT_EQ(k.string("s", ""), "a\"b\\c\n\x01");
+    EXPECT_DOUBLE_EQ(k.number("n", 0), -1.25e-7);
+    for (const char* bad : {"", "{", "{\"a\":}", "[1,]", "{\"a\":1} x", "\"\\q\"", "nul", "1e999"})
+        EXPECT_THROW(Json::parse(bad), Error) << bad;
+    EXPECT_THROW(Json::parse(std::string(100, '[') + std::string(100, ']')), Error);
+}
+
+TEST(TiledPredictor, TilesMatchWholeImageAndLeaveNoSeams)
+{
+    ModelSpec spec = tinySpec();
+    UNet net = trainedTiny(spec);
+    TiledPredictor pred(net, false, false);
+    torch::manual_seed(5);
+    torch::Tensor img = torch::randn({1, 200, 262});
+    PredictOptions whole;
+    whole.tile = 1024;
+    PredictOptions tiled;
+    tiled.tile = 160;
+    tiled.overlap = 128;
+    tiled.batch = 3;
+    torch::Tensor a = pred.predict(img, whole, nullptr), b = pred.predict(img, tiled, nullptr);
+    ASSERT_EQ(a.sizes(), (std::vector<std::int64_t>{1, 200, 262}));
+    ASSERT_EQ(b.sizes(), a.sizes());
+    // The tiny net sees ~27 px each way; the blend ignores the outer 32 px of each inner tile
+    // edge and ramps over the next 64, so tiled and whole agree closely everywhere.
+    EXPECT_LT((a - b).abs().max().item<float>(), 0.05f);
+    EXPECT_LT((a - b).abs().mean().item<float>(), 0.005f);
+    // On a constant image the whole-image pass is periodic (2x2 up-convolutions), the same in
+    // every tile; away from the image borders the tiled result equals it: no seams.
+    torch::Tensor flatImage = torch::full({1, 200, 262}, 0.7f);
+    torch::Tensor flatTiled = pred.predict(flatImage, tiled, nullptr), flatWhole = pred.predict(flatImage, whole, nullptr);
+    ASSERT_GT(flatTiled.size(2), tiled.tile);   // really several tiles
+    torch::Tensor diff = (flatTiled - flatWhole).slice(1, 40, 160).slice(2, 40, 222).abs();
+    EXPECT_LT(diff.max().item<float>(), 1e-5f);
+    // TTA keeps shapes, stays a probability and, for a non-square image, works too.
+    PredictOptions tta = tiled;
+    tta.tta = true;
+    torch::Tensor t = pred.predict(img, tta, nullptr);
+    EXPECT_EQ(t.sizes(), a.sizes());
+    EXPECT_GE(t.min().item<float>(), 0.0f);
+    EXPECT_LE(t.max().item<float>(), 1.0f);
+    CancelToken cancel;
+    cancel.cancel();
+    EXPECT_THROW(pred.predict(img, tiled, &cancel), Cancelled);
+}
+
+TEST(Segmenter, PredictsStacksWithCallbacksAndFindsTheModelFromTheEnvironment)
+{
+    ScratchDir dir;
+    ModelSpec spec = tinySpec();
+    UNet net = trainedTiny(spec);
+    saveModel(dir / "m.msm", spec, net);
+    auto seg = Segmenter::load(dir / "m.msm");
+    EXPECT_EQ(seg->info().classes, 2);
+    VolumeU8 stack(Shape{3, 40, 24});
+    for (std::size_t i = 0; i < stack.values().size(); ++i)
+        stack.values()[i] = static_cast<std::uint8_t>((i * 37) % 251);
+    PredictOptions o;
+    o.bf16 = false;
+    o.channelsLast = false;
+    std::vector<std::int64_t> seen;
+    StackPrediction p = seg->predictStack(stack, o, nullptr, nullptr, [&](std::int64_t z, const SlicePrediction& s) {
+        seen.push_back(z);
+        EXPECT_EQ(s.height, 40);
+        EXPECT_EQ(s.width, 24);
+    });
+    EXPECT_EQ(seen, (std::vector<std::int64_t>{0, 1, 2}));
+    ASSERT_EQ(p.labels.shape(), stack.shape());
+    // The stack result equals predicting each slice alone, and labels follow the threshold.
+    std::vector<float> raw(40 * 24);
+    for (std::size_t i = 0; i < raw.size(); ++i)
+        raw[i] = stack.slice(1)[i];
+    SlicePrediction s1 = seg->predictSlice(raw.data(), 40, 24, o);
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        EXPECT_FLOAT_EQ(p.probability.slice(1)[i], s1.probability(1, static_cast<std::int64_t>(i)));
+        EXPECT_EQ(p.labels.slice(1)[i], p.probability.slice(1)[i] > 0.4f ? 1 : 0);
+    }
+    // bf16 + channels-last (the fast path) stays close to float32.
+    PredictOptions fast;
+    StackPrediction q = seg->predictStack(stack, fast);
+    float maxDiff = 0;
+    for (std::size_t i = 0; i < q.probability.values().size(); ++i)
+        maxDiff = std::max(maxDiff, std::abs(q.probability.values()[i] - p.probability.values()[i]));
+    EXPECT_LT(maxDiff, 0.1f);
+
+    setenv("MITOSEG_MODEL", (dir / "m.msm").c_str(), 1);
+    EXPECT_EQ(Segmenter::defaultModelPath(), dir / "m.msm");
+    unsetenv("MITOSEG_MODEL");
+}

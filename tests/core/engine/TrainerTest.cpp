@@ -1,0 +1,181 @@
+// Training end to end on tiny synthetic problems (torch-free: through Trainer.h/Segmenter.h).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "../base/TestSupport.h"
+#include "SyntheticData.h"
+#include "core/base/Error.h"
+#include "core/engine/Segmenter.h"
+#include "core/engine/Trainer.h"
+#include "core/metrics/Metrics.h"
+
+using namespace mitoseg;
+using mitoseg::test::ScratchDir;
+
+namespace {
+
+TrainConfig tinyConfig(std::int64_t steps)
+{
+    TrainConfig c;
+    c.arch = UNetConfig::fromPreset("tiny");
+    c.arch.base = 8;
+    c.steps = steps;
+    c.batch = 4;
+    c.patch = 32;
+    c.learningRate = 1e-2;
+    c.warmupSteps = 5;
+    c.threads = 1;
+    c.validateEvery = 1000000;
+    c.bf16 = false;
+    c.channelsLast = false;
+    return c;
+}
+
+PredictOptions exactOptions()
+{
+    PredictOptions o;
+    o.bf16 = false;
+    o.channelsLast = false;
+    o.threads = 1;
+    return o;
+}
+
+double foregroundIoU(const VolumeU8& pred, const VolumeU8& truth, std::int64_t z0, std::int64_t z1)
+{
+    return overlapScores(pred, truth, 2, z0, z1).foregroundIoU;
+}
+
+}  // namespace
+
+TEST(Trainer, BinaryOverfitRaisesValidationIoUAndWritesModel)
+{
+    ScratchDir dir;
+    auto s = test::makeDiscs(6, 48, 48, 1);
+    TrainConfig c = tinyConfig(120);
+    c.outModel = dir / "m.msm";
+    c.validateEvery = 40;
+    TrainData d{&s.image, nullptr, &s.labels, {}, 5, 5};
+    TrainResult r = train(c, d, {}, CancelToken{});
+    ASSERT_EQ(r.steps, 120);
+    ASSERT_EQ(r.validationCurve.size(), 3u);
+    double firstLoss = (r.losses[0] + r.losses[1] + r.losses[2]) / 3, lastLoss = (r.losses[117] + r.losses[118] + r.losses[119]) / 3;
+    EXPECT_LT(lastLoss, 0.5 * firstLoss);
+    EXPECT_GT(r.bestValIoU, 0.7);
+    auto seg = Segmenter::load(c.outModel);
+    EXPECT_EQ(seg->info().steps, r.bestStep);
+    EXPECT_NEAR(seg->info().validationIoU, r.bestValIoU, 1e-9);
+    StackPrediction p = seg->predictStack(s.image, exactOptions());
+    EXPECT_NEAR(foregroundIoU(p.labels, s.labels, 5, 5), r.bestValIoU, 1e-6);
+}
+
+TEST(Trainer, MulticlassLearnsBothClasses)
+{
+    auto s = test::makeDiscs(6, 48, 48, 2, true);
+    TrainConfig c = tinyConfig(150);
+    c.arch.classes = 3;
+    c.validateEvery = 150;
+    TrainData d{&s.image, nullptr, &s.labels, {}, 5, 5};
+    TrainResult r = train(c, d, {}, CancelToken{});
+    ASSERT_EQ(r.validationCurve.size(), 1u);
+    EXPECT_GT(r.bestValIoU, 0.5);   // mean IoU of classes 1 and 2
+    double firstLoss = (r.losses[0] + r.losses[1] + r.losses[2]) / 3, lastLoss = (r.losses[147] + r.losses[148] + r.losses[149]) / 3;
+    EXPECT_LT(lastLoss, 0.5 * firstLoss);
+}
+
+TEST(Trainer, PartlyLabelledStackIgnoresUnlabelledSlices)
+{
+    ScratchDir dir;
+    auto s = test::makeDiscs(8, 48, 48, 3);
+    VolumeU8 labels = s.labels;
+    for (std::int64_t z = 3; z < 8; ++z)   // unlabelled slices carry the inverted (wrong) mask
+        for (std::int64_t i = 0; i < labels.shape().sliceVoxels(); ++i)
+            labels.slice(z)[i] = labels.slice(z)[i] ? 0 : 1;
+    TrainConfig c = tinyConfig(120);
+    c.outModel = dir / "m.msm";
+    TrainData d{&s.image, nullptr, &labels, {0, 1, 2}, -1, -1};
+    train(c, d, {}, CancelToken{});
+    auto seg = Segmenter::load(c.outModel);
+    StackPrediction p = seg->predictStack(s.image, exactOptions());
+    EXPECT_GT(foregroundIoU(p.labels, s.labels, 3, 7), 0.7);    // the true discs
+    EXPECT_LT(foregroundIoU(p.labels, labels, 3, 7), 0.2);      // not the contradicting masks
+}
+
+TEST(Trainer, ResumeContinuesExactlyLikeAnUninterruptedRun)
+{
+    ScratchDir dir;
+    auto s = test::makeDiscs(6, 48, 48, 4);
+    TrainData d{&s.image, nullptr, &s.labels, {}, 5, 5};
+    TrainConfig c = tinyConfig(16);
+    c.validateEvery = 6;
+    TrainResult full = train(c, d, {}, CancelToken{});
+
+    c.checkpointDir = dir.path();
+    CancelToken cancel;
+    TrainResult first = train(c, d, [&](const TrainProgress& p) { if (p.step == 9) cancel.cancel(); }, cancel);
+    ASSERT_TRUE(first.cancelled);
+    ASSERT_EQ(first.steps, 9);
+    c.resumeFrom = dir / "checkpoint.msc";
+    TrainResult second = train(c, d, {}, CancelToken{});
+    ASSERT_EQ(second.steps, 16);
+    std::vector<double> joined = first.losses;
+    joined.insert(joined.end(), second.losses.begin(), second.losses.end());
+    ASSERT_EQ(joined.size(), full.losses.size());
+    for (std::size_t i = 0; i < joined.size(); ++i)
+        EXPECT_DOUBLE_EQ(joined[i], full.losses[i]) << "step " << i + 1;
+    EXPECT_EQ(second.validationCurve, full.validationCurve);
+}
+
+TEST(Trainer, ResumeRejectsADifferentArchitecture)
+{
+    ScratchDir dir;
+    auto s = test::makeDiscs(4, 32, 32, 5);
+    TrainData d{&s.image, nullptr, &s.labels, {}, -1, -1};
+    TrainConfig c = tinyConfig(2);
+    c.checkpointDir = dir.path();
+    train(c, d, {}, CancelToken{});
+    c.arch.base = 6;
+    c.resumeFrom = dir / "checkpoint.msc";
+    c.steps = 4;
+    EXPECT_THROW(train(c, d, {}, CancelToken{}), IoError);
+}
+
+TEST(Trainer, CancelStopsPromptly)
+{
+    auto s = test::makeDiscs(4, 64, 64, 6);
+    TrainConfig c = tinyConfig(1000000);
+    c.patch = 64;
+    TrainData d{&s.image, nullptr, &s.labels, {}, -1, -1};
+    CancelToken cancel;
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        cancel.cancel();
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    TrainResult r = train(c, d, {}, cancel);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    stopper.join();
+    EXPECT_TRUE(r.cancelled);
+    EXPECT_LT(r.steps, 1000000);
+    EXPECT_LT(secs, 5.0);
+}
+
+TEST(Trainer, RejectsMismatchedShapesAndNothingToTrainOn)
+{
+    auto s = test::makeDiscs(4, 32, 32, 7);
+    VolumeU8 wrong(Shape{4, 32, 16});
+    TrainConfig c = tinyConfig(1);
+    EXPECT_THROW(train(c, TrainData{&s.image, nullptr, &wrong, {}, -1, -1}, {}, CancelToken{}), Error);
+    EXPECT_THROW(train(c, TrainData{&s.image, nullptr, &s.labels, {3}, 3, 3}, {}, CancelToken{}), Error);
+    EXPECT_THROW(train(c, TrainData{&s.image, nullptr, &s.labels, {}, 2, 9}, {}, CancelToken{}), Error);
+}
+
+TEST(Trainer, ParseIndexList)
+{
+    EXPECT_EQ(parseIndexList("0-3,7,5"), (std::vector<std::int64_t>{0, 1, 2, 3, 5, 7}));
+    EXPECT_EQ(parseIndexList("2,2,1-2"), (std::vector<std::int64_t>{1, 2}));
+    EXPECT_THROW(parseIndexList("3-1"), Error);
+    EXPECT_THROW(parseIndexList("a"), Error);
+    EXPECT_THROW(parseIndexList(""), Error);
+}
