@@ -1,0 +1,59 @@
+#pragma once
+// Autosave and crash recovery. While the studio runs, a lock file sits in the autosave folder;
+// every N seconds, when the mask changed since the last autosave, the session and the mask
+// (run-length encoded) are written there atomically. A clean exit removes lock and autosave.
+// At start, an autosave next to a lock that was not removed means the last run crashed.
+// GUI thread only; does not own the document.
+#include <QObject>
+#include <QString>
+#include <QTimer>
+
+#include <functional>
+#include <optional>
+
+#include "core/base/Volume.h"
+#include "ui/Session.h"
+
+namespace mitoseg::ui {
+
+class StudioDocument;
+
+class Autosaver : public QObject {
+    Q_OBJECT
+public:
+    /// `folder` empty: the per-user data folder (QStandardPaths::AppLocalDataLocation)/autosave.
+    /// `session` returns the current session (file names and view) when saving.
+    Autosaver(StudioDocument* doc, std::function<Session()> session, QString folder = {}, QObject* parent = nullptr);
+
+    QString folder() const { return folder_; }
+    /// True when the previous run left a lock and an autosave behind (call before start()).
+    bool hasRecovery() const;
+    /// Reads the autosaved session and mask. nullopt (and `error`) when unreadable.
+    std::optional<std::pair<Session, VolumeU8>> recover(QString* error = nullptr) const;
+    /// Takes the lock and starts the timer (`seconds` between checks).
+    void start(int seconds = 60);
+    /// Writes the autosave now if the mask changed since the last one. Returns true if written.
+    bool saveNow();
+    /// Clean shutdown: stops, removes lock and autosave files.
+    void finish();
+    /// Drops the autosave files (e.g. the user declined recovery).
+    void discard();
+
+    QString lockPath() const;
+    QString sessionPath() const;
+    QString maskPath() const;
+
+private:
+    StudioDocument* doc_;
+    std::function<Session()> session_;
+    QString folder_;
+    QTimer timer_;
+    bool pending_ = false;
+};
+
+/// Writes / reads the autosave mask format: "MSGMASK1", depth, height, width (int64 LE),
+/// then (uint32 count, uint8 value) runs. Readers reject sizes not matching the runs.
+bool writeMaskRle(const QString& path, const VolumeU8& mask, QString* error = nullptr);
+std::optional<VolumeU8> readMaskRle(const QString& path, QString* error = nullptr);
+
+}  // namespace mitoseg::ui

@@ -1,0 +1,16 @@
+#pragma once
+// The stack the studio opens with no arguments: an EM-like image with known mitochondria
+// (the reference). Any thread; pure function of its arguments.
+#include "core/base/Volume.h"
+
+namespace mitoseg::ui {
+
+struct DemoVolumes {
+    VolumeU8 image;
+    VolumeU8 truth;   ///< 1 = mitochondrion, 0 = rest
+};
+
+/// Generates the demo of `shape` (deterministic for a given seed).
+DemoVolumes makeDemoVolumes(Shape shape, unsigned seed = 1);
+
+}  // namespace mitoseg::ui

@@ -1,0 +1,40 @@
+#pragma once
+// Dock panel with foreground IoU and Dice per class, for the shown slice and the whole stack,
+// of the mask and of the prediction against the reference. Refreshes live while painting
+// (coalesced: at most once per event-loop turn). GUI thread only; does not own the document.
+#include <QWidget>
+
+#include <cstdint>
+
+class QLabel;
+class QTableWidget;
+
+namespace mitoseg::ui {
+
+class StudioDocument;
+
+class IoUPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit IoUPanel(StudioDocument* doc, QWidget* parent = nullptr);
+
+    /// Rows: per class c >= 1, "mask" then "prediction". Columns: slice IoU, slice Dice,
+    /// stack IoU, stack Dice (text "—" when undefined, else a value with 4 decimals).
+    QTableWidget* table() const { return table_; }
+
+public Q_SLOTS:
+    void setSlice(qint64 z);
+    /// Recomputes the table now.
+    void refresh();
+    /// Schedules refresh() for the next event-loop turn.
+    void scheduleRefresh();
+
+private:
+    StudioDocument* doc_;
+    QTableWidget* table_;
+    QLabel* note_;
+    std::int64_t z_ = 0;
+    bool pending_ = false;
+};
+
+}  // namespace mitoseg::ui

@@ -1,0 +1,130 @@
+#include "ui/SliceComposer.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "ui/LayerSettings.h"
+#include "ui/StudioDocument.h"
+
+namespace mitoseg::ui {
+
+namespace {
+
+using Table = std::array<std::uint32_t, 256>;  // premultiplied-ish: (alpha << 24) | rgb
+
+std::uint32_t pack(int a, const QColor& c) { return (static_cast<std::uint32_t>(a) << 24) | (c.rgb() & 0xffffffu); }
+
+inline std::uint32_t blend(std::uint32_t dst, std::uint32_t src)
+{
+    const std::uint32_t a = src >> 24;
+    if (a == 0)
+        return dst;
+    const std::uint32_t ia = 255 - a;
+    const std::uint32_t r = (((dst >> 16) & 0xff) * ia + ((src >> 16) & 0xff) * a) / 255;
+    const std::uint32_t g = (((dst >> 8) & 0xff) * ia + ((src >> 8) & 0xff) * a) / 255;
+    const std::uint32_t b = ((dst & 0xff) * ia + (src & 0xff) * a) / 255;
+    return 0xff000000u | (r << 16) | (g << 8) | b;
+}
+
+// Blends a label (or probability) plane through `table` into rows y0..y1, x0..x1 of `out`.
+// With `outline`, only voxels with a 4-neighbour of a different value are drawn.
+void overlay(QImage& out, const std::uint8_t* plane, int w, int h, const Table& table, bool outline, const QRect& r)
+{
+    for (int y = r.top(); y <= r.bottom(); ++y) {
+        auto* line = reinterpret_cast<std::uint32_t*>(out.scanLine(y));
+        const std::uint8_t* row = plane + static_cast<std::ptrdiff_t>(y) * w;
+        for (int x = r.left(); x <= r.right(); ++x) {
+            const std::uint8_t v = row[x];
+            if (v == 0)
+                continue;
+            if (outline) {
+                const bool inner = x > 0 && x + 1 < w && y > 0 && y + 1 < h && row[x - 1] == v && row[x + 1] == v
+                                   && row[x - w] == v && row[x + w] == v;
+                if (inner)
+                    continue;
+            }
+            line[x] = blend(line[x], table[v]);
+        }
+    }
+}
+
+Table labelTable(const OverlayStyle& s, const StudioDocument& doc, bool useClassColours)
+{
+    Table t{};
+    const int a = std::clamp(s.outline ? std::max(s.opacity, 80) : s.opacity, 0, 100) * 255 / 100;
+    const auto& classes = doc.mask().classes();
+    for (int v = 1; v < 256; ++v) {
+        QColor c = s.color;
+        if (useClassColours && v >= 2 && v < static_cast<int>(classes.size()))
+            c = QColor(classes[static_cast<std::size_t>(v)].r, classes[static_cast<std::size_t>(v)].g,
+                       classes[static_cast<std::size_t>(v)].b);
+        t[static_cast<std::size_t>(v)] = pack(a, c);
+    }
+    return t;
+}
+
+// Heat map: transparent at p = 0, the layer colour at p = 0.5, white-hot at p = 1.
+Table heatTable(const OverlayStyle& s)
+{
+    Table t{};
+    for (int v = 1; v < 256; ++v) {
+        const double p = v / 255.0;
+        const double hot = std::max(0.0, p * 2.0 - 1.0);
+        const QColor c(static_cast<int>(s.color.red() + (255 - s.color.red()) * hot),
+                       static_cast<int>(s.color.green() + (255 - s.color.green()) * hot * 0.6),
+                       static_cast<int>(s.color.blue() * (1.0 - hot)));
+        const int a = static_cast<int>(std::min(1.0, p * 1.6) * s.opacity * 255 / 100);
+        t[static_cast<std::size_t>(v)] = pack(a, c);
+    }
+    return t;
+}
+
+}  // namespace
+
+void SliceComposer::compose(const StudioDocument& doc, const LayerSettings& layers, std::int64_t z, QImage& out,
+                            QRect region)
+{
+    if (!doc.hasImage())
+        return;
+    const Shape s = doc.shape();
+    const int w = static_cast<int>(s.width), h = static_cast<int>(s.height);
+    if (out.width() != w || out.height() != h || out.format() != QImage::Format_RGB32) {
+        out = QImage(w, h, QImage::Format_RGB32);
+        region = QRect();
+    }
+    const QRect full(0, 0, w, h);
+    const QRect r = region.isValid() ? region.intersected(full) : full;
+    if (r.isEmpty())
+        return;
+
+    // Grey levels through a linear window.
+    const float* img = doc.image()->cachedSlice(z).data();
+    const float lo = layers.levelLow();
+    const float scale = 255.f / (layers.levelHigh() - layers.levelLow());
+    const bool showImage = layers.imageVisible();
+    for (int y = r.top(); y <= r.bottom(); ++y) {
+        auto* line = reinterpret_cast<std::uint32_t*>(out.scanLine(y));
+        const float* row = img + static_cast<std::ptrdiff_t>(y) * w;
+        for (int x = r.left(); x <= r.right(); ++x) {
+            const std::uint32_t g = showImage ? static_cast<std::uint32_t>(std::clamp((row[x] - lo) * scale, 0.f, 255.f)) : 0u;
+            line[x] = 0xff000000u | (g << 16) | (g << 8) | g;
+        }
+    }
+
+    const OverlayStyle& ps = layers.style(Layer::Prediction);
+    if (ps.visible && doc.hasPrediction(z)) {
+        if (layers.predictionHeatmap())
+            overlay(out, doc.predictionProbability(z), w, h, heatTable(ps), false, r);
+        else
+            overlay(out, doc.predictionLabels(z), w, h, labelTable(ps, doc, false), ps.outline, r);
+    }
+    const OverlayStyle& ms = layers.style(Layer::Mask);
+    if (ms.visible)
+        overlay(out, doc.mask().labels().slice(z), w, h, labelTable(ms, doc, true), ms.outline, r);
+    const OverlayStyle& rs = layers.style(Layer::Reference);
+    if (rs.visible && doc.reference())
+        overlay(out, doc.reference()->slice(z), w, h, labelTable(rs, doc, false), rs.outline, r);
+}
+
+}  // namespace mitoseg::ui
