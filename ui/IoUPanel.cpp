@@ -24,9 +24,10 @@ IoUPanel::IoUPanel(StudioDocument* doc, QWidget* parent) : QWidget(parent), doc_
     note_->setWordWrap(true);
     layout->addWidget(note_);
     table_ = new QTableWidget(this);
-    table_->setColumnCount(4);
-    table_->setHorizontalHeaderLabels({tr("Slice IoU"), tr("Slice Dice"), tr("Stack IoU"), tr("Stack Dice")});
+    table_->setRowCount(4);
+    table_->setVerticalHeaderLabels({tr("Slice IoU"), tr("Slice Dice"), tr("Stack IoU"), tr("Stack Dice")});
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    table_->verticalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table_->setSelectionMode(QAbstractItemView::NoSelection);
     table_->setFocusPolicy(Qt::NoFocus);
@@ -36,6 +37,12 @@ IoUPanel::IoUPanel(StudioDocument* doc, QWidget* parent) : QWidget(parent), doc_
     connect(doc_, &StudioDocument::predictionChanged, this, &IoUPanel::scheduleRefresh);
     connect(doc_, &StudioDocument::imageChanged, this, &IoUPanel::scheduleRefresh);
     refresh();
+}
+
+QString IoUPanel::text(bool prediction, int cls, Metric metric) const
+{
+    const QTableWidgetItem* item = table_->item(metric, 2 * (cls - 1) + (prediction ? 1 : 0));
+    return item ? item->text() : QString();
 }
 
 void IoUPanel::setSlice(qint64 z)
@@ -57,7 +64,7 @@ void IoUPanel::refresh()
     pending_ = false;
     const auto& classes = doc_->mask().classes();
     const int n = static_cast<int>(classes.size()) - 1;
-    table_->setRowCount(2 * n);
+    table_->setColumnCount(2 * n);
     const bool ref = doc_->hasImage() && doc_->reference();
     note_->setText(ref ? tr("Against the reference, slice %1").arg(z_ + 1)
                        : tr("Open a reference mask (File ▸ Open reference) to see IoU and Dice."));
@@ -65,9 +72,9 @@ void IoUPanel::refresh()
     for (int c = 1; c <= n; ++c) {
         const QString name = QString::fromStdString(classes[static_cast<std::size_t>(c)].name);
         for (int src = 0; src < 2; ++src) {
-            const int row = 2 * (c - 1) + src;
-            table_->setVerticalHeaderItem(row, new QTableWidgetItem(src == 0 ? tr("Mask · %1").arg(name)
-                                                                             : tr("Prediction · %1").arg(name)));
+            const int column = 2 * (c - 1) + src;
+            const QString header = src == 0 ? tr("Mask") : tr("Prediction");
+            table_->setHorizontalHeaderItem(column, new QTableWidgetItem(n == 1 ? header : header + QStringLiteral(" · ") + name));
             const labels::ConfusionCounts& cc = src == 0 ? doc_->mask().confusion() : doc_->predictionConfusion();
             const bool sliceOk = ref && zOk && cc.depth() > z_ && cc.counted(z_);
             const labels::Confusion s = sliceOk ? cc.slice(z_, c) : labels::Confusion{};
@@ -75,14 +82,14 @@ void IoUPanel::refresh()
             const double nan = std::nan("");
             const QString vals[4] = {fmt(sliceOk ? s.iou() : nan), fmt(sliceOk ? s.dice() : nan),
                                      fmt(ref ? t.iou() : nan), fmt(ref ? t.dice() : nan)};
-            for (int col = 0; col < 4; ++col) {
-                auto* item = table_->item(row, col);
+            for (int row = 0; row < 4; ++row) {
+                auto* item = table_->item(row, column);
                 if (!item) {
                     item = new QTableWidgetItem;
-                    item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-                    table_->setItem(row, col, item);
+                    item->setTextAlignment(Qt::AlignCenter);
+                    table_->setItem(row, column, item);
                 }
-                item->setText(vals[col]);
+                item->setText(vals[row]);
             }
         }
     }

@@ -18,9 +18,12 @@ class IoUPanel : public QWidget {
 public:
     explicit IoUPanel(StudioDocument* doc, QWidget* parent = nullptr);
 
-    /// Rows: per class c >= 1, "mask" then "prediction". Columns: slice IoU, slice Dice,
-    /// stack IoU, stack Dice (text "—" when undefined, else a value with 4 decimals).
+    enum Metric { SliceIoU = 0, SliceDice = 1, StackIoU = 2, StackDice = 3 };
+    /// Rows: the four metrics. Columns: per class c >= 1, the mask then the prediction.
+    /// Cells hold "—" when undefined, else the value with 4 decimals.
     QTableWidget* table() const { return table_; }
+    /// Text shown for `metric` of class `cls` (>= 1) of the mask or the prediction.
+    QString text(bool prediction, int cls, Metric metric) const;
 
 public Q_SLOTS:
     void setSlice(qint64 z);

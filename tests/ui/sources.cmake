@@ -1,3 +1,8 @@
 # Test sources of the ui layer (relative to tests/ui/).
 list(APPEND MITOSEG_UI_TEST_SOURCES
+  UiTestMain.cpp
+  EditingTest.cpp
+  IoUPanelTest.cpp
+  PredictionTest.cpp
+  SessionTest.cpp
 )
