@@ -26,7 +26,9 @@ struct StackInfo {
     std::uint64_t dataBytes() const { return static_cast<std::uint64_t>(shape.voxels()) * dtypeSize(dtype); }
 };
 
-/// An opened stack. Thread-safe: readSlice may be called from several threads at once.
+/// An opened stack. Thread-safe: readSlice may be called from several threads at once
+/// (uncompressed strips are copied lock-free from a memory map; compressed or tiled pages are
+/// decoded by one libtiff handle under a mutex). Owns its file descriptor and map.
 class TiffStack {
 public:
     /// Opens and indexes `path`. Throws IoError (naming file and page) on anything it cannot
@@ -43,7 +45,15 @@ public:
     /// Decodes slice z and converts to float (no rescaling: raw voxel values).
     virtual void readSliceF32(std::int64_t z, float* dst) const = 0;
 
+    /// Zero-copy view of slice z (height*width voxels of the stack's dtype) straight from the
+    /// memory-mapped file, or nullptr when the slice is compressed, tiled, split into
+    /// non-adjacent strips or in foreign byte order (then use readSlice). Valid while the
+    /// stack lives; any thread. Touching it may fault if the file is truncated meanwhile.
+    virtual const void* mappedSlice(std::int64_t z) const = 0;
+
     /// Reads every slice into memory. T must match info().dtype, else IoError(Unsupported).
+    /// Reports progress per slice and polls `cancel` between slices (throws Cancelled).
+    /// Explicitly instantiated for uint8_t, uint16_t and float.
     template <class T>
     Volume<T> readAll(ProgressSink* progress = nullptr, const CancelToken* cancel = nullptr) const;
 };

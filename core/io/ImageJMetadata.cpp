@@ -1,0 +1,115 @@
+#include "core/io/ImageJMetadata.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <sstream>
+
+namespace mitoseg {
+
+namespace {
+
+std::map<std::string, std::string> parseKeyValues(const std::string& text)
+{
+    std::map<std::string, std::string> out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        auto eq = line.find('=');
+        if (eq == std::string::npos || eq == 0)
+            continue;
+        out.emplace(line.substr(0, eq), line.substr(eq + 1));
+    }
+    return out;
+}
+
+std::optional<double> positiveNumber(const std::string& s)
+{
+    if (s.empty())
+        return std::nullopt;
+    char* end = nullptr;
+    double v = std::strtod(s.c_str(), &end);
+    if (end == s.c_str() || !std::isfinite(v) || v <= 0)
+        return std::nullopt;
+    return v;
+}
+
+bool usable(const std::optional<double>& r) { return r && std::isfinite(*r) && *r > 0; }
+
+std::string formatNumber(double v)
+{
+    std::ostringstream out;
+    out.precision(17);
+    out << v;
+    return out.str();
+}
+
+}  // namespace
+
+std::string normaliseUnit(const std::string& unit)
+{
+    if (unit == "micron" || unit == "microns" || unit == "\\u00B5m" || unit == "\xC2\xB5m" || unit == "\xB5m" ||
+        unit == "\xCE\xBCm")
+        return "um";
+    if (unit == "pixel" || unit == "pixels" || unit.empty() || unit == " ")
+        return "px";
+    if (unit == "nanometer" || unit == "nanometers")
+        return "nm";
+    return unit;
+}
+
+Spacing parseSpacing(const std::string& description, const ResolutionTags& tags)
+{
+    Spacing s;
+    const bool imageJ = description.rfind("ImageJ=", 0) == 0;
+    std::map<std::string, std::string> kv;
+    if (imageJ)
+        kv = parseKeyValues(description);
+
+    std::string unit = "px";
+    double factor = 1.0;  // converts 1/resolution into `unit`
+    if (imageJ && kv.count("unit")) {
+        unit = normaliseUnit(kv["unit"]);
+    } else if (tags.unit && *tags.unit == 2) {
+        unit = "um";
+        factor = 25400.0;
+    } else if (tags.unit && *tags.unit == 3) {
+        unit = "um";
+        factor = 10000.0;
+    }
+    if (unit == "px")
+        return s;  // uncalibrated: ImageJ ignores the resolution too
+    s.unit = unit;
+    if (usable(tags.xResolution))
+        s.x = factor / *tags.xResolution;
+    if (usable(tags.yResolution))
+        s.y = factor / *tags.yResolution;
+    else
+        s.y = s.x;
+    if (imageJ && kv.count("spacing"))
+        if (auto z = positiveNumber(kv["spacing"]))
+            s.z = *z;
+    return s;
+}
+
+std::string imageJDescription(std::int64_t slices, const Spacing& spacing, std::optional<std::pair<double, double>> minMax)
+{
+    std::string d = "ImageJ=1.11a\n";
+    if (slices > 1)
+        d += "images=" + std::to_string(slices) + "\nslices=" + std::to_string(slices) + "\n";
+    const std::string unit = normaliseUnit(spacing.unit);
+    if (unit != "px") {
+        d += "unit=" + unit + "\n";
+        if (slices > 1)
+            d += "spacing=" + formatNumber(spacing.z) + "\n";
+    }
+    if (slices > 1)
+        d += "loop=false\n";
+    if (minMax)
+        d += "min=" + formatNumber(minMax->first) + "\nmax=" + formatNumber(minMax->second) + "\n";
+    return d;
+}
+
+}  // namespace mitoseg

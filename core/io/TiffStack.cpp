@@ -1,0 +1,283 @@
+#include "core/io/TiffStack.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <new>
+
+#include "core/io/MappedFile.h"
+#include "core/io/TiffIndex.h"
+#include "core/io/TiffSupport.h"
+
+namespace mitoseg {
+
+namespace {
+
+using Kind = IoError::Kind;
+
+/// Closes a file descriptor on scope exit.
+struct FdGuard {
+    int fd = -1;
+    ~FdGuard()
+    {
+        if (fd >= 0)
+            ::close(fd);
+    }
+};
+
+void swapInPlace(void* data, std::size_t count, std::size_t elemSize)
+{
+    auto* b = static_cast<std::uint8_t*>(data);
+    if (elemSize == 2)
+        for (std::size_t i = 0; i < count; ++i)
+            std::swap(b[2 * i], b[2 * i + 1]);
+    else if (elemSize == 4)
+        for (std::size_t i = 0; i < count; ++i) {
+            std::swap(b[4 * i], b[4 * i + 3]);
+            std::swap(b[4 * i + 1], b[4 * i + 2]);
+        }
+}
+
+/// The TiffStack implementation: libtiff for compressed/tiled pages (one handle, serialised by
+/// a mutex), a read-only memory map for uncompressed strips (lock-free).
+class LibTiffStack final : public TiffStack {
+public:
+    LibTiffStack(tiff::Index index, std::unique_ptr<tiff::Handle> handle, int fd)
+        : index_(std::move(index)), handle_(std::move(handle)), fd_(fd), map_(fd, index_.info.fileBytes)
+    {
+    }
+    ~LibTiffStack() override { ::close(fd_); }
+
+    const StackInfo& info() const override { return index_.info; }
+
+    void readSlice(std::int64_t z, void* dst) const override
+    {
+        const tiff::Page& page = pageAt(z);
+        if (!page.rawRuns.empty())
+            readRaw(page, dst);
+        else
+            decode(page, static_cast<std::uint8_t*>(dst));
+    }
+
+    void readSliceF32(std::int64_t z, float* dst) const override
+    {
+        const std::size_t n = static_cast<std::size_t>(index_.info.shape.sliceVoxels());
+        switch (index_.info.dtype) {
+        case DType::F32: readSlice(z, dst); return;
+        case DType::U8: {
+            std::vector<std::uint8_t> tmp(n);
+            readSlice(z, tmp.data());
+            std::copy(tmp.begin(), tmp.end(), dst);
+            return;
+        }
+        case DType::U16: {
+            std::vector<std::uint16_t> tmp(n);
+            readSlice(z, tmp.data());
+            std::copy(tmp.begin(), tmp.end(), dst);
+            return;
+        }
+        }
+    }
+
+    const void* mappedSlice(std::int64_t z) const override
+    {
+        const tiff::Page& page = pageAt(z);
+        if (!map_.data() || index_.swapBytes || page.rawRuns.size() != 1)
+            return nullptr;
+        return map_.data() + page.rawRuns.front().first;
+    }
+
+private:
+    const tiff::Page& pageAt(std::int64_t z) const
+    {
+        if (z < 0 || z >= static_cast<std::int64_t>(index_.pages.size()))
+            throw IoError(Kind::Unsupported, index_.info.path, z,
+                          "slice index out of range (stack has " + std::to_string(index_.pages.size()) + " slices)");
+        return index_.pages[static_cast<std::size_t>(z)];
+    }
+
+    void readRaw(const tiff::Page& page, void* dst) const
+    {
+        auto* out = static_cast<std::uint8_t*>(dst);
+        for (const auto& [offset, length] : page.rawRuns) {
+            if (map_.data()) {
+                std::memcpy(out, map_.data() + offset, static_cast<std::size_t>(length));
+            } else {
+                std::uint64_t done = 0;
+                while (done < length) {
+                    const ssize_t got = ::pread(fd_, out + done, static_cast<std::size_t>(length - done),
+                                                static_cast<off_t>(offset + done));
+                    if (got <= 0)
+                        throw IoError(got == 0 ? Kind::Truncated : Kind::Unreadable, index_.info.path, page.ifdNumber,
+                                      got == 0 ? "unexpected end of file" : std::string("read failed: ") + std::strerror(errno));
+                    done += static_cast<std::uint64_t>(got);
+                }
+            }
+            out += length;
+        }
+        if (index_.swapBytes && dtypeSize(index_.info.dtype) > 1)
+            swapInPlace(dst, static_cast<std::size_t>(index_.info.shape.sliceVoxels()), dtypeSize(index_.info.dtype));
+    }
+
+    [[noreturn]] void fail(const tiff::Page& page, const std::string& what) const
+    {
+        throw IoError(Kind::Corrupt, index_.info.path, page.ifdNumber, what + handle_->log().suffix());
+    }
+
+    void decode(const tiff::Page& page, std::uint8_t* dst) const
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        TIFF* tif = handle_->get();
+        handle_->log().clear();
+        if (current_ != page.ifdNumber) {
+            current_ = -1;
+            if (!TIFFSetSubDirectory(tif, page.ifdOffset))
+                fail(page, "cannot read the page directory");
+            current_ = page.ifdNumber;
+        }
+        const std::uint64_t bpp = dtypeSize(index_.info.dtype);
+        const std::uint64_t width = static_cast<std::uint64_t>(index_.info.shape.width);
+        const std::uint64_t height = static_cast<std::uint64_t>(index_.info.shape.height);
+        const std::uint64_t rowBytes = width * bpp;
+        if (!page.tiled) {
+            const std::uint64_t strips = (height + page.rowsPerStrip - 1) / page.rowsPerStrip;
+            for (std::uint64_t s = 0; s < strips; ++s) {
+                const std::uint64_t rows = std::min<std::uint64_t>(page.rowsPerStrip, height - s * page.rowsPerStrip);
+                const tmsize_t want = static_cast<tmsize_t>(rows * rowBytes);
+                const tmsize_t got = TIFFReadEncodedStrip(tif, static_cast<std::uint32_t>(s),
+                                                          dst + s * page.rowsPerStrip * rowBytes, want);
+                if (got != want)
+                    fail(page, "cannot decode strip " + std::to_string(s));
+            }
+            return;
+        }
+        const std::uint64_t tw = page.tileWidth, th = page.tileHeight;
+        const tmsize_t tileBytes = static_cast<tmsize_t>(tw * th * bpp);
+        std::vector<std::uint8_t> tile(static_cast<std::size_t>(tileBytes));
+        for (std::uint64_t ty = 0; ty < height; ty += th) {
+            for (std::uint64_t tx = 0; tx < width; tx += tw) {
+                const std::uint32_t t = TIFFComputeTile(tif, static_cast<std::uint32_t>(tx), static_cast<std::uint32_t>(ty), 0, 0);
+                if (TIFFReadEncodedTile(tif, t, tile.data(), tileBytes) != tileBytes)
+                    fail(page, "cannot decode tile " + std::to_string(t));
+                const std::uint64_t rows = std::min(th, height - ty);
+                const std::uint64_t cols = std::min(tw, width - tx);
+                for (std::uint64_t r = 0; r < rows; ++r)
+                    std::memcpy(dst + (ty + r) * rowBytes + tx * bpp, tile.data() + r * tw * bpp,
+                                static_cast<std::size_t>(cols * bpp));
+            }
+        }
+    }
+
+    tiff::Index index_;
+    std::unique_ptr<tiff::Handle> handle_;
+    int fd_;
+    MappedFile map_;
+    mutable std::mutex mutex_;
+    mutable std::int64_t current_ = -1;  ///< IFD the handle is positioned on, -1 unknown (guarded by mutex_)
+};
+
+}  // namespace
+
+std::unique_ptr<TiffStack> TiffStack::open(const std::filesystem::path& path)
+{
+    FdGuard fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (fd.fd < 0)
+        throw IoError(Kind::Unreadable, path, -1, std::string("cannot open: ") + std::strerror(errno));
+    struct stat st{};
+    if (::fstat(fd.fd, &st) != 0)
+        throw IoError(Kind::Unreadable, path, -1, std::string("cannot stat: ") + std::strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        throw IoError(Kind::Unreadable, path, -1, "is a directory, not a TIFF file");
+    if (!S_ISREG(st.st_mode))
+        throw IoError(Kind::Unreadable, path, -1, "is not a regular file");
+    const auto fileSize = static_cast<std::uint64_t>(st.st_size);
+    tiff::checkHeader(fd.fd, fileSize, path);
+
+    auto handle = std::make_unique<tiff::Handle>();
+    if (!handle->openRead(path))
+        throw IoError(Kind::Corrupt, path, 0, "libtiff cannot read the file" + handle->log().suffix());
+    tiff::Index index = tiff::buildIndex(*handle, fd.fd, path, fileSize);
+    // The handle was walked to the last page; the lazy decoder repositions it on demand.
+    auto stack = std::make_unique<LibTiffStack>(std::move(index), std::move(handle), fd.fd);
+    fd.fd = -1;
+    return stack;
+}
+
+template <class T>
+Volume<T> TiffStack::readAll(ProgressSink* progress, const CancelToken* cancel) const
+{
+    const StackInfo& in = info();
+    if (in.dtype != DTypeOf<T>::value)
+        throw IoError(Kind::Unsupported, in.path, -1,
+                      std::string("stack holds ") + dtypeName(in.dtype) + " voxels, but " +
+                          dtypeName(DTypeOf<T>::value) + " were requested");
+    Volume<T> volume;
+    try {
+        volume = Volume<T>(in.shape);
+    } catch (const std::bad_alloc&) {
+        throw IoError(Kind::Unsupported, in.path, -1,
+                      "the stack needs " + std::to_string(in.dataBytes() >> 20) + " MiB, more memory than is available");
+    }
+    volume.spacing = in.spacing;
+    for (std::int64_t z = 0; z < in.shape.depth; ++z) {
+        if (cancel)
+            cancel->check();
+        readSlice(z, volume.slice(z));
+        if (progress)
+            progress->progress(static_cast<double>(z + 1), static_cast<double>(in.shape.depth), "reading slices");
+    }
+    return volume;
+}
+
+template VolumeU8 TiffStack::readAll<std::uint8_t>(ProgressSink*, const CancelToken*) const;
+template VolumeU16 TiffStack::readAll<std::uint16_t>(ProgressSink*, const CancelToken*) const;
+template VolumeF32 TiffStack::readAll<float>(ProgressSink*, const CancelToken*) const;
+
+VolumeU8 readStackU8(const std::filesystem::path& path) { return TiffStack::open(path)->readAll<std::uint8_t>(); }
+VolumeU16 readStackU16(const std::filesystem::path& path) { return TiffStack::open(path)->readAll<std::uint16_t>(); }
+VolumeF32 readStackF32(const std::filesystem::path& path) { return TiffStack::open(path)->readAll<float>(); }
+
+VolumeU8 readLabels(const std::filesystem::path& path, bool binarize)
+{
+    auto stack = TiffStack::open(path);
+    const StackInfo& in = stack->info();
+    VolumeU8 out;
+    if (in.dtype == DType::U8) {
+        out = stack->readAll<std::uint8_t>();
+        if (binarize)
+            for (auto& v : out.values())
+                v = v != 0;
+        return out;
+    }
+    try {
+        out = VolumeU8(in.shape);
+    } catch (const std::bad_alloc&) {
+        throw IoError(Kind::Unsupported, path, -1, "the label volume does not fit in memory");
+    }
+    out.spacing = in.spacing;
+    std::vector<float> slice(static_cast<std::size_t>(in.shape.sliceVoxels()));
+    for (std::int64_t z = 0; z < in.shape.depth; ++z) {
+        stack->readSliceF32(z, slice.data());
+        std::uint8_t* dst = out.slice(z);
+        for (std::size_t i = 0; i < slice.size(); ++i) {
+            const float v = slice[i];
+            if (binarize) {
+                dst[i] = v != 0;
+            } else if (!(v >= 0 && v <= 255 && v == static_cast<float>(static_cast<int>(v)))) {
+                throw IoError(Kind::Unsupported, path, z,
+                              "label value " + std::to_string(v) +
+                                  " is not an integer in 0..255 (binarize the mask, or relabel it)");
+            } else {
+                dst[i] = static_cast<std::uint8_t>(v);
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace mitoseg
