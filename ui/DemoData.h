@@ -10,7 +10,8 @@ struct DemoVolumes {
     VolumeU8 truth;   ///< 1 = mitochondrion, 0 = rest
 };
 
-/// Generates the demo of `shape` (deterministic for a given seed).
+/// Generates the demo of `shape` through core/demo (deterministic for a given seed); the
+/// truth is its mitochondria class.
 DemoVolumes makeDemoVolumes(Shape shape, unsigned seed = 1);
 
 }  // namespace mitoseg::ui

@@ -31,8 +31,8 @@ public:
     QString lastError() const { return lastError_; }
 
     bool openStack(const QString& path);
-    /// Opens the generated demo stack with its reference. `shape` depth 0: default size.
-    bool openDemo(std::int64_t depth = 24, std::int64_t height = 384, std::int64_t width = 512);
+    /// Opens the generated demo stack (core/demo) with its mitochondria as the reference.
+    bool openDemo(std::int64_t depth = 48, std::int64_t height = 384, std::int64_t width = 512);
     bool openMask(const QString& path);
     bool openReference(const QString& path);
     bool openModel(const QString& path);

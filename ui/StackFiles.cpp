@@ -2,17 +2,13 @@
 
 #include <QFileInfo>
 
-#include "core/base/Error.h"
 #include "ui/ImageSource.h"
 
-#ifdef MITOSEG_HAVE_TIFF_IO
 #include "core/io/TiffStack.h"
 #include "core/io/TiffWriter.h"
-#endif
 
 namespace mitoseg::ui {
 
-#ifdef MITOSEG_HAVE_TIFF_IO
 namespace {
 
 class TiffSource final : public ImageSource {
@@ -43,20 +39,5 @@ void writeMaskStack(const std::filesystem::path& path, const VolumeU8& labels)
     options.compression = TiffCompression::Deflate;
     writeMask(path, labels, options);
 }
-
-#else
-
-namespace {
-[[noreturn]] void noTiff(const std::filesystem::path& path)
-{
-    throw IoError(IoError::Kind::Unsupported, path, -1, "this build has no TIFF reader/writer yet");
-}
-}  // namespace
-
-std::shared_ptr<ImageSource> openTiffSource(const std::filesystem::path& path) { noTiff(path); }
-VolumeU8 readLabelStack(const std::filesystem::path& path, bool) { noTiff(path); }
-void writeMaskStack(const std::filesystem::path& path, const VolumeU8&) { noTiff(path); }
-
-#endif
 
 }  // namespace mitoseg::ui

@@ -2,6 +2,7 @@
 list(APPEND MITOSEG_UI_TEST_SOURCES
   UiTestMain.cpp
   EditingTest.cpp
+  FilesTest.cpp
   IoUPanelTest.cpp
   PredictionTest.cpp
   SessionTest.cpp
