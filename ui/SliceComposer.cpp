@@ -28,7 +28,8 @@ inline std::uint32_t blend(std::uint32_t dst, std::uint32_t src)
 }
 
 // Blends a label (or probability) plane through `table` into rows y0..y1, x0..x1 of `out`.
-// With `outline`, only voxels with a 4-neighbour of a different value are drawn.
+// With `outline`, only the boundary is drawn, two voxels wide so it stays visible when the
+// view is zoomed out: voxels with a 4-neighbour of a different value, on both sides.
 void overlay(QImage& out, const std::uint8_t* plane, int w, int h, const Table& table, bool outline, const QRect& r)
 {
     for (int y = r.top(); y <= r.bottom(); ++y) {
@@ -36,15 +37,21 @@ void overlay(QImage& out, const std::uint8_t* plane, int w, int h, const Table& 
         const std::uint8_t* row = plane + static_cast<std::ptrdiff_t>(y) * w;
         for (int x = r.left(); x <= r.right(); ++x) {
             const std::uint8_t v = row[x];
-            if (v == 0)
+            if (!outline) {
+                if (v != 0)
+                    line[x] = blend(line[x], table[v]);
                 continue;
-            if (outline) {
-                const bool inner = x > 0 && x + 1 < w && y > 0 && y + 1 < h && row[x - 1] == v && row[x + 1] == v
-                                   && row[x - w] == v && row[x + w] == v;
-                if (inner)
-                    continue;
             }
-            line[x] = blend(line[x], table[v]);
+            const std::uint8_t l = x > 0 ? row[x - 1] : v, rr = x + 1 < w ? row[x + 1] : v;
+            const std::uint8_t u = y > 0 ? row[x - w] : v, d = y + 1 < h ? row[x + w] : v;
+            if (v != 0) {
+                if (l != v || rr != v || u != v || d != v || x == 0 || y == 0 || x + 1 == w || y + 1 == h)
+                    line[x] = blend(line[x], table[v]);
+            } else {
+                const std::uint8_t n = l ? l : rr ? rr : u ? u : d;
+                if (n != 0)
+                    line[x] = blend(line[x], table[n]);
+            }
         }
     }
 }

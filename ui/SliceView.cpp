@@ -162,9 +162,11 @@ void SliceView::paintEvent(QPaintEvent*)
 
 void SliceView::wheelEvent(QWheelEvent* e)
 {
-    const int steps = e->angleDelta().y() / 120 != 0 ? e->angleDelta().y() / 120 : (e->angleDelta().y() > 0 ? 1 : e->angleDelta().y() < 0 ? -1 : 0);
-    if (steps == 0)
+    // One step per notch; high-resolution wheels that send smaller deltas still move one step.
+    const int delta = e->angleDelta().y();
+    if (delta == 0)
         return;
+    const int steps = delta / 120 != 0 ? delta / 120 : (delta > 0 ? 1 : -1);
     if (e->modifiers() & Qt::ControlModifier)
         setZoom(scale_ * std::pow(1.25, steps), e->position());
     else
