@@ -84,7 +84,18 @@ QWidget* MainWindow::buildCentre()
     row->addWidget(sliceSlider_, 1);
     row->addWidget(sliceSpin_);
     row->addWidget(depthLabel_);
+    editedLabel_ = new QLabel(bar);
+    editedLabel_->setToolTip(tr("Slices you corrected by hand (kept for retraining)"));
+    row->addSpacing(12);
+    row->addWidget(editedLabel_);
     layout->addWidget(bar);
+    auto showEdited = [this] {
+        const auto edited = doc_->hasImage() ? doc_->mask().editedSlices() : std::vector<std::int64_t>{};
+        const bool here = doc_->hasImage() && doc_->mask().isEdited(view_->slice());
+        editedLabel_->setText(tr("edited: %1 slice(s)%2").arg(edited.size()).arg(here ? tr(" · this one") : QString()));
+    };
+    connect(doc_, &StudioDocument::historyChanged, editedLabel_, showEdited);
+    connect(view_, &SliceView::sliceChanged, editedLabel_, showEdited);
     // Slider and spin box show 1-based slice numbers; the view works 0-based.
     connect(sliceSlider_, &QSlider::valueChanged, view_, [this](int v) { view_->setSlice(v - 1); });
     connect(sliceSpin_, &QSpinBox::valueChanged, view_, [this](int v) { view_->setSlice(v - 1); });
@@ -196,6 +207,8 @@ void MainWindow::buildStatusBar()
     cursorLabel_ = new QLabel(this);
     cursorLabel_->setMinimumWidth(360);
     zoomLabel_ = new QLabel(this);
+    modelLabel_ = new QLabel(this);
+    updateModelLabel();
     progress_ = new QProgressBar(this);
     progress_->setMaximumWidth(220);
     progress_->setVisible(false);
@@ -203,6 +216,7 @@ void MainWindow::buildStatusBar()
     cancel_->setVisible(false);
     statusBar()->addPermanentWidget(cursorLabel_);
     statusBar()->addPermanentWidget(zoomLabel_);
+    statusBar()->addPermanentWidget(modelLabel_);
     statusBar()->addPermanentWidget(progress_);
     statusBar()->addPermanentWidget(cancel_);
     connect(view_, &SliceView::cursorMoved, this, &MainWindow::showCursorInfo);
@@ -216,6 +230,7 @@ void MainWindow::buildStatusBar()
         cancel_->setVisible(true);
     });
     connect(seg_, &SegmentationController::progress, progress_, [this](int done, int) { progress_->setValue(done); });
+    connect(seg_, &SegmentationController::providerChanged, this, &MainWindow::updateModelLabel);
     connect(seg_, &SegmentationController::finished, this, [this](bool, const QString& msg) {
         progress_->setVisible(false);
         cancel_->setVisible(false);
@@ -239,6 +254,11 @@ void MainWindow::showCursorInfo(qint64 x, qint64 y, qint64 z, bool inside)
     if (const std::uint8_t* p = doc_->predictionProbability(z))
         text += tr("   p %1").arg(p[i] / 255.0, 0, 'f', 2);
     cursorLabel_->setText(text);
+}
+
+void MainWindow::updateModelLabel()
+{
+    modelLabel_->setText(seg_->hasProvider() ? tr("model: %1").arg(seg_->providerName()) : tr("no model loaded"));
 }
 
 void MainWindow::segment(bool stack)

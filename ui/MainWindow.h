@@ -64,6 +64,7 @@ private:
     void syncSliceControls();
     void segment(bool stack);
     void updateTitle();
+    void updateModelLabel();
 
     StudioDocument* doc_;
     LayerSettings* layers_;
@@ -79,6 +80,8 @@ private:
     QLabel* depthLabel_ = nullptr;
     QLabel* cursorLabel_ = nullptr;
     QLabel* zoomLabel_ = nullptr;
+    QLabel* editedLabel_ = nullptr;
+    QLabel* modelLabel_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QPushButton* cancel_ = nullptr;
     bool interactive_ = true;

@@ -64,6 +64,7 @@ QString SegmentationController::loadModel(const QString& path)
     try {
         provider_ = PredictionProvider::loadModel(path.toStdString());
         doc_->setModelPath(path);
+        Q_EMIT providerChanged();
         return {};
     } catch (const std::exception& e) {
         return QString::fromStdString(e.what());
@@ -73,6 +74,7 @@ QString SegmentationController::loadModel(const QString& path)
 void SegmentationController::setProvider(std::shared_ptr<PredictionProvider> provider)
 {
     provider_ = std::move(provider);
+    Q_EMIT providerChanged();
 }
 
 QString SegmentationController::providerName() const

@@ -44,6 +44,8 @@ Q_SIGNALS:
     /// The job ended; `message` says how (done, cancelled, or the error).
     void finished(bool ok, const QString& message);
     void runJob(const mitoseg::ui::SegmentJob& job);
+    /// A model was loaded or replaced.
+    void providerChanged();
 
 private:
     bool start(SegmentJob job, QString* why);
