@@ -97,6 +97,8 @@ void EditTools::press(std::int64_t z, double x, double y)
 
 void EditTools::move(std::int64_t z, double x, double y)
 {
+    if (stroking_ && !doc_->mask().strokeOpen())
+        stroking_ = false;   // the drag was dropped (undo pressed mid-drag)
     if (!stroking_ || z != strokeZ_)
         return;
     const auto ix = static_cast<std::int64_t>(std::floor(x)), iy = static_cast<std::int64_t>(std::floor(y));
@@ -120,6 +122,8 @@ void EditTools::release(std::int64_t z, double x, double y)
 
 bool EditTools::acceptPredictionSlice(std::int64_t z)
 {
+    if (stroking_)
+        release(strokeZ_, static_cast<double>(lastX_), static_cast<double>(lastY_));
     if (!doc_->acceptPredictionSlice(z))
         return false;
     pushStep(tr("Accept prediction (slice %1)").arg(z + 1));
@@ -128,6 +132,8 @@ bool EditTools::acceptPredictionSlice(std::int64_t z)
 
 bool EditTools::acceptPredictionStack()
 {
+    if (stroking_)
+        release(strokeZ_, static_cast<double>(lastX_), static_cast<double>(lastY_));
     if (!doc_->acceptPredictionStack())
         return false;
     pushStep(tr("Accept prediction (stack)"));

@@ -11,6 +11,9 @@ MaskUndoCommand::MaskUndoCommand(StudioDocument* doc, std::uint64_t stepId, cons
 
 void MaskUndoCommand::undo()
 {
+    // Undo pressed in the middle of a drag drops that drag, then undoes the previous step.
+    if (doc_->mask().strokeOpen())
+        doc_->mask().abortStroke();
     if (doc_->mask().history().nextUndoId() == id_)
         doc_->mask().undo();
     else
@@ -23,6 +26,8 @@ void MaskUndoCommand::redo()
         first_ = false;
         return;
     }
+    if (doc_->mask().strokeOpen())
+        doc_->mask().abortStroke();
     if (doc_->mask().history().nextRedoId() == id_)
         doc_->mask().redo();
     else

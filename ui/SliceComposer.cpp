@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <vector>
 
 #include "ui/LayerSettings.h"
 #include "ui/StudioDocument.h"
@@ -27,31 +28,29 @@ inline std::uint32_t blend(std::uint32_t dst, std::uint32_t src)
     return 0xff000000u | (r << 16) | (g << 8) | b;
 }
 
-// Blends a label (or probability) plane through `table` into rows y0..y1, x0..x1 of `out`.
+// Blends row y (columns x0..x1) of a label (or probability) plane through `table` into `line`.
 // With `outline`, only the boundary is drawn, two voxels wide so it stays visible when the
 // view is zoomed out: voxels with a 4-neighbour of a different value, on both sides.
-void overlay(QImage& out, const std::uint8_t* plane, int w, int h, const Table& table, bool outline, const QRect& r)
+void overlayRow(std::uint32_t* line, const std::uint8_t* plane, int w, int h, int y, int x0, int x1, const Table& table,
+                bool outline)
 {
-    for (int y = r.top(); y <= r.bottom(); ++y) {
-        auto* line = reinterpret_cast<std::uint32_t*>(out.scanLine(y));
-        const std::uint8_t* row = plane + static_cast<std::ptrdiff_t>(y) * w;
-        for (int x = r.left(); x <= r.right(); ++x) {
-            const std::uint8_t v = row[x];
-            if (!outline) {
-                if (v != 0)
-                    line[x] = blend(line[x], table[v]);
-                continue;
-            }
-            const std::uint8_t l = x > 0 ? row[x - 1] : v, rr = x + 1 < w ? row[x + 1] : v;
-            const std::uint8_t u = y > 0 ? row[x - w] : v, d = y + 1 < h ? row[x + w] : v;
-            if (v != 0) {
-                if (l != v || rr != v || u != v || d != v || x == 0 || y == 0 || x + 1 == w || y + 1 == h)
-                    line[x] = blend(line[x], table[v]);
-            } else {
-                const std::uint8_t n = l ? l : rr ? rr : u ? u : d;
-                if (n != 0)
-                    line[x] = blend(line[x], table[n]);
-            }
+    const std::uint8_t* row = plane + static_cast<std::ptrdiff_t>(y) * w;
+    if (!outline) {
+        for (int x = x0; x <= x1; ++x)
+            if (row[x] != 0)
+                line[x] = blend(line[x], table[row[x]]);
+        return;
+    }
+    for (int x = x0; x <= x1; ++x) {
+        const std::uint8_t v = row[x];
+        const std::uint8_t l = x > 0 ? row[x - 1] : v, r = x + 1 < w ? row[x + 1] : v;
+        const std::uint8_t u = y > 0 ? row[x - w] : v, d = y + 1 < h ? row[x + w] : v;
+        if (v != 0) {
+            if (l != v || r != v || u != v || d != v || x == 0 || y == 0 || x + 1 == w || y + 1 == h)
+                line[x] = blend(line[x], table[v]);
+        } else if (l | r | u | d) {
+            const std::uint8_t n = l ? l : r ? r : u ? u : d;
+            line[x] = blend(line[x], table[n]);
         }
     }
 }
@@ -105,7 +104,28 @@ void SliceComposer::compose(const StudioDocument& doc, const LayerSettings& laye
     if (r.isEmpty())
         return;
 
-    // Grey levels through a linear window.
+    // Which overlays to draw, bottom to top.
+    struct Pass {
+        const std::uint8_t* plane;
+        Table table;
+        bool outline;
+    };
+    std::vector<Pass> passes;
+    const OverlayStyle& ps = layers.style(Layer::Prediction);
+    if (ps.visible && doc.hasPrediction(z)) {
+        if (layers.predictionHeatmap())
+            passes.push_back({doc.predictionProbability(z), heatTable(ps), false});
+        else
+            passes.push_back({doc.predictionLabels(z), labelTable(ps, doc, false), ps.outline});
+    }
+    const OverlayStyle& ms = layers.style(Layer::Mask);
+    if (ms.visible)
+        passes.push_back({doc.mask().labels().slice(z), labelTable(ms, doc, true), ms.outline});
+    const OverlayStyle& rs = layers.style(Layer::Reference);
+    if (rs.visible && doc.reference())
+        passes.push_back({doc.reference()->slice(z), labelTable(rs, doc, false), rs.outline});
+
+    // Row by row (cache-friendly): grey levels through a linear window, then the overlays.
     const float* img = doc.image()->cachedSlice(z).data();
     const float lo = layers.levelLow();
     const float scale = 255.f / (layers.levelHigh() - layers.levelLow());
@@ -114,24 +134,13 @@ void SliceComposer::compose(const StudioDocument& doc, const LayerSettings& laye
         auto* line = reinterpret_cast<std::uint32_t*>(out.scanLine(y));
         const float* row = img + static_cast<std::ptrdiff_t>(y) * w;
         for (int x = r.left(); x <= r.right(); ++x) {
-            const std::uint32_t g = showImage ? static_cast<std::uint32_t>(std::clamp((row[x] - lo) * scale, 0.f, 255.f)) : 0u;
-            line[x] = 0xff000000u | (g << 16) | (g << 8) | g;
+            const float g = showImage ? std::clamp((row[x] - lo) * scale, 0.f, 255.f) : 0.f;
+            const auto gi = static_cast<std::uint32_t>(g);
+            line[x] = 0xff000000u | (gi << 16) | (gi << 8) | gi;
         }
+        for (const Pass& p : passes)
+            overlayRow(line, p.plane, w, h, y, r.left(), r.right(), p.table, p.outline);
     }
-
-    const OverlayStyle& ps = layers.style(Layer::Prediction);
-    if (ps.visible && doc.hasPrediction(z)) {
-        if (layers.predictionHeatmap())
-            overlay(out, doc.predictionProbability(z), w, h, heatTable(ps), false, r);
-        else
-            overlay(out, doc.predictionLabels(z), w, h, labelTable(ps, doc, false), ps.outline, r);
-    }
-    const OverlayStyle& ms = layers.style(Layer::Mask);
-    if (ms.visible)
-        overlay(out, doc.mask().labels().slice(z), w, h, labelTable(ms, doc, true), ms.outline, r);
-    const OverlayStyle& rs = layers.style(Layer::Reference);
-    if (rs.visible && doc.reference())
-        overlay(out, doc.reference()->slice(z), w, h, labelTable(rs, doc, false), rs.outline, r);
 }
 
 }  // namespace mitoseg::ui

@@ -1,6 +1,8 @@
 #include "app/studio/StudioBench.h"
 
 #include <QApplication>
+#include <QDir>
+#include <QFile>
 #include <QElapsedTimer>
 #include <QImage>
 #include <QPainter>
@@ -12,10 +14,12 @@
 #include <random>
 #include <vector>
 
+#include "ui/Autosaver.h"
 #include "ui/DemoData.h"
 #include "ui/FileController.h"
 #include "ui/LayerSettings.h"
 #include "ui/MainWindow.h"
+#include "ui/SliceComposer.h"
 #include "ui/SliceView.h"
 #include "ui/StackFiles.h"
 #include "ui/StudioDocument.h"
@@ -97,6 +101,27 @@ int runBench(const QString& stack, const QString& truth)
         change.push_back(ms(t0, Clock::now()));
     }
 
+    // Breakdown of one slice change: read (cache miss), compose, paint.
+    std::vector<double> readT, composeT, paintT;
+    for (int i = 0; i < 30; ++i) {
+        const std::int64_t zz = (i * 7 + 3) % s.depth;
+        const auto t0 = Clock::now();
+        doc.image()->cachedSlice(zz);
+        const auto t1 = Clock::now();
+        QImage composed;
+        SliceComposer::compose(doc, layers, zz, composed);
+        const auto t2 = Clock::now();
+        QPainter p(&target);
+        p.setRenderHint(QPainter::SmoothPixmapTransform, view.zoom() < 1.0);
+        p.scale(view.zoom(), view.zoom());
+        p.drawImage(QPointF(0, 0), composed);
+        p.end();
+        const auto t3 = Clock::now();
+        readT.push_back(ms(t0, t1));
+        composeT.push_back(ms(t1, t2));
+        paintT.push_back(ms(t2, t3));
+    }
+
     // 2. Brush stamp (radius 10) with the incremental IoU update and the partial recompose.
     std::mt19937 rng(1);
     std::vector<double> stamp, stampBig;
@@ -128,6 +153,8 @@ int runBench(const QString& stack, const QString& truth)
 
     std::printf("slice change (compose 2 overlays + paint 1024x768): median %.2f ms, p95 %.2f ms over %d (target < 16 ms)\n",
                 median(change), percentile(change, 0.95), rounds);
+    std::printf("  breakdown: read slice %.2f ms, compose %.2f ms, paint at zoom %.2f %.2f ms (medians)\n", median(readT),
+                median(composeT), view.zoom(), median(paintT));
     std::printf("brush stamp r=10 incl. IoU update + recompose: median %.3f ms, p95 %.3f ms over %zu (target < 5 ms)\n",
                 median(stamp), percentile(stamp, 0.95), stamp.size());
     std::printf("brush stamp r=30 incl. IoU update + recompose: median %.3f ms, p95 %.3f ms over %zu\n",
@@ -136,6 +163,16 @@ int runBench(const QString& stack, const QString& truth)
         std::printf("stack IoU recount from scratch (what a non-incremental update costs): median %.1f ms -> incremental "
                     "stamp is %.0fx faster\n",
                     median(recount), median(recount) / std::max(1e-6, median(stamp)));
+    // Autosave cost (GUI thread, once per interval when the mask changed).
+    std::vector<double> autosave;
+    const QString tmp = QDir::temp().filePath(QStringLiteral("mitoseg-bench-%1.msgmask").arg(QCoreApplication::applicationPid()));
+    for (int i = 0; i < 3; ++i) {
+        const auto t0 = Clock::now();
+        writeMaskRle(tmp, mask.labels());
+        autosave.push_back(ms(t0, Clock::now()));
+    }
+    QFile::remove(tmp);
+    std::printf("autosave of the whole mask (run-length encoded, atomic): median %.1f ms\n", median(autosave));
     const auto st = mask.confusion().stack(1);
     std::printf("mask vs reference after the stamps: stack IoU %.4f, Dice %.4f\n", st.iou(), st.dice());
     return 0;

@@ -106,6 +106,26 @@ private Q_SLOTS:
         QVERIFY(doc()->mask().editedSlices().empty());
     }
 
+    void undoInTheMiddleOfADragDropsTheDrag()
+    {
+        auto* tools = window_->tools();
+        tools->setRadius(1);
+        const VolumeU8 empty = doc()->mask().labels();
+        QTest::mousePress(view(), Qt::LeftButton, {}, at(5, 5));
+        QTest::mouseRelease(view(), Qt::LeftButton, {}, at(5, 5));
+        const VolumeU8 first = doc()->mask().labels();
+        QTest::mousePress(view(), Qt::LeftButton, {}, at(40, 40));
+        QTest::mouseMove(view(), at(50, 40));
+        window_->undoStack()->undo();   // Ctrl+Z while the button is still down
+        QTest::mouseMove(view(), at(60, 40));
+        QTest::mouseRelease(view(), Qt::LeftButton, {}, at(60, 40));
+        QVERIFY(doc()->mask().labels().values() == empty.values());
+        QCOMPARE(window_->undoStack()->index(), 0);
+        QVERIFY(!doc()->mask().canUndo());
+        window_->undoStack()->redo();
+        QVERIFY(doc()->mask().labels().values() == first.values());
+    }
+
     void fillToolAndPanDoNotMixUp()
     {
         auto* tools = window_->tools();
