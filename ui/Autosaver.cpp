@@ -21,7 +21,15 @@ Autosaver::Autosaver(StudioDocument* doc, std::function<Session()> session, QStr
         if (!dirty)
             pending_ = false;
     });
-    connect(&timer_, &QTimer::timeout, this, &Autosaver::saveNow);
+    connect(&timer_, &QTimer::timeout, this, &Autosaver::saveInBackground);
+}
+
+Autosaver::~Autosaver() { joinWriter(); }
+
+void Autosaver::joinWriter()
+{
+    if (writer_.joinable())
+        writer_.join();
 }
 
 QString Autosaver::lockPath() const { return folder_ + QStringLiteral("/studio.lock"); }
@@ -53,10 +61,31 @@ void Autosaver::start(int seconds)
     timer_.start(seconds * 1000);
 }
 
+bool Autosaver::saveInBackground()
+{
+    if (failed_.exchange(false))
+        pending_ = true;   // retry a write that failed
+    if (!pending_ || !doc_->hasImage() || writing_)
+        return false;
+    joinWriter();
+    QDir().mkpath(folder_);
+    writing_ = true;
+    pending_ = false;
+    // Copies on the GUI thread; the worker owns them and touches nothing else.
+    writer_ = std::thread([mask = doc_->mask().labels(), session = session_(), maskPath = maskPath(),
+                           sessionPath = sessionPath(), this] {
+        if (!writeMaskRle(maskPath, mask) || !session.save(sessionPath))
+            failed_ = true;
+        writing_ = false;
+    });
+    return true;
+}
+
 bool Autosaver::saveNow()
 {
     if (!pending_ || !doc_->hasImage())
         return false;
+    joinWriter();
     QDir().mkpath(folder_);
     if (!writeMaskRle(maskPath(), doc_->mask().labels()))
         return false;
@@ -68,6 +97,7 @@ bool Autosaver::saveNow()
 
 void Autosaver::discard()
 {
+    joinWriter();
     QFile::remove(sessionPath());
     QFile::remove(maskPath());
 }

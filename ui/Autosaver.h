@@ -8,8 +8,10 @@
 #include <QString>
 #include <QTimer>
 
+#include <atomic>
 #include <functional>
 #include <optional>
+#include <thread>
 
 #include "core/base/Volume.h"
 #include "ui/Session.h"
@@ -24,6 +26,7 @@ public:
     /// `folder` empty: the per-user data folder (QStandardPaths::AppLocalDataLocation)/autosave.
     /// `session` returns the current session (file names and view) when saving.
     Autosaver(StudioDocument* doc, std::function<Session()> session, QString folder = {}, QObject* parent = nullptr);
+    ~Autosaver() override;
 
     QString folder() const { return folder_; }
     /// True when the previous run left a lock and an autosave behind (call before start()).
@@ -32,8 +35,13 @@ public:
     std::optional<std::pair<Session, VolumeU8>> recover(QString* error = nullptr) const;
     /// Takes the lock and starts the timer (`seconds` between checks).
     void start(int seconds = 60);
-    /// Writes the autosave now if the mask changed since the last one. Returns true if written.
+    /// Writes the autosave now (on the calling thread) if the mask changed since the last one.
+    /// Returns true if written.
     bool saveNow();
+    /// What the timer does: copies the mask and session on the GUI thread, then encodes and
+    /// writes them on a background thread (skipped while the previous write still runs).
+    /// Returns true when a write was started.
+    bool saveInBackground();
     /// Clean shutdown: stops, removes lock and autosave files.
     void finish();
     /// Drops the autosave files (e.g. the user declined recovery).
@@ -44,11 +52,16 @@ public:
     QString maskPath() const;
 
 private:
+    void joinWriter();
+
     StudioDocument* doc_;
     std::function<Session()> session_;
     QString folder_;
     QTimer timer_;
     bool pending_ = false;
+    std::thread writer_;
+    std::atomic<bool> writing_{false};
+    std::atomic<bool> failed_{false};
 };
 
 /// Writes / reads the autosave mask format: "MSGMASK1", depth, height, width (int64 LE),

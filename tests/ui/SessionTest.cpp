@@ -86,7 +86,11 @@ private Q_SLOTS:
             QVERIFY(!w.autosaver()->saveNow());   // nothing changed yet
             w.document()->mask().stamp(3, 50, 60, 6, 1);
             QVERIFY(w.autosaver()->saveNow());
+            // The timer's path writes on a background thread from a copy.
+            w.document()->mask().stamp(3, 80, 60, 6, 1);
             painted = w.document()->mask().labels();
+            QVERIFY(w.autosaver()->saveInBackground());
+            QTRY_VERIFY(readMaskRle(w.autosaver()->maskPath()).value_or(VolumeU8()).values() == painted.values());
             // "Crash": the window goes away without a clean finish, the lock stays.
         }
         QVERIFY(QFile::exists(folder + QStringLiteral("/studio.lock")));
