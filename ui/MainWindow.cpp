@@ -25,6 +25,7 @@
 #include "ui/IoUPanel.h"
 #include "ui/LayerSettings.h"
 #include "ui/LayersPanel.h"
+#include "ui/OrthoView.h"
 #include "ui/SegmentationController.h"
 #include "ui/SliceView.h"
 #include "ui/StudioDocument.h"
@@ -191,6 +192,28 @@ void MainWindow::buildDocks()
     layers->setObjectName(QStringLiteral("layersDock"));
     auto* iou = addDockPanel(iou_, tr("IoU / Dice"), Qt::RightDockWidgetArea);
     iou->setObjectName(QStringLiteral("iouDock"));
+    // Orthogonal planes: hidden until asked for (Window menu), as they read the whole stack.
+    QDockWidget* previous = nullptr;
+    for (auto plane : {OrthoView::Plane::XZ, OrthoView::Plane::YZ}) {
+        auto* ortho = new OrthoView(doc_, layers_, plane);
+        connect(view_, &SliceView::cursorMoved, ortho, &OrthoView::setCursor);
+        connect(view_, &SliceView::sliceChanged, ortho, &OrthoView::setSlice);
+        connect(ortho, &OrthoView::sliceRequested, view_, &SliceView::setSlice);
+        auto* dock = addDockPanel(ortho, plane == OrthoView::Plane::XZ ? tr("XZ view") : tr("YZ view"),
+                                  Qt::BottomDockWidgetArea);
+        dock->setObjectName(plane == OrthoView::Plane::XZ ? QStringLiteral("xzDock") : QStringLiteral("yzDock"));
+        if (previous)
+            splitDockWidget(previous, dock, Qt::Horizontal);
+        previous = dock;
+        dock->hide();
+    }
+}
+
+void MainWindow::setOrthoViewsVisible(bool visible)
+{
+    for (const char* name : {"xzDock", "yzDock"})
+        if (auto* dock = findChild<QDockWidget*>(QString::fromLatin1(name)))
+            dock->setVisible(visible);
 }
 
 QDockWidget* MainWindow::addDockPanel(QWidget* panel, const QString& title, Qt::DockWidgetArea area)

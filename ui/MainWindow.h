@@ -38,6 +38,9 @@ public:
     /// `autosaveSeconds`. Returns true when a session was restored.
     bool startAutosave(int autosaveSeconds = 60, bool acceptRecovery = false);
 
+    /// Shows or hides the XZ / YZ docks (hidden by default).
+    void setOrthoViewsVisible(bool visible);
+
     StudioDocument* document() const { return doc_; }
     LayerSettings* layers() const { return layers_; }
     SliceView* sliceView() const { return view_; }

@@ -10,6 +10,7 @@ list(APPEND MITOSEG_UI_SOURCES
   LayersPanel.cpp
   MainWindow.cpp
   MaskUndoCommand.cpp
+  OrthoView.cpp
   PredictionProvider.cpp
   Session.cpp
   SegmentationController.cpp

@@ -1,4 +1,4 @@
-// mitoseg-studio [STACK] [--mask M] [--truth T] [--model F] [--session S] [--screenshot PNG]
+// mitoseg-studio [STACK] [--mask M] [--truth T] [--model F] [--session S] [--slice Z] [--ortho] [--screenshot PNG]
 //                [--bench [--stack S]]
 // With no stack the window opens on the generated demo stack.
 #include <QApplication>
@@ -38,7 +38,8 @@ int main(int argc, char** argv)
                                   QStringLiteral("Save a PNG of the window after loading, then quit."), QStringLiteral("png"));
     const QCommandLineOption bench(QStringLiteral("bench"), QStringLiteral("Measure slice change and brush stamp times, print medians, quit."));
     const QCommandLineOption benchStack(QStringLiteral("stack"), QStringLiteral("Stack for --bench (default: generated 1024x768)."), QStringLiteral("file"));
-    cli.addOptions({mask, truth, model, session, slice, shot, bench, benchStack});
+    const QCommandLineOption ortho(QStringLiteral("ortho"), QStringLiteral("Show the XZ / YZ views."));
+    cli.addOptions({mask, truth, model, session, slice, shot, bench, benchStack, ortho});
     cli.process(app);
 
     if (cli.isSet(bench))
@@ -50,6 +51,7 @@ int main(int argc, char** argv)
     const bool screenshot = cli.isSet(shot);
     if (screenshot)
         window.setInteractive(false);
+    window.setOrthoViewsVisible(cli.isSet(ortho));
     window.show();
 
     bool restored = false;

@@ -8,6 +8,7 @@
 #include "ui/ImageSource.h"
 #include "ui/LayerSettings.h"
 #include "ui/MainWindow.h"
+#include "ui/OrthoView.h"
 #include "ui/SliceComposer.h"
 #include "ui/StudioDocument.h"
 
@@ -78,6 +79,31 @@ private Q_SLOTS:
         const QRgb lo = out.pixel(6, 12), hi = out.pixel(18, 12);
         QVERIFY(!isGrey(lo) && !isGrey(hi));
         QVERIFY(std::abs(qRed(hi) - 127) + std::abs(qBlue(hi) - 127) > std::abs(qRed(lo) - 127) + std::abs(qBlue(lo) - 127));
+    }
+
+    void orthogonalPlanesShowTheStackSideways()
+    {
+        StudioDocument doc;
+        LayerSettings layers;
+        VolumeU8 img(Shape{4, 6, 8}, 0);
+        for (std::int64_t z = 0; z < 4; ++z)
+            for (std::int64_t y = 0; y < 6; ++y)
+                for (std::int64_t x = 0; x < 8; ++x)
+                    img(z, y, x) = static_cast<std::uint8_t>(10 * z + x + 100 * (y == 2));
+        doc.setImage(ImageSource::fromVolume(img, QStringLiteral("t")));
+        layers.setLevels(0.f, 255.f);
+        OrthoView xz(&doc, &layers, OrthoView::Plane::XZ);
+        xz.setCursor(5, 2, 0, true);
+        const QImage& a = xz.planeImage();
+        QCOMPARE(a.size(), QSize(8, 4));
+        QCOMPARE(qGray(a.pixel(5, 3)), 10 * 3 + 5 + 100);   // (x 5, z 3) at y 2
+        OrthoView yz(&doc, &layers, OrthoView::Plane::YZ);
+        yz.setCursor(5, 2, 0, true);
+        const QImage& b = yz.planeImage();
+        QCOMPARE(b.size(), QSize(6, 4));
+        QCOMPARE(qGray(b.pixel(4, 1)), 10 * 1 + 5);          // (y 4, z 1) at x 5
+        doc.mask().stamp(1, 5, 4, 0, 1);
+        QVERIFY(!isGrey(yz.planeImage().pixel(4, 1)));        // the mask shows through
     }
 
     void toolShortcutsAndBrushSize()
