@@ -31,6 +31,13 @@ struct Spacing {
     bool operator==(const Spacing&) const = default;
 };
 
+namespace detail {
+/// Hints the kernel to back the fresh allocation [p, p + bytes) with transparent huge pages
+/// before it is first touched (a 130 MB volume then faults in ~65 pages instead of ~32000,
+/// which is most of the cost of allocating it). Harmless no-op for small or odd ranges.
+void adviseHugePages(void* p, std::size_t bytes);
+}  // namespace detail
+
 template <class T>
 struct DTypeOf;
 template <> struct DTypeOf<std::uint8_t> { static constexpr DType value = DType::U8; };
@@ -42,7 +49,13 @@ template <class T>
 class Volume {
 public:
     Volume() = default;
-    explicit Volume(Shape shape, T fill = T{}) : shape_(shape), data_(static_cast<std::size_t>(shape.voxels()), fill) {}
+    explicit Volume(Shape shape, T fill = T{}) : shape_(shape)
+    {
+        const auto n = static_cast<std::size_t>(shape.voxels());
+        data_.reserve(n);
+        detail::adviseHugePages(data_.data(), n * sizeof(T));
+        data_.assign(n, fill);
+    }
 
     const Shape& shape() const { return shape_; }
     std::int64_t depth() const { return shape_.depth; }

@@ -329,8 +329,10 @@ void placeMitos(const DemoOptions& o, Scene& scene)
                 }
         if (clash)
             continue;
+        // Stay near the target: skip pieces that overshoot it much (small stacks would otherwise be
+        // filled by one large mitochondrion), unless nothing smaller turns up.
         const double inside = insideVolume(m, o);
-        if (inside <= 0.0)
+        if (inside <= 0.0 || (placed + inside > 1.25 * target && !(placed == 0.0 && attempt >= 300)))
             continue;
         if (neighbour >= 0) {
             m.host = scene.mitos[static_cast<std::size_t>(neighbour)].host;

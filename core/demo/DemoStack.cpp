@@ -26,7 +26,7 @@ constexpr std::uint64_t kPatchTexture = 0x2545f4914f6cdd1dULL;
 constexpr std::uint64_t kNoiseStream = 1000;
 
 constexpr float kMembraneDarkness = 110.0f;
-constexpr float kMembraneWidth = 3.1f;      // profile scale, voxels
+constexpr float kMembraneWidth = 3.5f;      // profile scale, voxels
 constexpr float kMembraneLabel = 1.8f;      // labelled within this distance of a boundary
 constexpr std::int32_t kNoMito = -1;
 
@@ -74,14 +74,18 @@ struct SliceBuffers {
     std::vector<std::uint32_t> owner;
     std::vector<float> dist, mitoSdf, vesicle, value, tmp;
     std::vector<std::int32_t> mitoId;
+    std::vector<float> zoneMargin;  // per mitochondrion: cytoplasm margin its cell keeps around it here
     explicit SliceBuffers(std::size_t n) : owner(n), dist(n), mitoSdf(n), vesicle(n), value(n), tmp(n), mitoId(n) {}
 };
 
-// Nearest-mitochondrion signed distance (only where it is below `reach`) and its index.
+// Nearest-mitochondrion signed distance (only where it is below `reach`) and its index, and the
+// margin of each mitochondrion's zone in this slice: full where its section is wide, shrinking to
+// nothing at its tips, so the membrane wrapped around it closes smoothly instead of leaving rings.
 void rasterMitos(const demo::Scene& scene, const DemoOptions& o, std::int64_t z, SliceBuffers& b)
 {
     std::fill(b.mitoSdf.begin(), b.mitoSdf.end(), 3.4e38f);
     std::fill(b.mitoId.begin(), b.mitoId.end(), kNoMito);
+    b.zoneMargin.assign(scene.mitos.size(), 3.4e38f);
     const auto zf = static_cast<float>(z);
     const float reach = kMitoMargin + kMembraneReach + 1.0f;
     for (std::size_t mi = 0; mi < scene.mitos.size(); ++mi) {
@@ -110,6 +114,7 @@ void rasterMitos(const demo::Scene& scene, const DemoOptions& o, std::int64_t z,
                 for (std::int64_t x = x0; x <= x1; ++x) {
                     const float v = s.sdf(static_cast<float>(x), static_cast<float>(y), zf);
                     const std::size_t i = static_cast<std::size_t>(y * o.width + x);
+                    b.zoneMargin[mi] = std::min(b.zoneMargin[mi], v);
                     if (v < b.mitoSdf[i]) {
                         b.mitoSdf[i] = v;
                         b.mitoId[i] = static_cast<std::int32_t>(mi);
@@ -117,6 +122,8 @@ void rasterMitos(const demo::Scene& scene, const DemoOptions& o, std::int64_t z,
                 }
         }
     }
+    for (float& m : b.zoneMargin)
+        m = kMitoMargin * clamp01(-m / 3.0f);
 }
 
 // Darkness added by the vesicles cut by slice z: a dark ring (membrane) around a greyer lumen.
@@ -191,14 +198,15 @@ void renderSlice(const demo::Scene& scene, const DemoOptions& o, std::int64_t z,
             float d = b.dist[i];
             const float s = b.mitoSdf[i];
             const std::int32_t mi = b.mitoId[i];
-            if (mi != kNoMito) {
+            const float margin = mi != kNoMito ? b.zoneMargin[static_cast<std::size_t>(mi)] : 0.0f;
+            if (margin > 0.0f) {
                 // The zone around a mitochondrion belongs to its host cell: membranes wrap around it.
                 const std::uint32_t host = scene.mitos[static_cast<std::size_t>(mi)].host;
-                if (s >= kMitoMargin) {
+                if (s >= margin) {
                     if (own != host)
-                        d = std::min(d, s - kMitoMargin);
+                        d = std::min(d, s - margin);
                 } else {
-                    d = own != host ? kMitoMargin - s : d + (kMitoMargin - s);
+                    d = own != host ? margin - s : d + (margin - s);
                     own = host;
                 }
             }
@@ -227,12 +235,12 @@ void renderSlice(const demo::Scene& scene, const DemoOptions& o, std::int64_t z,
     demo::Rng rng(o.seed, kNoiseStream + static_cast<std::uint64_t>(z));
     const auto noise = static_cast<float>(o.noise);
     for (float& v : b.value)
-        v += noise * 20.0f * std::sqrt(std::max(v, 1.0f) * (1.0f / 140.0f)) * static_cast<float>(rng.normal());
+        v += noise * 24.0f * std::sqrt(std::max(v, 1.0f) * (1.0f / 140.0f)) * static_cast<float>(rng.normal());
     blurSlice(b.value, b.tmp, h, w);
     const float gain = 1.0f + 0.04f * sliceDrift(o.seed ^ kSliceDrift, 0, z, 10.0f);
     const float offset = 6.0f * sliceDrift(o.seed ^ kSliceDrift, 1, z, 7.0f);
     for (std::size_t i = 0; i < b.value.size(); ++i) {
-        const float v = b.value[i] * gain + offset + noise * 7.0f * static_cast<float>(rng.normal());
+        const float v = b.value[i] * gain + offset + noise * 9.0f * static_cast<float>(rng.normal());
         image[i] = static_cast<std::uint8_t>(std::clamp(v, 0.0f, 255.0f) + 0.5f);
     }
 }

@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <atomic>
+#include <exception>
 #include <mutex>
 #include <new>
+#include <thread>
 
 #include "core/io/MappedFile.h"
 #include "core/io/TiffIndex.h"
@@ -224,13 +227,46 @@ Volume<T> TiffStack::readAll(ProgressSink* progress, const CancelToken* cancel) 
                       "the stack needs " + std::to_string(in.dataBytes() >> 20) + " MiB, more memory than is available");
     }
     volume.spacing = in.spacing;
-    for (std::int64_t z = 0; z < in.shape.depth; ++z) {
-        if (cancel)
-            cancel->check();
-        readSlice(z, volume.slice(z));
-        if (progress)
-            progress->progress(static_cast<double>(z + 1), static_cast<double>(in.shape.depth), "reading slices");
-    }
+
+    // Slices are handed out one at a time to a few threads (readSlice is thread-safe; raw
+    // slices copy in parallel). The calling thread works too and alone reports progress.
+    const std::int64_t depth = in.shape.depth;
+    const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+    const std::int64_t threads = in.dataBytes() < (std::uint64_t{16} << 20) ? 1 : std::min<std::int64_t>({hw, 4, depth});
+    std::atomic<std::int64_t> next{0}, finished{0};
+    std::int64_t reported = 0;  // caller thread only
+    std::atomic<bool> stop{false};
+    std::mutex errorMutex;
+    std::exception_ptr error;
+    auto work = [&](bool caller) {
+        try {
+            for (std::int64_t z = next++; z < depth && !stop; z = next++) {
+                if (caller && cancel && cancel->cancelled())
+                    throw Cancelled();
+                readSlice(z, volume.slice(z));
+                const std::int64_t done = ++finished;
+                if (caller && progress) {
+                    reported = done;
+                    progress->progress(static_cast<double>(done), static_cast<double>(depth), "reading slices");
+                }
+            }
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(errorMutex);
+            if (!error)
+                error = std::current_exception();
+            stop = true;
+        }
+    };
+    std::vector<std::thread> pool;
+    for (std::int64_t t = 1; t < threads; ++t)
+        pool.emplace_back(work, false);
+    work(true);
+    for (auto& t : pool)
+        t.join();
+    if (error)
+        std::rethrow_exception(error);
+    if (progress && reported < depth)
+        progress->progress(static_cast<double>(depth), static_cast<double>(depth), "reading slices");
     return volume;
 }
 

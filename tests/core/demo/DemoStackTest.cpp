@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 
 #include "core/base/Error.h"
@@ -75,9 +77,11 @@ TEST(DemoStack, ShapeSpacingAndClassNames)
 TEST(DemoStack, DefaultStackHasSaneClassFractionsAndContrast)
 {
     const auto t0 = std::chrono::steady_clock::now();
+    const std::clock_t c0 = std::clock();
     const DemoStack d = generateDemoStack();
+    const double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("[ info ] default demo 48x384x512 generated in %.3f s\n", seconds);
+    std::printf("[ info ] default demo 48x384x512 generated in %.3f s wall, %.3f s CPU\n", seconds, cpu);
     EXPECT_EQ(d.image.shape(), (Shape{48, 384, 512}));
     const ClassStats s = statsOf(d);
     std::printf("[ info ] fractions bg %.4f membrane %.4f mito %.4f; mean grey %.1f %.1f %.1f\n", s.fraction[0],
@@ -144,6 +148,62 @@ TEST(DemoStack, MembranesAreThinLinesBetweenCells)
     for (auto s : comp.sizes)
         largest = std::max(largest, s);
     EXPECT_GT(static_cast<double>(largest) / static_cast<double>(membrane), 0.5);
+}
+
+TEST(DemoStack, MitochondriaLabelsSitOnDarkBodiesAndDistractorsExist)
+{
+    const DemoStack d = generateDemoStack(smallOptions(11));
+    const auto& L = d.labels;
+    const auto& I = d.image;
+    // Background voxels 4..8 voxels (along x or y) from a mitochondrion: the cytoplasm around it.
+    double insideSum = 0.0, ringSum = 0.0;
+    std::int64_t inside = 0, ring = 0;
+    std::vector<std::uint8_t> backgroundGrey;
+    for (std::int64_t z = 0; z < L.depth(); ++z)
+        for (std::int64_t y = 8; y < L.height() - 8; ++y)
+            for (std::int64_t x = 8; x < L.width() - 8; ++x) {
+                if (L(z, y, x) == kDemoMitochondrion) {
+                    insideSum += I(z, y, x);
+                    ++inside;
+                    continue;
+                }
+                if (L(z, y, x) != kDemoBackground)
+                    continue;
+                backgroundGrey.push_back(I(z, y, x));
+                bool nearMito = false, tooClose = false;
+                for (int k = 1; k <= 8; ++k) {
+                    const bool hit = L(z, y, x - k) == kDemoMitochondrion || L(z, y, x + k) == kDemoMitochondrion ||
+                                     L(z, y - k, x) == kDemoMitochondrion || L(z, y + k, x) == kDemoMitochondrion;
+                    tooClose = tooClose || (hit && k < 4);
+                    nearMito = nearMito || hit;
+                }
+                if (nearMito && !tooClose) {
+                    ringSum += I(z, y, x);
+                    ++ring;
+                }
+            }
+    ASSERT_GT(inside, 1000);
+    ASSERT_GT(ring, 1000);
+    EXPECT_LT(insideSum / static_cast<double>(inside), ringSum / static_cast<double>(ring) - 25.0);
+    // Dark distractors (vesicles, membrane-free dark patches) are labelled background: the darkest
+    // background voxels are as dark as mitochondria, so intensity alone cannot segment them.
+    std::nth_element(backgroundGrey.begin(), backgroundGrey.begin() + static_cast<std::ptrdiff_t>(backgroundGrey.size() / 100),
+                     backgroundGrey.end());
+    EXPECT_LT(backgroundGrey[backgroundGrey.size() / 100], insideSum / static_cast<double>(inside));
+}
+
+TEST(DemoStackSlow, FractionsHoldAcrossSeeds)
+{
+    for (std::uint64_t seed : {2u, 3u, 4u, 5u, 6u}) {
+        DemoOptions o;
+        o.seed = seed;
+        const ClassStats s = statsOf(generateDemoStack(o));
+        EXPECT_GT(s.fraction[kDemoMitochondrion], 0.03) << "seed " << seed;
+        EXPECT_LT(s.fraction[kDemoMitochondrion], 0.10) << "seed " << seed;
+        EXPECT_GT(s.fraction[kDemoMembrane], 0.01) << "seed " << seed;
+        EXPECT_LT(s.fraction[kDemoMembrane], 0.10) << "seed " << seed;
+        EXPECT_LT(s.meanGrey[kDemoMitochondrion], s.meanGrey[kDemoBackground] - 25.0) << "seed " << seed;
+    }
 }
 
 TEST(DemoStack, RejectsBadOptions)
