@@ -1,5 +1,9 @@
 // Opening TIFF stacks, masks and references through the studio; saving the mask as TIFF.
+#include <QApplication>
+#include <QDragEnterEvent>
 #include <QFile>
+#include <QMimeData>
+#include <QUrl>
 #include <QFileInfo>
 #include <QTemporaryDir>
 
@@ -69,6 +73,30 @@ private Q_SLOTS:
         QVERIFY(!files->openStack(junk.fileName()));
         QVERIFY(files->lastError().contains(QStringLiteral("junk.tif")));
         QCOMPARE(doc->shape(), shape);
+    }
+
+    void droppingFilesOpensStackThenMask()
+    {
+        QTemporaryDir dir;
+        const Shape shape{3, 16, 24};
+        const QString stackPath = dir.filePath(QStringLiteral("drop.tif"));
+        const QString maskPath = dir.filePath(QStringLiteral("drop-mask.tif"));
+        writeStack(stackPath.toStdString(), blobVolume(shape));
+        VolumeU8 mask(shape, 0);
+        mask(1, 8, 8) = 255;
+        writeStack(maskPath.toStdString(), mask);
+        MainWindow w(nullptr, dir.filePath(QStringLiteral("auto")));
+        w.setInteractive(false);
+        QMimeData data;
+        data.setUrls({QUrl::fromLocalFile(stackPath), QUrl::fromLocalFile(maskPath)});
+        QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&w, &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&w, &drop);
+        QCOMPARE(w.document()->shape(), shape);
+        QCOMPARE(int(w.document()->mask().labels()(1, 8, 8)), 1);
+        QCOMPARE(w.document()->maskPath(), maskPath);
     }
 
     void closeWithUnsavedEditsAsks()
