@@ -7,6 +7,10 @@
 #include <QSaveFile>
 #include <QStandardPaths>
 
+#include <cerrno>
+
+#include <signal.h>
+
 #include "ui/StudioDocument.h"
 
 namespace mitoseg::ui {
@@ -36,9 +40,26 @@ QString Autosaver::lockPath() const { return folder_ + QStringLiteral("/studio.l
 QString Autosaver::sessionPath() const { return folder_ + QStringLiteral("/session.json"); }
 QString Autosaver::maskPath() const { return folder_ + QStringLiteral("/mask.msgmask"); }
 
+qint64 Autosaver::lockOwner() const
+{
+    QFile lock(lockPath());
+    if (!lock.open(QIODevice::ReadOnly))
+        return 0;
+    return lock.read(32).trimmed().toLongLong();
+}
+
+bool Autosaver::lockedByOther() const
+{
+    const qint64 pid = lockOwner();
+    if (pid <= 0 || pid == QCoreApplication::applicationPid())
+        return false;   // no lock, or a leftover of this very process
+    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
 bool Autosaver::hasRecovery() const
 {
-    return QFile::exists(lockPath()) && QFile::exists(sessionPath()) && QFile::exists(maskPath());
+    return !ownsLock_ && QFile::exists(lockPath()) && !lockedByOther() && QFile::exists(sessionPath())
+           && QFile::exists(maskPath());
 }
 
 std::optional<std::pair<Session, VolumeU8>> Autosaver::recover(QString* error) const
@@ -52,17 +73,23 @@ std::optional<std::pair<Session, VolumeU8>> Autosaver::recover(QString* error) c
     return std::make_pair(std::move(*s), std::move(*m));
 }
 
-void Autosaver::start(int seconds)
+bool Autosaver::start(int seconds)
 {
+    if (lockedByOther())
+        return false;
     QDir().mkpath(folder_);
     QFile lock(lockPath());
     if (lock.open(QIODevice::WriteOnly))
         lock.write(QByteArray::number(QCoreApplication::applicationPid()));
+    ownsLock_ = true;
     timer_.start(seconds * 1000);
+    return true;
 }
 
 bool Autosaver::saveInBackground()
 {
+    if (!ownsLock_)
+        return false;
     if (failed_.exchange(false))
         pending_ = true;   // retry a write that failed
     if (!pending_ || !doc_->hasImage() || writing_)
@@ -83,7 +110,7 @@ bool Autosaver::saveInBackground()
 
 bool Autosaver::saveNow()
 {
-    if (!pending_ || !doc_->hasImage())
+    if (!ownsLock_ || !pending_ || !doc_->hasImage())
         return false;
     joinWriter();
     QDir().mkpath(folder_);
@@ -105,8 +132,11 @@ void Autosaver::discard()
 void Autosaver::finish()
 {
     timer_.stop();
+    if (!ownsLock_)
+        return;   // another studio's autosave: not ours to remove
     discard();
     QFile::remove(lockPath());
+    ownsLock_ = false;
 }
 
 bool writeMaskRle(const QString& path, const VolumeU8& mask, QString* error)

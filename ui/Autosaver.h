@@ -29,12 +29,16 @@ public:
     ~Autosaver() override;
 
     QString folder() const { return folder_; }
-    /// True when the previous run left a lock and an autosave behind (call before start()).
+    /// True when a previous run crashed: it left an autosave and a lock whose process is gone
+    /// (call before start()). A lock held by another running studio is not a crash.
     bool hasRecovery() const;
+    /// True when another running studio holds the lock (this one then does not autosave).
+    bool lockedByOther() const;
     /// Reads the autosaved session and mask. nullopt (and `error`) when unreadable.
     std::optional<std::pair<Session, VolumeU8>> recover(QString* error = nullptr) const;
-    /// Takes the lock and starts the timer (`seconds` between checks).
-    void start(int seconds = 60);
+    /// Takes the lock and starts the timer (`seconds` between checks). Returns false (and does
+    /// not autosave) when another running studio holds the lock.
+    bool start(int seconds = 60);
     /// Writes the autosave now (on the calling thread) if the mask changed since the last one.
     /// Returns true if written.
     bool saveNow();
@@ -53,12 +57,15 @@ public:
 
 private:
     void joinWriter();
+    /// Process id written in the lock file, or 0 when there is none.
+    qint64 lockOwner() const;
 
     StudioDocument* doc_;
     std::function<Session()> session_;
     QString folder_;
     QTimer timer_;
     bool pending_ = false;
+    bool ownsLock_ = false;
     std::thread writer_;
     std::atomic<bool> writing_{false};
     std::atomic<bool> failed_{false};

@@ -323,7 +323,8 @@ bool MainWindow::startAutosave(int autosaveSeconds, bool acceptRecovery)
         }
         autosave_->discard();
     }
-    autosave_->start(autosaveSeconds);
+    if (!autosave_->start(autosaveSeconds))
+        statusBar()->showMessage(tr("Another Mitoseg Studio is running: autosave is off in this window"), 8000);
     return restored;
 }
 

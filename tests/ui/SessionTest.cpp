@@ -1,4 +1,5 @@
 // Session files (JSON) round trip, and crash recovery from the autosave.
+#include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
 
@@ -106,6 +107,29 @@ private Q_SLOTS:
         }
         MainWindow w(nullptr, folder);
         QVERIFY(!w.autosaver()->hasRecovery());
+    }
+
+    void anotherRunningStudioIsNotACrash()
+    {
+        QTemporaryDir dir;
+        const QString folder = dir.filePath(QStringLiteral("autosave"));
+        QVERIFY(QDir().mkpath(folder));
+        for (const char* name : {"/session.json", "/mask.msgmask"}) {
+            QFile f(folder + QString::fromLatin1(name));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+        }
+        QFile lock(folder + QStringLiteral("/studio.lock"));
+        QVERIFY(lock.open(QIODevice::WriteOnly));
+        lock.write("1");   // pid 1 is always running
+        lock.close();
+        MainWindow w(nullptr, folder);
+        w.setInteractive(false);
+        QVERIFY(w.autosaver()->lockedByOther());
+        QVERIFY(!w.autosaver()->hasRecovery());
+        QVERIFY(!w.startAutosave(3600, true));
+        w.autosaver()->finish();
+        QVERIFY(QFile::exists(lock.fileName()));   // the other studio's lock stays
+        QVERIFY(QFile::exists(folder + QStringLiteral("/mask.msgmask")));
     }
 
     void corruptAutosaveIsRejected()
