@@ -241,6 +241,44 @@ TEST(LabelEditor, AcceptPredictionIsUndoable)
     EXPECT_EQ(ed.labels().values(), pred.values());
 }
 
+TEST(LabelEditor, NotifiesChangedBoxes)
+{
+    LabelEditor ed(Shape{3, 40, 40}, twoClasses());
+    std::vector<Box> boxes;
+    const int id = ed.labelsChanged.connect([&](const Box& b) { boxes.push_back(b); });
+    ed.stamp(1, 20, 10, 3, 1);
+    ASSERT_EQ(boxes.size(), 1u);
+    EXPECT_EQ(boxes[0], (Box{1, 7, 17, 2, 14, 24}));
+    ed.stamp(1, 20, 10, 3, 1);   // no change, no notification
+    EXPECT_EQ(boxes.size(), 1u);
+    ed.undo();
+    ASSERT_EQ(boxes.size(), 2u);
+    EXPECT_EQ(boxes[1], boxes[0]);
+    ed.labelsChanged.disconnect(id);
+    ed.redo();
+    EXPECT_EQ(boxes.size(), 2u);
+    // Stamps clip at the slice border.
+    boxes.clear();
+    ed.labelsChanged.connect([&](const Box& b) { boxes.push_back(b); });
+    ed.stamp(0, 0, 0, 5, 1);
+    ASSERT_EQ(boxes.size(), 1u);
+    EXPECT_EQ(boxes[0], (Box{0, 0, 0, 1, 6, 6}));
+}
+
+TEST(EditHistory, ShrinkingTheBoundEvictsAndKeepsNewest)
+{
+    LabelEditor ed(Shape{1, 64, 64}, twoClasses());
+    for (int i = 0; i < 10; ++i)
+        ed.stamp(0, 5 + 5 * i, 30, 2, 1);
+    EXPECT_EQ(ed.history().undoCount(), 10u);
+    ed.setHistoryLimit(1);
+    EXPECT_EQ(ed.history().undoCount(), 1u) << "the newest step is always kept";
+    EXPECT_EQ(ed.history().evicted(), 9u);
+    ed.undo();
+    EXPECT_EQ(ed.labels()(0, 30, 50), 0);   // the newest stamp is undone
+    EXPECT_EQ(ed.labels()(0, 30, 5), 1);    // older ones are permanent now
+}
+
 void expectSameCounts(const ConfusionCounts& a, const ConfusionCounts& b)
 {
     ASSERT_EQ(a.depth(), b.depth());
