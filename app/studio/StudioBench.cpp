@@ -3,6 +3,10 @@
 #include <QApplication>
 #include <QDir>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
 #include <QElapsedTimer>
 #include <QImage>
 #include <QPainter>
@@ -10,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -53,6 +58,35 @@ VolumeU8 shifted(const VolumeU8& ref)
             for (std::int64_t x = 3; x < ref.width(); ++x)
                 m(z, y, x) = ref(z, y, x - 3);
     return m;
+}
+
+// Writes mask and reference as TIFF and lets the numpy peer recount IoU/Dice from scratch:
+// the incrementally maintained figures must match.
+void crossCheckWithPeer(const VolumeU8& mask, const VolumeU8& reference, double iou, double dice)
+{
+    const QString peer = qEnvironmentVariable("MITOSEG_PEER", QStringLiteral(MITOSEG_PEER_DEFAULT));
+    if (!QFile::exists(peer) || !QFile::exists(QStringLiteral("/usr/bin/python3"))) {
+        std::printf("peer cross-check skipped: %s not found\n", qPrintable(peer));
+        return;
+    }
+    QTemporaryDir dir;
+    const QString m = dir.filePath(QStringLiteral("mask.tif")), t = dir.filePath(QStringLiteral("truth.tif"));
+    mitoseg::ui::writeMaskStack(m.toStdString(), mask);
+    mitoseg::ui::writeMaskStack(t.toStdString(), reference);
+    QProcess py;
+    const auto t0 = Clock::now();
+    py.start(QStringLiteral("/usr/bin/python3"), {peer, QStringLiteral("iou"), m, t});
+    if (!py.waitForFinished(300000) || py.exitCode() != 0) {
+        std::printf("peer cross-check failed: %s\n", py.readAllStandardError().constData());
+        return;
+    }
+    const double seconds = ms(t0, Clock::now()) / 1000.0;
+    const QJsonObject o = QJsonDocument::fromJson(py.readAllStandardOutput().trimmed()).object();
+    const double peerIou = o.value(QStringLiteral("foreground_iou")).toDouble(-1);
+    const double peerDice = o.value(QStringLiteral("dice")).toDouble(-1);
+    const bool match = std::abs(peerIou - iou) < 1e-4 && std::abs(peerDice - dice) < 1e-4;
+    std::printf("peer (numpy, from scratch incl. reading both TIFFs, %.1f s): IoU %.4f, Dice %.4f -> %s\n", seconds,
+                peerIou, peerDice, match ? "matches the incremental counts" : "MISMATCH");
 }
 
 }  // namespace
@@ -186,6 +220,8 @@ int runBench(const QString& stack, const QString& truth)
     std::printf("autosave of the whole mask (run-length encoded, atomic): median %.1f ms\n", median(autosave));
     const auto st = mask.confusion().stack(1);
     std::printf("mask vs reference after the stamps: stack IoU %.4f, Dice %.4f\n", st.iou(), st.dice());
+    if (doc.reference())
+        crossCheckWithPeer(mask.labels(), *doc.reference(), st.iou(), st.dice());
     return 0;
 }
 

@@ -4,3 +4,6 @@ set(MITOSEG_STUDIO_SOURCES
   studio/StudioBench.cpp
   studio/StudioStyle.cpp
 )
+# The numpy peer the benchmark cross-checks IoU/Dice against (override with MITOSEG_PEER).
+set_source_files_properties(studio/StudioBench.cpp PROPERTIES COMPILE_DEFINITIONS
+  MITOSEG_PEER_DEFAULT="${PROJECT_SOURCE_DIR}/../shared/reference/peer.py")
