@@ -11,6 +11,7 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSettings>
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QSpinBox>
@@ -209,6 +210,13 @@ void MainWindow::buildDocks()
     }
 }
 
+void MainWindow::restoreLayout()
+{
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+}
+
 void MainWindow::setOrthoViewsVisible(bool visible)
 {
     for (const char* name : {"xzDock", "yzDock"})
@@ -336,6 +344,9 @@ void MainWindow::closeEvent(QCloseEvent* e)
     }
     seg_->cancel();
     autosave_->finish();
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
     e->accept();
 }
 

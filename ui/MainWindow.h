@@ -38,6 +38,9 @@ public:
     /// `autosaveSeconds`. Returns true when a session was restored.
     bool startAutosave(int autosaveSeconds = 60, bool acceptRecovery = false);
 
+    /// Restores window geometry and dock layout saved by the last clean exit (QSettings).
+    void restoreLayout();
+
     /// Shows or hides the XZ / YZ docks (hidden by default).
     void setOrthoViewsVisible(bool visible);
 

@@ -51,7 +51,10 @@ int main(int argc, char** argv)
     const bool screenshot = cli.isSet(shot);
     if (screenshot)
         window.setInteractive(false);
-    window.setOrthoViewsVisible(cli.isSet(ortho));
+    if (!screenshot)
+        window.restoreLayout();
+    if (cli.isSet(ortho))
+        window.setOrthoViewsVisible(true);
     window.show();
 
     bool restored = false;
