@@ -294,7 +294,7 @@ void FileController::openReferenceDialog()
 void FileController::openModelDialog()
 {
     const QString f = QFileDialog::getOpenFileName(parent_, tr("Open model"), dialogDir(),
-                                                   tr("Mitoseg models (*.pt *.msmodel);;All files (*)"));
+                                                   tr("Mitoseg models (*.msm);;All files (*)"));
     if (!f.isEmpty())
         openModel(f);
 }

@@ -27,8 +27,9 @@ void paintSwatch(QPushButton* b, const QColor& c)
 }
 }  // namespace
 
-LayersPanel::LayersPanel(LayerSettings* settings, std::function<void()> autoLevels, QWidget* parent)
-    : QWidget(parent), settings_(settings)
+LayersPanel::LayersPanel(LayerSettings* settings, std::function<void()> autoLevels, std::function<void(double)> threshold,
+                         double initialThreshold, QWidget* parent)
+    : QWidget(parent), threshold_(std::move(threshold)), initialThreshold_(initialThreshold), settings_(settings)
 {
     auto* root = new QVBoxLayout(this);
     root->setContentsMargins(6, 6, 6, 6);
@@ -129,6 +130,19 @@ QWidget* LayersPanel::overlayRow(Layer layer, const QString& name)
         mode->addItem(tr("Probability heat map"));
     mode->setCurrentIndex(s.outline ? 1 : 0);
     grid->addRow(tr("Draw"), mode);
+    if (layer == Layer::Prediction) {
+        auto* thr = new QDoubleSpinBox(box);
+        thr->setRange(0.05, 0.95);
+        thr->setSingleStep(0.05);
+        thr->setDecimals(2);
+        thr->setValue(initialThreshold_);
+        thr->setToolTip(tr("Foreground probability at which a voxel counts as predicted (binary models)"));
+        connect(thr, &QDoubleSpinBox::valueChanged, this, [this](double t) {
+            if (threshold_)
+                threshold_(t);
+        });
+        grid->addRow(tr("Threshold"), thr);
+    }
 
     auto push = [this, layer, visible, opacity, mode, colour] {
         OverlayStyle st = settings_->style(layer);

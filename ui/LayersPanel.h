@@ -19,11 +19,15 @@ enum class Layer;
 class LayersPanel : public QWidget {
     Q_OBJECT
 public:
-    /// `autoLevels` computes and applies automatic levels for the shown slice.
-    LayersPanel(LayerSettings* settings, std::function<void()> autoLevels, QWidget* parent = nullptr);
+    /// `autoLevels` computes and applies automatic levels for the shown slice; `threshold`
+    /// receives the prediction threshold the user picks (initially `initialThreshold`).
+    LayersPanel(LayerSettings* settings, std::function<void()> autoLevels, std::function<void(double)> threshold,
+                double initialThreshold = 0.5, QWidget* parent = nullptr);
 
 private:
     QWidget* overlayRow(Layer layer, const QString& name);
+    std::function<void(double)> threshold_;
+    double initialThreshold_;
     void syncLevels();
 
     LayerSettings* settings_;

@@ -188,8 +188,10 @@ void MainWindow::buildMenus()
 
 void MainWindow::buildDocks()
 {
-    auto* layers = addDockPanel(new LayersPanel(layers_, [this] { files_->autoLevels(); }), tr("Layers"),
-                                Qt::RightDockWidgetArea);
+    auto* layers = addDockPanel(new LayersPanel(layers_, [this] { files_->autoLevels(); },
+                                                [this](double t) { doc_->setPredictionThreshold(t); },
+                                                doc_->predictionThreshold()),
+                                tr("Layers"), Qt::RightDockWidgetArea);
     layers->setObjectName(QStringLiteral("layersDock"));
     auto* iou = addDockPanel(iou_, tr("IoU / Dice"), Qt::RightDockWidgetArea);
     iou->setObjectName(QStringLiteral("iouDock"));

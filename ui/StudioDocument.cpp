@@ -1,6 +1,7 @@
 #include "ui/StudioDocument.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace mitoseg::ui {
@@ -39,6 +40,7 @@ void StudioDocument::setImage(std::shared_ptr<ImageSource> image)
     predLabels_ = VolumeU8();
     predProb_.assign(static_cast<std::size_t>(s.depth), {});
     hasPred_.assign(static_cast<std::size_t>(s.depth), false);
+    binaryPred_.assign(static_cast<std::size_t>(s.depth), false);
     predConfusion_.reset(s.depth, static_cast<int>(mask_->classes().size()));
     dirty_ = false;
     Q_EMIT historyReset();
@@ -89,15 +91,42 @@ void StudioDocument::setPrediction(std::int64_t z, const SlicePrediction& p)
         prob[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(std::clamp(fg, 0.f, 1.f) * 255.f + 0.5f);
     }
     hasPred_[static_cast<std::size_t>(z)] = true;
+    binaryPred_[static_cast<std::size_t>(z)] = haveProb && p.classes == 2;
+    thresholdSlice(z);
+    Q_EMIT predictionChanged(z);
+}
+
+void StudioDocument::thresholdSlice(std::int64_t z)
+{
+    const std::int64_t n = shape().sliceVoxels();
+    if (binaryPred_[static_cast<std::size_t>(z)]) {
+        const auto& prob = predProb_[static_cast<std::size_t>(z)];
+        const int t = std::clamp(static_cast<int>(std::lround(threshold_ * 255.0)), 1, 255);
+        std::uint8_t* labels = predLabels_.slice(z);
+        for (std::int64_t i = 0; i < n; ++i)
+            labels[i] = prob[static_cast<std::size_t>(i)] >= t ? 1 : 0;
+    }
     if (reference_)
         predConfusion_.recountSlice(z, predLabels_.slice(z), reference_->slice(z), n);
-    Q_EMIT predictionChanged(z);
+}
+
+void StudioDocument::setPredictionThreshold(double t)
+{
+    t = std::clamp(t, 0.01, 0.99);
+    if (t == threshold_)
+        return;
+    threshold_ = t;
+    for (std::int64_t z = 0; z < shape().depth; ++z)
+        if (hasPrediction(z) && binaryPred_[static_cast<std::size_t>(z)])
+            thresholdSlice(z);
+    Q_EMIT predictionChanged(-1);
 }
 
 void StudioDocument::clearPredictions()
 {
     predLabels_ = VolumeU8();
     std::fill(hasPred_.begin(), hasPred_.end(), false);
+    std::fill(binaryPred_.begin(), binaryPred_.end(), false);
     for (auto& p : predProb_)
         std::vector<std::uint8_t>().swap(p);
     predConfusion_.reset(shape().depth, static_cast<int>(mask_->classes().size()));

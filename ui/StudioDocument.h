@@ -31,6 +31,10 @@ public:
     void setPrediction(std::int64_t z, const SlicePrediction& prediction);
     /// Drops every prediction.
     void clearPredictions();
+    /// Foreground threshold for binary predictions: labels become P(foreground) >= t on every
+    /// predicted slice (multi-class predictions keep the engine's labels).
+    void setPredictionThreshold(double t);
+    double predictionThreshold() const { return threshold_; }
 
     bool hasImage() const { return image_ != nullptr; }
     const std::shared_ptr<ImageSource>& image() const { return image_; }
@@ -78,6 +82,7 @@ Q_SIGNALS:
 
 private:
     void connectMask();
+    void thresholdSlice(std::int64_t z);
 
     std::shared_ptr<ImageSource> image_;
     std::unique_ptr<labels::LabelEditor> mask_;
@@ -85,6 +90,8 @@ private:
     VolumeU8 predLabels_;
     std::vector<std::vector<std::uint8_t>> predProb_;
     std::vector<bool> hasPred_;
+    std::vector<bool> binaryPred_;
+    double threshold_ = 0.5;
     labels::ConfusionCounts predConfusion_;
     QString maskPath_, referencePath_, modelPath_;
     bool dirty_ = false;

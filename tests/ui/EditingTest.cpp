@@ -63,7 +63,7 @@ private Q_SLOTS:
         QVERIFY(!files->openStack(scratch_->filePath(QStringLiteral("missing.tif"))));
         QVERIFY(files->lastError().contains(QStringLiteral("missing.tif")));
         QVERIFY(doc()->hasImage());   // the open stack stays
-        QVERIFY(!files->openModel(scratch_->filePath(QStringLiteral("none.pt"))));
+        QVERIFY(!files->openModel(scratch_->filePath(QStringLiteral("none.msm"))));
         QVERIFY(!files->lastError().isEmpty());
     }
 

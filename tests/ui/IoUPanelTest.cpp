@@ -65,6 +65,46 @@ private Q_SLOTS:
         QCOMPARE(panel->text(false, 1, IoUPanel::SliceIoU), QStringLiteral("—"));
         QCOMPARE(panel->text(false, 1, IoUPanel::StackIoU), QStringLiteral("0.8333"));
     }
+
+    void predictionThresholdChangesLabelsAndIoU()
+    {
+        QTemporaryDir scratch;
+        MainWindow w(nullptr, scratch.path());
+        w.setInteractive(false);
+        auto* doc = w.document();
+        doc->setImage(ImageSource::fromVolume(VolumeU8(Shape{1, 1, 10}, 100), QStringLiteral("row")));
+        auto ref = std::make_shared<VolumeU8>(Shape{1, 1, 10});
+        for (int x = 0; x < 4; ++x)
+            (*ref)(0, 0, x) = 1;   // reference: x 0..3
+        doc->setReference(ref, QStringLiteral("ref"));
+        // P(foreground) falls from 0.95 at x 0 by 0.1 per voxel.
+        SlicePrediction p;
+        p.height = 1;
+        p.width = 10;
+        p.classes = 2;
+        p.labels.assign(10, 0);
+        p.probabilities.assign(20, 0.f);
+        for (int x = 0; x < 10; ++x) {
+            const float fg = 0.95f - 0.1f * x;
+            p.probabilities[static_cast<std::size_t>(x)] = 1.f - fg;
+            p.probabilities[static_cast<std::size_t>(10 + x)] = fg;
+        }
+        doc->setPrediction(0, p);
+        // At 0.5: x 0..4 predicted (0.95 .. 0.55): TP 4, FP 1 -> IoU 0.8.
+        QCOMPARE(int(doc->predictionLabels(0)[4]), 1);
+        QCOMPARE(int(doc->predictionLabels(0)[5]), 0);
+        w.iouPanel()->refresh();
+        QCOMPARE(w.iouPanel()->text(true, 1, IoUPanel::SliceIoU), QStringLiteral("0.8000"));
+        // At 0.6: x 0..3 -> exact match.
+        doc->setPredictionThreshold(0.6);
+        QCOMPARE(int(doc->predictionLabels(0)[4]), 0);
+        w.iouPanel()->refresh();
+        QCOMPARE(w.iouPanel()->text(true, 1, IoUPanel::SliceIoU), QStringLiteral("1.0000"));
+        // Accepting takes the thresholded labels.
+        QVERIFY(doc->acceptPredictionSlice(0));
+        QCOMPARE(int(doc->mask().labels()(0, 0, 3)), 1);
+        QCOMPARE(int(doc->mask().labels()(0, 0, 4)), 0);
+    }
 };
 
 }  // namespace mitoseg::ui::test

@@ -76,7 +76,7 @@ private Q_SLOTS:
         QVERIFY(!window_->segmentation()->segmentSlice(0, &why));
         QVERIFY(why.contains(QStringLiteral("model")));
         // The engine stub (or a missing file) gives a message, not a crash.
-        QVERIFY(!window_->segmentation()->loadModel(scratch_->filePath(QStringLiteral("absent.pt"))).isEmpty());
+        QVERIFY(!window_->segmentation()->loadModel(scratch_->filePath(QStringLiteral("absent.msm"))).isEmpty());
         QVERIFY(!window_->segmentation()->hasProvider());
     }
 

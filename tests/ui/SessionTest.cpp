@@ -24,7 +24,7 @@ private Q_SLOTS:
         s.stack = QStringLiteral("/data/stack.tif");
         s.mask = QStringLiteral("/data/mask.tif");
         s.reference = QStringLiteral("/data/truth.tif");
-        s.model = QStringLiteral("/models/fast.pt");
+        s.model = QStringLiteral("/models/mito-fast.msm");
         s.z = 17;
         s.zoom = 2.5;
         s.pan = QPointF(-120.5, 33.25);
