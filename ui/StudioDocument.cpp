@@ -77,11 +77,13 @@ void StudioDocument::setReference(std::shared_ptr<VolumeU8> reference, const QSt
 void StudioDocument::setPrediction(std::int64_t z, const SlicePrediction& p)
 {
     const Shape s = shape();
-    if (z < 0 || z >= s.depth || p.height != s.height || p.width != s.width)
+    const std::int64_t n = s.sliceVoxels();
+    // A result that does not fit this stack (e.g. a job of a previous stack) is ignored.
+    if (z < 0 || z >= s.depth || p.height != s.height || p.width != s.width
+        || p.labels.size() < static_cast<std::size_t>(n) || p.classes < 1)
         return;
     if (predLabels_.empty())
         predLabels_ = VolumeU8(s, 0);
-    const std::int64_t n = s.sliceVoxels();
     std::copy(p.labels.begin(), p.labels.begin() + n, predLabels_.slice(z));
     auto& prob = predProb_[static_cast<std::size_t>(z)];
     prob.resize(static_cast<std::size_t>(n));

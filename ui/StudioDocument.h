@@ -28,6 +28,7 @@ public:
     /// Sets the reference ("truth") mask; null removes it. Throws on shape mismatch.
     void setReference(std::shared_ptr<VolumeU8> reference, const QString& path);
     /// Stores the segmenter's result for slice z (GUI thread; called as slices finish).
+    /// Results whose size does not match the stack are ignored.
     void setPrediction(std::int64_t z, const SlicePrediction& prediction);
     /// Drops every prediction.
     void clearPredictions();
