@@ -3,6 +3,7 @@
 // Plain value types: copyable, movable, not synchronised (one writer at a time).
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,13 @@ public:
         data_.reserve(n);
         detail::adviseHugePages(data_.data(), n * sizeof(T));
         data_.assign(n, fill);
+    }
+    /// Adopts `data`, which must hold shape.voxels() values in z-major order (lets a loader
+    /// fill storage once instead of zero-filling it first). Throws std::invalid_argument.
+    Volume(Shape shape, std::vector<T> data) : shape_(shape), data_(std::move(data))
+    {
+        if (data_.size() != static_cast<std::size_t>(shape.voxels()))
+            throw std::invalid_argument("Volume: data size does not match the shape");
     }
 
     const Shape& shape() const { return shape_; }

@@ -38,6 +38,17 @@ std::optional<double> positiveNumber(const std::string& s)
 
 bool usable(const std::optional<double>& r) { return r && std::isfinite(*r) && *r > 0; }
 
+/// libtiff hands resolutions over as float: 1/0.2f is 4.9999999. Seven significant digits is
+/// all a float holds, so round there.
+double fromFloatResolution(double factor, double resolution)
+{
+    const double v = factor / resolution;
+    if (!std::isfinite(v) || v < 1e-30 || v > 1e30)
+        return std::isfinite(v) && v > 0 ? v : 1.0;
+    const double scale = std::pow(10.0, 6 - static_cast<int>(std::floor(std::log10(v))));
+    return std::round(v * scale) / scale;
+}
+
 std::string formatNumber(double v)
 {
     std::ostringstream out;
@@ -47,6 +58,19 @@ std::string formatNumber(double v)
 }
 
 }  // namespace
+
+std::int64_t imageJImageCount(const std::string& description)
+{
+    if (description.rfind("ImageJ=", 0) != 0)
+        return 0;
+    auto kv = parseKeyValues(description);
+    auto it = kv.find("images");
+    if (it == kv.end())
+        return 0;
+    char* end = nullptr;
+    const long long n = std::strtoll(it->second.c_str(), &end, 10);
+    return end != it->second.c_str() && n > 0 ? n : 0;
+}
 
 std::string normaliseUnit(const std::string& unit)
 {
@@ -83,9 +107,9 @@ Spacing parseSpacing(const std::string& description, const ResolutionTags& tags)
         return s;  // uncalibrated: ImageJ ignores the resolution too
     s.unit = unit;
     if (usable(tags.xResolution))
-        s.x = factor / *tags.xResolution;
+        s.x = fromFloatResolution(factor, *tags.xResolution);
     if (usable(tags.yResolution))
-        s.y = factor / *tags.yResolution;
+        s.y = fromFloatResolution(factor, *tags.yResolution);
     else
         s.y = s.x;
     if (imageJ && kv.count("spacing"))

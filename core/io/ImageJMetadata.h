@@ -22,6 +22,9 @@ struct ResolutionTags {
 /// Without any calibration the result is 1 x 1 x 1 "px".
 Spacing parseSpacing(const std::string& description, const ResolutionTags& tags);
 
+/// The "images=N" count of an ImageJ description, or 0 when absent / not ImageJ.
+std::int64_t imageJImageCount(const std::string& description);
+
 /// Normalises unit spellings: "micron", "\u00B5m" and "µm" become "um"; "pixel" becomes "px".
 std::string normaliseUnit(const std::string& unit);
 

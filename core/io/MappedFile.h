@@ -17,6 +17,7 @@ public:
     MappedFile& operator=(const MappedFile&) = delete;
 
     const std::uint8_t* data() const { return data_; }
+
     std::uint64_t size() const { return size_; }
 
 private:

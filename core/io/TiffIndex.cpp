@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstring>
+#include <unordered_set>
 
 #include "core/io/ImageJMetadata.h"
 
@@ -230,6 +231,25 @@ std::uint64_t nextIfdOffset(int fd, std::uint64_t ifd, bool big, bool little, st
     return readUnsigned(b, offsetBytes, little);
 }
 
+/// ImageJ writes stacks over 4 GB with a single IFD: "images=N" in the description and the N
+/// slices stored back to back after the first. Adds those slices when that is what the file holds.
+void addImageJHiddenSlices(Index& index, const std::string& description, const PageFormat& f, std::uint64_t fileSize)
+{
+    const std::int64_t images = imageJImageCount(description);
+    if (index.pages.size() != 1 || images <= 1 || index.pages[0].rawRuns.size() != 1)
+        return;
+    const Page first = index.pages[0];
+    const std::uint64_t slice = std::uint64_t{f.width} * f.height * dtypeSize(f.dtype);
+    const std::uint64_t start = first.rawRuns[0].first;
+    if (first.rawRuns[0].second != slice || static_cast<std::uint64_t>(images) > (fileSize - start) / slice)
+        return;  // not ImageJ's contiguous layout (or the file is cut short): keep the one page
+    for (std::int64_t z = 1; z < images; ++z) {
+        Page p = first;
+        p.rawRuns[0].first = start + static_cast<std::uint64_t>(z) * slice;
+        index.pages.push_back(std::move(p));
+    }
+}
+
 }  // namespace
 
 bool checkHeader(int fd, std::uint64_t fileSize, const std::filesystem::path& path)
@@ -270,6 +290,8 @@ Index buildIndex(Handle& handle, int fd, const std::filesystem::path& path, std:
     index.info.fileBytes = fileSize;
 
     PageFormat first;
+    std::string description;
+    std::unordered_set<std::uint64_t> seen;
     for (std::int64_t ifd = 0;; ++ifd) {
         std::uint32_t subfile = 0;
         TIFFGetField(tif, TIFFTAG_SUBFILETYPE, &subfile);
@@ -281,7 +303,6 @@ Index buildIndex(Handle& handle, int fd, const std::filesystem::path& path, std:
             if (index.pages.empty()) {
                 first = f;
                 char* desc = nullptr;
-                std::string description;
                 if (TIFFGetField(tif, TIFFTAG_IMAGEDESCRIPTION, &desc) && desc)
                     description = desc;
                 index.info.spacing = parseSpacing(description, readResolution(tif));
@@ -305,10 +326,16 @@ Index buildIndex(Handle& handle, int fd, const std::filesystem::path& path, std:
             throw IoError(Kind::Truncated, path, ifd + 1,
                           "the page directory lies beyond the end of the file (" + std::to_string(fileSize) +
                               " bytes): the file is truncated");
+        seen.insert(current);
+        if (seen.count(next))
+            throw IoError(Kind::Corrupt, path, ifd + 1,
+                          "the chain of page directories loops back to offset " + std::to_string(next) +
+                              " (page " + std::to_string(ifd) + " points to an earlier page)");
         handle.log().clear();
         if (!TIFFReadDirectory(tif))
             throw IoError(Kind::Corrupt, path, ifd + 1, "cannot read the page directory" + handle.log().suffix());
     }
+    addImageJHiddenSlices(index, description, first, fileSize);
     index.info.shape = Shape{static_cast<std::int64_t>(index.pages.size()), first.height, first.width};
     index.info.dtype = first.dtype;
     index.info.compression = compressionName(index.pages.front().compression);

@@ -11,6 +11,7 @@
 #include <exception>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <thread>
 
 #include "core/io/MappedFile.h"
@@ -46,13 +47,24 @@ void swapInPlace(void* data, std::size_t count, std::size_t elemSize)
         }
 }
 
-/// The TiffStack implementation: libtiff for compressed/tiled pages (one handle, serialised by
-/// a mutex), a read-only memory map for uncompressed strips (lock-free).
+/// A libtiff handle on the stack's file and the page it is positioned on. Used by one thread
+/// at a time (leased from the stack's pool).
+struct Decoder {
+    std::unique_ptr<tiff::Handle> handle;
+    std::int64_t current = -1;  ///< IFD number the handle is on, -1 unknown
+};
+
+/// The TiffStack implementation: a read-only memory map for uncompressed strips (lock-free),
+/// libtiff for compressed/tiled pages through a pool of handles, one per concurrent reader
+/// (so slices decode in parallel; the pool's list is guarded by a mutex).
 class LibTiffStack final : public TiffStack {
 public:
     LibTiffStack(tiff::Index index, std::unique_ptr<tiff::Handle> handle, int fd)
-        : index_(std::move(index)), handle_(std::move(handle)), fd_(fd), map_(fd, index_.info.fileBytes)
+        : index_(std::move(index)), fd_(fd), map_(fd, index_.info.fileBytes)
     {
+        auto first = std::make_unique<Decoder>();
+        first->handle = std::move(handle);
+        idle_.push_back(std::move(first));
     }
     ~LibTiffStack() override { ::close(fd_); }
 
@@ -127,21 +139,56 @@ private:
             swapInPlace(dst, static_cast<std::size_t>(index_.info.shape.sliceVoxels()), dtypeSize(index_.info.dtype));
     }
 
-    [[noreturn]] void fail(const tiff::Page& page, const std::string& what) const
+    [[noreturn]] void fail(const tiff::Page& page, const Decoder& d, const std::string& what) const
     {
-        throw IoError(Kind::Corrupt, index_.info.path, page.ifdNumber, what + handle_->log().suffix());
+        throw IoError(Kind::Corrupt, index_.info.path, page.ifdNumber, what + d.handle->log().suffix());
     }
+
+    /// A decoder from the pool, or a new handle on the same open file when every pooled one
+    /// is in use by another thread.
+    std::unique_ptr<Decoder> acquire(const tiff::Page& page) const
+    {
+        {
+            std::lock_guard<std::mutex> lock(poolMutex_);
+            if (!idle_.empty()) {
+                auto d = std::move(idle_.back());
+                idle_.pop_back();
+                return d;
+            }
+        }
+        auto d = std::make_unique<Decoder>();
+        d->handle = std::make_unique<tiff::Handle>();
+        if (!d->handle->openRead("/proc/self/fd/" + std::to_string(fd_)))
+            throw IoError(Kind::Unreadable, index_.info.path, page.ifdNumber,
+                          "cannot open a second reader on the file" + d->handle->log().suffix());
+        return d;
+    }
+
+    void release(std::unique_ptr<Decoder> d) const
+    {
+        std::lock_guard<std::mutex> lock(poolMutex_);
+        if (idle_.size() < 8)
+            idle_.push_back(std::move(d));
+    }
+
+    /// Returns its decoder to the pool when it goes out of scope.
+    struct Lease {
+        const LibTiffStack& stack;
+        std::unique_ptr<Decoder> decoder;
+        ~Lease() { stack.release(std::move(decoder)); }
+    };
 
     void decode(const tiff::Page& page, std::uint8_t* dst) const
     {
-        std::lock_guard<std::mutex> lock(mutex_);
-        TIFF* tif = handle_->get();
-        handle_->log().clear();
-        if (current_ != page.ifdNumber) {
-            current_ = -1;
+        Lease l{*this, acquire(page)};
+        Decoder& d = *l.decoder;
+        TIFF* tif = d.handle->get();
+        d.handle->log().clear();
+        if (d.current != page.ifdNumber) {
+            d.current = -1;
             if (!TIFFSetSubDirectory(tif, page.ifdOffset))
-                fail(page, "cannot read the page directory");
-            current_ = page.ifdNumber;
+                fail(page, d, "cannot read the page directory");
+            d.current = page.ifdNumber;
         }
         const std::uint64_t bpp = dtypeSize(index_.info.dtype);
         const std::uint64_t width = static_cast<std::uint64_t>(index_.info.shape.width);
@@ -155,7 +202,7 @@ private:
                 const tmsize_t got = TIFFReadEncodedStrip(tif, static_cast<std::uint32_t>(s),
                                                           dst + s * page.rowsPerStrip * rowBytes, want);
                 if (got != want)
-                    fail(page, "cannot decode strip " + std::to_string(s));
+                    fail(page, d, "cannot decode strip " + std::to_string(s));
             }
             return;
         }
@@ -166,7 +213,7 @@ private:
             for (std::uint64_t tx = 0; tx < width; tx += tw) {
                 const std::uint32_t t = TIFFComputeTile(tif, static_cast<std::uint32_t>(tx), static_cast<std::uint32_t>(ty), 0, 0);
                 if (TIFFReadEncodedTile(tif, t, tile.data(), tileBytes) != tileBytes)
-                    fail(page, "cannot decode tile " + std::to_string(t));
+                    fail(page, d, "cannot decode tile " + std::to_string(t));
                 const std::uint64_t rows = std::min(th, height - ty);
                 const std::uint64_t cols = std::min(tw, width - tx);
                 for (std::uint64_t r = 0; r < rows; ++r)
@@ -177,18 +224,53 @@ private:
     }
 
     tiff::Index index_;
-    std::unique_ptr<tiff::Handle> handle_;
     int fd_;
     MappedFile map_;
-    mutable std::mutex mutex_;
-    mutable std::int64_t current_ = -1;  ///< IFD the handle is positioned on, -1 unknown (guarded by mutex_)
+    mutable std::mutex poolMutex_;
+    mutable std::vector<std::unique_ptr<Decoder>> idle_;  ///< guarded by poolMutex_
 };
+
+/// Fast path of readAll when every slice lies in the memory map in native order and aligned:
+/// one copy straight into fresh (huge-page) storage, never zero-filled first.
+template <class T>
+std::optional<Volume<T>> readAllMapped(const TiffStack& stack, ProgressSink* progress, const CancelToken* cancel)
+{
+    const StackInfo& in = stack.info();
+    const std::int64_t depth = in.shape.depth;
+    const auto sliceVoxels = static_cast<std::size_t>(in.shape.sliceVoxels());
+    std::vector<const T*> slices(static_cast<std::size_t>(depth));
+    for (std::int64_t z = 0; z < depth; ++z) {
+        const void* p = stack.mappedSlice(z);
+        if (!p || reinterpret_cast<std::uintptr_t>(p) % alignof(T) != 0)
+            return std::nullopt;
+        slices[static_cast<std::size_t>(z)] = static_cast<const T*>(p);
+    }
+    std::vector<T> data;
+    try {
+        data.reserve(sliceVoxels * static_cast<std::size_t>(depth));
+    } catch (const std::bad_alloc&) {
+        throw IoError(Kind::Unsupported, in.path, -1,
+                      "the stack needs " + std::to_string(in.dataBytes() >> 20) + " MiB, more memory than is available");
+    }
+    detail::adviseHugePages(data.data(), in.dataBytes());
+    for (std::int64_t z = 0; z < depth; ++z) {
+        if (cancel)
+            cancel->check();
+        const T* p = slices[static_cast<std::size_t>(z)];
+        data.insert(data.end(), p, p + sliceVoxels);
+        if (progress)
+            progress->progress(static_cast<double>(z + 1), static_cast<double>(depth), "reading slices");
+    }
+    Volume<T> volume(in.shape, std::move(data));
+    volume.spacing = in.spacing;
+    return volume;
+}
 
 }  // namespace
 
 std::unique_ptr<TiffStack> TiffStack::open(const std::filesystem::path& path)
 {
-    FdGuard fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    FdGuard fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};  // a FIFO must not block us
     if (fd.fd < 0)
         throw IoError(Kind::Unreadable, path, -1, std::string("cannot open: ") + std::strerror(errno));
     struct stat st{};
@@ -219,6 +301,14 @@ Volume<T> TiffStack::readAll(ProgressSink* progress, const CancelToken* cancel) 
         throw IoError(Kind::Unsupported, in.path, -1,
                       std::string("stack holds ") + dtypeName(in.dtype) + " voxels, but " +
                           dtypeName(DTypeOf<T>::value) + " were requested");
+    const long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
+    const std::uint64_t ram = pages > 0 && pageSize > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(pageSize) : 0;
+    if (ram && in.dataBytes() > ram)
+        throw IoError(Kind::Unsupported, in.path, -1,
+                      "the stack needs " + std::to_string(in.dataBytes() >> 20) + " MiB but this machine has " +
+                          std::to_string(ram >> 20) + " MiB of memory: read it slice by slice instead");
+    if (auto fast = readAllMapped<T>(*this, progress, cancel))
+        return std::move(*fast);
     Volume<T> volume;
     try {
         volume = Volume<T>(in.shape);

@@ -28,7 +28,8 @@ struct StackInfo {
 
 /// An opened stack. Thread-safe: readSlice may be called from several threads at once
 /// (uncompressed strips are copied lock-free from a memory map; compressed or tiled pages are
-/// decoded by one libtiff handle under a mutex). Owns its file descriptor and map.
+/// decoded by a pool of libtiff handles, one per concurrent reader). Owns its file descriptor,
+/// map and handles; the file stays open (and may be replaced on disk) while the stack lives.
 class TiffStack {
 public:
     /// Opens and indexes `path`. Throws IoError (naming file and page) on anything it cannot
@@ -37,9 +38,11 @@ public:
     static std::unique_ptr<TiffStack> open(const std::filesystem::path& path);
     virtual ~TiffStack() = default;
 
+    /// What open() found. Any thread; valid while the stack lives.
     virtual const StackInfo& info() const = 0;
 
-    /// Decodes slice z into `dst` (height*width voxels of the stack's own dtype).
+    /// Decodes slice z into `dst` (height*width voxels of the stack's own dtype, caller-owned).
+    /// Throws IoError naming the page when its data cannot be decoded.
     virtual void readSlice(std::int64_t z, void* dst) const = 0;
 
     /// Decodes slice z and converts to float (no rescaling: raw voxel values).
@@ -51,9 +54,11 @@ public:
     /// stack lives; any thread. Touching it may fault if the file is truncated meanwhile.
     virtual const void* mappedSlice(std::int64_t z) const = 0;
 
-    /// Reads every slice into memory. T must match info().dtype, else IoError(Unsupported).
-    /// Reports progress per slice and polls `cancel` between slices (throws Cancelled).
-    /// Explicitly instantiated for uint8_t, uint16_t and float.
+    /// Reads every slice into memory. T must match info().dtype, else IoError(Unsupported);
+    /// a stack larger than physical RAM is IoError(Unsupported) too (read it slice by slice).
+    /// Uncompressed contiguous data is copied once from the map; otherwise up to 4 threads
+    /// decode slices. Progress is reported on the calling thread; `cancel` is polled between
+    /// slices (throws Cancelled). Explicitly instantiated for uint8_t, uint16_t and float.
     template <class T>
     Volume<T> readAll(ProgressSink* progress = nullptr, const CancelToken* cancel = nullptr) const;
 };

@@ -110,7 +110,7 @@ void writeImpl(const std::filesystem::path& path, const Volume<T>& volume, const
     const Shape s = volume.shape();
     if (s.depth <= 0 || s.height <= 0 || s.width <= 0)
         throw IoError(Kind::WriteFailed, path, -1, "cannot write an empty volume");
-    if (s.height > UINT32_MAX || s.width > UINT32_MAX || s.depth > 65535 * 64 ||
+    if (s.height > UINT32_MAX || s.width > UINT32_MAX || s.depth > INT32_MAX ||
         volume.values().size() != static_cast<std::size_t>(s.voxels()))
         throw IoError(Kind::WriteFailed, path, -1, "volume shape is invalid for a TIFF stack");
 

@@ -1,4 +1,3 @@
-# Extra cli_tests sources (relative to tests/app/), one file per command.
-list(APPEND MITOSEG_CLI_TEST_SOURCES
-  DemoCommandTest.cpp
-)
+# Extra cli_tests sources (relative to tests/app/), one list(APPEND) line per test file.
+list(APPEND MITOSEG_CLI_TEST_SOURCES DemoCommandTest.cpp)
+list(APPEND MITOSEG_CLI_TEST_SOURCES CliIoTest.cpp)

@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         auto stack = mitoseg::TiffStack::open(path);
         const mitoseg::StackInfo& info = stack->info();
-        if (info.shape.sliceVoxels() > (1 << 24))
+        if (info.shape.sliceVoxels() > (1 << 24) || info.dataBytes() > (std::uint64_t{1} << 27))
             return 0;  // valid but large: decoding it would only slow the fuzzer down
         std::vector<std::uint8_t> slice(static_cast<std::size_t>(info.shape.sliceVoxels()) * mitoseg::dtypeSize(info.dtype));
         std::vector<float> asFloat(static_cast<std::size_t>(info.shape.sliceVoxels()));
@@ -47,6 +47,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     (void)*static_cast<const volatile std::uint8_t*>(p);
             } catch (const mitoseg::IoError&) {
             }
+        }
+        // The whole-stack path too (mapped fast path, or decoder threads with a handle pool).
+        try {
+            switch (info.dtype) {
+            case mitoseg::DType::U8: (void)stack->readAll<std::uint8_t>(); break;
+            case mitoseg::DType::U16: (void)stack->readAll<std::uint16_t>(); break;
+            case mitoseg::DType::F32: (void)stack->readAll<float>(); break;
+            }
+        } catch (const mitoseg::IoError&) {
         }
     } catch (const mitoseg::IoError&) {
     }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,6 +75,14 @@ TEST(TiffBadInput, MissingPathAndDirectoryAreUnreadable)
     expectIoError(dir / "missing.tif", Kind::Unreadable, -1, "No such file");
     std::filesystem::create_directory(dir / "folder.tif");
     expectIoError(dir / "folder.tif", Kind::Unreadable, -1, "directory");
+}
+
+TEST(TiffBadInput, FifoAndDeviceAreUnreadableWithoutBlocking)
+{
+    ScratchDir dir;
+    ASSERT_EQ(::mkfifo((dir / "pipe.tif").c_str(), 0600), 0);
+    expectIoError(dir / "pipe.tif", Kind::Unreadable, -1, "not a regular file");
+    expectIoError("/dev/zero", Kind::Unreadable, -1, "not a regular file");
 }
 
 TEST(TiffBadInput, TruncatedFileNamesTheFirstMissingPage)

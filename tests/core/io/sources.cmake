@@ -4,4 +4,7 @@ list(APPEND MITOSEG_CORE_TEST_SOURCES
   io/TiffStackTest.cpp
   io/TiffBadInputTest.cpp
   io/TiffWriterTest.cpp
+  io/TiffPeerTest.cpp
+  io/TiffFuzzRegressionTest.cpp
+  io/TiffLargeStackTest.cpp
 )
