@@ -1,3 +1,4 @@
 # Extra cli_tests sources (relative to tests/app/), one list(APPEND) line per test file.
 list(APPEND MITOSEG_CLI_TEST_SOURCES DemoCommandTest.cpp)
 list(APPEND MITOSEG_CLI_TEST_SOURCES CliIoTest.cpp)
+list(APPEND MITOSEG_CLI_TEST_SOURCES MeshCliTest.cpp)

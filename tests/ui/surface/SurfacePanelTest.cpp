@@ -1,0 +1,295 @@
+// GUI tests of the 3D surface panel. They render with VTK through OpenGL, so they need an X
+// server: run under `xvfb-run -a -s "-screen 0 1280x1024x24"` (not QT_QPA_PLATFORM=offscreen).
+#include <gtest/gtest.h>
+
+#include <QApplication>
+#include <QDockWidget>
+#include <QMainWindow>
+#include <QImage>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTest>
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "core/base/Volume.h"
+#include "ui/surface/SurfacePanel.h"
+#include "ui/surface/SurfaceView.h"
+
+using namespace mitoseg;
+using mitoseg::ui::SurfacePanel;
+using mitoseg::ui::SurfaceView;
+
+namespace {
+
+void paintBall(VolumeU8& v, double cz, double cy, double cx, double r)
+{
+    for (std::int64_t z = 0; z < v.depth(); ++z)
+        for (std::int64_t y = 0; y < v.height(); ++y)
+            for (std::int64_t x = 0; x < v.width(); ++x)
+                if ((z - cz) * (z - cz) + (y - cy) * (y - cy) + (x - cx) * (x - cx) <= r * r)
+                    v(z, y, x) = 255;
+}
+
+VolumeU8 twoBalls()
+{
+    VolumeU8 v(Shape{40, 60, 90});
+    paintBall(v, 20, 30, 25, 15);
+    paintBall(v, 20, 30, 65, 13);
+    return v;
+}
+
+VolumeU8 oneBall()
+{
+    VolumeU8 v(Shape{40, 40, 40});
+    paintBall(v, 20, 20, 20, 14);
+    return v;
+}
+
+// Shows a panel, feeds it `mask` and waits for the rebuilt surfaces.
+bool showAndBuild(SurfacePanel& panel, const VolumeU8& mask, const Spacing& spacing)
+{
+    panel.resize(700, 700);
+    panel.show();
+    if (!QTest::qWaitForWindowExposed(&panel))
+        return false;
+    QSignalSpy ready(&panel, &SurfacePanel::meshesReady);
+    panel.setMask(mask, spacing);
+    if (!ready.wait(60000))
+        return false;
+    QTest::qWait(50);
+    return true;
+}
+
+struct ImageStats {
+    double changedFraction = 0.0;   // pixels differing from the reference image
+    int distinctHues = 0;           // hue buckets (of 12) holding >= 0.5% of the pixels, saturated pixels only
+    double meanValue = 0.0;
+};
+
+ImageStats compare(const QImage& image, const QImage& reference)
+{
+    ImageStats s;
+    std::vector<long> hueBuckets(12, 0);
+    long changed = 0, total = 0;
+    double valueSum = 0;
+    for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); ++x) {
+            const QColor c = image.pixelColor(x, y);
+            const QColor r = reference.pixelColor(x, y);
+            ++total;
+            valueSum += c.valueF();
+            if (std::abs(c.red() - r.red()) + std::abs(c.green() - r.green()) + std::abs(c.blue() - r.blue()) > 30)
+                ++changed;
+            if (c.hsvSaturationF() > 0.25f && c.valueF() > 0.2f && c.hsvHue() >= 0)
+                ++hueBuckets[static_cast<std::size_t>(c.hsvHue() / 30)];
+        }
+    s.changedFraction = double(changed) / double(total);
+    s.meanValue = valueSum / double(total);
+    for (long n : hueBuckets)
+        if (n >= total / 200)
+            ++s.distinctHues;
+    return s;
+}
+
+}  // namespace
+
+TEST(SurfacePanel, RendersObjectsInDistinctColours)
+{
+    SurfacePanel panel;
+    ASSERT_TRUE(showAndBuild(panel, twoBalls(), Spacing{1, 1, 1, "px"}));
+    ASSERT_TRUE(panel.scene());
+    EXPECT_EQ(panel.scene()->objects.size(), 2u);
+    EXPECT_EQ(panel.table()->rowCount(), 2);
+
+    QImage withObjects = panel.view()->grabFramebuffer();
+    ASSERT_FALSE(withObjects.isNull());
+    EXPECT_EQ(withObjects.width(), static_cast<int>(std::lround(panel.view()->width() * panel.view()->devicePixelRatioF())));
+    panel.view()->clear();
+    QImage background = panel.view()->grabFramebuffer();
+    ImageStats s = compare(withObjects, background);
+    EXPECT_GT(s.changedFraction, 0.08) << "objects cover too little of the view";
+    EXPECT_LT(s.changedFraction, 0.95);
+    EXPECT_GE(s.distinctHues, 2) << "the two objects should have different colours";
+    EXPECT_GT(s.meanValue, 0.05) << "the view rendered black";
+    withObjects.save(QString::fromStdString((std::filesystem::temp_directory_path() / "mitoseg-surface-test.png").string()));
+}
+
+TEST(SurfacePanel, ClickOnTheCentrePicksTheObjectAndRequestsAJump)
+{
+    SurfacePanel panel;
+    ASSERT_TRUE(showAndBuild(panel, oneBall(), Spacing{2, 1, 1, "nm"}));
+    SurfaceView* view = panel.view();
+    const QPoint centre(view->width() / 2, view->height() / 2);
+    EXPECT_EQ(view->objectAt(centre), 1u);
+    EXPECT_EQ(view->objectAt(QPoint(2, 2)), 0u) << "a corner of the view is background";
+
+    QSignalSpy selected(&panel, &SurfacePanel::objectSelected);
+    QSignalSpy jump(&panel, &SurfacePanel::requestJumpTo);
+    QTest::mouseClick(view, Qt::LeftButton, Qt::NoModifier, centre);
+    ASSERT_EQ(selected.count(), 1);
+    EXPECT_EQ(selected.at(0).at(0).value<std::uint32_t>(), 1u);
+    ASSERT_EQ(jump.count(), 1);
+    EXPECT_EQ(jump.at(0).at(0).toInt(), 20);
+    EXPECT_EQ(jump.at(0).at(1).toInt(), 20);
+    EXPECT_EQ(jump.at(0).at(2).toInt(), 20);
+    EXPECT_EQ(view->selectedObject(), 1u);
+    ASSERT_FALSE(panel.table()->selectionModel()->selectedRows().isEmpty());
+}
+
+TEST(SurfacePanel, TableRowSelectsObjectInTheView)
+{
+    SurfacePanel panel;
+    ASSERT_TRUE(showAndBuild(panel, twoBalls(), Spacing{1, 1, 1, "px"}));
+    QImage before = panel.view()->grabFramebuffer();
+    QSignalSpy jump(&panel, &SurfacePanel::requestJumpTo);
+    int row = -1;
+    for (int r = 0; r < panel.table()->rowCount(); ++r)
+        if (panel.table()->item(r, 0)->data(Qt::UserRole).toUInt() == 2)
+            row = r;
+    ASSERT_GE(row, 0);
+    panel.table()->selectRow(row);
+    EXPECT_EQ(panel.view()->selectedObject(), 2u);
+    ASSERT_EQ(jump.count(), 1);
+    EXPECT_EQ(jump.at(0).at(2).toInt(), 65);
+    QImage after = panel.view()->grabFramebuffer();
+    EXPECT_GT(compare(after, before).changedFraction, 0.02) << "highlighting must change the picture";
+}
+
+TEST(SurfacePanel, DragRotatesWheelZoomsDoubleClickResets)
+{
+    SurfacePanel panel;
+    ASSERT_TRUE(showAndBuild(panel, twoBalls(), Spacing{}));
+    SurfaceView* view = panel.view();
+    const QImage start = view->grabFramebuffer();
+    const QPointF c(view->width() / 2.0, view->height() / 2.0);
+    auto send = [&](QEvent::Type type, QPointF pos, Qt::MouseButtons buttons) {
+        QMouseEvent e(type, pos, view->mapToGlobal(pos), Qt::LeftButton, buttons, Qt::NoModifier);
+        QApplication::sendEvent(view, &e);
+    };
+    send(QEvent::MouseButtonPress, c, Qt::LeftButton);
+    for (int i = 1; i <= 10; ++i)
+        send(QEvent::MouseMove, c + QPointF(8.0 * i, 3.0 * i), Qt::LeftButton);
+    send(QEvent::MouseButtonRelease, c + QPointF(80, 30), Qt::NoButton);
+    const QImage rotated = view->grabFramebuffer();
+    EXPECT_GT(compare(rotated, start).changedFraction, 0.03) << "dragging should rotate the scene";
+
+    QWheelEvent wheel(c, view->mapToGlobal(c), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase,
+                      false);
+    for (int i = 0; i < 3; ++i)
+        QApplication::sendEvent(view, &wheel);
+    const QImage zoomed = view->grabFramebuffer();
+    EXPECT_GT(compare(zoomed, rotated).changedFraction, 0.03) << "the wheel should zoom";
+
+    QMouseEvent dbl(QEvent::MouseButtonDblClick, c, view->mapToGlobal(c), Qt::LeftButton, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(view, &dbl);
+    const QImage reset = view->grabFramebuffer();
+    EXPECT_LT(compare(reset, start).changedFraction, 0.01) << "a double click restores the initial view";
+}
+
+TEST(SurfacePanel, NewerMaskWinsOverAnOlderOne)
+{
+    SurfacePanel panel;
+    panel.resize(400, 400);
+    panel.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&panel));
+    QSignalSpy ready(&panel, &SurfacePanel::meshesReady);
+    panel.setMask(twoBalls(), Spacing{});
+    panel.setMask(oneBall(), Spacing{});
+    ASSERT_TRUE(QTest::qWaitFor([&] { return !panel.busy(); }, 60000));
+    QTest::qWait(100);
+    ASSERT_EQ(ready.count(), 1);
+    EXPECT_EQ(ready.at(0).at(0).toInt(), 1);
+    ASSERT_TRUE(panel.scene());
+    EXPECT_EQ(panel.scene()->objects.size(), 1u);
+}
+
+TEST(SurfacePanel, EmptyMaskAndBadSpacingAreHandled)
+{
+    SurfacePanel panel;
+    ASSERT_TRUE(showAndBuild(panel, VolumeU8(Shape{10, 20, 30}), Spacing{}));
+    ASSERT_TRUE(panel.scene());
+    EXPECT_TRUE(panel.scene()->objects.empty());
+    EXPECT_EQ(panel.table()->rowCount(), 0);
+    EXPECT_EQ(panel.view()->objectAt(QPoint(panel.view()->width() / 2, panel.view()->height() / 2)), 0u);
+    EXPECT_FALSE(panel.view()->grabFramebuffer().isNull());
+
+    QSignalSpy failed(&panel, &SurfacePanel::meshingFailed);
+    panel.setMask(oneBall(), Spacing{0, 1, 1, "nm"});
+    ASSERT_TRUE(failed.wait(30000));
+    EXPECT_TRUE(failed.at(0).at(0).toString().contains("spacing")) << failed.at(0).at(0).toString().toStdString();
+    EXPECT_TRUE(panel.scene()->objects.empty()) << "the previous result stays shown";
+}
+
+TEST(SurfacePanel, SlicePlaneShowsUp)
+{
+    SurfacePanel panel;
+    ASSERT_TRUE(showAndBuild(panel, oneBall(), Spacing{}));
+    QImage before = panel.view()->grabFramebuffer();
+    panel.setSlice(20);
+    QImage after = panel.view()->grabFramebuffer();
+    EXPECT_GT(compare(after, before).changedFraction, 0.05);
+}
+
+TEST(SurfacePanel, ExportsWriteFiles)
+{
+    SurfacePanel panel;
+    ASSERT_TRUE(showAndBuild(panel, twoBalls(), Spacing{5, 5, 5, "nm"}));
+    const auto dir = std::filesystem::temp_directory_path() / "mitoseg-surface-panel-test";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    QString error;
+    EXPECT_TRUE(panel.exportSceneTo(dir / "scene.ply", &error)) << error.toStdString();
+    EXPECT_TRUE(panel.exportObjectsTo(dir / "objects", MeshFormat::Stl, &error)) << error.toStdString();
+    EXPECT_TRUE(panel.exportCsvTo(dir / "objects.csv", &error)) << error.toStdString();
+    EXPECT_GT(std::filesystem::file_size(dir / "scene.ply"), 1000u);
+    EXPECT_TRUE(std::filesystem::exists(dir / "objects" / "object_0002.stl"));
+    EXPECT_FALSE(panel.exportCsvTo(dir / "missing" / "x.csv", &error));
+    EXPECT_FALSE(error.isEmpty());
+    std::filesystem::remove_all(dir);
+}
+
+TEST(SurfacePanel, KeepsRenderingWhenItsDockFloats)
+{
+    // Floating a dock re-parents the OpenGL widget into a new window: Qt destroys its context and
+    // calls initializeGL again; VTK's resources must be released and re-created with it.
+    QMainWindow window;
+    auto* panel = new SurfacePanel;
+    auto* dock = new QDockWidget(QStringLiteral("3D"), &window);
+    dock->setWidget(panel);
+    window.addDockWidget(Qt::RightDockWidgetArea, dock);
+    window.setCentralWidget(new QWidget);
+    window.resize(900, 600);
+    window.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    QSignalSpy ready(panel, &SurfacePanel::meshesReady);
+    panel->setMask(oneBall(), Spacing{});
+    ASSERT_TRUE(ready.wait(60000));
+    QImage docked = panel->view()->grabFramebuffer();
+    panel->view()->clear();
+    QImage empty = panel->view()->grabFramebuffer();
+    EXPECT_GT(compare(docked, empty).changedFraction, 0.03);
+
+    panel->setMask(oneBall(), Spacing{});
+    ASSERT_TRUE(ready.wait(60000));
+    dock->setFloating(true);
+    dock->resize(500, 500);
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(dock));
+    QTest::qWait(100);
+    QImage floating = panel->view()->grabFramebuffer();
+    ASSERT_FALSE(floating.isNull());
+    panel->view()->clear();
+    QImage floatingEmpty = panel->view()->grabFramebuffer();
+    EXPECT_GT(compare(floating, floatingEmpty).changedFraction, 0.03) << "the floating view rendered nothing";
+    EXPECT_GT(compare(floating, floatingEmpty).meanValue, 0.05);
+}
+
+int main(int argc, char** argv)
+{
+    mitoseg::ui::setDefaultSurfaceFormat();  // before QApplication
+    QApplication app(argc, argv);
+    ::testing::InitGoogleTest(&argc, argv);
+    return RUN_ALL_TESTS();
+}
