@@ -124,6 +124,12 @@ void SliceView::fitToWindow()
     Q_EMIT zoomChanged(scale_);
 }
 
+void SliceView::jumpTo(int z, int y, int x)
+{
+    setSlice(z);
+    setPan(QPointF(width() / 2.0, height() / 2.0) - QPointF(x + 0.5, y + 0.5) * scale_);
+}
+
 void SliceView::zoomOneToOne() { setZoom(1.0); }
 
 void SliceView::resizeEvent(QResizeEvent*)

@@ -41,6 +41,8 @@ public Q_SLOTS:
     void setZoom(double scale, QPointF anchor = QPointF(-1, -1));
     void setPan(QPointF pan);
     void fitToWindow();
+    /// Shows slice z centred on voxel (x, y), keeping the zoom (e.g. from the 3D panel).
+    void jumpTo(int z, int y, int x);
     void zoomOneToOne();
     /// Marks the whole composed slice stale.
     void invalidate();

@@ -153,6 +153,10 @@ private Q_SLOTS:
         QVERIFY(std::abs(before.x() - after.x()) < 1e-6 && std::abs(before.y() - after.y()) < 1e-6);
         view()->zoomOneToOne();
         QCOMPARE(view()->zoom(), 1.0);
+        view()->jumpTo(3, 20, 30);
+        QCOMPARE(view()->slice(), 3);
+        const QPointF centre = view()->toImage(QPointF(view()->width() / 2.0, view()->height() / 2.0));
+        QVERIFY(std::abs(centre.x() - 30.5) < 1e-6 && std::abs(centre.y() - 20.5) < 1e-6);
     }
 };
 
