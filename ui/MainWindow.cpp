@@ -1,10 +1,386 @@
 #include "ui/MainWindow.h"
 
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalBlocker>
+#include <QSlider>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QUndoStack>
+#include <QVBoxLayout>
+
+#include "ui/Autosaver.h"
+#include "ui/EditTools.h"
+#include "ui/FileController.h"
+#include "ui/IoUPanel.h"
+#include "ui/LayerSettings.h"
+#include "ui/LayersPanel.h"
+#include "ui/OrthoView.h"
+#include "ui/SegmentationController.h"
+#include "ui/SliceView.h"
+#include "ui/StudioDocument.h"
+#include "ui/ToolsPanel.h"
+
 namespace mitoseg::ui {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
+MainWindow::MainWindow(QWidget* parent, const QString& autosaveFolder)
+    : QMainWindow(parent),
+      doc_(new StudioDocument(this)),
+      layers_(new LayerSettings(this)),
+      undo_(new QUndoStack(this)),
+      view_(new SliceView(doc_, layers_)),
+      tools_(new EditTools(doc_, undo_, this)),
+      iou_(new IoUPanel(doc_)),
+      seg_(new SegmentationController(doc_, this)),
+      files_(new FileController(doc_, view_, layers_, seg_, this)),
+      autosave_(new Autosaver(doc_, [this] { return files_->currentSession(); }, autosaveFolder, this))
 {
     setWindowTitle(QStringLiteral("Mitoseg Studio"));
+    setAcceptDrops(true);
+    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+    view_->setTool(tools_);
+    setCentralWidget(buildCentre());
+    buildMenus();
+    buildStatusBar();
+    connect(view_, &SliceView::sliceChanged, iou_, &IoUPanel::setSlice);
+    connect(doc_, &StudioDocument::imageChanged, this, &MainWindow::syncSliceControls);
+    connect(doc_, &StudioDocument::dirtyChanged, this, &MainWindow::updateTitle);
+    connect(doc_, &StudioDocument::imageChanged, this, &MainWindow::updateTitle);
+    connect(files_, &FileController::message, this, [this](const QString& m) { statusBar()->showMessage(m, 6000); });
+    resize(1400, 900);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::setInteractive(bool on)
+{
+    interactive_ = on;
+    files_->setInteractive(on);
+}
+
+QWidget* MainWindow::buildCentre()
+{
+    auto* centre = new QWidget(this);
+    auto* layout = new QVBoxLayout(centre);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addWidget(view_, 1);
+    auto* bar = new QWidget(centre);
+    auto* row = new QHBoxLayout(bar);
+    row->setContentsMargins(8, 4, 8, 4);
+    row->addWidget(new QLabel(tr("Slice"), bar));
+    sliceSlider_ = new QSlider(Qt::Horizontal, bar);
+    sliceSpin_ = new QSpinBox(bar);
+    depthLabel_ = new QLabel(bar);
+    row->addWidget(sliceSlider_, 1);
+    row->addWidget(sliceSpin_);
+    row->addWidget(depthLabel_);
+    editedLabel_ = new QLabel(bar);
+    editedLabel_->setToolTip(tr("Slices you corrected by hand (kept for retraining)"));
+    row->addSpacing(12);
+    row->addWidget(editedLabel_);
+    layout->addWidget(bar);
+    auto showEdited = [this] {
+        const auto edited = doc_->hasImage() ? doc_->mask().editedSlices() : std::vector<std::int64_t>{};
+        const bool here = doc_->hasImage() && doc_->mask().isEdited(view_->slice());
+        editedLabel_->setText(tr("edited: %1 slice(s)%2").arg(edited.size()).arg(here ? tr(" · this one") : QString()));
+    };
+    connect(doc_, &StudioDocument::historyChanged, editedLabel_, showEdited);
+    connect(view_, &SliceView::sliceChanged, editedLabel_, showEdited);
+    // Slider and spin box show 1-based slice numbers; the view works 0-based.
+    connect(sliceSlider_, &QSlider::valueChanged, view_, [this](int v) { view_->setSlice(v - 1); });
+    connect(sliceSpin_, &QSpinBox::valueChanged, view_, [this](int v) { view_->setSlice(v - 1); });
+    connect(view_, &SliceView::sliceChanged, this, [this](qint64 z) {
+        QSignalBlocker b1(sliceSlider_), b2(sliceSpin_);
+        sliceSlider_->setValue(static_cast<int>(z) + 1);
+        sliceSpin_->setValue(static_cast<int>(z) + 1);
+    });
+    syncSliceControls();
+    return centre;
+}
+
+void MainWindow::syncSliceControls()
+{
+    const int depth = static_cast<int>(std::max<std::int64_t>(1, doc_->shape().depth));
+    QSignalBlocker b1(sliceSlider_), b2(sliceSpin_);
+    sliceSlider_->setRange(1, depth);
+    sliceSpin_->setRange(1, depth);
+    sliceSlider_->setValue(static_cast<int>(view_->slice()) + 1);
+    sliceSpin_->setValue(static_cast<int>(view_->slice()) + 1);
+    depthLabel_->setText(tr("/ %1").arg(depth));
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("Open &stack…"), QKeySequence::Open, files_, &FileController::openStackDialog);
+    file->addAction(tr("Open &mask…"), files_, &FileController::openMaskDialog);
+    file->addAction(tr("Open &reference…"), files_, &FileController::openReferenceDialog);
+    file->addAction(tr("Open m&odel…"), files_, &FileController::openModelDialog);
+    file->addAction(tr("Open &demo stack"), this, [this] {
+        if (files_->maybeSave())
+            files_->openDemo();
+    });
+    files_->attachRecentMenu(file->addMenu(tr("Recent files")));
+    file->addSeparator();
+    file->addAction(tr("Save mask"), QKeySequence::Save, files_, [this] { files_->saveMaskDialog(false); });
+    file->addAction(tr("Save mask as…"), QKeySequence::SaveAs, files_, [this] { files_->saveMaskDialog(true); });
+    file->addSeparator();
+    file->addAction(tr("Open session…"), files_, &FileController::openSessionDialog);
+    file->addAction(tr("Save session…"), files_, &FileController::saveSessionDialog);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = undo_->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    QAction* redo = undo_->createRedoAction(this, tr("&Redo"));
+    redo->setShortcuts({QKeySequence::Redo, QKeySequence(QStringLiteral("Ctrl+Y"))});
+    edit->addAction(undo);
+    edit->addAction(redo);
+    edit->addSeparator();
+    for (QAction* a : tools_->toolActions())
+        edit->addAction(a);
+    edit->addAction(tools_->smallerAction());
+    edit->addAction(tools_->largerAction());
+
+    QMenu* viewMenu = menuBar()->addMenu(tr("&View"));
+    viewMenu->addAction(tr("Fit to window"), QKeySequence(QStringLiteral("Ctrl+0")), view_, &SliceView::fitToWindow);
+    viewMenu->addAction(tr("Actual pixels (1:1)"), QKeySequence(QStringLiteral("Ctrl+1")), view_, &SliceView::zoomOneToOne);
+    viewMenu->addAction(tr("Zoom in"), QKeySequence::ZoomIn, view_, [this] { view_->setZoom(view_->zoom() * 1.25); });
+    viewMenu->addAction(tr("Zoom out"), QKeySequence::ZoomOut, view_, [this] { view_->setZoom(view_->zoom() / 1.25); });
+    viewMenu->addAction(tr("Auto levels"), QKeySequence(QStringLiteral("Ctrl+L")), files_, &FileController::autoLevels);
+
+    QMenu* seg = menuBar()->addMenu(tr("&Segment"));
+    QAction* segSlice = seg->addAction(tr("Segment slice"), QKeySequence(QStringLiteral("Ctrl+R")), this, [this] { segment(false); });
+    QAction* segStack = seg->addAction(tr("Segment stack"), QKeySequence(QStringLiteral("Ctrl+Shift+R")), this, [this] { segment(true); });
+    seg->addSeparator();
+    QAction* accSlice = seg->addAction(tr("Accept prediction (slice)"), QKeySequence(QStringLiteral("Ctrl+Return")), this, [this] {
+        if (!tools_->acceptPredictionSlice(view_->slice()))
+            statusBar()->showMessage(tr("No prediction on this slice (or nothing to change)"), 4000);
+    });
+    QAction* accStack = seg->addAction(tr("Accept prediction (stack)"), this, [this] {
+        if (!tools_->acceptPredictionStack())
+            statusBar()->showMessage(tr("No predictions to accept"), 4000);
+    });
+    seg->addAction(tr("Clear predictions"), doc_, &StudioDocument::clearPredictions);
+
+    buildDocks();
+    auto* toolsDock = addDockPanel(new ToolsPanel(tools_, doc_, {segSlice, segStack, accSlice, accStack}), tr("Tools"),
+                                   Qt::LeftDockWidgetArea);
+    toolsDock->setObjectName(QStringLiteral("toolsDock"));
+
+    QMenu* windows = menuBar()->addMenu(tr("&Window"));
+    for (QDockWidget* d : findChildren<QDockWidget*>())
+        windows->addAction(d->toggleViewAction());
+}
+
+void MainWindow::buildDocks()
+{
+    auto* layers = addDockPanel(new LayersPanel(layers_, [this] { files_->autoLevels(); },
+                                                [this](double t) { doc_->setPredictionThreshold(t); },
+                                                doc_->predictionThreshold()),
+                                tr("Layers"), Qt::RightDockWidgetArea);
+    layers->setObjectName(QStringLiteral("layersDock"));
+    auto* iou = addDockPanel(iou_, tr("IoU / Dice"), Qt::RightDockWidgetArea);
+    iou->setObjectName(QStringLiteral("iouDock"));
+    // Orthogonal planes: hidden until asked for (Window menu), as they read the whole stack.
+    QDockWidget* previous = nullptr;
+    for (auto plane : {OrthoView::Plane::XZ, OrthoView::Plane::YZ}) {
+        auto* ortho = new OrthoView(doc_, layers_, plane);
+        connect(view_, &SliceView::cursorMoved, ortho, &OrthoView::setCursor);
+        connect(view_, &SliceView::sliceChanged, ortho, &OrthoView::setSlice);
+        connect(ortho, &OrthoView::sliceRequested, view_, &SliceView::setSlice);
+        auto* dock = addDockPanel(ortho, plane == OrthoView::Plane::XZ ? tr("XZ view") : tr("YZ view"),
+                                  Qt::BottomDockWidgetArea);
+        dock->setObjectName(plane == OrthoView::Plane::XZ ? QStringLiteral("xzDock") : QStringLiteral("yzDock"));
+        if (previous)
+            splitDockWidget(previous, dock, Qt::Horizontal);
+        previous = dock;
+        dock->hide();
+    }
+}
+
+void MainWindow::restoreLayout()
+{
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+}
+
+void MainWindow::setOrthoViewsVisible(bool visible)
+{
+    for (const char* name : {"xzDock", "yzDock"})
+        if (auto* dock = findChild<QDockWidget*>(QString::fromLatin1(name)))
+            dock->setVisible(visible);
+}
+
+QDockWidget* MainWindow::addDockPanel(QWidget* panel, const QString& title, Qt::DockWidgetArea area)
+{
+    auto* dock = new QDockWidget(title, this);
+    dock->setWidget(panel);
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable | QDockWidget::DockWidgetClosable);
+    addDockWidget(area, dock);
+    return dock;
+}
+
+void MainWindow::buildStatusBar()
+{
+    cursorLabel_ = new QLabel(this);
+    cursorLabel_->setMinimumWidth(360);
+    zoomLabel_ = new QLabel(this);
+    modelLabel_ = new QLabel(this);
+    updateModelLabel();
+    progress_ = new QProgressBar(this);
+    progress_->setMaximumWidth(220);
+    progress_->setVisible(false);
+    cancel_ = new QPushButton(tr("Cancel"), this);
+    cancel_->setVisible(false);
+    statusBar()->addPermanentWidget(cursorLabel_);
+    statusBar()->addPermanentWidget(zoomLabel_);
+    statusBar()->addPermanentWidget(modelLabel_);
+    statusBar()->addPermanentWidget(progress_);
+    statusBar()->addPermanentWidget(cancel_);
+    connect(view_, &SliceView::cursorMoved, this, &MainWindow::showCursorInfo);
+    connect(view_, &SliceView::zoomChanged, this, [this](double s) { zoomLabel_->setText(tr("zoom %1%").arg(qRound(s * 100))); });
+    connect(cancel_, &QPushButton::clicked, seg_, &SegmentationController::cancel);
+    connect(seg_, &SegmentationController::started, this, [this](int total) {
+        progress_->setRange(0, total);
+        progress_->setValue(0);
+        progress_->setFormat(tr("Segmenting %v / %m"));
+        progress_->setVisible(true);
+        cancel_->setVisible(true);
+    });
+    connect(seg_, &SegmentationController::progress, progress_, [this](int done, int) { progress_->setValue(done); });
+    connect(seg_, &SegmentationController::providerChanged, this, &MainWindow::updateModelLabel);
+    connect(seg_, &SegmentationController::finished, this, [this](bool, const QString& msg) {
+        progress_->setVisible(false);
+        cancel_->setVisible(false);
+        statusBar()->showMessage(msg, 8000);
+    });
+}
+
+void MainWindow::showCursorInfo(qint64 x, qint64 y, qint64 z, bool inside)
+{
+    if (!inside || !doc_->hasImage()) {
+        cursorLabel_->setText(QString());
+        return;
+    }
+    const Shape s = doc_->shape();
+    const std::size_t i = static_cast<std::size_t>(y * s.width + x);
+    const float v = doc_->image()->cachedSlice(z)[i];
+    QString text = tr("x %1  y %2  z %3   value %4   mask %5").arg(x).arg(y).arg(z + 1).arg(static_cast<double>(v)).arg(
+        doc_->mask().labels()(z, y, x));
+    if (doc_->reference())
+        text += tr("   ref %1").arg((*doc_->reference())(z, y, x));
+    if (const std::uint8_t* p = doc_->predictionProbability(z))
+        text += tr("   p %1").arg(p[i] / 255.0, 0, 'f', 2);
+    cursorLabel_->setText(text);
+}
+
+void MainWindow::updateModelLabel()
+{
+    modelLabel_->setText(seg_->hasProvider() ? tr("model: %1").arg(seg_->providerName()) : tr("no model loaded"));
+}
+
+void MainWindow::segment(bool stack)
+{
+    QString why;
+    const bool ok = stack ? seg_->segmentStack(view_->slice(), &why) : seg_->segmentSlice(view_->slice(), &why);
+    if (ok)
+        return;
+    statusBar()->showMessage(why, 8000);
+    if (interactive_)
+        QMessageBox::information(this, tr("Segmentation not available"), why);
+}
+
+void MainWindow::updateTitle()
+{
+    QString name = doc_->hasImage() ? doc_->image()->name() : QString();
+    setWindowTitle(name.isEmpty() ? QStringLiteral("Mitoseg Studio")
+                                  : QStringLiteral("%1%2 — Mitoseg Studio").arg(name, doc_->isDirty() ? QStringLiteral(" *") : QString()));
+}
+
+bool MainWindow::startAutosave(int autosaveSeconds, bool acceptRecovery)
+{
+    bool restored = false;
+    if (autosave_->hasRecovery()) {
+        bool yes = acceptRecovery;
+        if (interactive_)
+            yes = QMessageBox::question(this, tr("Restore unsaved work?"),
+                                        tr("Mitoseg Studio did not close cleanly last time. Restore the autosaved "
+                                           "session and mask?"),
+                                        QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes)
+                  == QMessageBox::Yes;
+        if (yes) {
+            QString error;
+            if (auto rec = autosave_->recover(&error)) {
+                restored = files_->applySession(rec->first, &rec->second);
+            } else {
+                statusBar()->showMessage(tr("Could not restore: %1").arg(error), 8000);
+            }
+        }
+        autosave_->discard();
+    }
+    if (!autosave_->start(autosaveSeconds))
+        statusBar()->showMessage(tr("Another Mitoseg Studio is running: autosave is off in this window"), 8000);
+    return restored;
+}
+
+void MainWindow::closeEvent(QCloseEvent* e)
+{
+    if (!files_->maybeSave()) {
+        e->ignore();
+        return;
+    }
+    seg_->cancel();
+    autosave_->finish();
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    e->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* e)
+{
+    if (e->mimeData()->hasUrls())
+        e->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* e)
+{
+    // A .json opens as a session; the first TIFF opens as the stack; a second TIFF as its mask.
+    const auto urls = e->mimeData()->urls();
+    bool stackOpened = false;
+    for (const QUrl& url : urls) {
+        const QString f = url.toLocalFile();
+        if (f.isEmpty())
+            continue;
+        if (f.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive)) {
+            if (files_->maybeSave())
+                files_->openSession(f);
+            return;
+        }
+        if (!stackOpened) {
+            if (!files_->maybeSave())
+                return;
+            stackOpened = files_->openStack(f);
+        } else {
+            files_->openMask(f);
+        }
+    }
+    e->acceptProposedAction();
 }
 
 }  // namespace mitoseg::ui

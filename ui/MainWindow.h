@@ -1,13 +1,96 @@
 #pragma once
-// The studio's main window (placeholder until the studio lands).
+// The studio's main window: the slice view in the centre with its slice slider, docks for
+// layers, tools and IoU, menus and the status bar. Thin: it creates and connects the parts
+// (document, view, tools, file/segmentation controllers, autosave) and owns them as children.
+// GUI thread only.
 #include <QMainWindow>
 
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QSlider;
+class QSpinBox;
+class QUndoStack;
+
 namespace mitoseg::ui {
+
+class StudioDocument;
+class LayerSettings;
+class SliceView;
+class EditTools;
+class IoUPanel;
+class FileController;
+class SegmentationController;
+class Autosaver;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    explicit MainWindow(QWidget* parent = nullptr);
+    /// `autosaveFolder` empty: the per-user default (tests pass a scratch folder).
+    explicit MainWindow(QWidget* parent = nullptr, const QString& autosaveFolder = {});
+    ~MainWindow() override;
+
+    /// Docks `panel` (e.g. the 3D surface view) under `title`; returns the dock's object.
+    QDockWidget* addDockPanel(QWidget* panel, const QString& title, Qt::DockWidgetArea area = Qt::RightDockWidgetArea);
+
+    /// After construction: offers crash recovery when an autosave is left over (asks unless
+    /// non-interactive, where `acceptRecovery` decides), then starts autosaving every
+    /// `autosaveSeconds`. Returns true when a session was restored.
+    bool startAutosave(int autosaveSeconds = 60, bool acceptRecovery = false);
+
+    /// Restores window geometry and dock layout saved by the last clean exit (QSettings).
+    void restoreLayout();
+
+    /// Shows or hides the XZ / YZ docks (hidden by default).
+    void setOrthoViewsVisible(bool visible);
+
+    StudioDocument* document() const { return doc_; }
+    LayerSettings* layers() const { return layers_; }
+    SliceView* sliceView() const { return view_; }
+    EditTools* tools() const { return tools_; }
+    IoUPanel* iouPanel() const { return iou_; }
+    FileController* files() const { return files_; }
+    SegmentationController* segmentation() const { return seg_; }
+    Autosaver* autosaver() const { return autosave_; }
+    QUndoStack* undoStack() const { return undo_; }
+    /// Dialogs on/off (tests switch them off).
+    void setInteractive(bool on);
+
+protected:
+    void closeEvent(QCloseEvent* e) override;
+    void dragEnterEvent(QDragEnterEvent* e) override;
+    void dropEvent(QDropEvent* e) override;
+
+private:
+    void buildMenus();
+    void buildDocks();
+    void buildStatusBar();
+    QWidget* buildCentre();
+    void showCursorInfo(qint64 x, qint64 y, qint64 z, bool inside);
+    void syncSliceControls();
+    void segment(bool stack);
+    void updateTitle();
+    void updateModelLabel();
+
+    StudioDocument* doc_;
+    LayerSettings* layers_;
+    QUndoStack* undo_;
+    SliceView* view_;
+    EditTools* tools_;
+    IoUPanel* iou_;
+    SegmentationController* seg_;
+    FileController* files_;
+    Autosaver* autosave_;
+    QSlider* sliceSlider_ = nullptr;
+    QSpinBox* sliceSpin_ = nullptr;
+    QLabel* depthLabel_ = nullptr;
+    QLabel* cursorLabel_ = nullptr;
+    QLabel* zoomLabel_ = nullptr;
+    QLabel* editedLabel_ = nullptr;
+    QLabel* modelLabel_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    QPushButton* cancel_ = nullptr;
+    bool interactive_ = true;
 };
 
 }  // namespace mitoseg::ui

@@ -1,11 +1,89 @@
+// mitoseg-studio [STACK] [--mask M] [--truth T] [--model F] [--session S] [--slice Z] [--ortho] [--screenshot PNG]
+//                [--bench [--stack S]]
+// With no stack the window opens on the generated demo stack.
 #include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QTimer>
 
+#include <cstdio>
+
+#include "app/studio/StudioBench.h"
+#include "app/studio/StudioStyle.h"
+#include "core/engine/Segmenter.h"
+#include "ui/FileController.h"
 #include "ui/MainWindow.h"
+#include "ui/SegmentationController.h"
+#include "ui/SliceView.h"
 
 int main(int argc, char** argv)
 {
     QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("Mitoseg"));
+    QApplication::setApplicationName(QStringLiteral("Mitoseg Studio"));
+    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+
+    QCommandLineParser cli;
+    cli.setApplicationDescription(QStringLiteral("Mitoseg Studio: view, segment and correct mitochondria in EM stacks."));
+    cli.addHelpOption();
+    cli.addVersionOption();
+    cli.addPositionalArgument(QStringLiteral("stack"), QStringLiteral("TIFF stack to open (default: the demo stack)"));
+    const QCommandLineOption mask(QStringLiteral("mask"), QStringLiteral("Editable mask to open."), QStringLiteral("file"));
+    const QCommandLineOption truth(QStringLiteral("truth"), QStringLiteral("Reference mask for IoU/Dice."), QStringLiteral("file"));
+    const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("Model file (default: the shipped model)."), QStringLiteral("file"));
+    const QCommandLineOption session(QStringLiteral("session"), QStringLiteral("Session file to open."), QStringLiteral("file"));
+    const QCommandLineOption slice(QStringLiteral("slice"), QStringLiteral("Slice to show first (1-based)."), QStringLiteral("z"));
+    const QCommandLineOption shot(QStringLiteral("screenshot"),
+                                  QStringLiteral("Save a PNG of the window after loading, then quit."), QStringLiteral("png"));
+    const QCommandLineOption bench(QStringLiteral("bench"), QStringLiteral("Measure slice change and brush stamp times, print medians, quit."));
+    const QCommandLineOption benchStack(QStringLiteral("stack"), QStringLiteral("Stack for --bench (default: generated 1024x768)."), QStringLiteral("file"));
+    const QCommandLineOption ortho(QStringLiteral("ortho"), QStringLiteral("Show the XZ / YZ views."));
+    cli.addOptions({mask, truth, model, session, slice, shot, bench, benchStack, ortho});
+    cli.process(app);
+
+    if (cli.isSet(bench))
+        return mitoseg::studio::runBench(cli.value(benchStack), cli.value(truth));
+
+    mitoseg::studio::applyDarkTheme(app);
     mitoseg::ui::MainWindow window;
+    auto* files = window.files();
+    const bool screenshot = cli.isSet(shot);
+    if (screenshot)
+        window.setInteractive(false);
+    if (!screenshot)
+        window.restoreLayout();
+    if (cli.isSet(ortho))
+        window.setOrthoViewsVisible(true);
     window.show();
+
+    bool restored = false;
+    if (!screenshot)
+        restored = window.startAutosave(60);
+    if (!restored) {
+        const QStringList args = cli.positionalArguments();
+        if (cli.isSet(session))
+            files->openSession(cli.value(session));
+        else if (!args.isEmpty())
+            files->openStack(args.front());
+        else
+            files->openDemo();
+        if (cli.isSet(mask))
+            files->openMask(cli.value(mask));
+        if (cli.isSet(truth))
+            files->openReference(cli.value(truth));
+        if (cli.isSet(slice))
+            window.sliceView()->setSlice(cli.value(slice).toLongLong() - 1);
+        // A model is optional: without one the Segment actions explain what is missing.
+        if (cli.isSet(model)) {
+            files->openModel(cli.value(model));
+        } else {
+            const auto shipped = mitoseg::Segmenter::defaultModelPath();
+            if (!shipped.empty())
+                window.segmentation()->loadModel(QString::fromStdString(shipped.string()));
+        }
+    }
+    if (screenshot)
+        return mitoseg::studio::takeScreenshot(window, cli.value(shot));
     return app.exec();
 }

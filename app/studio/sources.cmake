@@ -1,4 +1,9 @@
 # Sources of the mitoseg-studio executable (relative to app/).
 set(MITOSEG_STUDIO_SOURCES
   studio/main.cpp
+  studio/StudioBench.cpp
+  studio/StudioStyle.cpp
 )
+# The numpy peer the benchmark cross-checks IoU/Dice against (override with MITOSEG_PEER).
+set_source_files_properties(studio/StudioBench.cpp PROPERTIES COMPILE_DEFINITIONS
+  MITOSEG_PEER_DEFAULT="${PROJECT_SOURCE_DIR}/../shared/reference/peer.py")

@@ -1,3 +1,7 @@
 # Sources of core/labels (relative to core/). Owned by the labels area.
 list(APPEND MITOSEG_CORE_SOURCES
+  labels/ConfusionCounts.cpp
+  labels/EditHistory.cpp
+  labels/LabelEditor.cpp
+  labels/UndoDelta.cpp
 )

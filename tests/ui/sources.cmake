@@ -1,3 +1,10 @@
 # Test sources of the ui layer (relative to tests/ui/).
 list(APPEND MITOSEG_UI_TEST_SOURCES
+  UiTestMain.cpp
+  ComposerTest.cpp
+  EditingTest.cpp
+  FilesTest.cpp
+  IoUPanelTest.cpp
+  PredictionTest.cpp
+  SessionTest.cpp
 )

@@ -1,3 +1,4 @@
 # Test sources of core/labels (relative to tests/core/).
 list(APPEND MITOSEG_CORE_TEST_SOURCES
+  labels/LabelEditorTest.cpp
 )

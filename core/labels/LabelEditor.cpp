@@ -1,0 +1,363 @@
+#include "core/labels/LabelEditor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <stdexcept>
+
+namespace mitoseg::labels {
+
+LabelEditor::LabelEditor(Shape shape, std::vector<LabelClass> classes)
+    : labels_(shape, 0), classes_(std::move(classes)), editCount_(static_cast<std::size_t>(shape.depth), 0)
+{
+    if (classes_.size() < 2 || classes_.size() > 256)
+        throw std::invalid_argument("LabelEditor: needs background plus 1..255 classes");
+    confusion_.reset(shape.depth, static_cast<int>(classes_.size()));
+}
+
+void LabelEditor::setLabels(VolumeU8 labels)
+{
+    if (!(labels.shape() == shape()))
+        throw std::invalid_argument("LabelEditor::setLabels: shape differs from the editor's");
+    const Spacing spacing = labels_.spacing;
+    labels_ = std::move(labels);
+    labels_.spacing = spacing;
+    strokeOpen_ = false;
+    stroke_.clear();
+    history_.clear();
+    std::fill(editCount_.begin(), editCount_.end(), 0);
+    restoredEdited_.clear();
+    if (reference_)
+        confusion_.recountAll(labels_, *reference_);
+    labelsChanged.emit(Box{0, 0, 0, shape().depth, shape().height, shape().width});
+    historyChanged.emit();
+}
+
+void LabelEditor::setReference(std::shared_ptr<const VolumeU8> reference)
+{
+    if (reference && !(reference->shape() == shape()))
+        throw std::invalid_argument("LabelEditor::setReference: shape differs from the editor's");
+    reference_ = std::move(reference);
+    confusion_.reset(shape().depth, static_cast<int>(classes_.size()));
+    if (reference_)
+        confusion_.recountAll(labels_, *reference_);
+}
+
+std::vector<std::uint8_t> LabelEditor::readBox(const Box& box) const
+{
+    std::vector<std::uint8_t> out;
+    out.reserve(static_cast<std::size_t>(box.voxels()));
+    for (std::int64_t z = box.z0; z < box.z1; ++z)
+        for (std::int64_t y = box.y0; y < box.y1; ++y) {
+            const std::uint8_t* row = labels_.data() + labels_.index(z, y, box.x0);
+            out.insert(out.end(), row, row + box.width());
+        }
+    return out;
+}
+
+void LabelEditor::applyDelta(const UndoDelta& delta, bool forward)
+{
+    if (reference_) {
+        const VolumeU8& ref = *reference_;
+        delta.forEachChange(forward, [&](std::int64_t z, std::int64_t y, std::int64_t x, std::uint8_t from,
+                                         std::uint8_t to) { confusion_.update(z, from, to, ref(z, y, x)); });
+    }
+    delta.apply(labels_, forward);
+    labelsChanged.emit(delta.box());
+}
+
+UndoDelta LabelEditor::record(const Box& box, const std::vector<std::uint8_t>& newValues)
+{
+    UndoDelta d = UndoDelta::fromValues(box, readBox(box), newValues);
+    if (d.changedVoxels() > 0)
+        applyDelta(d, true);
+    return d;
+}
+
+void LabelEditor::addDelta(UndoDelta delta, const std::string& name)
+{
+    if (delta.changedVoxels() == 0)
+        return;
+    if (strokeOpen_) {
+        stroke_.push_back(std::move(delta));
+        return;
+    }
+    EditStep step;
+    step.name = name;
+    step.deltas.push_back(std::move(delta));
+    countEdits(step, +1);
+    history_.push(std::move(step));
+    historyChanged.emit();
+}
+
+void LabelEditor::beginStroke(const std::string& name)
+{
+    if (strokeOpen_)
+        commitStroke();
+    strokeOpen_ = true;
+    strokeName_ = name;
+    stroke_.clear();
+}
+
+bool LabelEditor::commitStroke()
+{
+    if (!strokeOpen_)
+        return false;
+    strokeOpen_ = false;
+    if (stroke_.empty())
+        return false;
+    // Merge the deltas of each slice into one: old values from before the first stamp,
+    // new values as they are now. Multi-slice deltas are kept as they are.
+    std::map<std::int64_t, Box> unionBox;
+    std::vector<UndoDelta> multi;
+    for (const auto& d : stroke_) {
+        if (d.box().depth() == 1)
+            unionBox[d.box().z0] = unionBox[d.box().z0].united(d.box());
+        else
+            multi.push_back(d);
+    }
+    EditStep step;
+    step.name = strokeName_;
+    for (const auto& [z, box] : unionBox) {
+        const std::vector<std::uint8_t> now = readBox(box);
+        std::vector<std::uint8_t> before = now;
+        for (auto it = stroke_.rbegin(); it != stroke_.rend(); ++it) {
+            const Box& b = it->box();
+            if (b.depth() != 1 || b.z0 != z)
+                continue;
+            const std::vector<std::uint8_t> old = it->decode(true);
+            std::size_t i = 0;
+            for (std::int64_t y = b.y0; y < b.y1; ++y) {
+                std::uint8_t* dst = before.data() + (y - box.y0) * box.width() + (b.x0 - box.x0);
+                std::copy(old.begin() + static_cast<std::ptrdiff_t>(i),
+                          old.begin() + static_cast<std::ptrdiff_t>(i + static_cast<std::size_t>(b.width())), dst);
+                i += static_cast<std::size_t>(b.width());
+            }
+        }
+        UndoDelta merged = UndoDelta::fromValues(box, before, now);
+        if (merged.changedVoxels() > 0)
+            step.deltas.push_back(std::move(merged));
+    }
+    for (auto& d : multi)
+        step.deltas.push_back(std::move(d));
+    stroke_.clear();
+    if (step.deltas.empty())
+        return false;
+    countEdits(step, +1);
+    history_.push(std::move(step));
+    historyChanged.emit();
+    return true;
+}
+
+void LabelEditor::abortStroke()
+{
+    if (!strokeOpen_)
+        return;
+    for (auto it = stroke_.rbegin(); it != stroke_.rend(); ++it)
+        applyDelta(*it, false);
+    stroke_.clear();
+    strokeOpen_ = false;
+}
+
+std::int64_t LabelEditor::stamp(std::int64_t z, std::int64_t x, std::int64_t y, int radius, std::uint8_t value)
+{
+    if (z < 0 || z >= shape().depth || radius < 0)
+        return 0;
+    const std::int64_t r = radius;
+    const Box box = Box{z, y - r, x - r, z + 1, y + r + 1, x + r + 1}.intersected(sliceBox(z));
+    if (box.empty())
+        return 0;
+    std::vector<std::uint8_t> values = readBox(box);
+    const std::int64_t r2 = r * (r + 1);
+    for (std::int64_t yy = box.y0; yy < box.y1; ++yy)
+        for (std::int64_t xx = box.x0; xx < box.x1; ++xx) {
+            const std::int64_t dx = xx - x, dy = yy - y;
+            if (dx * dx + dy * dy <= r2)
+                values[static_cast<std::size_t>((yy - box.y0) * box.width() + (xx - box.x0))] = value;
+        }
+    UndoDelta d = record(box, values);
+    const std::int64_t changed = d.changedVoxels();
+    addDelta(std::move(d), value == 0 ? "Eraser" : "Brush");
+    return changed;
+}
+
+std::int64_t LabelEditor::stampLine(std::int64_t z, std::int64_t x0, std::int64_t y0, std::int64_t x1,
+                                    std::int64_t y1, int radius, std::uint8_t value)
+{
+    const double len = std::hypot(static_cast<double>(x1 - x0), static_cast<double>(y1 - y0));
+    const double step = std::max(1.0, radius * 0.5);
+    const int n = std::max(1, static_cast<int>(std::ceil(len / step)));
+    const bool own = !strokeOpen_;
+    if (own)
+        beginStroke(value == 0 ? "Eraser" : "Brush");
+    std::int64_t changed = 0;
+    for (int i = 0; i <= n; ++i) {
+        const double t = static_cast<double>(i) / n;
+        changed += stamp(z, std::llround(x0 + t * static_cast<double>(x1 - x0)),
+                         std::llround(y0 + t * static_cast<double>(y1 - y0)), radius, value);
+    }
+    if (own)
+        commitStroke();
+    return changed;
+}
+
+std::int64_t LabelEditor::floodFill(std::int64_t z, std::int64_t x, std::int64_t y, std::uint8_t value)
+{
+    const std::int64_t w = shape().width, h = shape().height;
+    if (z < 0 || z >= shape().depth || x < 0 || y < 0 || x >= w || y >= h)
+        return 0;
+    const std::uint8_t* s = labels_.slice(z);
+    const std::uint8_t seed = s[y * w + x];
+    if (seed == value)
+        return 0;
+    std::vector<std::uint8_t> in(static_cast<std::size_t>(w * h), 0);
+    std::vector<std::int64_t> todo{y * w + x};
+    in[static_cast<std::size_t>(y * w + x)] = 1;
+    Box box{z, y, x, z + 1, y + 1, x + 1};
+    while (!todo.empty()) {
+        const std::int64_t i = todo.back();
+        todo.pop_back();
+        const std::int64_t py = i / w, px = i % w;
+        box = box.united(Box{z, py, px, z + 1, py + 1, px + 1});
+        auto visit = [&](std::int64_t j) {
+            if (!in[static_cast<std::size_t>(j)] && s[j] == seed) {
+                in[static_cast<std::size_t>(j)] = 1;
+                todo.push_back(j);
+            }
+        };
+        if (px > 0)
+            visit(i - 1);
+        if (px + 1 < w)
+            visit(i + 1);
+        if (py > 0)
+            visit(i - w);
+        if (py + 1 < h)
+            visit(i + w);
+    }
+    std::vector<std::uint8_t> values = readBox(box);
+    for (std::int64_t yy = box.y0; yy < box.y1; ++yy)
+        for (std::int64_t xx = box.x0; xx < box.x1; ++xx)
+            if (in[static_cast<std::size_t>(yy * w + xx)])
+                values[static_cast<std::size_t>((yy - box.y0) * box.width() + (xx - box.x0))] = value;
+    UndoDelta d = record(box, values);
+    const std::int64_t changed = d.changedVoxels();
+    addDelta(std::move(d), "Fill");
+    return changed;
+}
+
+bool LabelEditor::acceptPrediction(std::int64_t z, const std::uint8_t* predicted)
+{
+    std::vector<bool> has(static_cast<std::size_t>(shape().depth), false);
+    if (z < 0 || z >= shape().depth)
+        return false;
+    has[static_cast<std::size_t>(z)] = true;
+    VolumeU8 one(Shape{1, shape().height, shape().width});
+    std::copy(predicted, predicted + shape().sliceVoxels(), one.data());
+    if (strokeOpen_)
+        commitStroke();
+    const Box box = sliceBox(z);
+    UndoDelta d = record(box, one.values());
+    if (d.changedVoxels() == 0)
+        return false;
+    EditStep step;
+    step.name = "Accept prediction (slice)";
+    step.userEdit = false;
+    step.deltas.push_back(std::move(d));
+    history_.push(std::move(step));
+    historyChanged.emit();
+    return true;
+}
+
+bool LabelEditor::acceptPrediction(const VolumeU8& predicted, const std::vector<bool>& hasSlice)
+{
+    if (!(predicted.shape() == shape()) || hasSlice.size() != static_cast<std::size_t>(shape().depth))
+        throw std::invalid_argument("LabelEditor::acceptPrediction: prediction shape differs");
+    if (strokeOpen_)
+        commitStroke();
+    EditStep step;
+    step.name = "Accept prediction (stack)";
+    step.userEdit = false;
+    for (std::int64_t z = 0; z < shape().depth; ++z) {
+        if (!hasSlice[static_cast<std::size_t>(z)])
+            continue;
+        const std::uint8_t* p = predicted.slice(z);
+        UndoDelta d = record(sliceBox(z), std::vector<std::uint8_t>(p, p + shape().sliceVoxels()));
+        if (d.changedVoxels() > 0)
+            step.deltas.push_back(std::move(d));
+    }
+    if (step.deltas.empty())
+        return false;
+    history_.push(std::move(step));
+    historyChanged.emit();
+    return true;
+}
+
+void LabelEditor::applyStep(const EditStep& step, bool forward)
+{
+    if (forward)
+        for (const auto& d : step.deltas)
+            applyDelta(d, true);
+    else
+        for (auto it = step.deltas.rbegin(); it != step.deltas.rend(); ++it)
+            applyDelta(*it, false);
+}
+
+std::uint64_t LabelEditor::undo()
+{
+    if (strokeOpen_)
+        commitStroke();
+    const EditStep* step = history_.takeUndo();
+    if (!step)
+        return 0;
+    applyStep(*step, false);
+    countEdits(*step, -1);
+    historyChanged.emit();
+    return step->id;
+}
+
+std::uint64_t LabelEditor::redo()
+{
+    if (strokeOpen_)
+        commitStroke();
+    const EditStep* step = history_.takeRedo();
+    if (!step)
+        return 0;
+    applyStep(*step, true);
+    countEdits(*step, +1);
+    historyChanged.emit();
+    return step->id;
+}
+
+void LabelEditor::countEdits(const EditStep& step, int sign)
+{
+    if (!step.userEdit)
+        return;
+    for (std::int64_t z : step.slices())
+        editCount_[static_cast<std::size_t>(z)] += sign;
+}
+
+std::vector<std::int64_t> LabelEditor::editedSlices() const
+{
+    std::vector<std::int64_t> out;
+    for (std::int64_t z = 0; z < shape().depth; ++z)
+        if (isEdited(z))
+            out.push_back(z);
+    return out;
+}
+
+bool LabelEditor::isEdited(std::int64_t z) const
+{
+    if (z < 0 || z >= shape().depth)
+        return false;
+    return editCount_[static_cast<std::size_t>(z)] > 0 || restoredEdited_.count(z) > 0;
+}
+
+void LabelEditor::markEdited(const std::vector<std::int64_t>& zs)
+{
+    for (std::int64_t z : zs)
+        if (z >= 0 && z < shape().depth)
+            restoredEdited_.insert(z);
+    historyChanged.emit();
+}
+
+}  // namespace mitoseg::labels

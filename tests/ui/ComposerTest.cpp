@@ -1,0 +1,144 @@
+// Slice composition: levels, filled and outlined overlays, the prediction heat map, layer
+// visibility; and the tool shortcuts.
+#include <QAction>
+#include <QTemporaryDir>
+
+#include "tests/ui/UiTest.h"
+#include "ui/EditTools.h"
+#include "ui/ImageSource.h"
+#include "ui/LayerSettings.h"
+#include "ui/MainWindow.h"
+#include "ui/OrthoView.h"
+#include "ui/SliceComposer.h"
+#include "ui/StudioDocument.h"
+
+namespace mitoseg::ui::test {
+
+namespace {
+bool isGrey(QRgb c) { return qRed(c) == qGreen(c) && qGreen(c) == qBlue(c); }
+}  // namespace
+
+class ComposerTest : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void overlaysFilledOutlinedAndHidden()
+    {
+        StudioDocument doc;
+        LayerSettings layers;
+        VolumeU8 img(Shape{1, 20, 20}, 100);
+        img(0, 0, 0) = 0;
+        img(0, 0, 1) = 200;
+        doc.setImage(ImageSource::fromVolume(img, QStringLiteral("t")));
+        layers.setLevels(0.f, 200.f);
+        QImage out;
+        SliceComposer::compose(doc, layers, 0, out);
+        QCOMPARE(out.size(), QSize(20, 20));
+        QCOMPARE(qGray(out.pixel(0, 0)), 0);
+        QCOMPARE(qGray(out.pixel(1, 0)), 255);
+        QVERIFY(std::abs(qGray(out.pixel(5, 5)) - 127) <= 1);
+
+        // A 6x6 block of mask, filled: tinted towards the mask colour (orange: red > blue).
+        for (int y = 5; y < 11; ++y)
+            for (int x = 5; x < 11; ++x)
+                doc.mask().stamp(0, x, y, 0, 1);
+        SliceComposer::compose(doc, layers, 0, out);
+        QVERIFY(qRed(out.pixel(8, 8)) > qBlue(out.pixel(8, 8)) + 40);
+        QVERIFY(isGrey(out.pixel(15, 15)));
+        // Outline: the block's interior stays grey, its edge (both sides) is tinted.
+        OverlayStyle st = layers.style(Layer::Mask);
+        st.outline = true;
+        layers.setStyle(Layer::Mask, st);
+        SliceComposer::compose(doc, layers, 0, out);
+        QVERIFY(isGrey(out.pixel(8, 8)));
+        QVERIFY(!isGrey(out.pixel(5, 8)));
+        QVERIFY(!isGrey(out.pixel(4, 8)));
+        QVERIFY(isGrey(out.pixel(3, 8)));
+        // Hidden: nothing tinted.
+        st.visible = false;
+        layers.setStyle(Layer::Mask, st);
+        SliceComposer::compose(doc, layers, 0, out);
+        QVERIFY(isGrey(out.pixel(5, 8)));
+
+        // Prediction heat map: stronger colour where the probability is higher.
+        SlicePrediction p;
+        p.height = 20;
+        p.width = 20;
+        p.classes = 2;
+        p.labels.assign(400, 0);
+        p.probabilities.assign(800, 0.f);
+        for (int i = 0; i < 400; ++i) {
+            const float fg = (i % 20) / 19.f;
+            p.probabilities[static_cast<std::size_t>(i)] = 1.f - fg;
+            p.probabilities[static_cast<std::size_t>(400 + i)] = fg;
+        }
+        doc.setPrediction(0, p);
+        layers.setPredictionHeatmap(true);
+        SliceComposer::compose(doc, layers, 0, out);
+        QVERIFY(isGrey(out.pixel(0, 10)));   // p = 0: transparent
+        const QRgb lo = out.pixel(6, 12), hi = out.pixel(18, 12);
+        QVERIFY(!isGrey(lo) && !isGrey(hi));
+        QVERIFY(std::abs(qRed(hi) - 127) + std::abs(qBlue(hi) - 127) > std::abs(qRed(lo) - 127) + std::abs(qBlue(lo) - 127));
+    }
+
+    void orthogonalPlanesShowTheStackSideways()
+    {
+        StudioDocument doc;
+        LayerSettings layers;
+        VolumeU8 img(Shape{4, 6, 8}, 0);
+        for (std::int64_t z = 0; z < 4; ++z)
+            for (std::int64_t y = 0; y < 6; ++y)
+                for (std::int64_t x = 0; x < 8; ++x)
+                    img(z, y, x) = static_cast<std::uint8_t>(10 * z + x + 100 * (y == 2));
+        doc.setImage(ImageSource::fromVolume(img, QStringLiteral("t")));
+        layers.setLevels(0.f, 255.f);
+        OrthoView xz(&doc, &layers, OrthoView::Plane::XZ);
+        xz.setCursor(5, 2, 0, true);
+        const QImage& a = xz.planeImage();
+        QCOMPARE(a.size(), QSize(8, 4));
+        QCOMPARE(qGray(a.pixel(5, 3)), 10 * 3 + 5 + 100);   // (x 5, z 3) at y 2
+        OrthoView yz(&doc, &layers, OrthoView::Plane::YZ);
+        yz.setCursor(5, 2, 0, true);
+        const QImage& b = yz.planeImage();
+        QCOMPARE(b.size(), QSize(6, 4));
+        QCOMPARE(qGray(b.pixel(4, 1)), 10 * 1 + 5);          // (y 4, z 1) at x 5
+        doc.mask().stamp(1, 5, 4, 0, 1);
+        QVERIFY(!isGrey(yz.planeImage().pixel(4, 1)));        // the mask shows through
+    }
+
+    void toolShortcutsAndBrushSize()
+    {
+        QTemporaryDir dir;
+        MainWindow w(nullptr, dir.path());
+        w.setInteractive(false);
+        auto* tools = w.tools();
+        auto trigger = [&](const QString& key) {
+            for (QAction* a : w.findChildren<QAction*>())
+                if (a->shortcut() == QKeySequence(key)) {
+                    a->trigger();
+                    return true;
+                }
+            return false;
+        };
+        QVERIFY(trigger(QStringLiteral("E")));
+        QCOMPARE(tools->tool(), EditTools::Tool::Eraser);
+        QVERIFY(trigger(QStringLiteral("F")));
+        QCOMPARE(tools->tool(), EditTools::Tool::Fill);
+        QVERIFY(trigger(QStringLiteral("P")));
+        QVERIFY(tools->pans());
+        QVERIFY(trigger(QStringLiteral("B")));
+        QCOMPARE(tools->tool(), EditTools::Tool::Brush);
+        const int r = tools->radius();
+        QVERIFY(trigger(QStringLiteral("]")));
+        QVERIFY(tools->radius() > r);
+        QVERIFY(trigger(QStringLiteral("[")));
+        QVERIFY(trigger(QStringLiteral("[")));
+        QVERIFY(tools->radius() < r);
+    }
+};
+
+}  // namespace mitoseg::ui::test
+
+using mitoseg::ui::test::ComposerTest;
+MITOSEG_UI_TEST(ComposerTest)
+#include "ComposerTest.moc"

@@ -1,0 +1,150 @@
+// Background segmentation through a fake provider, and accepting predictions (undoable).
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QUndoStack>
+
+#include <atomic>
+
+#include "core/base/Error.h"
+#include "tests/ui/UiTest.h"
+#include "ui/EditTools.h"
+#include "ui/ImageSource.h"
+#include "ui/MainWindow.h"
+#include "ui/PredictionProvider.h"
+#include "ui/SegmentationController.h"
+#include "ui/StudioDocument.h"
+
+namespace mitoseg::ui::test {
+
+namespace {
+
+// Thresholds the image (dark = mitochondrion) and records the thread it ran on.
+class FakeProvider final : public PredictionProvider {
+public:
+    std::atomic<QThread*> thread{nullptr};
+    std::atomic<int> delayMs{0};
+    QString name() const override { return QStringLiteral("fake threshold"); }
+    SlicePrediction predict(const float* raw, std::int64_t h, std::int64_t w, const CancelToken& cancel) override
+    {
+        thread = QThread::currentThread();
+        for (int i = 0; i < delayMs; i += 5) {
+            cancel.check();
+            QThread::msleep(5);
+        }
+        SlicePrediction p;
+        p.height = h;
+        p.width = w;
+        p.classes = 2;
+        p.labels.resize(static_cast<std::size_t>(h * w));
+        p.probabilities.resize(static_cast<std::size_t>(2 * h * w));
+        for (std::int64_t i = 0; i < h * w; ++i) {
+            const float fg = raw[i] < 100.f ? 0.9f : 0.1f;
+            p.labels[static_cast<std::size_t>(i)] = fg > 0.5f ? 1 : 0;
+            p.probabilities[static_cast<std::size_t>(i)] = 1.f - fg;
+            p.probabilities[static_cast<std::size_t>(h * w + i)] = fg;
+        }
+        return p;
+    }
+};
+
+}  // namespace
+
+class PredictionTest : public QObject {
+    Q_OBJECT
+
+    std::unique_ptr<QTemporaryDir> scratch_;
+    std::unique_ptr<MainWindow> window_;
+    std::shared_ptr<FakeProvider> fake_;
+    VolumeU8 image_;
+
+private Q_SLOTS:
+    void init()
+    {
+        scratch_ = std::make_unique<QTemporaryDir>();
+        window_ = std::make_unique<MainWindow>(nullptr, scratch_->path());
+        window_->setInteractive(false);
+        image_ = blobVolume(Shape{4, 40, 60});
+        window_->document()->setImage(ImageSource::fromVolume(image_, QStringLiteral("blobs")));
+        fake_ = std::make_shared<FakeProvider>();
+    }
+    void cleanup() { window_.reset(); }
+
+    void withoutModelSegmentingExplainsWhy()
+    {
+        QString why;
+        QVERIFY(!window_->segmentation()->segmentSlice(0, &why));
+        QVERIFY(why.contains(QStringLiteral("model")));
+        // The engine stub (or a missing file) gives a message, not a crash.
+        QVERIFY(!window_->segmentation()->loadModel(scratch_->filePath(QStringLiteral("absent.msm"))).isEmpty());
+        QVERIFY(!window_->segmentation()->hasProvider());
+    }
+
+    void segmentSliceRunsOffTheGuiThreadAndAcceptIsUndoable()
+    {
+        auto* seg = window_->segmentation();
+        seg->setProvider(fake_);
+        QSignalSpy done(seg, &SegmentationController::finished);
+        QVERIFY(seg->segmentSlice(2));
+        QVERIFY(seg->busy());
+        QVERIFY(done.wait(5000));
+        QCOMPARE(done.front().at(0).toBool(), true);
+        QVERIFY(fake_->thread != QThread::currentThread());
+        auto* doc = window_->document();
+        QVERIFY(doc->hasPrediction(2));
+        QVERIFY(!doc->hasPrediction(1));
+
+        const VolumeU8 before = doc->mask().labels();
+        QVERIFY(window_->tools()->acceptPredictionSlice(2));
+        for (std::int64_t y = 0; y < 40; ++y)
+            for (std::int64_t x = 0; x < 60; ++x)
+                QCOMPARE(int(doc->mask().labels()(2, y, x)), image_(2, y, x) < 100 ? 1 : 0);
+        QCOMPARE(window_->undoStack()->count(), 1);
+        window_->undoStack()->undo();
+        QVERIFY(doc->mask().labels().values() == before.values());
+        window_->undoStack()->redo();
+        QCOMPARE(int(doc->mask().labels()(2, 20, 60 / 3 + 2)), 1);
+    }
+
+    void segmentStackThenAcceptAllIsOneStep()
+    {
+        auto* seg = window_->segmentation();
+        seg->setProvider(fake_);
+        QSignalSpy slices(window_->document(), &StudioDocument::predictionChanged);
+        QSignalSpy done(seg, &SegmentationController::finished);
+        QVERIFY(seg->segmentStack(1));
+        QVERIFY(done.wait(5000));
+        QCOMPARE(slices.count(), 4);
+        QCOMPARE(slices.front().at(0).toLongLong(), 1);   // starts at the shown slice
+        auto* doc = window_->document();
+        QCOMPARE(doc->predictedSlices(), 4);
+        QVERIFY(window_->tools()->acceptPredictionStack());
+        QCOMPARE(window_->undoStack()->count(), 1);
+        for (std::int64_t z = 0; z < 4; ++z)
+            QCOMPARE(int(doc->mask().labels()(z, 20, 60 / 3 + z)), 1);
+        window_->undoStack()->undo();
+        for (auto v : doc->mask().labels().values())
+            QCOMPARE(int(v), 0);
+        QVERIFY(doc->mask().editedSlices().empty());   // accepting is not a user correction
+    }
+
+    void cancelStopsAStackJob()
+    {
+        auto* seg = window_->segmentation();
+        fake_->delayMs = 200;
+        seg->setProvider(fake_);
+        QSignalSpy done(seg, &SegmentationController::finished);
+        QVERIFY(seg->segmentStack(0));
+        seg->cancel();
+        QVERIFY(done.wait(5000));
+        QCOMPARE(done.front().at(0).toBool(), false);
+        QVERIFY(window_->document()->predictedSlices() < 4);
+        QVERIFY(!seg->busy());
+    }
+};
+
+}  // namespace mitoseg::ui::test
+
+using mitoseg::ui::test::PredictionTest;
+MITOSEG_UI_TEST(PredictionTest)
+#include "PredictionTest.moc"

@@ -1,0 +1,164 @@
+// Session files (JSON) round trip, and crash recovery from the autosave.
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+
+#include "tests/ui/UiTest.h"
+#include "ui/Autosaver.h"
+#include "ui/FileController.h"
+#include "ui/LayerSettings.h"
+#include "ui/MainWindow.h"
+#include "ui/SliceView.h"
+#include "ui/StudioDocument.h"
+
+namespace mitoseg::ui::test {
+
+class SessionTest : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void sessionJsonRoundTrip()
+    {
+        QTemporaryDir dir;
+        Session s;
+        s.stack = QStringLiteral("/data/stack.tif");
+        s.mask = QStringLiteral("/data/mask.tif");
+        s.reference = QStringLiteral("/data/truth.tif");
+        s.model = QStringLiteral("/models/mito-fast.msm");
+        s.z = 17;
+        s.zoom = 2.5;
+        s.pan = QPointF(-120.5, 33.25);
+        s.hasLevels = true;
+        s.levelLow = 12.5;
+        s.levelHigh = 230;
+        s.editedSlices = {3, 17, 40};
+        const QString path = dir.filePath(QStringLiteral("s.json"));
+        QVERIFY(s.save(path));
+        auto back = Session::load(path);
+        QVERIFY(back.has_value());
+        QVERIFY(*back == s);
+        QFile junk(dir.filePath(QStringLiteral("junk.json")));
+        QVERIFY(junk.open(QIODevice::WriteOnly));
+        junk.write("{\"format\": \"something else\"}");
+        junk.close();
+        QString error;
+        QVERIFY(!Session::load(junk.fileName(), &error));
+        QVERIFY(error.contains(QStringLiteral("junk.json")));
+    }
+
+    void sessionRestoresViewAndEditedSlices()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("view.json"));
+        {
+            MainWindow w(nullptr, dir.filePath(QStringLiteral("auto1")));
+            w.setInteractive(false);
+            w.resize(900, 700);
+            w.show();
+            QVERIFY(w.files()->openDemo());
+            w.sliceView()->setSlice(5);
+            w.sliceView()->setZoom(3.0, QPointF(100, 100));
+            w.layers()->setLevels(40.f, 200.f);
+            w.document()->mask().stamp(5, 100, 100, 4, 1);
+            QVERIFY(w.files()->saveSession(path));
+        }
+        MainWindow w(nullptr, dir.filePath(QStringLiteral("auto2")));
+        w.setInteractive(false);
+        w.resize(900, 700);
+        w.show();
+        QVERIFY(w.files()->openSession(path));
+        QCOMPARE(w.sliceView()->slice(), 5);
+        QCOMPARE(w.sliceView()->zoom(), 3.0);
+        QCOMPARE(w.layers()->levelLow(), 40.f);
+        QCOMPARE(w.layers()->levelHigh(), 200.f);
+        QCOMPARE(w.document()->mask().editedSlices(), (std::vector<std::int64_t>{5}));
+    }
+
+    void autosaveOffersRecoveryAfterACrash()
+    {
+        QTemporaryDir dir;
+        const QString folder = dir.filePath(QStringLiteral("autosave"));
+        VolumeU8 painted;
+        {
+            MainWindow w(nullptr, folder);
+            w.setInteractive(false);
+            QVERIFY(!w.startAutosave(3600));
+            QVERIFY(w.files()->openDemo());
+            QVERIFY(!w.autosaver()->saveNow());   // nothing changed yet
+            w.document()->mask().stamp(3, 50, 60, 6, 1);
+            QVERIFY(w.autosaver()->saveNow());
+            // The timer's path writes on a background thread from a copy.
+            w.document()->mask().stamp(3, 80, 60, 6, 1);
+            painted = w.document()->mask().labels();
+            QVERIFY(w.autosaver()->saveInBackground());
+            QTRY_VERIFY(readMaskRle(w.autosaver()->maskPath()).value_or(VolumeU8()).values() == painted.values());
+            // "Crash": the window goes away without a clean finish, the lock stays.
+        }
+        QVERIFY(QFile::exists(folder + QStringLiteral("/studio.lock")));
+        {
+            MainWindow w(nullptr, folder);
+            w.setInteractive(false);
+            QVERIFY(w.autosaver()->hasRecovery());
+            QVERIFY(w.startAutosave(3600, true));
+            QVERIFY(w.document()->mask().labels().values() == painted.values());
+            QVERIFY(w.document()->isDirty());
+            QCOMPARE(w.document()->mask().editedSlices(), (std::vector<std::int64_t>{3}));
+            w.autosaver()->finish();   // clean exit
+        }
+        MainWindow w(nullptr, folder);
+        QVERIFY(!w.autosaver()->hasRecovery());
+    }
+
+    void anotherRunningStudioIsNotACrash()
+    {
+        QTemporaryDir dir;
+        const QString folder = dir.filePath(QStringLiteral("autosave"));
+        QVERIFY(QDir().mkpath(folder));
+        for (const char* name : {"/session.json", "/mask.msgmask"}) {
+            QFile f(folder + QString::fromLatin1(name));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+        }
+        QFile lock(folder + QStringLiteral("/studio.lock"));
+        QVERIFY(lock.open(QIODevice::WriteOnly));
+        lock.write("1");   // pid 1 is always running
+        lock.close();
+        MainWindow w(nullptr, folder);
+        w.setInteractive(false);
+        QVERIFY(w.autosaver()->lockedByOther());
+        QVERIFY(!w.autosaver()->hasRecovery());
+        QVERIFY(!w.startAutosave(3600, true));
+        w.autosaver()->finish();
+        QVERIFY(QFile::exists(lock.fileName()));   // the other studio's lock stays
+        QVERIFY(QFile::exists(folder + QStringLiteral("/mask.msgmask")));
+    }
+
+    void corruptAutosaveIsRejected()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("m.msgmask"));
+        VolumeU8 v(Shape{2, 3, 4}, 0);
+        v(1, 2, 3) = 1;
+        QVERIFY(writeMaskRle(path, v));
+        auto back = readMaskRle(path);
+        QVERIFY(back && back->values() == v.values());
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        f.resize(f.size() - 3);   // truncated
+        f.close();
+        QString error;
+        QVERIFY(!readMaskRle(path, &error));
+        QVERIFY(error.contains(QStringLiteral("m.msgmask")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("MSGMASK1");
+        const qint64 huge[3] = {1 << 20, 1 << 20, 1 << 20};   // a lying header must not allocate
+        f.write(reinterpret_cast<const char*>(huge), sizeof(huge));
+        f.close();
+        QVERIFY(!readMaskRle(path, &error));
+    }
+};
+
+}  // namespace mitoseg::ui::test
+
+using mitoseg::ui::test::SessionTest;
+MITOSEG_UI_TEST(SessionTest)
+#include "SessionTest.moc"

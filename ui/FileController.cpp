@@ -1,0 +1,327 @@
+#include "ui/FileController.h"
+
+#include <QApplication>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenu>
+#include <QMessageBox>
+#include <QSettings>
+
+#include "ui/DemoData.h"
+#include "ui/LayerSettings.h"
+#include "ui/SegmentationController.h"
+#include "ui/SliceView.h"
+#include "ui/StackFiles.h"
+#include "ui/StudioDocument.h"
+
+namespace mitoseg::ui {
+
+namespace {
+const QString kTiffFilter = QStringLiteral("TIFF stacks (*.tif *.tiff);;All files (*)");
+const QString kRecentKey = QStringLiteral("recentFiles");
+}  // namespace
+
+FileController::FileController(StudioDocument* doc, SliceView* view, LayerSettings* layers, SegmentationController* seg,
+                               QWidget* dialogParent)
+    : QObject(dialogParent), doc_(doc), view_(view), layers_(layers), seg_(seg), parent_(dialogParent)
+{
+}
+
+bool FileController::fail(const QString& title, const QString& text)
+{
+    lastError_ = text;
+    Q_EMIT message(title + QStringLiteral(": ") + text);
+    if (interactive_)
+        QMessageBox::warning(parent_, title, text);
+    return false;
+}
+
+QString FileController::dialogDir() const
+{
+    const QStringList recent = recentFiles();
+    return recent.isEmpty() ? QString() : QFileInfo(recent.front()).absolutePath();
+}
+
+bool FileController::openStack(const QString& path)
+{
+    try {
+        auto source = ImageSource::openTiff(path.toStdString());
+        doc_->setImage(std::move(source));
+    } catch (const std::exception& e) {
+        return fail(tr("Cannot open stack"), QString::fromStdString(e.what()));
+    }
+    addRecent(path);
+    autoLevels();
+    Q_EMIT message(tr("Opened %1").arg(QFileInfo(path).fileName()));
+    return true;
+}
+
+bool FileController::openDemo(std::int64_t depth, std::int64_t height, std::int64_t width)
+{
+    DemoVolumes demo = makeDemoVolumes(Shape{depth, height, width});
+    doc_->setImage(ImageSource::fromVolume(std::move(demo.image), tr("demo")));
+    doc_->setReference(std::make_shared<VolumeU8>(std::move(demo.truth)), tr("demo ground truth"));
+    autoLevels();
+    Q_EMIT message(tr("Demo stack: generated EM-like volume with its ground truth as reference"));
+    return true;
+}
+
+bool FileController::openMask(const QString& path)
+{
+    if (!doc_->hasImage())
+        return fail(tr("Cannot open mask"), tr("Open a stack first."));
+    try {
+        VolumeU8 mask = readLabelStack(path.toStdString(), doc_->mask().classes().size() == 2);
+        if (!(mask.shape() == doc_->shape()))
+            return fail(tr("Cannot open mask"), tr("%1: its size (%2 x %3 x %4) differs from the stack's (%5 x %6 x %7)")
+                                                    .arg(path).arg(mask.depth()).arg(mask.height()).arg(mask.width())
+                                                    .arg(doc_->shape().depth).arg(doc_->shape().height).arg(doc_->shape().width));
+        doc_->setMask(std::move(mask), path);
+    } catch (const std::exception& e) {
+        return fail(tr("Cannot open mask"), QString::fromStdString(e.what()));
+    }
+    addRecent(path);
+    return true;
+}
+
+bool FileController::openReference(const QString& path)
+{
+    if (!doc_->hasImage())
+        return fail(tr("Cannot open reference"), tr("Open a stack first."));
+    try {
+        auto ref = std::make_shared<VolumeU8>(readLabelStack(path.toStdString(), doc_->mask().classes().size() == 2));
+        if (!(ref->shape() == doc_->shape()))
+            return fail(tr("Cannot open reference"), tr("%1: its size differs from the stack's").arg(path));
+        doc_->setReference(std::move(ref), path);
+    } catch (const std::exception& e) {
+        return fail(tr("Cannot open reference"), QString::fromStdString(e.what()));
+    }
+    addRecent(path);
+    return true;
+}
+
+bool FileController::openModel(const QString& path)
+{
+    const QString why = seg_->loadModel(path);
+    if (!why.isEmpty())
+        return fail(tr("No segmentation model"), tr("The model could not be loaded, so Segment slice/stack is not "
+                                                    "available.\n\n%1").arg(why));
+    Q_EMIT message(tr("Model loaded: %1").arg(seg_->providerName()));
+    return true;
+}
+
+bool FileController::saveMask(const QString& path)
+{
+    if (!doc_->hasImage())
+        return false;
+    try {
+        writeMaskStack(path.toStdString(), doc_->mask().labels());
+    } catch (const std::exception& e) {
+        return fail(tr("Cannot save mask"), QString::fromStdString(e.what()));
+    }
+    doc_->setMaskPath(path);
+    doc_->setClean();
+    addRecent(path);
+    Q_EMIT message(tr("Mask saved to %1").arg(path));
+    return true;
+}
+
+Session FileController::currentSession() const
+{
+    Session s;
+    if (doc_->hasImage())
+        s.stack = doc_->image()->path();
+    s.mask = doc_->maskPath();
+    s.reference = doc_->referencePath();
+    s.model = doc_->modelPath();
+    s.z = view_->slice();
+    s.zoom = view_->zoom();
+    s.pan = view_->pan();
+    s.hasLevels = true;
+    s.levelLow = layers_->levelLow();
+    s.levelHigh = layers_->levelHigh();
+    if (doc_->hasImage())
+        s.editedSlices = doc_->mask().editedSlices();
+    return s;
+}
+
+bool FileController::saveSession(const QString& path)
+{
+    QString error;
+    if (!currentSession().save(path, &error))
+        return fail(tr("Cannot save session"), error);
+    addRecent(path);
+    return true;
+}
+
+bool FileController::openSession(const QString& path)
+{
+    QString error;
+    auto s = Session::load(path, &error);
+    if (!s)
+        return fail(tr("Cannot open session"), error);
+    addRecent(path);
+    return applySession(*s);
+}
+
+bool FileController::applySession(const Session& s, const VolumeU8* maskOverride)
+{
+    bool ok = s.stack.isEmpty() ? openDemo() : openStack(s.stack);
+    if (!ok)
+        return false;
+    if (!s.reference.isEmpty() && !s.stack.isEmpty())
+        ok = openReference(s.reference) && ok;
+    if (maskOverride) {
+        if (maskOverride->shape() == doc_->shape()) {
+            doc_->setMask(*maskOverride, s.mask);
+            doc_->mask().markEdited(s.editedSlices);
+            doc_->markDirty();   // a recovered mask is not saved anywhere yet
+        } else {
+            fail(tr("Cannot restore mask"), tr("the autosaved mask does not match the stack's size"));
+        }
+    } else if (!s.mask.isEmpty()) {
+        ok = openMask(s.mask) && ok;
+        doc_->mask().markEdited(s.editedSlices);
+    } else {
+        doc_->mask().markEdited(s.editedSlices);
+    }
+    if (!s.model.isEmpty())
+        openModel(s.model);
+    applyView(s);
+    return ok;
+}
+
+void FileController::applyView(const Session& s)
+{
+    view_->setSlice(s.z);
+    if (s.zoom > 0) {
+        view_->setZoom(s.zoom);
+        view_->setPan(s.pan);
+    }
+    if (s.hasLevels)
+        layers_->setLevels(static_cast<float>(s.levelLow), static_cast<float>(s.levelHigh));
+}
+
+void FileController::autoLevels()
+{
+    if (!doc_->hasImage())
+        return;
+    const auto& slice = doc_->image()->cachedSlice(view_->slice());
+    const auto [lo, hi] = percentileLevels(slice.data(), static_cast<std::int64_t>(slice.size()), 0.5, 99.5);
+    layers_->setLevels(lo, hi);
+}
+
+bool FileController::maybeSave()
+{
+    if (!doc_->hasImage() || !doc_->isDirty())
+        return true;
+    Answer a = answer_;
+    if (interactive_) {
+        const auto button = QMessageBox::question(
+            parent_, tr("Unsaved mask edits"), tr("The mask has edits that are not saved. Save them before closing?"),
+            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+        a = button == QMessageBox::Save ? Answer::Save : button == QMessageBox::Discard ? Answer::Discard : Answer::Cancel;
+    }
+    if (a == Answer::Cancel)
+        return false;
+    if (a == Answer::Save)
+        return interactive_ ? saveMaskDialog(false) : (!doc_->maskPath().isEmpty() && saveMask(doc_->maskPath()));
+    return true;
+}
+
+QStringList FileController::recentFiles() const
+{
+    return QSettings().value(kRecentKey).toStringList();
+}
+
+void FileController::addRecent(const QString& path)
+{
+    QSettings settings;
+    QStringList list = settings.value(kRecentKey).toStringList();
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    list.removeAll(abs);
+    list.prepend(abs);
+    while (list.size() > 10)
+        list.removeLast();
+    settings.setValue(kRecentKey, list);
+    Q_EMIT recentChanged();
+}
+
+void FileController::attachRecentMenu(QMenu* menu)
+{
+    auto rebuild = [this, menu] {
+        menu->clear();
+        const QStringList list = recentFiles();
+        for (const QString& f : list) {
+            QAction* a = menu->addAction(QFileInfo(f).fileName());
+            a->setToolTip(f);
+            connect(a, &QAction::triggered, this, [this, f] {
+                if (f.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive))
+                    openSession(f);
+                else if (maybeSave())
+                    openStack(f);
+            });
+        }
+        menu->setEnabled(!list.isEmpty());
+    };
+    connect(this, &FileController::recentChanged, menu, rebuild);
+    rebuild();
+}
+
+void FileController::openStackDialog()
+{
+    if (!maybeSave())
+        return;
+    const QString f = QFileDialog::getOpenFileName(parent_, tr("Open stack"), dialogDir(), kTiffFilter);
+    if (!f.isEmpty())
+        openStack(f);
+}
+
+void FileController::openMaskDialog()
+{
+    const QString f = QFileDialog::getOpenFileName(parent_, tr("Open mask"), dialogDir(), kTiffFilter);
+    if (!f.isEmpty())
+        openMask(f);
+}
+
+void FileController::openReferenceDialog()
+{
+    const QString f = QFileDialog::getOpenFileName(parent_, tr("Open reference mask"), dialogDir(), kTiffFilter);
+    if (!f.isEmpty())
+        openReference(f);
+}
+
+void FileController::openModelDialog()
+{
+    const QString f = QFileDialog::getOpenFileName(parent_, tr("Open model"), dialogDir(),
+                                                   tr("Mitoseg models (*.msm);;All files (*)"));
+    if (!f.isEmpty())
+        openModel(f);
+}
+
+bool FileController::saveMaskDialog(bool saveAs)
+{
+    QString f = doc_->maskPath();
+    if (saveAs || f.isEmpty())
+        f = QFileDialog::getSaveFileName(parent_, tr("Save mask"), dialogDir(), kTiffFilter);
+    return !f.isEmpty() && saveMask(f);
+}
+
+void FileController::saveSessionDialog()
+{
+    const QString f = QFileDialog::getSaveFileName(parent_, tr("Save session"), dialogDir(),
+                                                   tr("Sessions (*.json)"));
+    if (!f.isEmpty())
+        saveSession(f);
+}
+
+void FileController::openSessionDialog()
+{
+    if (!maybeSave())
+        return;
+    const QString f = QFileDialog::getOpenFileName(parent_, tr("Open session"), dialogDir(), tr("Sessions (*.json)"));
+    if (!f.isEmpty())
+        openSession(f);
+}
+
+}  // namespace mitoseg::ui

@@ -1,0 +1,92 @@
+#pragma once
+// Opening and saving for the studio: stacks (lazy TIFF or the demo), masks, references,
+// models, sessions, recent files (QSettings), and the "unsaved edits" question on close.
+// Errors are shown in a message box, or only recorded (lastError) when not interactive (tests).
+// GUI thread only; does not own what it is given.
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+#include "core/base/Volume.h"
+#include "ui/Session.h"
+
+class QMenu;
+class QWidget;
+
+namespace mitoseg::ui {
+
+class StudioDocument;
+class SliceView;
+class LayerSettings;
+class SegmentationController;
+
+class FileController : public QObject {
+    Q_OBJECT
+public:
+    FileController(StudioDocument* doc, SliceView* view, LayerSettings* layers, SegmentationController* seg,
+                   QWidget* dialogParent);
+
+    /// Message boxes and dialogs on (default) or off (errors only recorded).
+    void setInteractive(bool on) { interactive_ = on; }
+    QString lastError() const { return lastError_; }
+
+    bool openStack(const QString& path);
+    /// Opens the generated demo stack (core/demo) with its mitochondria as the reference.
+    bool openDemo(std::int64_t depth = 48, std::int64_t height = 384, std::int64_t width = 512);
+    bool openMask(const QString& path);
+    bool openReference(const QString& path);
+    bool openModel(const QString& path);
+    /// Writes the mask as TIFF (atomic). Marks the document clean on success.
+    bool saveMask(const QString& path);
+    bool saveSession(const QString& path);
+    bool openSession(const QString& path);
+
+    /// The current state as a session (files, view, edited slices).
+    Session currentSession() const;
+    /// Opens the files of `session` (mask from `maskOverride` when given) and restores the view.
+    bool applySession(const Session& session, const VolumeU8* maskOverride = nullptr);
+    /// Restores only the view part (slice, zoom, pan, levels).
+    void applyView(const Session& session);
+
+    /// Sets levels from percentiles of the shown slice.
+    void autoLevels();
+
+    /// Asks Save / Discard / Cancel when the mask has unsaved edits. True: go on closing.
+    bool maybeSave();
+    /// What maybeSave answers when not interactive (default: Discard).
+    enum class Answer { Save, Discard, Cancel };
+    void setNonInteractiveAnswer(Answer a) { answer_ = a; }
+
+    QStringList recentFiles() const;
+    /// Fills `menu` with the recent files (rebuilt when they change).
+    void attachRecentMenu(QMenu* menu);
+
+public Q_SLOTS:
+    void openStackDialog();
+    void openMaskDialog();
+    void openReferenceDialog();
+    void openModelDialog();
+    bool saveMaskDialog(bool saveAs = false);
+    void saveSessionDialog();
+    void openSessionDialog();
+
+Q_SIGNALS:
+    void message(const QString& text);
+    void recentChanged();
+
+private:
+    bool fail(const QString& title, const QString& text);
+    void addRecent(const QString& path);
+    QString dialogDir() const;
+
+    StudioDocument* doc_;
+    SliceView* view_;
+    LayerSettings* layers_;
+    SegmentationController* seg_;
+    QWidget* parent_;
+    bool interactive_ = true;
+    Answer answer_ = Answer::Discard;
+    QString lastError_;
+};
+
+}  // namespace mitoseg::ui

@@ -1,0 +1,82 @@
+#include "ui/ImageSource.h"
+
+#include <algorithm>
+
+#include "ui/StackFiles.h"
+
+namespace mitoseg::ui {
+
+namespace {
+
+constexpr std::size_t kCacheSlices = 6;
+
+class VolumeSource final : public ImageSource {
+public:
+    VolumeSource(VolumeU8 v, QString name) : volume_(std::move(v)), name_(std::move(name)) {}
+    Shape shape() const override { return volume_.shape(); }
+    Spacing spacing() const override { return volume_.spacing; }
+    QString path() const override { return {}; }
+    QString name() const override { return name_; }
+    void readSliceF32(std::int64_t z, float* dst) const override
+    {
+        const std::uint8_t* s = volume_.slice(z);
+        std::transform(s, s + volume_.shape().sliceVoxels(), dst, [](std::uint8_t v) { return static_cast<float>(v); });
+    }
+
+private:
+    VolumeU8 volume_;
+    QString name_;
+};
+
+}  // namespace
+
+const std::vector<float>& ImageSource::cachedSlice(std::int64_t z) const
+{
+    for (auto it = cache_.begin(); it != cache_.end(); ++it)
+        if (it->z == z) {
+            cache_.splice(cache_.begin(), cache_, it);
+            return cache_.front().values;
+        }
+    Entry e{z, {}};
+    if (cache_.size() >= kCacheSlices) {
+        e.values = std::move(cache_.back().values);
+        cache_.pop_back();
+    }
+    e.values.resize(static_cast<std::size_t>(shape().sliceVoxels()));
+    readSliceF32(z, e.values.data());
+    cache_.push_front(std::move(e));
+    return cache_.front().values;
+}
+
+std::shared_ptr<ImageSource> ImageSource::fromVolume(VolumeU8 volume, const QString& name)
+{
+    return std::make_shared<VolumeSource>(std::move(volume), name);
+}
+
+std::shared_ptr<ImageSource> ImageSource::openTiff(const std::filesystem::path& path)
+{
+    return openTiffSource(path);
+}
+
+std::pair<float, float> percentileLevels(const float* values, std::int64_t n, double lowPercent, double highPercent)
+{
+    if (n <= 0)
+        return {0.f, 1.f};
+    // Subsample big slices: percentiles of 64k samples are plenty for display levels.
+    const std::int64_t stride = std::max<std::int64_t>(1, n / 65536);
+    std::vector<float> s;
+    s.reserve(static_cast<std::size_t>(n / stride + 1));
+    for (std::int64_t i = 0; i < n; i += stride)
+        s.push_back(values[i]);
+    auto pick = [&](double pct) {
+        const auto k = static_cast<std::size_t>(std::clamp(pct / 100.0, 0.0, 1.0) * static_cast<double>(s.size() - 1));
+        std::nth_element(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(k), s.end());
+        return s[k];
+    };
+    float lo = pick(lowPercent), hi = pick(highPercent);
+    if (hi <= lo)
+        hi = lo + 1.f;
+    return {lo, hi};
+}
+
+}  // namespace mitoseg::ui

@@ -1,0 +1,49 @@
+#pragma once
+// The grey-value stack shown in the studio, read slice by slice: a lazily read TIFF stack
+// (TiffStack) or an in-memory volume (the demo, tests). readSliceF32 is thread-safe, so the
+// segmentation worker may read while the GUI thread shows slices. The slice cache is for the
+// GUI thread only.
+#include <QString>
+
+#include <cstdint>
+#include <filesystem>
+#include <list>
+#include <memory>
+#include <vector>
+
+#include "core/base/Volume.h"
+
+namespace mitoseg::ui {
+
+class ImageSource {
+public:
+    virtual ~ImageSource() = default;
+    virtual Shape shape() const = 0;
+    virtual Spacing spacing() const = 0;
+    /// File the stack comes from; empty for in-memory volumes.
+    virtual QString path() const = 0;
+    /// Human-readable name (file name or "demo").
+    virtual QString name() const = 0;
+    /// Raw voxel values of slice z as float. Any thread.
+    virtual void readSliceF32(std::int64_t z, float* dst) const = 0;
+
+    /// Slice z from a small LRU cache (GUI thread only). Valid until the next call.
+    const std::vector<float>& cachedSlice(std::int64_t z) const;
+
+    /// An in-memory source owning `volume`.
+    static std::shared_ptr<ImageSource> fromVolume(VolumeU8 volume, const QString& name);
+    /// Opens a TIFF stack lazily; throws mitoseg::IoError naming the file on bad input.
+    static std::shared_ptr<ImageSource> openTiff(const std::filesystem::path& path);
+
+private:
+    struct Entry {
+        std::int64_t z;
+        std::vector<float> values;
+    };
+    mutable std::list<Entry> cache_;
+};
+
+/// Percentile levels (e.g. 0.5 % and 99.5 %) of a slice of n values, for auto contrast.
+std::pair<float, float> percentileLevels(const float* values, std::int64_t n, double lowPercent, double highPercent);
+
+}  // namespace mitoseg::ui

@@ -1,0 +1,43 @@
+#pragma once
+// Dock panel with foreground IoU and Dice per class, for the shown slice and the whole stack,
+// of the mask and of the prediction against the reference. Refreshes live while painting
+// (coalesced: at most once per event-loop turn). GUI thread only; does not own the document.
+#include <QWidget>
+
+#include <cstdint>
+
+class QLabel;
+class QTableWidget;
+
+namespace mitoseg::ui {
+
+class StudioDocument;
+
+class IoUPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit IoUPanel(StudioDocument* doc, QWidget* parent = nullptr);
+
+    enum Metric { SliceIoU = 0, SliceDice = 1, StackIoU = 2, StackDice = 3 };
+    /// Rows: the four metrics. Columns: per class c >= 1, the mask then the prediction.
+    /// Cells hold "—" when undefined, else the value with 4 decimals.
+    QTableWidget* table() const { return table_; }
+    /// Text shown for `metric` of class `cls` (>= 1) of the mask or the prediction.
+    QString text(bool prediction, int cls, Metric metric) const;
+
+public Q_SLOTS:
+    void setSlice(qint64 z);
+    /// Recomputes the table now.
+    void refresh();
+    /// Schedules refresh() for the next event-loop turn.
+    void scheduleRefresh();
+
+private:
+    StudioDocument* doc_;
+    QTableWidget* table_;
+    QLabel* note_;
+    std::int64_t z_ = 0;
+    bool pending_ = false;
+};
+
+}  // namespace mitoseg::ui

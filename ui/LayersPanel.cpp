@@ -1,0 +1,172 @@
+#include "ui/LayersPanel.h"
+
+#include <QCheckBox>
+#include <QColorDialog>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSignalBlocker>
+#include <QSlider>
+#include <QVBoxLayout>
+
+#include <cmath>
+#include <memory>
+
+#include "ui/LayerSettings.h"
+
+namespace mitoseg::ui {
+
+namespace {
+void paintSwatch(QPushButton* b, const QColor& c)
+{
+    b->setStyleSheet(QStringLiteral("background:%1; border:1px solid #888; border-radius:3px;").arg(c.name()));
+}
+}  // namespace
+
+LayersPanel::LayersPanel(LayerSettings* settings, std::function<void()> autoLevels, std::function<void(double)> threshold,
+                         double initialThreshold, QWidget* parent)
+    : QWidget(parent), threshold_(std::move(threshold)), initialThreshold_(initialThreshold), settings_(settings)
+{
+    auto* root = new QVBoxLayout(this);
+    root->setContentsMargins(6, 6, 6, 6);
+
+    auto* image = new QGroupBox(tr("Image"), this);
+    auto* form = new QFormLayout(image);
+    imageVisible_ = new QCheckBox(tr("Visible"), image);
+    imageVisible_->setChecked(settings_->imageVisible());
+    connect(imageVisible_, &QCheckBox::toggled, settings_, &LayerSettings::setImageVisible);
+    form->addRow(imageVisible_);
+    low_ = new QDoubleSpinBox(image);
+    high_ = new QDoubleSpinBox(image);
+    for (auto* s : {low_, high_}) {
+        s->setRange(-1e9, 1e9);
+        s->setDecimals(1);
+    }
+    auto* levels = new QHBoxLayout;
+    levels->addWidget(low_);
+    levels->addWidget(new QLabel(QStringLiteral("–"), image));
+    levels->addWidget(high_);
+    form->addRow(tr("Window"), levels);
+    brightness_ = new QSlider(Qt::Horizontal, image);
+    brightness_->setRange(-100, 100);
+    contrast_ = new QSlider(Qt::Horizontal, image);
+    contrast_->setRange(-100, 100);
+    form->addRow(tr("Brightness"), brightness_);
+    form->addRow(tr("Contrast"), contrast_);
+    auto* autoButton = new QPushButton(tr("Auto levels"), image);
+    autoButton->setToolTip(tr("Window from the 0.5 and 99.5 percentiles of the shown slice"));
+    connect(autoButton, &QPushButton::clicked, this, [autoLevels] {
+        if (autoLevels)
+            autoLevels();
+    });
+    form->addRow(autoButton);
+    root->addWidget(image);
+
+    auto applyWindow = [this] { settings_->setLevels(static_cast<float>(low_->value()), static_cast<float>(high_->value())); };
+    connect(low_, &QDoubleSpinBox::editingFinished, this, applyWindow);
+    connect(high_, &QDoubleSpinBox::editingFinished, this, applyWindow);
+    // Brightness shifts the window centre, contrast scales its width (both relative to the
+    // window at the moment the slider was grabbed).
+    auto* anchor = new QObject(this);
+    auto centre = std::make_shared<double>(0), width = std::make_shared<double>(1);
+    auto grab = [this, centre, width] {
+        *centre = (settings_->levelLow() + settings_->levelHigh()) / 2.0;
+        *width = settings_->levelHigh() - settings_->levelLow();
+        QSignalBlocker b1(brightness_), b2(contrast_);
+        brightness_->setValue(0);
+        contrast_->setValue(0);
+    };
+    connect(brightness_, &QSlider::sliderPressed, anchor, grab);
+    connect(contrast_, &QSlider::sliderPressed, anchor, grab);
+    auto slide = [this, centre, width] {
+        const double c = *centre - brightness_->value() / 100.0 * *width;
+        const double w = *width * std::pow(4.0, -contrast_->value() / 100.0);
+        settings_->setLevels(static_cast<float>(c - w / 2), static_cast<float>(c + w / 2));
+    };
+    connect(brightness_, &QSlider::sliderMoved, anchor, slide);
+    connect(contrast_, &QSlider::sliderMoved, anchor, slide);
+    connect(settings_, &LayerSettings::levelsChanged, this, &LayersPanel::syncLevels);
+    syncLevels();
+
+    root->addWidget(overlayRow(Layer::Prediction, tr("Prediction")));
+    root->addWidget(overlayRow(Layer::Mask, tr("Mask (editable)")));
+    root->addWidget(overlayRow(Layer::Reference, tr("Reference")));
+    root->addStretch(1);
+}
+
+void LayersPanel::syncLevels()
+{
+    QSignalBlocker b1(low_), b2(high_);
+    low_->setValue(settings_->levelLow());
+    high_->setValue(settings_->levelHigh());
+}
+
+QWidget* LayersPanel::overlayRow(Layer layer, const QString& name)
+{
+    auto* box = new QGroupBox(name, this);
+    auto* grid = new QFormLayout(box);
+    const OverlayStyle s = settings_->style(layer);
+    auto* visible = new QCheckBox(tr("Visible"), box);
+    visible->setChecked(s.visible);
+    auto* colour = new QPushButton(box);
+    colour->setFixedSize(28, 18);
+    paintSwatch(colour, s.color);
+    auto* top = new QHBoxLayout;
+    top->addWidget(visible);
+    top->addStretch(1);
+    top->addWidget(colour);
+    grid->addRow(top);
+    auto* opacity = new QSlider(Qt::Horizontal, box);
+    opacity->setRange(0, 100);
+    opacity->setValue(s.opacity);
+    grid->addRow(tr("Opacity"), opacity);
+    auto* mode = new QComboBox(box);
+    mode->addItems({tr("Filled"), tr("Outline")});
+    if (layer == Layer::Prediction)
+        mode->addItem(tr("Probability heat map"));
+    mode->setCurrentIndex(s.outline ? 1 : 0);
+    grid->addRow(tr("Draw"), mode);
+    if (layer == Layer::Prediction) {
+        auto* thr = new QDoubleSpinBox(box);
+        thr->setRange(0.05, 0.95);
+        thr->setSingleStep(0.05);
+        thr->setDecimals(2);
+        thr->setValue(initialThreshold_);
+        thr->setToolTip(tr("Foreground probability at which a voxel counts as predicted (binary models)"));
+        connect(thr, &QDoubleSpinBox::valueChanged, this, [this](double t) {
+            if (threshold_)
+                threshold_(t);
+        });
+        grid->addRow(tr("Threshold"), thr);
+    }
+
+    auto push = [this, layer, visible, opacity, mode, colour] {
+        OverlayStyle st = settings_->style(layer);
+        st.visible = visible->isChecked();
+        st.opacity = opacity->value();
+        st.outline = mode->currentIndex() == 1;
+        settings_->setStyle(layer, st);
+        if (layer == Layer::Prediction)
+            settings_->setPredictionHeatmap(mode->currentIndex() == 2);
+        paintSwatch(colour, st.color);
+    };
+    connect(visible, &QCheckBox::toggled, this, push);
+    connect(opacity, &QSlider::valueChanged, this, push);
+    connect(mode, &QComboBox::currentIndexChanged, this, push);
+    connect(colour, &QPushButton::clicked, this, [this, layer, colour] {
+        OverlayStyle st = settings_->style(layer);
+        const QColor c = QColorDialog::getColor(st.color, this, tr("Layer colour"));
+        if (!c.isValid())
+            return;
+        st.color = c;
+        settings_->setStyle(layer, st);
+        paintSwatch(colour, c);
+    });
+    return box;
+}
+
+}  // namespace mitoseg::ui

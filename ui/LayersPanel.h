@@ -1,0 +1,41 @@
+#pragma once
+// Dock panel listing the layers (image, prediction, mask, reference) with visibility, colour,
+// opacity and filled/outline, plus the image's contrast window and auto levels.
+// Two-way bound to LayerSettings (signals blocked while the panel updates itself).
+// GUI thread only; does not own the settings.
+#include <QWidget>
+
+#include <functional>
+
+class QCheckBox;
+class QDoubleSpinBox;
+class QSlider;
+
+namespace mitoseg::ui {
+
+class LayerSettings;
+enum class Layer;
+
+class LayersPanel : public QWidget {
+    Q_OBJECT
+public:
+    /// `autoLevels` computes and applies automatic levels for the shown slice; `threshold`
+    /// receives the prediction threshold the user picks (initially `initialThreshold`).
+    LayersPanel(LayerSettings* settings, std::function<void()> autoLevels, std::function<void(double)> threshold,
+                double initialThreshold = 0.5, QWidget* parent = nullptr);
+
+private:
+    QWidget* overlayRow(Layer layer, const QString& name);
+    std::function<void(double)> threshold_;
+    double initialThreshold_;
+    void syncLevels();
+
+    LayerSettings* settings_;
+    QCheckBox* imageVisible_;
+    QDoubleSpinBox* low_;
+    QDoubleSpinBox* high_;
+    QSlider* brightness_;
+    QSlider* contrast_;
+};
+
+}  // namespace mitoseg::ui

@@ -1,0 +1,156 @@
+#include "ui/OrthoView.h"
+
+#include <QMouseEvent>
+#include <QPainter>
+
+#include <algorithm>
+#include <vector>
+
+#include "ui/LayerSettings.h"
+#include "ui/StudioDocument.h"
+
+namespace mitoseg::ui {
+
+OrthoView::OrthoView(StudioDocument* doc, LayerSettings* layers, Plane plane, QWidget* parent)
+    : QWidget(parent), doc_(doc), layers_(layers), plane_(plane)
+{
+    setMinimumSize(160, 90);
+    rest_.setSingleShot(true);
+    rest_.setInterval(250);
+    connect(&rest_, &QTimer::timeout, this, [this] {
+        stale_ = true;
+        update();
+    });
+    auto markStale = [this] {
+        stale_ = true;
+        update();
+    };
+    connect(doc_, &StudioDocument::imageChanged, this, [this] {
+        at_ = -1;
+        stale_ = true;
+        update();
+    });
+    connect(doc_, &StudioDocument::referenceChanged, this, markStale);
+    connect(doc_, &StudioDocument::maskChanged, this, [this](qint64, qint64, int x0, int y0, int x1, int y1) {
+        const bool hit = plane_ == Plane::XZ ? (at_ >= y0 && at_ < y1) : (at_ >= x0 && at_ < x1);
+        if (hit && isVisible())
+            rest_.start();
+        else if (hit)
+            stale_ = true;
+    });
+    connect(layers_, &LayerSettings::changed, this, markStale);
+}
+
+void OrthoView::setCursor(qint64 x, qint64 y, qint64, bool inside)
+{
+    if (!inside)
+        return;
+    const std::int64_t at = plane_ == Plane::XZ ? y : x;
+    if (at == at_)
+        return;
+    at_ = at;
+    if (isVisible())
+        rest_.start();
+    else
+        stale_ = true;
+}
+
+void OrthoView::setSlice(qint64 z)
+{
+    z_ = z;
+    update();
+}
+
+void OrthoView::showEvent(QShowEvent*)
+{
+    stale_ = true;
+}
+
+const QImage& OrthoView::planeImage()
+{
+    if (stale_)
+        rebuild();
+    return image_;
+}
+
+void OrthoView::rebuild()
+{
+    stale_ = false;
+    if (!doc_->hasImage()) {
+        image_ = QImage();
+        return;
+    }
+    const Shape s = doc_->shape();
+    const std::int64_t n = plane_ == Plane::XZ ? s.width : s.height;
+    if (at_ < 0)
+        at_ = (plane_ == Plane::XZ ? s.height : s.width) / 2;
+    image_ = QImage(static_cast<int>(n), static_cast<int>(s.depth), QImage::Format_RGB32);
+    std::vector<float> slice(static_cast<std::size_t>(s.sliceVoxels()));
+    const float lo = layers_->levelLow(), scale = 255.f / (layers_->levelHigh() - layers_->levelLow());
+    const QColor mc = layers_->style(Layer::Mask).color, rc = layers_->style(Layer::Reference).color;
+    const int ma = layers_->style(Layer::Mask).visible ? layers_->style(Layer::Mask).opacity : 0;
+    const int ra = layers_->style(Layer::Reference).visible && doc_->reference() ? 35 : 0;
+    auto mix = [](int g, const QColor& c, int pct, int channel) {
+        const int v = channel == 0 ? c.red() : channel == 1 ? c.green() : c.blue();
+        return (g * (100 - pct) + v * pct) / 100;
+    };
+    for (std::int64_t z = 0; z < s.depth; ++z) {
+        doc_->image()->readSliceF32(z, slice.data());
+        auto* line = reinterpret_cast<QRgb*>(image_.scanLine(static_cast<int>(z)));
+        for (std::int64_t i = 0; i < n; ++i) {
+            const std::int64_t y = plane_ == Plane::XZ ? at_ : i, x = plane_ == Plane::XZ ? i : at_;
+            const std::size_t k = static_cast<std::size_t>(y * s.width + x);
+            int g = static_cast<int>(std::clamp((slice[k] - lo) * scale, 0.f, 255.f));
+            int r = g, gg = g, b = g;
+            if (ra && (*doc_->reference())(z, y, x))
+                r = mix(r, rc, ra, 0), gg = mix(gg, rc, ra, 1), b = mix(b, rc, ra, 2);
+            if (ma && doc_->mask().labels()(z, y, x))
+                r = mix(r, mc, ma, 0), gg = mix(gg, mc, ma, 1), b = mix(b, mc, ma, 2);
+            line[i] = qRgb(r, gg, b);
+        }
+    }
+}
+
+QRectF OrthoView::target() const
+{
+    if (image_.isNull())
+        return {};
+    // Keep the physical aspect: z spacing relative to the in-plane spacing.
+    const Spacing sp = doc_->image()->spacing();
+    const double inPlane = plane_ == Plane::XZ ? sp.x : sp.y;
+    const double zScale = inPlane > 0 ? sp.z / inPlane : 1.0;
+    const double w = image_.width(), h = image_.height() * zScale;
+    const double k = std::min(width() / w, height() / h);
+    return QRectF((width() - w * k) / 2, (height() - h * k) / 2, w * k, h * k);
+}
+
+void OrthoView::paintEvent(QPaintEvent*)
+{
+    QPainter p(this);
+    p.fillRect(rect(), QColor(24, 24, 27));
+    if (stale_ && !rest_.isActive())
+        rebuild();
+    if (image_.isNull())
+        return;
+    const QRectF t = target();
+    p.setRenderHint(QPainter::SmoothPixmapTransform);
+    p.drawImage(t, image_);
+    const double zy = t.top() + (z_ + 0.5) * t.height() / image_.height();
+    p.setPen(QPen(QColor(64, 140, 230), 1));
+    p.drawLine(QPointF(t.left(), zy), QPointF(t.right(), zy));
+    const QString label = plane_ == Plane::XZ ? tr("XZ at y %1").arg(at_) : tr("YZ at x %1").arg(at_);
+    const QRect box = p.fontMetrics().boundingRect(label).adjusted(-4, -2, 4, 2).translated(8, 6 + p.fontMetrics().ascent());
+    p.fillRect(box, QColor(24, 24, 27, 190));
+    p.setPen(QColor(200, 200, 205));
+    p.drawText(box, Qt::AlignCenter, label);
+}
+
+void OrthoView::mousePressEvent(QMouseEvent* e)
+{
+    const QRectF t = target();
+    if (image_.isNull() || !t.contains(e->position()))
+        return;
+    Q_EMIT sliceRequested(static_cast<qint64>((e->position().y() - t.top()) / t.height() * image_.height()));
+}
+
+}  // namespace mitoseg::ui

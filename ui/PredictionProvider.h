@@ -1,0 +1,27 @@
+#pragma once
+// Something that segments one slice: the U-Net behind core's Segmenter, or a fake in tests.
+// predict() runs on the segmentation worker thread, one call at a time.
+#include <QString>
+
+#include <filesystem>
+#include <memory>
+
+#include "core/base/Progress.h"
+#include "core/engine/Segmenter.h"
+
+namespace mitoseg::ui {
+
+class PredictionProvider {
+public:
+    virtual ~PredictionProvider() = default;
+    /// Shown in the status bar (model file name, preset).
+    virtual QString name() const = 0;
+    /// Segments a slice of raw values (height*width). May throw mitoseg::Cancelled / Error.
+    virtual SlicePrediction predict(const float* raw, std::int64_t height, std::int64_t width,
+                                    const CancelToken& cancel) = 0;
+
+    /// Loads a model through core's Segmenter; throws mitoseg::Error (e.g. no engine, bad file).
+    static std::shared_ptr<PredictionProvider> loadModel(const std::filesystem::path& path);
+};
+
+}  // namespace mitoseg::ui

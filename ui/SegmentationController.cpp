@@ -1,0 +1,137 @@
+#include "ui/SegmentationController.h"
+
+#include "ui/ImageSource.h"
+#include "ui/PredictionProvider.h"
+#include "ui/StudioDocument.h"
+
+namespace mitoseg::ui {
+
+SegmentationController::SegmentationController(StudioDocument* doc, QObject* parent)
+    : QObject(parent), doc_(doc), worker_(new SegmentWorker)
+{
+    qRegisterMetaType<std::shared_ptr<const mitoseg::SlicePrediction>>();
+    qRegisterMetaType<mitoseg::ui::SegmentJob>();
+    worker_->moveToThread(&thread_);
+    connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+    connect(this, &SegmentationController::runJob, worker_, &SegmentWorker::run, Qt::QueuedConnection);
+    connect(worker_, &SegmentWorker::sliceReady, this,
+            [this](int gen, qint64 z, std::shared_ptr<const SlicePrediction> p) {
+                if (gen == generation_ && p)
+                    doc_->setPrediction(z, *p);
+            }, Qt::QueuedConnection);
+    connect(worker_, &SegmentWorker::progress, this, [this](int gen, int done, int total) {
+        if (gen == generation_)
+            Q_EMIT progress(done, total);
+    }, Qt::QueuedConnection);
+    connect(worker_, &SegmentWorker::finished, this, [this](int gen, bool cancelled, const QString& error) {
+        if (gen != generation_)
+            return;
+        busy_ = false;
+        if (cancelled)
+            Q_EMIT finished(false, tr("Segmentation cancelled"));
+        else if (!error.isEmpty())
+            Q_EMIT finished(false, tr("Segmentation failed: %1").arg(error));
+        else
+            Q_EMIT finished(true, tr("Segmentation done"));
+    }, Qt::QueuedConnection);
+    // A new stack makes running jobs meaningless.
+    connect(doc_, &StudioDocument::imageChanged, this, [this] {
+        if (busy_) {
+            cancel();
+            ++generation_;
+            busy_ = false;
+            Q_EMIT finished(false, tr("Segmentation cancelled (new stack)"));
+        }
+    });
+    thread_.setObjectName(QStringLiteral("segmentation"));
+    thread_.start();
+}
+
+SegmentationController::~SegmentationController()
+{
+    if (cancel_)
+        cancel_->cancel();
+    thread_.quit();
+    thread_.wait();
+}
+
+QString SegmentationController::loadModel(const QString& path)
+{
+    if (busy_)
+        return tr("A segmentation is running; cancel it first.");
+    if (path.isEmpty())
+        return tr("No model file found. Train one with `mitoseg train` or open one with File ▸ Open model.");
+    try {
+        provider_ = PredictionProvider::loadModel(path.toStdString());
+        doc_->setModelPath(path);
+        Q_EMIT providerChanged();
+        return {};
+    } catch (const std::exception& e) {
+        return QString::fromStdString(e.what());
+    }
+}
+
+void SegmentationController::setProvider(std::shared_ptr<PredictionProvider> provider)
+{
+    provider_ = std::move(provider);
+    Q_EMIT providerChanged();
+}
+
+QString SegmentationController::providerName() const
+{
+    return provider_ ? provider_->name() : QString();
+}
+
+bool SegmentationController::start(SegmentJob job, QString* why)
+{
+    if (!doc_->hasImage()) {
+        if (why)
+            *why = tr("No stack is open.");
+        return false;
+    }
+    if (!provider_) {
+        if (why)
+            *why = tr("No model is loaded (File ▸ Open model).");
+        return false;
+    }
+    if (busy_) {
+        if (why)
+            *why = tr("A segmentation is already running.");
+        return false;
+    }
+    busy_ = true;
+    cancel_ = std::make_shared<CancelToken>();
+    job.generation = ++generation_;
+    job.image = doc_->image();
+    job.provider = provider_;
+    job.cancel = cancel_;
+    Q_EMIT started(static_cast<int>(job.slices.size()));
+    Q_EMIT runJob(job);
+    return true;
+}
+
+bool SegmentationController::segmentSlice(std::int64_t z, QString* why)
+{
+    SegmentJob job;
+    job.slices = {z};
+    if (doc_->hasImage())
+        job.firstSlice = doc_->image()->cachedSlice(z);
+    return start(std::move(job), why);
+}
+
+bool SegmentationController::segmentStack(std::int64_t fromZ, QString* why)
+{
+    SegmentJob job;
+    const std::int64_t d = doc_->shape().depth;
+    for (std::int64_t i = 0; i < d; ++i)
+        job.slices.push_back((fromZ + i) % std::max<std::int64_t>(1, d));
+    return start(std::move(job), why);
+}
+
+void SegmentationController::cancel()
+{
+    if (cancel_)
+        cancel_->cancel();
+}
+
+}  // namespace mitoseg::ui

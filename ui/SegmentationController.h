@@ -1,0 +1,64 @@
+#pragma once
+// GUI-side owner of the segmentation worker thread: loads the model, starts "segment slice" /
+// "segment stack" jobs (inputs copied or shared read-only first), applies finished slices to
+// the document on the GUI thread, and cancels. Never blocks the GUI thread.
+// GUI thread only; owns the worker thread and the provider.
+#include <QObject>
+#include <QString>
+#include <QThread>
+
+#include <memory>
+
+#include "ui/SegmentWorker.h"
+
+namespace mitoseg::ui {
+
+class StudioDocument;
+
+class SegmentationController : public QObject {
+    Q_OBJECT
+public:
+    explicit SegmentationController(StudioDocument* doc, QObject* parent = nullptr);
+    ~SegmentationController() override;
+
+    /// Loads a model file; returns an empty string on success, else the reason (shown to the
+    /// user: e.g. no engine in this build, bad file).
+    QString loadModel(const QString& path);
+    /// Uses `provider` (tests use an in-memory fake).
+    void setProvider(std::shared_ptr<PredictionProvider> provider);
+    bool hasProvider() const { return provider_ != nullptr; }
+    QString providerName() const;
+    bool busy() const { return busy_; }
+
+    /// Starts segmenting slice z / every slice (starting at `fromZ`). Returns false with a
+    /// reason in `why` when no model is loaded or a job is running.
+    bool segmentSlice(std::int64_t z, QString* why = nullptr);
+    bool segmentStack(std::int64_t fromZ, QString* why = nullptr);
+
+public Q_SLOTS:
+    void cancel();
+
+Q_SIGNALS:
+    void started(int total);
+    void progress(int done, int total);
+    /// The job ended; `message` says how (done, cancelled, or the error).
+    void finished(bool ok, const QString& message);
+    void runJob(const mitoseg::ui::SegmentJob& job);
+    /// A model was loaded or replaced.
+    void providerChanged();
+
+private:
+    bool start(SegmentJob job, QString* why);
+
+    StudioDocument* doc_;
+    QThread thread_;
+    SegmentWorker* worker_;
+    std::shared_ptr<PredictionProvider> provider_;
+    std::shared_ptr<CancelToken> cancel_;
+    int generation_ = 0;
+    bool busy_ = false;
+};
+
+}  // namespace mitoseg::ui
+
+Q_DECLARE_METATYPE(mitoseg::ui::SegmentJob)

@@ -1,0 +1,105 @@
+#include "ui/Session.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSaveFile>
+
+namespace mitoseg::ui {
+
+namespace {
+constexpr const char* kFormat = "mitoseg-studio-session";
+}
+
+QJsonObject Session::toJson() const
+{
+    QJsonObject o;
+    o[QStringLiteral("format")] = QString::fromLatin1(kFormat);
+    o[QStringLiteral("version")] = 1;
+    o[QStringLiteral("stack")] = stack;
+    o[QStringLiteral("mask")] = mask;
+    o[QStringLiteral("reference")] = reference;
+    o[QStringLiteral("model")] = model;
+    QJsonObject view;
+    view[QStringLiteral("z")] = static_cast<double>(z);
+    view[QStringLiteral("zoom")] = zoom;
+    view[QStringLiteral("panX")] = pan.x();
+    view[QStringLiteral("panY")] = pan.y();
+    if (hasLevels) {
+        view[QStringLiteral("levelLow")] = levelLow;
+        view[QStringLiteral("levelHigh")] = levelHigh;
+    }
+    o[QStringLiteral("view")] = view;
+    QJsonArray edited;
+    for (auto e : editedSlices)
+        edited.append(static_cast<double>(e));
+    o[QStringLiteral("editedSlices")] = edited;
+    return o;
+}
+
+std::optional<Session> Session::fromJson(const QJsonObject& o, QString* error)
+{
+    if (o.value(QStringLiteral("format")).toString() != QLatin1String(kFormat)) {
+        if (error)
+            *error = QStringLiteral("not a Mitoseg Studio session");
+        return std::nullopt;
+    }
+    Session s;
+    s.stack = o.value(QStringLiteral("stack")).toString();
+    s.mask = o.value(QStringLiteral("mask")).toString();
+    s.reference = o.value(QStringLiteral("reference")).toString();
+    s.model = o.value(QStringLiteral("model")).toString();
+    const QJsonObject view = o.value(QStringLiteral("view")).toObject();
+    s.z = static_cast<std::int64_t>(view.value(QStringLiteral("z")).toDouble());
+    s.zoom = view.value(QStringLiteral("zoom")).toDouble();
+    s.pan = QPointF(view.value(QStringLiteral("panX")).toDouble(), view.value(QStringLiteral("panY")).toDouble());
+    s.hasLevels = view.contains(QStringLiteral("levelLow")) && view.contains(QStringLiteral("levelHigh"));
+    if (s.hasLevels) {
+        s.levelLow = view.value(QStringLiteral("levelLow")).toDouble();
+        s.levelHigh = view.value(QStringLiteral("levelHigh")).toDouble();
+    }
+    for (const auto& v : o.value(QStringLiteral("editedSlices")).toArray())
+        s.editedSlices.push_back(static_cast<std::int64_t>(v.toDouble()));
+    return s;
+}
+
+bool Session::save(const QString& path, QString* error) const
+{
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly)) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, f.errorString());
+        return false;
+    }
+    f.write(QJsonDocument(toJson()).toJson());
+    if (!f.commit()) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, f.errorString());
+        return false;
+    }
+    return true;
+}
+
+std::optional<Session> Session::load(const QString& path, QString* error)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, f.errorString());
+        return std::nullopt;
+    }
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(f.read(1 << 24), &pe);
+    if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
+        if (error)
+            *error = QStringLiteral("%1: not valid JSON (%2)").arg(path, pe.errorString());
+        return std::nullopt;
+    }
+    QString why;
+    auto s = fromJson(doc.object(), &why);
+    if (!s && error)
+        *error = QStringLiteral("%1: %2").arg(path, why);
+    return s;
+}
+
+}  // namespace mitoseg::ui

@@ -1,0 +1,23 @@
+#pragma once
+// Composes one slice of the document into an RGB image: grey levels, then prediction, mask
+// and reference overlays (filled or outlined, with opacity). Pure function of its inputs;
+// GUI thread (it reads the image source's slice cache).
+#include <QImage>
+#include <QRect>
+
+#include <cstdint>
+
+namespace mitoseg::ui {
+
+class StudioDocument;
+class LayerSettings;
+
+class SliceComposer {
+public:
+    /// Composes slice z into `out` (resized to the slice when its size differs, then fully
+    /// redrawn) or, when `region` is valid and `out` already has the right size, only `region`.
+    static void compose(const StudioDocument& doc, const LayerSettings& layers, std::int64_t z, QImage& out,
+                        QRect region = QRect());
+};
+
+}  // namespace mitoseg::ui

@@ -1,0 +1,184 @@
+#include "ui/StudioDocument.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace mitoseg::ui {
+
+std::vector<labels::LabelClass> defaultClasses()
+{
+    return {{"background", 0, 0, 0}, {"mitochondria", 255, 196, 0}};
+}
+
+StudioDocument::StudioDocument(QObject* parent) : QObject(parent)
+{
+    mask_ = std::make_unique<labels::LabelEditor>(Shape{0, 0, 0}, defaultClasses());
+}
+
+StudioDocument::~StudioDocument() = default;
+
+void StudioDocument::connectMask()
+{
+    mask_->labelsChanged.connect([this](const labels::Box& b) {
+        markDirty();
+        Q_EMIT maskChanged(b.z0, b.z1, static_cast<int>(b.x0), static_cast<int>(b.y0), static_cast<int>(b.x1),
+                           static_cast<int>(b.y1));
+    });
+    mask_->historyChanged.connect([this] { Q_EMIT historyChanged(); });
+}
+
+void StudioDocument::setImage(std::shared_ptr<ImageSource> image)
+{
+    image_ = std::move(image);
+    const Shape s = shape();
+    mask_ = std::make_unique<labels::LabelEditor>(s, defaultClasses());
+    connectMask();
+    reference_.reset();
+    referencePath_.clear();
+    maskPath_.clear();
+    predLabels_ = VolumeU8();
+    predProb_.assign(static_cast<std::size_t>(s.depth), {});
+    hasPred_.assign(static_cast<std::size_t>(s.depth), false);
+    binaryPred_.assign(static_cast<std::size_t>(s.depth), false);
+    predConfusion_.reset(s.depth, static_cast<int>(mask_->classes().size()));
+    dirty_ = false;
+    Q_EMIT historyReset();
+    Q_EMIT imageChanged();
+    Q_EMIT dirtyChanged(false);
+    Q_EMIT historyChanged();
+}
+
+void StudioDocument::setMask(VolumeU8 mask, const QString& path)
+{
+    if (!(mask.shape() == shape()))
+        throw std::invalid_argument("the mask's size differs from the stack's");
+    mask_->setLabels(std::move(mask));
+    maskPath_ = path;
+    Q_EMIT historyReset();
+    setClean();
+}
+
+void StudioDocument::setReference(std::shared_ptr<VolumeU8> reference, const QString& path)
+{
+    if (reference && !(reference->shape() == shape()))
+        throw std::invalid_argument("the reference's size differs from the stack's");
+    reference_ = std::move(reference);
+    referencePath_ = reference_ ? path : QString();
+    mask_->setReference(reference_);
+    predConfusion_.reset(shape().depth, static_cast<int>(mask_->classes().size()));
+    if (reference_)
+        for (std::int64_t z = 0; z < shape().depth; ++z)
+            if (hasPrediction(z))
+                predConfusion_.recountSlice(z, predLabels_.slice(z), reference_->slice(z), shape().sliceVoxels());
+    Q_EMIT referenceChanged();
+}
+
+void StudioDocument::setPrediction(std::int64_t z, const SlicePrediction& p)
+{
+    const Shape s = shape();
+    const std::int64_t n = s.sliceVoxels();
+    // A result that does not fit this stack (e.g. a job of a previous stack) is ignored.
+    if (z < 0 || z >= s.depth || p.height != s.height || p.width != s.width
+        || p.labels.size() < static_cast<std::size_t>(n) || p.classes < 1)
+        return;
+    if (predLabels_.empty())
+        predLabels_ = VolumeU8(s, 0);
+    std::copy(p.labels.begin(), p.labels.begin() + n, predLabels_.slice(z));
+    auto& prob = predProb_[static_cast<std::size_t>(z)];
+    prob.resize(static_cast<std::size_t>(n));
+    const bool haveProb = p.probabilities.size() >= static_cast<std::size_t>(n * p.classes);
+    for (std::int64_t i = 0; i < n; ++i) {
+        const float fg = haveProb ? 1.f - p.probability(0, i) : (p.labels[static_cast<std::size_t>(i)] ? 1.f : 0.f);
+        prob[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(std::clamp(fg, 0.f, 1.f) * 255.f + 0.5f);
+    }
+    hasPred_[static_cast<std::size_t>(z)] = true;
+    binaryPred_[static_cast<std::size_t>(z)] = haveProb && p.classes == 2;
+    thresholdSlice(z);
+    Q_EMIT predictionChanged(z);
+}
+
+void StudioDocument::thresholdSlice(std::int64_t z)
+{
+    const std::int64_t n = shape().sliceVoxels();
+    if (binaryPred_[static_cast<std::size_t>(z)]) {
+        const auto& prob = predProb_[static_cast<std::size_t>(z)];
+        const int t = std::clamp(static_cast<int>(std::lround(threshold_ * 255.0)), 1, 255);
+        std::uint8_t* labels = predLabels_.slice(z);
+        for (std::int64_t i = 0; i < n; ++i)
+            labels[i] = prob[static_cast<std::size_t>(i)] >= t ? 1 : 0;
+    }
+    if (reference_)
+        predConfusion_.recountSlice(z, predLabels_.slice(z), reference_->slice(z), n);
+}
+
+void StudioDocument::setPredictionThreshold(double t)
+{
+    t = std::clamp(t, 0.01, 0.99);
+    if (t == threshold_)
+        return;
+    threshold_ = t;
+    for (std::int64_t z = 0; z < shape().depth; ++z)
+        if (hasPrediction(z) && binaryPred_[static_cast<std::size_t>(z)])
+            thresholdSlice(z);
+    Q_EMIT predictionChanged(-1);
+}
+
+void StudioDocument::clearPredictions()
+{
+    predLabels_ = VolumeU8();
+    std::fill(hasPred_.begin(), hasPred_.end(), false);
+    std::fill(binaryPred_.begin(), binaryPred_.end(), false);
+    for (auto& p : predProb_)
+        std::vector<std::uint8_t>().swap(p);
+    predConfusion_.reset(shape().depth, static_cast<int>(mask_->classes().size()));
+    Q_EMIT predictionChanged(-1);
+}
+
+bool StudioDocument::hasPrediction(std::int64_t z) const
+{
+    return z >= 0 && static_cast<std::size_t>(z) < hasPred_.size() && hasPred_[static_cast<std::size_t>(z)];
+}
+
+int StudioDocument::predictedSlices() const
+{
+    return static_cast<int>(std::count(hasPred_.begin(), hasPred_.end(), true));
+}
+
+const std::uint8_t* StudioDocument::predictionLabels(std::int64_t z) const
+{
+    return hasPrediction(z) ? predLabels_.slice(z) : nullptr;
+}
+
+const std::uint8_t* StudioDocument::predictionProbability(std::int64_t z) const
+{
+    return hasPrediction(z) ? predProb_[static_cast<std::size_t>(z)].data() : nullptr;
+}
+
+bool StudioDocument::acceptPredictionSlice(std::int64_t z)
+{
+    return hasPrediction(z) && mask_->acceptPrediction(z, predLabels_.slice(z));
+}
+
+bool StudioDocument::acceptPredictionStack()
+{
+    if (predictedSlices() == 0)
+        return false;
+    return mask_->acceptPrediction(predLabels_, hasPred_);
+}
+
+void StudioDocument::markDirty()
+{
+    if (dirty_)
+        return;
+    dirty_ = true;
+    Q_EMIT dirtyChanged(true);
+}
+
+void StudioDocument::setClean()
+{
+    dirty_ = false;
+    Q_EMIT dirtyChanged(false);
+}
+
+}  // namespace mitoseg::ui

@@ -1,0 +1,104 @@
+#pragma once
+// What the studio has open: the grey stack (lazy), the editable mask (LabelEditor, in memory),
+// an optional reference mask, the predictions that came back from the segmenter, and the file
+// paths. Turns core's plain callbacks into Qt signals. GUI thread only; owns everything it holds
+// (the image source is shared with running segmentation jobs, read-only).
+#include <QObject>
+#include <QString>
+
+#include <memory>
+#include <vector>
+
+#include "core/engine/Segmenter.h"
+#include "core/labels/LabelEditor.h"
+#include "ui/ImageSource.h"
+
+namespace mitoseg::ui {
+
+class StudioDocument : public QObject {
+    Q_OBJECT
+public:
+    explicit StudioDocument(QObject* parent = nullptr);
+    ~StudioDocument() override;
+
+    /// Shows `image` with an empty mask of the same shape; drops reference and predictions.
+    void setImage(std::shared_ptr<ImageSource> image);
+    /// Replaces the mask (shape must match; throws std::invalid_argument otherwise).
+    void setMask(VolumeU8 mask, const QString& path);
+    /// Sets the reference ("truth") mask; null removes it. Throws on shape mismatch.
+    void setReference(std::shared_ptr<VolumeU8> reference, const QString& path);
+    /// Stores the segmenter's result for slice z (GUI thread; called as slices finish).
+    /// Results whose size does not match the stack are ignored.
+    void setPrediction(std::int64_t z, const SlicePrediction& prediction);
+    /// Drops every prediction.
+    void clearPredictions();
+    /// Foreground threshold for binary predictions: labels become P(foreground) >= t on every
+    /// predicted slice (multi-class predictions keep the engine's labels).
+    void setPredictionThreshold(double t);
+    double predictionThreshold() const { return threshold_; }
+
+    bool hasImage() const { return image_ != nullptr; }
+    const std::shared_ptr<ImageSource>& image() const { return image_; }
+    Shape shape() const { return image_ ? image_->shape() : Shape{}; }
+    labels::LabelEditor& mask() { return *mask_; }
+    const labels::LabelEditor& mask() const { return *mask_; }
+    const VolumeU8* reference() const { return reference_.get(); }
+
+    bool hasPrediction(std::int64_t z) const;
+    int predictedSlices() const;
+    /// Predicted labels of slice z (nullptr when none).
+    const std::uint8_t* predictionLabels(std::int64_t z) const;
+    /// Foreground probability of slice z as 0..255 (nullptr when none).
+    const std::uint8_t* predictionProbability(std::int64_t z) const;
+    /// Prediction vs reference confusion counts (slices with a prediction only).
+    const labels::ConfusionCounts& predictionConfusion() const { return predConfusion_; }
+
+    /// Accepts the prediction of slice z into the mask (one undo step). False when none/no change.
+    bool acceptPredictionSlice(std::int64_t z);
+    /// Accepts every predicted slice (one undo step).
+    bool acceptPredictionStack();
+
+    QString maskPath() const { return maskPath_; }
+    QString referencePath() const { return referencePath_; }
+    QString modelPath() const { return modelPath_; }
+    void setModelPath(const QString& p) { modelPath_ = p; }
+    void setMaskPath(const QString& p) { maskPath_ = p; }
+
+    /// Mask edited since the last save / load.
+    bool isDirty() const { return dirty_; }
+    void setClean();
+    /// Marks the mask as having unsaved edits (e.g. restored from an autosave).
+    void markDirty();
+
+Q_SIGNALS:
+    void imageChanged();
+    /// Mask voxels changed in slices [z0, z1) within the rectangle x0..x1, y0..y1 (half-open).
+    void maskChanged(qint64 z0, qint64 z1, int x0, int y0, int x1, int y1);
+    void referenceChanged();
+    void predictionChanged(qint64 z);
+    void historyChanged();
+    /// The mask's history was dropped (new image or loaded mask): undo stacks clear.
+    void historyReset();
+    void dirtyChanged(bool dirty);
+
+private:
+    void connectMask();
+    void thresholdSlice(std::int64_t z);
+
+    std::shared_ptr<ImageSource> image_;
+    std::unique_ptr<labels::LabelEditor> mask_;
+    std::shared_ptr<VolumeU8> reference_;
+    VolumeU8 predLabels_;
+    std::vector<std::vector<std::uint8_t>> predProb_;
+    std::vector<bool> hasPred_;
+    std::vector<bool> binaryPred_;
+    double threshold_ = 0.5;
+    labels::ConfusionCounts predConfusion_;
+    QString maskPath_, referencePath_, modelPath_;
+    bool dirty_ = false;
+};
+
+/// The default classes of a binary mitochondria mask.
+std::vector<labels::LabelClass> defaultClasses();
+
+}  // namespace mitoseg::ui

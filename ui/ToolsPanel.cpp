@@ -1,0 +1,77 @@
+#include "ui/ToolsPanel.h"
+
+#include <QAction>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QLabel>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "ui/EditTools.h"
+#include "ui/StudioDocument.h"
+
+namespace mitoseg::ui {
+
+ToolsPanel::ToolsPanel(EditTools* tools, StudioDocument* doc, const QList<QAction*>& predictionActions, QWidget* parent)
+    : QWidget(parent)
+{
+    auto* root = new QVBoxLayout(this);
+    root->setContentsMargins(6, 6, 6, 6);
+    auto* toolBox = new QGroupBox(tr("Tools"), this);
+    auto* grid = new QGridLayout(toolBox);
+    int i = 0;
+    for (QAction* a : tools->toolActions()) {
+        auto* b = new QToolButton(toolBox);
+        b->setDefaultAction(a);
+        b->setToolButtonStyle(Qt::ToolButtonTextOnly);
+        b->setText(QStringLiteral("%1  (%2)").arg(a->text(), a->shortcut().toString()));
+        b->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+        grid->addWidget(b, i / 2, i % 2);
+        ++i;
+    }
+    auto* form = new QFormLayout;
+    auto* size = new QSpinBox(toolBox);
+    size->setRange(0, 200);
+    size->setValue(tools->radius());
+    size->setSuffix(tr(" px radius"));
+    size->setToolTip(tr("Brush radius ([ smaller, ] larger)"));
+    connect(size, &QSpinBox::valueChanged, tools, &EditTools::setRadius);
+    connect(tools, &EditTools::radiusChanged, size, [size](int r) {
+        QSignalBlocker b(size);
+        size->setValue(r);
+    });
+    form->addRow(tr("Brush"), size);
+    auto* cls = new QComboBox(toolBox);
+    auto fillClasses = [cls, doc, tools] {
+        QSignalBlocker b(cls);
+        cls->clear();
+        const auto& classes = doc->mask().classes();
+        for (std::size_t c = 1; c < classes.size(); ++c)
+            cls->addItem(QString::fromStdString(classes[c].name), static_cast<int>(c));
+        cls->setCurrentIndex(tools->classValue() - 1);
+    };
+    fillClasses();
+    connect(doc, &StudioDocument::imageChanged, cls, fillClasses);
+    connect(cls, &QComboBox::currentIndexChanged, tools, [cls, tools](int) { tools->setClassValue(cls->currentData().toInt()); });
+    form->addRow(tr("Class"), cls);
+    grid->addLayout(form, (i + 1) / 2, 0, 1, 2);
+    root->addWidget(toolBox);
+
+    auto* pred = new QGroupBox(tr("Prediction"), this);
+    auto* pl = new QVBoxLayout(pred);
+    for (QAction* a : predictionActions) {
+        auto* b = new QToolButton(pred);
+        b->setDefaultAction(a);
+        b->setToolButtonStyle(Qt::ToolButtonTextOnly);
+        b->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+        pl->addWidget(b);
+    }
+    root->addWidget(pred);
+    root->addStretch(1);
+}
+
+}  // namespace mitoseg::ui
