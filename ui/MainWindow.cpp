@@ -1,5 +1,9 @@
 #include "ui/MainWindow.h"
 
+#include <QTimer>
+
+#include "ui/surface/SurfacePanel.h"
+
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QDragEnterEvent>
@@ -184,6 +188,39 @@ void MainWindow::buildMenus()
     QMenu* windows = menuBar()->addMenu(tr("&Window"));
     for (QDockWidget* d : findChildren<QDockWidget*>())
         windows->addAction(d->toggleViewAction());
+    windows->addSeparator();
+    surfacesAction_ = windows->addAction(tr("3D surfaces"), this, [this] { showSurfaces(); });
+    surfacesAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
+}
+
+SurfacePanel* MainWindow::showSurfaces()
+{
+    if (!surfaces_) {
+        surfaces_ = new SurfacePanel(this);
+        surfacesDock_ = addDockPanel(surfaces_, tr("3D surfaces"), Qt::RightDockWidgetArea);
+        surfacesDock_->setObjectName(QStringLiteral("surfacesDock"));
+        // Rebuild once the mask has been still for a moment, not on every brush move.
+        surfacesRebuild_ = new QTimer(this);
+        surfacesRebuild_->setSingleShot(true);
+        surfacesRebuild_->setInterval(800);
+        connect(surfacesRebuild_, &QTimer::timeout, this, &MainWindow::rebuildSurfaces);
+        for (auto signal : {&StudioDocument::historyChanged, &StudioDocument::historyReset, &StudioDocument::imageChanged})
+            connect(doc_, signal, surfacesRebuild_, qOverload<>(&QTimer::start));
+        connect(view_, &SliceView::sliceChanged, surfaces_, [this](qint64 z) { surfaces_->setSlice(static_cast<int>(z)); });
+        connect(surfaces_, &SurfacePanel::requestJumpTo, view_, &SliceView::jumpTo);
+        rebuildSurfaces();
+    }
+    surfacesDock_->show();
+    surfacesDock_->raise();
+    return surfaces_;
+}
+
+void MainWindow::rebuildSurfaces()
+{
+    if (!surfaces_ || !doc_->image())
+        return;
+    surfaces_->setMask(doc_->mask().labels(), doc_->image()->spacing());
+    surfaces_->setSlice(static_cast<int>(view_->slice()));
 }
 
 void MainWindow::buildDocks()

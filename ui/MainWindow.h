@@ -10,6 +10,8 @@ class QProgressBar;
 class QPushButton;
 class QSlider;
 class QSpinBox;
+class QTimer;
+class QAction;
 class QUndoStack;
 
 namespace mitoseg::ui {
@@ -22,6 +24,7 @@ class IoUPanel;
 class FileController;
 class SegmentationController;
 class Autosaver;
+class SurfacePanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -55,6 +58,10 @@ public:
     QUndoStack* undoStack() const { return undo_; }
     /// Dialogs on/off (tests switch them off).
     void setInteractive(bool on);
+
+    /// Shows the 3D surface dock, creating it on first use (it holds an OpenGL view, so it is
+    /// never built unless asked for). Meshes rebuild in the background when the mask settles.
+    SurfacePanel* showSurfaces();
 
 protected:
     void closeEvent(QCloseEvent* e) override;
@@ -91,6 +98,11 @@ private:
     QProgressBar* progress_ = nullptr;
     QPushButton* cancel_ = nullptr;
     bool interactive_ = true;
+    SurfacePanel* surfaces_ = nullptr;
+    QDockWidget* surfacesDock_ = nullptr;
+    QTimer* surfacesRebuild_ = nullptr;
+    QAction* surfacesAction_ = nullptr;
+    void rebuildSurfaces();
 };
 
 }  // namespace mitoseg::ui

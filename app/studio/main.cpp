@@ -5,6 +5,7 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
+#include <QEventLoop>
 #include <QTimer>
 
 #include <cstdio>
@@ -16,9 +17,13 @@
 #include "ui/MainWindow.h"
 #include "ui/SegmentationController.h"
 #include "ui/SliceView.h"
+#include "ui/surface/SurfacePanel.h"
+#include "ui/surface/SurfaceView.h"
 
 int main(int argc, char** argv)
 {
+    // The 3D view needs a GL 3.2 core context: the default format must be set before QApplication.
+    mitoseg::ui::setDefaultSurfaceFormat();
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("Mitoseg"));
     QApplication::setApplicationName(QStringLiteral("Mitoseg Studio"));
@@ -39,7 +44,10 @@ int main(int argc, char** argv)
     const QCommandLineOption bench(QStringLiteral("bench"), QStringLiteral("Measure slice change and brush stamp times, print medians, quit."));
     const QCommandLineOption benchStack(QStringLiteral("stack"), QStringLiteral("Stack for --bench (default: generated 1024x768)."), QStringLiteral("file"));
     const QCommandLineOption ortho(QStringLiteral("ortho"), QStringLiteral("Show the XZ / YZ views."));
-    cli.addOptions({mask, truth, model, session, slice, shot, bench, benchStack, ortho});
+    const QCommandLineOption surfaces(QStringLiteral("3d"), QStringLiteral("Show the 3D surface view of the mask."));
+    const QCommandLineOption segmentNow(QStringLiteral("segment-slice"),
+                                        QStringLiteral("Segment the shown slice at start (with --screenshot: wait for it)."));
+    cli.addOptions({mask, truth, model, session, slice, shot, bench, benchStack, ortho, surfaces, segmentNow});
     cli.process(app);
 
     if (cli.isSet(bench))
@@ -82,6 +90,32 @@ int main(int argc, char** argv)
             if (!shipped.empty())
                 window.segmentation()->loadModel(QString::fromStdString(shipped.string()));
         }
+    }
+    QEventLoop settle;
+    int pending = 0;
+    auto donePart = [&] {
+        if (--pending == 0)
+            settle.quit();
+    };
+    if (cli.isSet(surfaces)) {
+        auto* panel = window.showSurfaces();
+        ++pending;
+        QObject::connect(panel, &mitoseg::ui::SurfacePanel::meshesReady, &settle, donePart);
+        QObject::connect(panel, &mitoseg::ui::SurfacePanel::meshingFailed, &settle, donePart);
+    }
+    if (cli.isSet(segmentNow)) {
+        QString why;
+        ++pending;
+        QObject::connect(window.segmentation(), &mitoseg::ui::SegmentationController::finished, &settle, donePart);
+        if (!window.segmentation()->segmentSlice(window.sliceView()->slice(), &why)) {
+            std::fprintf(stderr, "mitoseg-studio: cannot segment: %s\n", qPrintable(why));
+            --pending;
+        }
+    }
+    // A screenshot waits (at most two minutes) for the background work it was asked to show.
+    if (screenshot && pending > 0) {
+        QTimer::singleShot(120000, &settle, &QEventLoop::quit);
+        settle.exec();
     }
     if (screenshot)
         return mitoseg::studio::takeScreenshot(window, cli.value(shot));
