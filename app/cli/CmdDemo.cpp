@@ -15,7 +15,13 @@
 #include "core/base/Error.h"
 #include "core/demo/DemoStack.h"
 #include "core/io/TiffWriter.h"
+#include "core/engine/Segmenter.h"
+#include "core/engine/Trainer.h"
+#include "core/mesh/MeshWriter.h"
+#include "core/mesh/ObjectMeasures.h"
+#include "core/mesh/SurfaceExtractor.h"
 #include "core/metrics/Components.h"
+#include "core/metrics/Metrics.h"
 
 namespace mitoseg::cli {
 
@@ -29,6 +35,11 @@ struct DemoRun {
     fs::path outDir;
     DemoStack stack;
     fs::path imagePath, labelsPath, mitoMaskPath;
+    std::int64_t trainSteps = 300;   ///< 0: no model stages (train, predict, evaluate)
+    int threads = 0;
+    std::int64_t valBegin = 0, valEnd = 0;   ///< held-out z-range (inclusive)
+    fs::path modelPath;
+    VolumeU8 predicted;               ///< labels predicted by the demo model (empty without one)
 };
 
 /// One step of the pipeline: prints what it did on `out`, throws on failure.
@@ -139,20 +150,142 @@ void summaryStage(DemoRun& run, std::ostream& out)
     }
 }
 
-/// The pipeline, in order. Later stages (predict, evaluate, mesh) are appended here.
-const std::vector<Stage>& stages()
+
+/// Trains a small three-class U-Net (background, membrane, mitochondria) on the first slices
+/// and validates on the last eighth of the stack (held out by z, never random patches).
+void trainStage(DemoRun& run, std::ostream& out)
 {
-    static const std::vector<Stage> list = {
+    const std::int64_t depth = run.stack.image.depth();
+    const std::int64_t held = std::max<std::int64_t>(1, depth / 8);
+    if (depth < 2)
+        throw Error("the demo stack needs at least 2 slices to hold some out for validation");
+    run.valBegin = depth - held;
+    run.valEnd = depth - 1;
+    run.modelPath = run.outDir / "demo-model.msm";
+    TrainConfig config;
+    config.arch.classes = 3;
+    config.steps = run.trainSteps;
+    config.patch = static_cast<int>(std::min<std::int64_t>({128, run.stack.image.height(), run.stack.image.width()}));
+    config.warmupSteps = std::min<std::int64_t>(30, run.trainSteps / 5);
+    config.validateEvery = std::max<std::int64_t>(50, run.trainSteps / 3);
+    config.outModel = run.modelPath;
+    config.threads = run.threads;
+    config.classNames = run.stack.classNames;
+    config.dataDescription = "mitoseg demo stack, seed " + std::to_string(run.options.seed);
+    TrainData data;
+    data.image = &run.stack.image;
+    data.labels = &run.stack.labels;
+    data.valBegin = run.valBegin;
+    data.valEnd = run.valEnd;
+    CancelToken never;
+    std::int64_t lastShown = -1;
+    const TrainResult result = train(config, data, [&](const TrainProgress& p) {
+        if (p.validated || p.step == p.totalSteps || p.step / 50 != lastShown) {
+            lastShown = p.step / 50;
+            std::cerr << "\r  step " << p.step << "/" << p.totalSteps << "  loss " << fixed(p.averageLoss, 4)
+                      << "  " << fixed(p.secondsPerStep, 2) << " s/step" << std::flush;
+        }
+    }, never);
+    std::cerr << "\n";
+    out << "  network          U-Net preset '" << config.arch.preset << "', 3 classes, " << result.steps << " steps in "
+        << fixed(result.seconds, 1) << " s\n"
+        << "  validation       slices " << run.valBegin << "-" << run.valEnd << " held out; best foreground IoU "
+        << fixed(result.bestValIoU, 4) << " at step " << result.bestStep << "\n"
+        << "  model            " << run.modelPath.string() << "\n";
+}
+
+void predictStage(DemoRun& run, std::ostream& out)
+{
+    auto segmenter = Segmenter::load(run.modelPath);
+    PredictOptions options;
+    options.threads = run.threads;
+    StackPrediction prediction = segmenter->predictStack(run.stack.image, options);
+    run.predicted = std::move(prediction.labels);
+    run.predicted.spacing = run.stack.labels.spacing;
+    const fs::path path = run.outDir / "demo-prediction.tif";
+    TiffWriteOptions masks;
+    masks.compression = TiffCompression::Deflate;
+    writeStack(path, run.predicted, masks);  // raw class values, even if a class is absent
+    out << "  prediction       " << path.string() << "  (values as demo-labels.tif)\n";
+}
+
+void evaluateStage(DemoRun& run, std::ostream& out)
+{
+    const auto& names = run.stack.classNames;
+    auto report = [&](const char* what, std::int64_t z0, std::int64_t z1) {
+        const OverlapScores s = overlapScores(run.predicted, run.stack.labels, static_cast<int>(names.size()), z0, z1);
+        out << "  " << what << " (z " << z0 << "-" << z1 << "):";
+        for (std::size_t c = 1; c < s.classIoU.size(); ++c)
+            out << "  " << names[c] << " IoU " << fixed(s.classIoU[c], 4);
+        out << "  mean " << fixed(s.meanIoU, 4) << "\n";
+    };
+    report("held-out", run.valBegin, run.valEnd);
+    report("all slices", 0, run.stack.labels.depth() - 1);
+    VolumeU8 predMito(run.predicted.shape()), trueMito(run.predicted.shape());
+    for (std::size_t i = 0; i < predMito.values().size(); ++i) {
+        predMito.values()[i] = run.predicted.values()[i] == kDemoMitochondrion;
+        trueMito.values()[i] = run.stack.labels.values()[i] == kDemoMitochondrion;
+    }
+    const ObjectScores o = objectScores(predMito, trueMito);
+    out << "  mitochondria objects (3D, matched at IoU 0.5): " << o.matched << " of " << o.truth << " found, "
+        << o.predicted << " predicted; precision " << fixed(o.precision, 3) << ", recall " << fixed(o.recall, 3)
+        << ", F1 " << fixed(o.f1, 3) << "\n";
+}
+
+/// A volume in the spacing's unit cubed, shown in um^3 when the unit is nm.
+std::string volumeText(double volume, const std::string& unit)
+{
+    if (unit == "nm")
+        return fixed(volume / 1e9, 4) + " um^3";
+    return fixed(volume, 1) + " " + unit + "^3";
+}
+
+/// Surfaces and measurements of the mitochondria: the predicted ones when a model ran, else
+/// the known labels.
+void meshStage(DemoRun& run, std::ostream& out)
+{
+    const bool predicted = !run.predicted.empty();
+    const VolumeU8& source = predicted ? run.predicted : run.stack.labels;
+    MeshOptions options;
+    options.label = kDemoMitochondrion;
+    options.minVoxels = 50;
+    options.threads = run.threads;
+    const MeshScene scene = buildMeshScene(source, source.spacing, options);
+    const fs::path stl = run.outDir / "demo-mitochondria.stl";
+    const fs::path csv = run.outDir / "demo-mitochondria.csv";
+    writeMesh(stl, scene.mesh, MeshFormat::Stl);
+    writeMeasuresCsv(csv, scene.objects, source.spacing);
+    double volume = 0;
+    for (const auto& o : scene.objects)
+        volume += o.volume;
+    out << "  source           " << (predicted ? "predicted mitochondria" : "known mitochondria labels") << "\n"
+        << "  objects          " << scene.objects.size() << " (>= " << options.minVoxels << " voxels), "
+        << scene.mesh.triangleCount() << " triangles\n"
+        << "  mean volume      " << volumeText(scene.objects.empty() ? 0.0 : volume / static_cast<double>(scene.objects.size()), source.spacing.unit) << "\n"
+        << "  surfaces         " << stl.string() << "\n"
+        << "  measurements     " << csv.string() << "\n";
+}
+
+/// The pipeline, in order; the model stages only run when training is asked for.
+std::vector<Stage> stages(const DemoRun& run)
+{
+    std::vector<Stage> list = {
         {"generate demo stack", &generateStage},
         {"write TIFF stacks", &writeStage},
         {"label summary", &summaryStage},
     };
+    if (run.trainSteps > 0) {
+        list.push_back({"train a 3-class U-Net (background, membrane, mitochondria)", &trainStage});
+        list.push_back({"predict the whole stack", &predictStage});
+        list.push_back({"evaluate against the known labels", &evaluateStage});
+    }
+    list.push_back({"3D surfaces and measurements of the mitochondria", &meshStage});
     return list;
 }
 
 int run(const std::vector<std::string>& words)
 {
-    const Args args(words, {"out", "seed", "size"}, {});
+    const Args args(words, {"out", "seed", "size", "steps", "threads"}, {});
     args.expectPositionals(0, 0);
     DemoRun run;
     const long long seed = args.integer("seed", 1);
@@ -166,8 +299,12 @@ int run(const std::vector<std::string>& words)
         run.options.width = s.width;
     }
     run.outDir = args.value("out", "mitoseg-demo");
+    run.trainSteps = args.integer("steps", run.trainSteps);
+    if (run.trainSteps < 0)
+        throw UsageError("--steps must be 0 or more");
+    run.threads = static_cast<int>(args.integer("threads", 0));
     std::cout << "mitoseg demo: EM-like neuropil stack with known labels\n";
-    const auto& list = stages();
+    const auto list = stages(run);
     for (std::size_t i = 0; i < list.size(); ++i) {
         std::cout << "[" << i + 1 << "/" << list.size() << "] " << list[i].name << "\n" << std::flush;
         const auto t0 = std::chrono::steady_clock::now();
@@ -182,16 +319,21 @@ int run(const std::vector<std::string>& words)
 
 const Command kDemoCommand{
     "demo", "generate the EM-like demo stack and run the headless pipeline",
-    "usage: mitoseg demo [--out DIR] [--seed N] [--size ZxYxX]\n"
+    "usage: mitoseg demo [--out DIR] [--seed N] [--size ZxYxX] [--steps N] [--threads N]\n"
     "\n"
-    "Generates the built-in demo: a FIB-SEM-like stack of neuropil (5 nm voxels) with known labels\n"
-    "(0 background, 1 membrane, 2 mitochondrion), writes it as TIFF stacks and prints a summary.\n"
-    "The same seed and size give identical files on every machine.\n"
+    "The headless pipeline on the built-in demo: generates a FIB-SEM-like stack of neuropil (5 nm\n"
+    "voxels) with known labels (0 background, 1 membrane, 2 mitochondrion) and writes it as TIFF;\n"
+    "trains a small 3-class U-Net on all but the last eighth of the slices, predicts the whole\n"
+    "stack, scores it per class on the held-out slices, and meshes the mitochondria (STL + CSV).\n"
+    "The same seed and size give identical stacks on every machine.\n"
     "\n"
     "  --out DIR      output folder, created if needed (default ./mitoseg-demo); writes\n"
     "                 demo-image.tif, demo-labels.tif and demo-mito-mask.tif (0/255)\n"
     "  --seed N       random seed, a non-negative integer (default 1)\n"
-    "  --size ZxYxX   stack size in voxels (default 48x384x512)\n",
+    "  --size ZxYxX   stack size in voxels (default 48x384x512)\n"
+    "  --steps N      training steps (default 300; 0 skips train/predict/evaluate and meshes the\n"
+    "                 known labels)\n"
+    "  --threads N    CPU threads (default: all cores)\n",
     &run};
 
 }  // namespace mitoseg::cli

@@ -19,7 +19,7 @@ TEST(CliDemo, WritesTheGeneratedStackAndPrintsASummary)
     ScratchDir dir;
     const auto out = dir / "demo";
     std::string text;
-    ASSERT_EQ(runCommand(cli() + " demo --size 12x96x128 --seed 4 --out '" + out.string() + "' 2>&1", &text), 0)
+    ASSERT_EQ(runCommand(cli() + " demo --steps 0 --size 12x96x128 --seed 4 --out '" + out.string() + "' 2>&1", &text), 0)
         << text;
     for (const char* word : {"12 x 96 x 128", "membrane", "mitochondrion", "demo-image.tif", "demo-labels.tif"})
         EXPECT_NE(text.find(word), std::string::npos) << word << " missing from:\n" << text;
@@ -41,6 +41,27 @@ TEST(CliDemo, WritesTheGeneratedStackAndPrintsASummary)
     ASSERT_EQ(mito.values().size(), expected.labels.values().size());
     for (std::size_t i = 0; i < mito.values().size(); ++i)
         ASSERT_EQ(mito.values()[i], expected.labels.values()[i] == mitoseg::kDemoMitochondrion ? 255 : 0) << i;
+}
+
+TEST(CliDemo, ModelStagesTrainPredictScoreAndMeshThePrediction)
+{
+    ScratchDir dir;
+    const auto out = dir / "demo";
+    std::string text;
+    ASSERT_EQ(runCommand(cli() + " demo --steps 8 --threads 1 --size 10x64x96 --seed 2 --out '" + out.string() +
+                             "' 2>/dev/null",
+                         &text),
+              0)
+        << text;
+    for (const char* word : {"[7/7]", "held-out (z 9-9)", "membrane IoU", "mitochondrion IoU", "predicted mitochondria"})
+        EXPECT_NE(text.find(word), std::string::npos) << word << " missing from:\n" << text;
+    // The prediction is a label volume of the stack's shape holding only the demo's classes.
+    const mitoseg::VolumeU8 predicted = mitoseg::readStackU8(out / "demo-prediction.tif");
+    ASSERT_EQ(predicted.shape(), (mitoseg::Shape{10, 64, 96}));
+    for (std::uint8_t v : predicted.values())
+        ASSERT_LE(v, 2);
+    for (const char* file : {"demo-model.msm", "demo-mitochondria.stl", "demo-mitochondria.csv"})
+        EXPECT_TRUE(std::filesystem::is_regular_file(out / file)) << file;
 }
 
 TEST(CliDemo, BadSizeIsAUsageError)
