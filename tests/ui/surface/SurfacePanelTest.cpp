@@ -14,7 +14,14 @@
 #include <filesystem>
 #include <set>
 
+#include <QTemporaryDir>
+
 #include "core/base/Volume.h"
+#include "ui/EditTools.h"
+#include "ui/ImageSource.h"
+#include "ui/MainWindow.h"
+#include "ui/SliceView.h"
+#include "ui/StudioDocument.h"
 #include "ui/surface/SurfacePanel.h"
 #include "ui/surface/SurfaceView.h"
 
@@ -284,6 +291,50 @@ TEST(SurfacePanel, KeepsRenderingWhenItsDockFloats)
     QImage floatingEmpty = panel->view()->grabFramebuffer();
     EXPECT_GT(compare(floating, floatingEmpty).changedFraction, 0.03) << "the floating view rendered nothing";
     EXPECT_GT(compare(floating, floatingEmpty).meanValue, 0.05);
+}
+
+// The studio's 3D dock: built only when asked for, it meshes the mask the user paints (after
+// the stroke settles) and picking an object jumps the slice view to it.
+TEST(StudioSurfaceDock, PaintedObjectAppearsIn3DAndPickingJumpsTheSliceView)
+{
+    QTemporaryDir scratch;
+    ui::MainWindow window(nullptr, scratch.path());
+    window.setInteractive(false);
+    window.resize(1200, 800);
+    window.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    ASSERT_EQ(window.findChild<SurfacePanel*>(), nullptr) << "the GL dock must not exist before it is asked for";
+    window.document()->setImage(ui::ImageSource::fromVolume(VolumeU8(Shape{6, 60, 80}, 128), QStringLiteral("flat")));
+    window.sliceView()->fitToWindow();
+    window.sliceView()->setSlice(3);
+
+    SurfacePanel* panel = window.showSurfaces();
+    ASSERT_NE(panel, nullptr);
+    EXPECT_EQ(window.showSurfaces(), panel) << "asking again reuses the dock";
+    {
+        QSignalSpy empty(panel, &SurfacePanel::meshesReady);
+        ASSERT_TRUE(empty.wait(30000) || !empty.isEmpty());
+        EXPECT_EQ(empty.back().at(0).toInt(), 0) << "an empty mask has no objects";
+    }
+
+    // Paint a blob on slice 3 with the mouse: one stroke.
+    window.tools()->setTool(ui::EditTools::Tool::Brush);
+    window.tools()->setRadius(6);
+    ui::SliceView* view = window.sliceView();
+    auto at = [view](double x, double y) { return view->toWidget(QPointF(x + 0.5, y + 0.5)).toPoint(); };
+    QSignalSpy ready(panel, &SurfacePanel::meshesReady);
+    QTest::mousePress(view, Qt::LeftButton, {}, at(40, 30));
+    QTest::mouseMove(view, at(46, 30));
+    QTest::mouseRelease(view, Qt::LeftButton, {}, at(46, 30));
+    ASSERT_TRUE(ready.wait(30000)) << "the dock did not rebuild after the stroke";
+    EXPECT_EQ(ready.back().at(0).toInt(), 1);
+    EXPECT_GT(ready.back().at(1).toLongLong(), 0);
+
+    // Selecting the object asks the slice view to jump to its centroid.
+    view->setSlice(0);
+    panel->selectObject(1);
+    QTest::qWait(50);
+    EXPECT_EQ(view->slice(), 3);
 }
 
 int main(int argc, char** argv)
