@@ -78,6 +78,8 @@ public:
     virtual const ModelInfo& info() const = 0;
 
     /// Segments one slice of raw voxel values (the model file holds the input normalisation).
+    /// 2.5D models (several input slices) see this slice repeated as its own neighbours;
+    /// predictStack gives them the real neighbours.
     virtual SlicePrediction predictSlice(const float* raw, std::int64_t height, std::int64_t width,
                                          const PredictOptions& options, const CancelToken* cancel = nullptr) = 0;
 
