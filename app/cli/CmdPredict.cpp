@@ -24,40 +24,16 @@ const char* kHelp =
     "  --prob-type float32|uint8  type of PROB.tif (default float32; uint8 = round(255 p))\n"
     "  --tta                      average over the 8 flips/rotations (8x slower, smoother)\n"
     "  --z-smooth R               average probabilities over +-R neighbouring slices before\n"
-    "                             thresholding (binary models; default 0)\n"
+    "                             thresholding (binary models; default: the model's setting)\n"
+    "  --threshold T              foreground threshold (default: the model's setting)\n"
     "  --threads N                torch threads (default: all cores)\n"
     "  --tile N --overlap N       tile edge and overlap in pixels (default 1024, 128)\n"
     "  --batch N                  tiles per forward pass (default 2)\n"
     "  --fp32                     float32 convolutions (default bfloat16 autocast)\n";
 
-/// Replaces P(fg) of each slice by the mean over +-radius slices and re-thresholds.
-void smoothAlongZ(StackPrediction& p, int radius, float threshold)
-{
-    const Shape s = p.probability.shape();
-    const std::int64_t n = s.sliceVoxels();
-    VolumeF32 out(s);
-    for (std::int64_t z = 0; z < s.depth; ++z) {
-        float* dst = out.slice(z);
-        std::int64_t z0 = std::max<std::int64_t>(0, z - radius), z1 = std::min<std::int64_t>(s.depth - 1, z + radius);
-        for (std::int64_t k = z0; k <= z1; ++k) {
-            const float* src = p.probability.slice(k);
-            for (std::int64_t i = 0; i < n; ++i)
-                dst[i] += src[i];
-        }
-        const float inv = 1.0f / static_cast<float>(z1 - z0 + 1);
-        std::uint8_t* lab = p.labels.slice(z);
-        for (std::int64_t i = 0; i < n; ++i) {
-            dst[i] *= inv;
-            lab[i] = dst[i] > threshold ? 1 : 0;
-        }
-    }
-    out.spacing = p.probability.spacing;
-    p.probability = std::move(out);
-}
-
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv, {"model", "out", "prob", "prob-type", "threads", "tile", "overlap", "batch", "z-smooth"}, {"tta", "fp32"});
+    Args args(argv, {"model", "out", "prob", "prob-type", "threads", "tile", "overlap", "batch", "z-smooth", "threshold"}, {"tta", "fp32"});
     args.expectPositionals(1, 1);
     auto out = args.value("out");
     if (!out)
@@ -72,9 +48,12 @@ int run(const std::vector<std::string>& argv)
     opt.tile = static_cast<int>(args.integer("tile", opt.tile));
     opt.overlap = static_cast<int>(args.integer("overlap", opt.overlap));
     opt.batch = static_cast<int>(args.integer("batch", opt.batch));
-    int zSmooth = static_cast<int>(args.integer("z-smooth", 0));
-    if (opt.tile < 16 || opt.overlap < 0 || opt.overlap >= opt.tile || opt.batch < 1 || zSmooth < 0)
-        throw UsageError("need --tile >= 16, 0 <= --overlap < --tile, --batch >= 1, --z-smooth >= 0");
+    opt.zSmooth = static_cast<int>(args.integer("z-smooth", -1));
+    if (opt.tile < 16 || opt.overlap < 0 || opt.overlap >= opt.tile || opt.batch < 1 || opt.zSmooth < -1 || opt.zSmooth > 16)
+        throw UsageError("need --tile >= 16, 0 <= --overlap < --tile, --batch >= 1, 0 <= --z-smooth <= 16");
+    double threshold = args.number("threshold", -1);
+    if (args.value("threshold") && !(threshold > 0 && threshold < 1))
+        throw UsageError("--threshold must be in (0, 1)");
 
     std::filesystem::path modelPath = args.value("model", "");
     if (modelPath.empty())
@@ -83,8 +62,8 @@ int run(const std::vector<std::string>& argv)
         throw Error("no model given and no shipped model found (resources/models/); use --model F");
     auto segmenter = Segmenter::load(modelPath);
     const ModelInfo& mi = segmenter->info();
-    if (zSmooth > 0 && mi.classes != 2)
-        throw UsageError("--z-smooth needs a binary model");
+    if ((opt.zSmooth > 0 || threshold > 0) && mi.classes != 2)
+        throw UsageError("--z-smooth and --threshold need a binary model");
 
     auto stack = TiffStack::open(args.positionals()[0]);
     const StackInfo& info = stack->info();
@@ -92,15 +71,20 @@ int run(const std::vector<std::string>& argv)
     if (mi.validationIoU > 0)
         std::cerr << ", validation IoU " << mi.validationIoU;
     std::cerr << "); stack " << info.shape.depth << "x" << info.shape.height << "x" << info.shape.width
-              << (opt.tta ? ", with TTA" : "") << "\n";
+              << (opt.tta ? ", with TTA" : "")
+              << ", z-smoothing +-" << (opt.zSmooth >= 0 ? opt.zSmooth : mi.zSmooth) << ", threshold "
+              << (threshold > 0 ? threshold : mi.threshold) << "\n";
     TerminalProgress bar("predict", 10.0);
     FunctionProgress progress([&](double done, double total, const std::string&) {
         bar.update(done, total, "slice " + std::to_string(static_cast<long long>(done)) + "/" + std::to_string(static_cast<long long>(total)));
     });
     auto read = [&](std::int64_t z, float* dst) { stack->readSliceF32(z, dst); };
     StackPrediction p = segmenter->predictStack(info.shape, read, opt, &progress);
-    if (zSmooth > 0)
-        smoothAlongZ(p, zSmooth, mi.threshold);
+    if (threshold > 0) {
+        // Re-threshold (after the model's or the requested z-smoothing).
+        for (std::size_t i = 0; i < p.labels.values().size(); ++i)
+            p.labels.values()[i] = p.probability.values()[i] > static_cast<float>(threshold) ? 1 : 0;
+    }
     p.labels.spacing = info.spacing;
     p.probability.spacing = info.spacing;
     writeMask(*out, p.labels);

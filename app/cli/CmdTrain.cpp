@@ -126,7 +126,6 @@ int run(const std::vector<std::string>& argv)
     VolumeU8 imageU8;
     VolumeF32 imageF32;
     TrainData data;
-    TerminalProgress loading("loading", 2.0);
     if (info.dtype == DType::U8) {
         imageU8 = stack->readAll<std::uint8_t>();
         data.image = &imageU8;

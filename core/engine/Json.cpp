@@ -1,5 +1,6 @@
 #include "core/engine/Json.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>

@@ -118,7 +118,7 @@ ModelContainer readModelContainer(const std::filesystem::path& path)
     auto size = std::filesystem::file_size(path, ec);
     if (ec)
         throw IoError(IoError::Kind::Unreadable, path, -1, "cannot read model file: " + ec.message());
-    if (size > (std::uint64_t{4} << 30))
+    if (size > (std::uint64_t{1} << 30))
         throw IoError(IoError::Kind::BadModel, path, -1, "file too large to be a model (" + std::to_string(size) + " bytes)");
     std::ifstream f(path, std::ios::binary);
     if (!f)

@@ -38,6 +38,7 @@ Json ModelSpec::toJson() const
     n["std"] = norm.std;
     j["normalisation"] = n;
     j["threshold"] = static_cast<double>(info.threshold);
+    j["z_smooth"] = info.zSmooth;
     Json names = Json::array();
     for (const auto& s : info.classNames)
         names.push(Json(s));
@@ -88,6 +89,10 @@ ModelSpec ModelSpec::fromJson(const Json& j, const std::filesystem::path& path)
         s.info.threshold = static_cast<float>(j.number("threshold", 0.5));
         if (!(s.info.threshold > 0.0f && s.info.threshold < 1.0f))
             throw bad("threshold must be in (0, 1)");
+        double zs = j.number("z_smooth", 0);
+        if (zs < 0 || zs > 16 || zs != std::floor(zs))
+            throw bad("z_smooth must be an integer in 0..16");
+        s.info.zSmooth = static_cast<int>(zs);
         if (const Json* names = j.find("class_names"))
             for (const auto& n : names->items())
                 s.info.classNames.push_back(n.string());

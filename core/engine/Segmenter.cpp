@@ -74,6 +74,9 @@ public:
             if (progress)
                 progress->progress(static_cast<double>(z + 1), static_cast<double>(D), "predicting slice " + std::to_string(z + 1));
         }
+        int radius = options.zSmooth >= 0 ? options.zSmooth : model_.spec.info.zSmooth;
+        if (radius > 0 && model_.spec.arch.classes == 2)
+            smoothAlongZ(out, radius, model_.spec.info.threshold);
         return out;
     }
 
@@ -113,6 +116,34 @@ private:
     LoadedModel model_;
     bool channelsLast_ = false;
 };
+
+}  // namespace
+
+void smoothAlongZ(StackPrediction& p, int radius, float threshold)
+{
+    const Shape s = p.probability.shape();
+    const std::int64_t n = s.sliceVoxels();
+    VolumeF32 out(s);
+    for (std::int64_t z = 0; z < s.depth; ++z) {
+        float* dst = out.slice(z);
+        std::int64_t z0 = std::max<std::int64_t>(0, z - radius), z1 = std::min<std::int64_t>(s.depth - 1, z + radius);
+        for (std::int64_t k = z0; k <= z1; ++k) {
+            const float* src = p.probability.slice(k);
+            for (std::int64_t i = 0; i < n; ++i)
+                dst[i] += src[i];
+        }
+        const float inv = 1.0f / static_cast<float>(z1 - z0 + 1);
+        std::uint8_t* lab = p.labels.slice(z);
+        for (std::int64_t i = 0; i < n; ++i) {
+            dst[i] *= inv;
+            lab[i] = dst[i] > threshold ? 1 : 0;
+        }
+    }
+    out.spacing = p.probability.spacing;
+    p.probability = std::move(out);
+}
+
+namespace {
 
 std::filesystem::path exeDir()
 {

@@ -19,6 +19,7 @@ struct ModelInfo {
     int classes = 2;                       ///< including background; 2 = binary
     std::vector<std::string> classNames;   ///< classNames[0] is background
     float threshold = 0.5f;                ///< foreground threshold (binary models)
+    int zSmooth = 0;                       ///< recommended z-smoothing radius (see PredictOptions)
     std::int64_t parameters = 0;
     std::string trainedOn;                 ///< data the model was trained on
     std::int64_t steps = 0;
@@ -36,6 +37,10 @@ struct PredictOptions {
     int threads = 0;         ///< 0 = all cores
     bool bf16 = true;        ///< bfloat16 convolutions (oneDNN/AMX); false = float32 throughout
     bool channelsLast = true;///< NHWC activations (faster with oneDNN)
+    /// predictStack of binary models: average P(foreground) over +-zSmooth neighbouring slices
+    /// before thresholding (after all slices are predicted; onSlice sees unsmoothed slices).
+    /// -1 = the model's recommendation (ModelInfo::zSmooth), 0 = off.
+    int zSmooth = -1;
 };
 
 /// Result of predicting a stack: `probability` holds P(foreground) for binary models and the
@@ -63,6 +68,10 @@ using SliceCallback = std::function<void(std::int64_t z, const SlicePrediction&)
 /// Supplies raw voxel values of slice z (height*width floats) to predictStack.
 using SliceReader = std::function<void(std::int64_t z, float* dst)>;
 
+/// Replaces P(foreground) of each slice of a binary prediction by its mean over +-radius
+/// slices (clamped at the ends) and re-thresholds the labels. Any thread.
+void smoothAlongZ(StackPrediction& prediction, int radius, float threshold);
+
 /// A loaded model. One Segmenter may be used by one thread at a time; load another for
 /// concurrent use.
 class Segmenter {
@@ -78,6 +87,8 @@ public:
     virtual const ModelInfo& info() const = 0;
 
     /// Segments one slice of raw voxel values (the model file holds the input normalisation).
+    /// 2.5D models (several input slices) see this slice repeated as its own neighbours;
+    /// predictStack gives them the real neighbours.
     virtual SlicePrediction predictSlice(const float* raw, std::int64_t height, std::int64_t width,
                                          const PredictOptions& options, const CancelToken* cancel = nullptr) = 0;
 

@@ -179,3 +179,18 @@ TEST(Trainer, ParseIndexList)
     EXPECT_THROW(parseIndexList("a"), Error);
     EXPECT_THROW(parseIndexList(""), Error);
 }
+
+TEST(Segmenter, SmoothAlongZAveragesNeighbourSlicesAndRethresholds)
+{
+    StackPrediction p{VolumeF32(Shape{3, 1, 2}), VolumeU8(Shape{3, 1, 2})};
+    const float probs[3][2] = {{0.9f, 0.1f}, {0.3f, 0.1f}, {0.9f, 0.4f}};
+    for (int z = 0; z < 3; ++z)
+        for (int x = 0; x < 2; ++x)
+            p.probability(z, 0, x) = probs[z][x];
+    smoothAlongZ(p, 1, 0.5f);
+    EXPECT_FLOAT_EQ(p.probability(0, 0, 0), 0.6f);          // (0.9 + 0.3) / 2
+    EXPECT_FLOAT_EQ(p.probability(1, 0, 0), 0.7f);          // (0.9 + 0.3 + 0.9) / 3
+    EXPECT_FLOAT_EQ(p.probability(2, 0, 1), 0.25f);         // (0.1 + 0.4) / 2
+    EXPECT_EQ(p.labels(1, 0, 0), 1);                        // 0.3 alone would be background
+    EXPECT_EQ(p.labels(2, 0, 1), 0);
+}
