@@ -1,5 +1,6 @@
 #include "ui/IoUPanel.h"
 
+#include <QColor>
 #include <QHeaderView>
 #include <QLabel>
 #include <QTableWidget>
@@ -36,12 +37,23 @@ IoUPanel::IoUPanel(StudioDocument* doc, QWidget* parent) : QWidget(parent), doc_
     connect(doc_, &StudioDocument::referenceChanged, this, &IoUPanel::scheduleRefresh);
     connect(doc_, &StudioDocument::predictionChanged, this, &IoUPanel::scheduleRefresh);
     connect(doc_, &StudioDocument::imageChanged, this, &IoUPanel::scheduleRefresh);
+    connect(doc_, &StudioDocument::classesChanged, this, &IoUPanel::scheduleRefresh);
     refresh();
+}
+
+int IoUPanel::column(int cls, bool prediction) const
+{
+    const int n = static_cast<int>(doc_->classes().size()) - 1;
+    const int src = prediction ? 1 : 0;
+    return n > 1 ? 2 * cls + src : 2 * (cls - 1) + src;
 }
 
 QString IoUPanel::text(bool prediction, int cls, Metric metric) const
 {
-    const QTableWidgetItem* item = table_->item(metric, 2 * (cls - 1) + (prediction ? 1 : 0));
+    const int n = static_cast<int>(doc_->classes().size()) - 1;
+    if (cls < 0 || cls > n || (cls == 0 && n == 1))
+        return QString();
+    const QTableWidgetItem* item = table_->item(metric, column(cls, prediction));
     return item ? item->text() : QString();
 }
 
@@ -64,17 +76,24 @@ void IoUPanel::refresh()
     pending_ = false;
     const auto& classes = doc_->mask().classes();
     const int n = static_cast<int>(classes.size()) - 1;
-    table_->setColumnCount(2 * n);
+    // Binary: one class (mask, prediction). Multi-class: "any foreground" (slot 0) first, then
+    // each class.
+    const int first = n > 1 ? 0 : 1;
+    table_->setColumnCount(2 * (n + 1 - first));
     const bool ref = doc_->hasImage() && doc_->reference();
     note_->setText(ref ? tr("Against the reference, slice %1").arg(z_ + 1)
                        : tr("Open a reference mask (File ▸ Open reference) to see IoU and Dice."));
     const bool zOk = z_ >= 0 && z_ < doc_->shape().depth;
-    for (int c = 1; c <= n; ++c) {
-        const QString name = QString::fromStdString(classes[static_cast<std::size_t>(c)].name);
+    for (int c = first; c <= n; ++c) {
+        const QString name = c == 0 ? tr("any") : QString::fromStdString(classes[static_cast<std::size_t>(c)].name);
         for (int src = 0; src < 2; ++src) {
-            const int column = 2 * (c - 1) + src;
+            const int col = column(c, src == 1);
             const QString header = src == 0 ? tr("Mask") : tr("Prediction");
-            table_->setHorizontalHeaderItem(column, new QTableWidgetItem(n == 1 ? header : header + QStringLiteral(" · ") + name));
+            auto* head = new QTableWidgetItem(n == 1 ? header : header + QStringLiteral("\n") + name);
+            if (c > 0 && n > 1)
+                head->setForeground(QColor(classes[static_cast<std::size_t>(c)].r, classes[static_cast<std::size_t>(c)].g,
+                                           classes[static_cast<std::size_t>(c)].b));
+            table_->setHorizontalHeaderItem(col, head);
             const labels::ConfusionCounts& cc = src == 0 ? doc_->mask().confusion() : doc_->predictionConfusion();
             const bool sliceOk = ref && zOk && cc.depth() > z_ && cc.counted(z_);
             const labels::Confusion s = sliceOk ? cc.slice(z_, c) : labels::Confusion{};
@@ -83,11 +102,11 @@ void IoUPanel::refresh()
             const QString vals[4] = {fmt(sliceOk ? s.iou() : nan), fmt(sliceOk ? s.dice() : nan),
                                      fmt(ref ? t.iou() : nan), fmt(ref ? t.dice() : nan)};
             for (int row = 0; row < 4; ++row) {
-                auto* item = table_->item(row, column);
+                auto* item = table_->item(row, col);
                 if (!item) {
                     item = new QTableWidgetItem;
                     item->setTextAlignment(Qt::AlignCenter);
-                    table_->setItem(row, column, item);
+                    table_->setItem(row, col, item);
                 }
                 item->setText(vals[row]);
             }
