@@ -25,13 +25,14 @@ IoUPanel::IoUPanel(StudioDocument* doc, QWidget* parent) : QWidget(parent), doc_
     note_->setWordWrap(true);
     layout->addWidget(note_);
     table_ = new QTableWidget(this);
-    table_->setRowCount(4);
-    table_->setVerticalHeaderLabels({tr("Slice IoU"), tr("Slice Dice"), tr("Stack IoU"), tr("Stack Dice")});
+    table_->setColumnCount(4);
+    table_->setHorizontalHeaderLabels({tr("Slice\nIoU"), tr("Slice\nDice"), tr("Stack\nIoU"), tr("Stack\nDice")});
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     table_->verticalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table_->setSelectionMode(QAbstractItemView::NoSelection);
     table_->setFocusPolicy(Qt::NoFocus);
+    table_->setWordWrap(false);
     layout->addWidget(table_);
     connect(doc_, &StudioDocument::maskChanged, this, &IoUPanel::scheduleRefresh);
     connect(doc_, &StudioDocument::referenceChanged, this, &IoUPanel::scheduleRefresh);
@@ -41,11 +42,11 @@ IoUPanel::IoUPanel(StudioDocument* doc, QWidget* parent) : QWidget(parent), doc_
     refresh();
 }
 
-int IoUPanel::column(int cls, bool prediction) const
+int IoUPanel::row(int cls, bool prediction) const
 {
     const int n = static_cast<int>(doc_->classes().size()) - 1;
-    const int src = prediction ? 1 : 0;
-    return n > 1 ? 2 * cls + src : 2 * (cls - 1) + src;
+    const int perSource = n > 1 ? n + 1 : 1;
+    return (prediction ? perSource : 0) + (n > 1 ? cls : cls - 1);
 }
 
 QString IoUPanel::text(bool prediction, int cls, Metric metric) const
@@ -53,7 +54,7 @@ QString IoUPanel::text(bool prediction, int cls, Metric metric) const
     const int n = static_cast<int>(doc_->classes().size()) - 1;
     if (cls < 0 || cls > n || (cls == 0 && n == 1))
         return QString();
-    const QTableWidgetItem* item = table_->item(metric, column(cls, prediction));
+    const QTableWidgetItem* item = table_->item(row(cls, prediction), metric);
     return item ? item->text() : QString();
 }
 
@@ -74,41 +75,43 @@ void IoUPanel::scheduleRefresh()
 void IoUPanel::refresh()
 {
     pending_ = false;
-    const auto& classes = doc_->mask().classes();
+    const auto& classes = doc_->classes();
     const int n = static_cast<int>(classes.size()) - 1;
-    // Binary: one class (mask, prediction). Multi-class: "any foreground" (slot 0) first, then
-    // each class.
+    // Binary: one row per source. Multi-class: "any foreground" (slot 0) first, then each class.
     const int first = n > 1 ? 0 : 1;
-    table_->setColumnCount(2 * (n + 1 - first));
+    table_->setRowCount(2 * (n + 1 - first));
     const bool ref = doc_->hasImage() && doc_->reference();
     note_->setText(ref ? tr("Against the reference, slice %1").arg(z_ + 1)
                        : tr("Open a reference mask (File ▸ Open reference) to see IoU and Dice."));
     const bool zOk = z_ >= 0 && z_ < doc_->shape().depth;
-    for (int c = first; c <= n; ++c) {
-        const QString name = c == 0 ? tr("any") : QString::fromStdString(classes[static_cast<std::size_t>(c)].name);
-        for (int src = 0; src < 2; ++src) {
-            const int col = column(c, src == 1);
-            const QString header = src == 0 ? tr("Mask") : tr("Prediction");
-            auto* head = new QTableWidgetItem(n == 1 ? header : header + QStringLiteral("\n") + name);
+    for (int src = 0; src < 2; ++src) {
+        for (int c = first; c <= n; ++c) {
+            const int r = row(c, src == 1);
+            QString header = src == 0 ? tr("Mask") : tr("Prediction");
+            if (n > 1)
+                header = (src == 0 ? QStringLiteral("%1") : tr("pred. %1"))
+                             .arg(c == 0 ? tr("any") : QString::fromStdString(classes[static_cast<std::size_t>(c)].name));
+            auto* head = new QTableWidgetItem(header);
+            head->setToolTip(src == 0 ? tr("The mask against the reference") : tr("The prediction against the reference"));
             if (c > 0 && n > 1)
                 head->setForeground(QColor(classes[static_cast<std::size_t>(c)].r, classes[static_cast<std::size_t>(c)].g,
                                            classes[static_cast<std::size_t>(c)].b));
-            table_->setHorizontalHeaderItem(col, head);
+            table_->setVerticalHeaderItem(r, head);
             const labels::ConfusionCounts& cc = src == 0 ? doc_->mask().confusion() : doc_->predictionConfusion();
-            const bool sliceOk = ref && zOk && cc.depth() > z_ && cc.counted(z_);
-            const labels::Confusion s = sliceOk ? cc.slice(z_, c) : labels::Confusion{};
+            const bool sliceOk = ref && zOk && cc.depth() > z_ && cc.counted(z_) && cc.classes() > c;
+            const labels::Confusion sc = sliceOk ? cc.slice(z_, c) : labels::Confusion{};
             const labels::Confusion t = ref && cc.classes() > c ? cc.stack(c) : labels::Confusion{};
             const double nan = std::nan("");
-            const QString vals[4] = {fmt(sliceOk ? s.iou() : nan), fmt(sliceOk ? s.dice() : nan),
+            const QString vals[4] = {fmt(sliceOk ? sc.iou() : nan), fmt(sliceOk ? sc.dice() : nan),
                                      fmt(ref ? t.iou() : nan), fmt(ref ? t.dice() : nan)};
-            for (int row = 0; row < 4; ++row) {
-                auto* item = table_->item(row, col);
+            for (int m = 0; m < 4; ++m) {
+                auto* item = table_->item(r, m);
                 if (!item) {
                     item = new QTableWidgetItem;
                     item->setTextAlignment(Qt::AlignCenter);
-                    table_->setItem(row, col, item);
+                    table_->setItem(r, m, item);
                 }
-                item->setText(vals[row]);
+                item->setText(vals[m]);
             }
         }
     }

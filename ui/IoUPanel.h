@@ -19,8 +19,8 @@ public:
     explicit IoUPanel(StudioDocument* doc, QWidget* parent = nullptr);
 
     enum Metric { SliceIoU = 0, SliceDice = 1, StackIoU = 2, StackDice = 3 };
-    /// Rows: the four metrics. Columns: the mask then the prediction, per class c >= 1; with
-    /// more than one foreground class, "any foreground" (class 0) comes first.
+    /// Columns: the four metrics. Rows: the mask's classes, then the prediction's; with more
+    /// than one foreground class, "any foreground" (class 0) comes first in each.
     /// Cells hold "—" when undefined, else the value with 4 decimals.
     QTableWidget* table() const { return table_; }
     /// Text shown for `metric` of class `cls` (>= 1; 0 = any foreground, multi-class only) of
@@ -35,7 +35,7 @@ public Q_SLOTS:
     void scheduleRefresh();
 
 private:
-    int column(int cls, bool prediction) const;
+    int row(int cls, bool prediction) const;
 
     StudioDocument* doc_;
     QTableWidget* table_;

@@ -131,7 +131,7 @@ private Q_SLOTS:
         IoUPanel* panel = w.iouPanel();
         panel->setSlice(0);
         panel->refresh();
-        QCOMPARE(panel->table()->columnCount(), 6);   // any, membrane, mito x (mask, prediction)
+        QCOMPARE(panel->table()->rowCount(), 6);   // (mask, prediction) x (any, membrane, mito)
         // membrane: TP 3 (x0..2), FP 1 (x9), FN 1 (x3) -> IoU 3/5, Dice 6/8.
         QCOMPARE(panel->text(false, 1, IoUPanel::SliceIoU), QStringLiteral("0.6000"));
         QCOMPARE(panel->text(false, 1, IoUPanel::SliceDice), QStringLiteral("0.7500"));
@@ -150,7 +150,7 @@ private Q_SLOTS:
         // Back to binary: one class, no "any" column.
         doc->setClasses(defaultClasses());
         panel->refresh();
-        QCOMPARE(panel->table()->columnCount(), 2);
+        QCOMPARE(panel->table()->rowCount(), 2);
         QCOMPARE(panel->text(false, 0, IoUPanel::SliceIoU), QString());
     }
 
