@@ -14,6 +14,8 @@
 #include "ui/IoUPanel.h"
 #include "ui/LayerSettings.h"
 #include "ui/MainWindow.h"
+#include "ui/PredictionProvider.h"
+#include "ui/SegmentationController.h"
 #include "ui/SliceComposer.h"
 #include "ui/StudioDocument.h"
 #include "ui/ToolsPanel.h"
@@ -36,6 +38,23 @@ QStringList items(const QComboBox& box)
         out << box.itemText(i);
     return out;
 }
+// A 3-class model: labels 1 left of the middle, 2 right of it.
+class ThreeClassProvider final : public PredictionProvider {
+public:
+    QString name() const override { return QStringLiteral("fake 3-class"); }
+    std::vector<std::string> classNames() const override { return {"background", "membrane", "mitochondria"}; }
+    SlicePrediction predict(const float*, std::int64_t h, std::int64_t w, const CancelToken&) override
+    {
+        SlicePrediction p;
+        p.height = h;
+        p.width = w;
+        p.classes = 3;
+        p.labels.resize(static_cast<std::size_t>(h * w));
+        for (std::int64_t i = 0; i < h * w; ++i)
+            p.labels[static_cast<std::size_t>(i)] = i % w < w / 2 ? 1 : 2;
+        return p;
+    }
+};
 }  // namespace
 
 class ClassesTest : public QObject {
@@ -73,6 +92,28 @@ private Q_SLOTS:
         doc->setClasses(defaultClasses());
         QCOMPARE(items(*box), QStringList{"mitochondria"});
         QCOMPARE(w.tools()->classValue(), 1);
+    }
+
+    void multiClassModelSetsTheClasses()
+    {
+        QTemporaryDir scratch;
+        MainWindow w(nullptr, scratch.path());
+        w.setInteractive(false);
+        auto* doc = w.document();
+        doc->setImage(ImageSource::fromVolume(VolumeU8(Shape{2, 6, 8}, 100), QStringLiteral("tiny")));
+        w.segmentation()->setProvider(std::make_shared<ThreeClassProvider>());
+        QCOMPARE(names(*doc), (QStringList{"background", "membrane", "mitochondria"}));
+        const auto& c = doc->classes();
+        QCOMPARE(QColor(c[2].r, c[2].g, c[2].b), QColor(255, 196, 0));   // mitochondria amber
+        QVERIFY(c[1].b > c[1].r);                                        // membrane blue-ish
+        auto* box = w.findChild<ToolsPanel*>()->findChild<QComboBox*>();
+        QCOMPARE(items(*box), (QStringList{"membrane", "mitochondria"}));
+        // Its predictions keep both classes and can be accepted into the mask.
+        QVERIFY(w.segmentation()->segmentSlice(0));
+        QTRY_VERIFY(doc->hasPrediction(0));
+        QVERIFY(doc->acceptPredictionSlice(0));
+        QCOMPARE(int(doc->mask().labels()(0, 3, 1)), 1);
+        QCOMPARE(int(doc->mask().labels()(0, 3, 6)), 2);
     }
 
     void brushAndFillPaintTheSelectedClass()
