@@ -12,12 +12,8 @@ DemoVolumes makeDemoVolumes(Shape shape, unsigned seed)
     options.width = shape.width;
     options.seed = seed;
     DemoStack demo = generateDemoStack(options);
-    DemoVolumes out{std::move(demo.image), VolumeU8(shape, 0)};
+    DemoVolumes out{std::move(demo.image), std::move(demo.labels), std::move(demo.classNames)};
     out.truth.spacing = out.image.spacing;
-    const auto& labels = demo.labels.values();
-    auto& truth = out.truth.values();
-    for (std::size_t i = 0; i < labels.size(); ++i)
-        truth[i] = labels[i] == kDemoMitochondrion ? 1 : 0;
     return out;
 }
 

@@ -7,6 +7,8 @@
 #include <QMessageBox>
 #include <QSettings>
 
+#include <array>
+
 #include "ui/DemoData.h"
 #include "ui/LayerSettings.h"
 #include "ui/SegmentationController.h"
@@ -42,11 +44,36 @@ QString FileController::dialogDir() const
     return recent.isEmpty() ? QString() : QFileInfo(recent.front()).absolutePath();
 }
 
+namespace {
+// Makes a label file fit the document's `classes`: a single foreground value that is no known
+// class (a Fiji 0/255 mask) becomes 1; with `binarize` every non-zero voxel becomes 1. Returns
+// the largest value left.
+int normalizeLabels(VolumeU8& v, int classes, bool binarize)
+{
+    std::array<std::int64_t, 256> hist{};
+    for (std::uint8_t x : v.values())
+        ++hist[x];
+    int distinct = 0, maxValue = 0;
+    for (int i = 1; i < 256; ++i)
+        if (hist[static_cast<std::size_t>(i)] != 0)
+            ++distinct, maxValue = i;
+    if (maxValue == 0)
+        return 0;
+    if (binarize || (distinct == 1 && maxValue >= classes)) {
+        for (auto& x : v.values())
+            x = x != 0 ? 1 : 0;
+        return 1;
+    }
+    return maxValue;
+}
+}  // namespace
+
 bool FileController::openStack(const QString& path)
 {
     try {
         auto source = ImageSource::openTiff(path.toStdString());
         doc_->setImage(std::move(source));
+        doc_->setClasses(seg_->modelClasses());
     } catch (const std::exception& e) {
         return fail(tr("Cannot open stack"), QString::fromStdString(e.what()));
     }
@@ -60,6 +87,7 @@ bool FileController::openDemo(std::int64_t depth, std::int64_t height, std::int6
 {
     DemoVolumes demo = makeDemoVolumes(Shape{depth, height, width});
     doc_->setImage(ImageSource::fromVolume(std::move(demo.image), tr("demo")));
+    doc_->setClasses(classesFromNames(demo.classNames));
     doc_->setReference(std::make_shared<VolumeU8>(std::move(demo.truth)), tr("demo ground truth"));
     autoLevels();
     Q_EMIT message(tr("Demo stack: generated EM-like volume with its ground truth as reference"));
@@ -71,11 +99,13 @@ bool FileController::openMask(const QString& path)
     if (!doc_->hasImage())
         return fail(tr("Cannot open mask"), tr("Open a stack first."));
     try {
-        VolumeU8 mask = readLabelStack(path.toStdString(), doc_->mask().classes().size() == 2);
+        VolumeU8 mask = readLabelStack(path.toStdString(), false);
+        const int maxValue = normalizeLabels(mask, static_cast<int>(doc_->classes().size()), false);
         if (!(mask.shape() == doc_->shape()))
             return fail(tr("Cannot open mask"), tr("%1: its size (%2 x %3 x %4) differs from the stack's (%5 x %6 x %7)")
                                                     .arg(path).arg(mask.depth()).arg(mask.height()).arg(mask.width())
                                                     .arg(doc_->shape().depth).arg(doc_->shape().height).arg(doc_->shape().width));
+        doc_->extendClasses(maxValue);
         doc_->setMask(std::move(mask), path);
     } catch (const std::exception& e) {
         return fail(tr("Cannot open mask"), QString::fromStdString(e.what()));
@@ -89,7 +119,8 @@ bool FileController::openReference(const QString& path)
     if (!doc_->hasImage())
         return fail(tr("Cannot open reference"), tr("Open a stack first."));
     try {
-        auto ref = std::make_shared<VolumeU8>(readLabelStack(path.toStdString(), doc_->mask().classes().size() == 2));
+        auto ref = std::make_shared<VolumeU8>(readLabelStack(path.toStdString(), false));
+        normalizeLabels(*ref, static_cast<int>(doc_->classes().size()), doc_->classes().size() == 2);
         if (!(ref->shape() == doc_->shape()))
             return fail(tr("Cannot open reference"), tr("%1: its size differs from the stack's").arg(path));
         doc_->setReference(std::move(ref), path);
@@ -142,6 +173,8 @@ Session FileController::currentSession() const
     s.levelHigh = layers_->levelHigh();
     if (doc_->hasImage())
         s.editedSlices = doc_->mask().editedSlices();
+    for (const auto& c : doc_->classes())
+        s.classes.push_back({QString::fromStdString(c.name), QColor(c.r, c.g, c.b)});
     return s;
 }
 
@@ -187,6 +220,13 @@ bool FileController::applySession(const Session& s, const VolumeU8* maskOverride
     }
     if (!s.model.isEmpty())
         openModel(s.model);
+    if (!s.classes.empty()) {
+        std::vector<labels::LabelClass> classes;
+        for (const auto& c : s.classes)
+            classes.push_back({c.name.toStdString(), static_cast<std::uint8_t>(c.color.red()),
+                               static_cast<std::uint8_t>(c.color.green()), static_cast<std::uint8_t>(c.color.blue())});
+        doc_->setClasses(std::move(classes));
+    }
     applyView(s);
     return ok;
 }

@@ -19,10 +19,12 @@ public:
     explicit IoUPanel(StudioDocument* doc, QWidget* parent = nullptr);
 
     enum Metric { SliceIoU = 0, SliceDice = 1, StackIoU = 2, StackDice = 3 };
-    /// Rows: the four metrics. Columns: per class c >= 1, the mask then the prediction.
+    /// Columns: the four metrics. Rows: the mask's classes, then the prediction's; with more
+    /// than one foreground class, "any foreground" (class 0) comes first in each.
     /// Cells hold "—" when undefined, else the value with 4 decimals.
     QTableWidget* table() const { return table_; }
-    /// Text shown for `metric` of class `cls` (>= 1) of the mask or the prediction.
+    /// Text shown for `metric` of class `cls` (>= 1; 0 = any foreground, multi-class only) of
+    /// the mask or the prediction; empty for a class not shown.
     QString text(bool prediction, int cls, Metric metric) const;
 
 public Q_SLOTS:
@@ -33,6 +35,8 @@ public Q_SLOTS:
     void scheduleRefresh();
 
 private:
+    int row(int cls, bool prediction) const;
+
     StudioDocument* doc_;
     QTableWidget* table_;
     QLabel* note_;

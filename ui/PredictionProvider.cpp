@@ -2,6 +2,8 @@
 
 #include <QFileInfo>
 
+#include <algorithm>
+
 namespace mitoseg::ui {
 
 namespace {
@@ -10,6 +12,13 @@ class SegmenterProvider final : public PredictionProvider {
 public:
     SegmenterProvider(std::unique_ptr<Segmenter> s, QString name) : segmenter_(std::move(s)), name_(std::move(name)) {}
     QString name() const override { return name_; }
+    std::vector<std::string> classNames() const override
+    {
+        const ModelInfo& info = segmenter_->info();
+        std::vector<std::string> names = info.classNames;
+        names.resize(static_cast<std::size_t>(std::max<int>(info.classes, static_cast<int>(names.size()))));
+        return names;
+    }
     SlicePrediction predict(const float* raw, std::int64_t h, std::int64_t w, const CancelToken& cancel) override
     {
         return segmenter_->predictSlice(raw, h, w, PredictOptions{}, &cancel);

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "core/base/Progress.h"
 #include "core/engine/Segmenter.h"
@@ -16,6 +18,8 @@ public:
     virtual ~PredictionProvider() = default;
     /// Shown in the status bar (model file name, preset).
     virtual QString name() const = 0;
+    /// The model's class names (classNames[0] is background); empty when unknown (binary).
+    virtual std::vector<std::string> classNames() const { return {}; }
     /// Segments a slice of raw values (height*width). May throw mitoseg::Cancelled / Error.
     virtual SlicePrediction predict(const float* raw, std::int64_t height, std::int64_t width,
                                     const CancelToken& cancel) = 0;

@@ -64,6 +64,8 @@ QString SegmentationController::loadModel(const QString& path)
     try {
         provider_ = PredictionProvider::loadModel(path.toStdString());
         doc_->setModelPath(path);
+        if (provider_->classNames().size() > 2)
+            doc_->setClasses(modelClasses());
         Q_EMIT providerChanged();
         return {};
     } catch (const std::exception& e) {
@@ -74,7 +76,16 @@ QString SegmentationController::loadModel(const QString& path)
 void SegmentationController::setProvider(std::shared_ptr<PredictionProvider> provider)
 {
     provider_ = std::move(provider);
+    if (provider_ && provider_->classNames().size() > 2)
+        doc_->setClasses(modelClasses());
     Q_EMIT providerChanged();
+}
+
+std::vector<labels::LabelClass> SegmentationController::modelClasses() const
+{
+    if (provider_ && provider_->classNames().size() > 2)
+        return classesFromNames(provider_->classNames());
+    return defaultClasses();
 }
 
 QString SegmentationController::providerName() const

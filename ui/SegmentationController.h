@@ -8,7 +8,9 @@
 #include <QThread>
 
 #include <memory>
+#include <vector>
 
+#include "core/labels/LabelEditor.h"
 #include "ui/SegmentWorker.h"
 
 namespace mitoseg::ui {
@@ -28,6 +30,9 @@ public:
     void setProvider(std::shared_ptr<PredictionProvider> provider);
     bool hasProvider() const { return provider_ != nullptr; }
     QString providerName() const;
+    /// The classes the document should use: the model's (palette colours) when it has more
+    /// than two, else the binary default.
+    std::vector<labels::LabelClass> modelClasses() const;
     bool busy() const { return busy_; }
 
     /// Starts segmenting slice z / every slice (starting at `fromZ`). Returns false with a

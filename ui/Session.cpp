@@ -34,6 +34,11 @@ QJsonObject Session::toJson() const
     for (auto e : editedSlices)
         edited.append(static_cast<double>(e));
     o[QStringLiteral("editedSlices")] = edited;
+    QJsonArray classArray;
+    for (const auto& c : classes)
+        classArray.append(QJsonObject{{QStringLiteral("name"), c.name}, {QStringLiteral("color"), c.color.name()}});
+    if (!classes.empty())
+        o[QStringLiteral("classes")] = classArray;
     return o;
 }
 
@@ -60,6 +65,17 @@ std::optional<Session> Session::fromJson(const QJsonObject& o, QString* error)
     }
     for (const auto& v : o.value(QStringLiteral("editedSlices")).toArray())
         s.editedSlices.push_back(static_cast<std::int64_t>(v.toDouble()));
+    const QJsonArray classArray = o.value(QStringLiteral("classes")).toArray();
+    if (classArray.size() == 1 || classArray.size() > 256) {
+        if (error)
+            *error = QStringLiteral("a session needs background plus 1..255 classes");
+        return std::nullopt;
+    }
+    for (const auto& v : classArray) {
+        const QJsonObject c = v.toObject();
+        const QColor color(c.value(QStringLiteral("color")).toString());
+        s.classes.push_back({c.value(QStringLiteral("name")).toString(), color.isValid() ? color : QColor(Qt::white)});
+    }
     return s;
 }
 

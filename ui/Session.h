@@ -1,6 +1,7 @@
 #pragma once
 // A studio session as JSON: which files are open, the view (slice, zoom, pan, levels) and the
 // slices the user edited. Value type; any thread. Files are written atomically (QSaveFile).
+#include <QColor>
 #include <QJsonObject>
 #include <QPointF>
 #include <QString>
@@ -10,6 +11,13 @@
 #include <vector>
 
 namespace mitoseg::ui {
+
+/// One label class of a session: name and display colour.
+struct SessionClass {
+    QString name;
+    QColor color;
+    bool operator==(const SessionClass&) const = default;
+};
 
 struct Session {
     QString stack;       ///< empty: the demo stack
@@ -22,6 +30,7 @@ struct Session {
     bool hasLevels = false;
     double levelLow = 0.0, levelHigh = 255.0;
     std::vector<std::int64_t> editedSlices;
+    std::vector<SessionClass> classes;   ///< the mask's classes (background first); empty: default
 
     QJsonObject toJson() const;
     /// Parses a session; nullopt (and `error`) when it is not one.

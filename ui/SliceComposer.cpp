@@ -85,7 +85,8 @@ Table labelTable(const OverlayStyle& s, const StudioDocument& doc, bool useClass
     const auto& classes = doc.mask().classes();
     for (int v = 1; v < 256; ++v) {
         QColor c = s.color;
-        if (useClassColours && v >= 2 && v < static_cast<int>(classes.size()))
+        // Binary masks keep the layer colour; multi-class masks show each class in its own.
+        if (useClassColours && v < static_cast<int>(classes.size()) && (v >= 2 || classes.size() > 2))
             c = QColor(classes[static_cast<std::size_t>(v)].r, classes[static_cast<std::size_t>(v)].g,
                        classes[static_cast<std::size_t>(v)].b);
         t[static_cast<std::size_t>(v)] = pack(a, c);

@@ -1,6 +1,9 @@
 #include "ui/StudioDocument.h"
 
 #include <algorithm>
+#include <cctype>
+#include <iterator>
+#include <string>
 #include <cmath>
 #include <stdexcept>
 
@@ -9,6 +12,42 @@ namespace mitoseg::ui {
 std::vector<labels::LabelClass> defaultClasses()
 {
     return {{"background", 0, 0, 0}, {"mitochondria", 255, 196, 0}};
+}
+
+namespace {
+bool sameClasses(const std::vector<labels::LabelClass>& a, const std::vector<labels::LabelClass>& b)
+{
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const labels::LabelClass& x, const labels::LabelClass& y) {
+        return x.name == y.name && x.r == y.r && x.g == y.g && x.b == y.b;
+    });
+}
+
+labels::LabelClass paletteClass(std::string name, std::size_t index)
+{
+    // Distinct on a grey EM image; index 1.. picks from `others` unless the name says what it is.
+    static constexpr std::uint8_t others[][3] = {{80, 220, 110}, {235, 80, 200}, {0, 215, 225}, {240, 70, 60},
+                                                 {170, 120, 255}, {190, 230, 40}, {255, 140, 60}, {120, 200, 255}};
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (index == 0)
+        return {std::move(name), 0, 0, 0};
+    if (lower.find("mito") != std::string::npos)
+        return {std::move(name), 255, 196, 0};
+    if (lower.find("membran") != std::string::npos)
+        return {std::move(name), 70, 150, 255};
+    const auto* c = others[(index - 1) % std::size(others)];
+    return {std::move(name), c[0], c[1], c[2]};
+}
+}  // namespace
+
+std::vector<labels::LabelClass> classesFromNames(const std::vector<std::string>& names)
+{
+    std::vector<labels::LabelClass> out;
+    for (std::size_t i = 0; i < names.size() && i < 256; ++i)
+        out.push_back(paletteClass(names[i].empty() ? (i == 0 ? std::string("background") : "class " + std::to_string(i))
+                                                    : names[i],
+                                   i));
+    return out;
 }
 
 StudioDocument::StudioDocument(QObject* parent) : QObject(parent)
@@ -32,7 +71,7 @@ void StudioDocument::setImage(std::shared_ptr<ImageSource> image)
 {
     image_ = std::move(image);
     const Shape s = shape();
-    mask_ = std::make_unique<labels::LabelEditor>(s, defaultClasses());
+    mask_ = std::make_unique<labels::LabelEditor>(s, mask_->classes());
     connectMask();
     reference_.reset();
     referencePath_.clear();
@@ -47,6 +86,30 @@ void StudioDocument::setImage(std::shared_ptr<ImageSource> image)
     Q_EMIT imageChanged();
     Q_EMIT dirtyChanged(false);
     Q_EMIT historyChanged();
+}
+
+void StudioDocument::setClasses(std::vector<labels::LabelClass> classes)
+{
+    if (sameClasses(classes, mask_->classes()))
+        return;
+    mask_->setClasses(std::move(classes));
+    predConfusion_.reset(shape().depth, static_cast<int>(mask_->classes().size()));
+    if (reference_)
+        for (std::int64_t z = 0; z < shape().depth; ++z)
+            if (hasPrediction(z))
+                predConfusion_.recountSlice(z, predLabels_.slice(z), reference_->slice(z), shape().sliceVoxels());
+    Q_EMIT classesChanged();
+}
+
+void StudioDocument::extendClasses(int maxValue)
+{
+    maxValue = std::min(maxValue, 255);
+    std::vector<labels::LabelClass> c = mask_->classes();
+    if (static_cast<int>(c.size()) > maxValue)
+        return;
+    while (static_cast<int>(c.size()) <= maxValue)
+        c.push_back(paletteClass("class " + std::to_string(c.size()), c.size()));
+    setClasses(std::move(c));
 }
 
 void StudioDocument::setMask(VolumeU8 mask, const QString& path)

@@ -37,6 +37,14 @@ public:
     void setPredictionThreshold(double t);
     double predictionThreshold() const { return threshold_; }
 
+    /// The mask's classes (classes[0] is background). Kept across setImage.
+    const std::vector<labels::LabelClass>& classes() const { return mask_->classes(); }
+    /// Replaces the class list (2..256 entries, else std::invalid_argument). Labels are kept;
+    /// metrics are recounted. Emits classesChanged when the list differs.
+    void setClasses(std::vector<labels::LabelClass> classes);
+    /// Adds "class N" entries so that label value `maxValue` has a class (no-op when it has).
+    void extendClasses(int maxValue);
+
     bool hasImage() const { return image_ != nullptr; }
     const std::shared_ptr<ImageSource>& image() const { return image_; }
     Shape shape() const { return image_ ? image_->shape() : Shape{}; }
@@ -80,6 +88,8 @@ Q_SIGNALS:
     /// The mask's history was dropped (new image or loaded mask): undo stacks clear.
     void historyReset();
     void dirtyChanged(bool dirty);
+    /// The class list changed (names, colours or count).
+    void classesChanged();
 
 private:
     void connectMask();
@@ -100,5 +110,8 @@ private:
 
 /// The default classes of a binary mitochondria mask.
 std::vector<labels::LabelClass> defaultClasses();
+/// Classes named `names` (names[0] is background) with colours from a fixed distinct palette
+/// (membranes blue, mitochondria amber, others by position). Empty names become "class N".
+std::vector<labels::LabelClass> classesFromNames(const std::vector<std::string>& names);
 
 }  // namespace mitoseg::ui

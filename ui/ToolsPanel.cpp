@@ -5,6 +5,8 @@
 #include <QFormLayout>
 #include <QGridLayout>
 #include <QGroupBox>
+#include <QIcon>
+#include <QPixmap>
 #include <QLabel>
 #include <QSignalBlocker>
 #include <QSpinBox>
@@ -50,12 +52,21 @@ ToolsPanel::ToolsPanel(EditTools* tools, StudioDocument* doc, const QList<QActio
         QSignalBlocker b(cls);
         cls->clear();
         const auto& classes = doc->mask().classes();
-        for (std::size_t c = 1; c < classes.size(); ++c)
-            cls->addItem(QString::fromStdString(classes[c].name), static_cast<int>(c));
+        for (std::size_t c = 1; c < classes.size(); ++c) {
+            QPixmap swatch(12, 12);
+            swatch.fill(QColor(classes[c].r, classes[c].g, classes[c].b));
+            cls->addItem(QIcon(swatch), QString::fromStdString(classes[c].name), static_cast<int>(c));
+        }
+        tools->setClassValue(tools->classValue());   // clamps into the new list
         cls->setCurrentIndex(tools->classValue() - 1);
     };
     fillClasses();
     connect(doc, &StudioDocument::imageChanged, cls, fillClasses);
+    connect(doc, &StudioDocument::classesChanged, cls, fillClasses);
+    connect(tools, &EditTools::classValueChanged, cls, [cls](int v) {
+        QSignalBlocker b(cls);
+        cls->setCurrentIndex(v - 1);
+    });
     connect(cls, &QComboBox::currentIndexChanged, tools, [cls, tools](int) { tools->setClassValue(cls->currentData().toInt()); });
     form->addRow(tr("Class"), cls);
     grid->addLayout(form, (i + 1) / 2, 0, 1, 2);

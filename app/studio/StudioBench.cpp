@@ -100,6 +100,7 @@ int runBench(const QString& stack, const QString& truth)
         if (stack.isEmpty()) {
             DemoVolumes demo = makeDemoVolumes(Shape{24, 768, 1024}, 7);
             doc.setImage(ImageSource::fromVolume(std::move(demo.image), QStringLiteral("generated")));
+            doc.setClasses(classesFromNames(demo.classNames));
             doc.setReference(std::make_shared<VolumeU8>(std::move(demo.truth)), QStringLiteral("generated truth"));
         } else {
             doc.setImage(ImageSource::openTiff(stack.toStdString()));

@@ -33,6 +33,16 @@ void LabelEditor::setLabels(VolumeU8 labels)
     historyChanged.emit();
 }
 
+void LabelEditor::setClasses(std::vector<LabelClass> classes)
+{
+    if (classes.size() < 2 || classes.size() > 256)
+        throw std::invalid_argument("LabelEditor: needs background plus 1..255 classes");
+    classes_ = std::move(classes);
+    confusion_.reset(shape().depth, static_cast<int>(classes_.size()));
+    if (reference_)
+        confusion_.recountAll(labels_, *reference_);
+}
+
 void LabelEditor::setReference(std::shared_ptr<const VolumeU8> reference)
 {
     if (reference && !(reference->shape() == shape()))

@@ -35,6 +35,9 @@ public:
     const VolumeU8& labels() const { return labels_; }
     const Shape& shape() const { return labels_.shape(); }
     const std::vector<LabelClass>& classes() const { return classes_; }
+    /// Replaces the class list (classes[0] is background; 2..256 entries; throws
+    /// std::invalid_argument otherwise). Labels are kept; confusion counts are recounted.
+    void setClasses(std::vector<LabelClass> classes);
 
     /// Replaces the labels (e.g. a mask loaded from disk): clears history, edited slices and
     /// the open stroke. Values >= class count are kept as they are. Shape must match.

@@ -1,6 +1,7 @@
 # Test sources of the ui layer (relative to tests/ui/).
 list(APPEND MITOSEG_UI_TEST_SOURCES
   UiTestMain.cpp
+  ClassesTest.cpp
   ComposerTest.cpp
   EditingTest.cpp
   FilesTest.cpp

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <random>
+#include <stdexcept>
 
 #include "core/labels/LabelEditor.h"
 
@@ -323,6 +325,27 @@ TEST(ConfusionCounts, HandComputedIoUAndDice)
     EXPECT_DOUBLE_EQ(c.dice(), 10.0 / 13.0);
     EXPECT_EQ(ed.confusion().stack(1), c);
     EXPECT_TRUE(std::isnan(ed.confusion().slice(1, 1).iou()));
+}
+
+TEST(LabelEditor, SetClassesKeepsLabelsAndRecountsPerClass)
+{
+    LabelEditor ed(Shape{1, 1, 6}, twoClasses());
+    auto ref = std::make_shared<VolumeU8>(Shape{1, 1, 6});
+    // reference 1 1 2 2 0 0, labels 1 2 2 0 0 1
+    const std::uint8_t r[6] = {1, 1, 2, 2, 0, 0}, l[6] = {1, 2, 2, 0, 0, 1};
+    VolumeU8 labels(Shape{1, 1, 6});
+    for (int x = 0; x < 6; ++x)
+        (*ref)(0, 0, x) = r[x], labels(0, 0, x) = l[x];
+    ed.setReference(ref);
+    ed.setLabels(labels);
+    EXPECT_EQ(ed.confusion().classes(), 2);
+    EXPECT_THROW(ed.setClasses({{"background", 0, 0, 0}}), std::invalid_argument);
+    ed.setClasses(threeClasses());
+    EXPECT_EQ(ed.classes().size(), 3u);
+    EXPECT_EQ(ed.labels().values(), labels.values());
+    EXPECT_EQ(ed.confusion().stack(1), (Confusion{1, 1, 1}));   // x0 TP, x5 FP, x1 FN
+    EXPECT_EQ(ed.confusion().stack(2), (Confusion{1, 1, 1}));   // x2 TP, x1 FP, x3 FN
+    EXPECT_EQ(ed.confusion().stack(0), (Confusion{3, 1, 1}));   // any: x0..2 TP, x5 FP, x3 FN
 }
 
 }  // namespace
