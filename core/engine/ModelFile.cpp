@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <random>
 
+#include "core/base/AtomicFile.h"
 #include "core/base/Error.h"
 
 namespace mitoseg {
@@ -88,28 +88,7 @@ void writeModelContainer(const std::filesystem::path& path, const ModelContainer
     }
     put<std::uint64_t>(out, fnv1a(kFnvSeed, out.data() + sizeof kMagic, out.size() - sizeof kMagic));
 
-    std::random_device rd;
-    std::filesystem::path tmp = path;
-    tmp += ".tmp" + std::to_string(rd() % 1000000);
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f)
-            throw IoError(IoError::Kind::WriteFailed, path, -1, "cannot create " + tmp.string());
-        f.write(out.data(), static_cast<std::streamsize>(out.size()));
-        f.flush();
-        if (!f) {
-            f.close();
-            std::error_code ec;
-            std::filesystem::remove(tmp, ec);
-            throw IoError(IoError::Kind::WriteFailed, path, -1, "write failed (disk full?)");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::filesystem::remove(tmp, ec);
-        throw IoError(IoError::Kind::WriteFailed, path, -1, "cannot rename temporary file into place: " + ec.message());
-    }
+    writeFileAtomically(path, [&out](std::ostream& f) { f.write(out.data(), static_cast<std::streamsize>(out.size())); });
 }
 
 ModelContainer readModelContainer(const std::filesystem::path& path)

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <optional>
 
+#include "core/base/AtomicFile.h"
 #include "core/base/Error.h"
 #include "core/io/ImageJMetadata.h"
 #include "core/io/TiffSupport.h"
@@ -32,63 +33,6 @@ std::uint16_t tiffCompression(TiffCompression c)
     }
     return COMPRESSION_NONE;
 }
-
-/// A temporary file beside the target; removed on destruction unless committed.
-class TempFile {
-public:
-    explicit TempFile(const std::filesystem::path& target) : target_(target)
-    {
-        std::filesystem::path dir = target.parent_path();
-        if (dir.empty())
-            dir = ".";
-        std::string name = ".";
-        name.append(target.filename().string()).append(".XXXXXX");
-        std::string tmpl = (dir / name).string();
-        fd_ = ::mkstemp(tmpl.data());
-        if (fd_ < 0)
-            throw IoError(Kind::WriteFailed, target, -1,
-                          "cannot create a temporary file in " + dir.string() + ": " + std::strerror(errno));
-        path_ = tmpl;
-        // mkstemp creates 0600; give the result the permissions an ordinary new file gets.
-        struct stat st{};
-        const mode_t mode = ::stat(target.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
-        ::fchmod(fd_, mode);
-    }
-    ~TempFile()
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-        if (!committed_)
-            ::unlink(path_.c_str());
-    }
-    TempFile(const TempFile&) = delete;
-    TempFile& operator=(const TempFile&) = delete;
-
-    int fd() const { return fd_; }
-    /// libtiff took the descriptor over (it closes it).
-    void releaseFd() { fd_ = -1; }
-    const std::filesystem::path& path() const { return path_; }
-
-    void commit()
-    {
-        if (::rename(path_.c_str(), target_.c_str()) != 0)
-            throw IoError(Kind::WriteFailed, target_, -1, std::string("cannot rename the finished file into place: ") +
-                                                              std::strerror(errno));
-        committed_ = true;
-        std::filesystem::path dir = target_.parent_path();
-        const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            ::fsync(dfd);
-            ::close(dfd);
-        }
-    }
-
-private:
-    std::filesystem::path target_;
-    std::filesystem::path path_;
-    int fd_ = -1;
-    bool committed_ = false;
-};
 
 template <class T>
 std::optional<std::pair<double, double>> displayRange(const Volume<T>& v)

@@ -10,7 +10,7 @@
 #include <set>
 
 #include "core/base/Error.h"
-#include "core/mesh/AtomicFile.h"
+#include "core/base/AtomicFile.h"
 
 namespace mitoseg {
 

@@ -7,7 +7,7 @@
 #include <numbers>
 #include <string>
 
-#include "core/mesh/AtomicFile.h"
+#include "core/base/AtomicFile.h"
 
 namespace mitoseg {
 

@@ -10,7 +10,7 @@
 #include "MeshPhantoms.h"
 #include "VtkReadBack.h"
 #include "core/base/Error.h"
-#include "core/mesh/AtomicFile.h"
+#include "core/base/AtomicFile.h"
 #include "core/mesh/MeshWriter.h"
 #include "core/mesh/SurfaceExtractor.h"
 
@@ -44,8 +44,13 @@ TEST_P(MeshExport, VtkReadsBackTheSameClosedTriangles)
     EXPECT_EQ(static_cast<std::size_t>(poly->GetNumberOfPolys()), scene.mesh.triangleCount());
     EXPECT_EQ(openEdges(poly), 0);
     EXPECT_NEAR(test::vtkVolume(poly) / scene.mesh.signedVolume(), 1.0, 1e-4);
-    for (const auto& e : std::filesystem::directory_iterator(dir.path()))
-        EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << "temp file left: " << e.path();
+    // Only the written file is left (no temporary sibling).
+    int entries = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+        ++entries;
+        EXPECT_EQ(e.path(), path) << "temp file left: " << e.path();
+    }
+    EXPECT_EQ(entries, 1);
 }
 
 TEST_P(MeshExport, OneFilePerObject)
