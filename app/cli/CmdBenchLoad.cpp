@@ -11,6 +11,7 @@
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
 #include "core/io/TiffStack.h"
+#include "core/engine/Json.h"
 
 namespace mitoseg::cli {
 
@@ -34,17 +35,8 @@ std::string quoteShell(const std::string& s)
     return out + "'";
 }
 
-std::string jsonString(const std::string& s)
-{
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\')
-            out += '\\';
-        if (c >= 0x20)
-            out += static_cast<char>(c);
-    }
-    return out + "\"";
-}
+/// A JSON string literal (quoted and escaped) for the --json output.
+std::string jsonString(const std::string& s) { return Json(s).dump(); }
 
 std::string fixed(double v, int digits)
 {

@@ -5,28 +5,14 @@
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
 #include "core/io/TiffStack.h"
+#include "core/engine/Json.h"
 
 namespace mitoseg::cli {
 
 namespace {
 
-std::string jsonString(const std::string& s)
-{
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out + "\"";
-}
+/// A JSON string literal (quoted and escaped) for the --json output.
+std::string jsonString(const std::string& s) { return Json(s).dump(); }
 
 std::string number(double v)
 {
