@@ -4,12 +4,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <regex>
 #include <sstream>
 #include <sys/wait.h>
 
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
+#include "app/cli/PeerRunner.h"
 #include "core/io/TiffStack.h"
 #include "core/engine/Json.h"
 
@@ -26,14 +26,6 @@ double median(std::vector<double> v)
 }
 
 double millisSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
-
-std::string quoteShell(const std::string& s)
-{
-    std::string out = "'";
-    for (char c : s)
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
 
 /// A JSON string literal (quoted and escaped) for the --json output.
 std::string jsonString(const std::string& s) { return Json(s).dump(); }
@@ -67,41 +59,23 @@ struct PeerResult {
 };
 
 /// Runs `peer.py load STACK` `repeats` times; median of the seconds it reports.
-PeerResult runPeer(const std::string& peer, const std::string& stack, int repeats)
+PeerResult runLoadPeer(const std::string& stack, int repeats)
 {
     PeerResult r;
     std::vector<double> secs;
     for (int i = 0; i < repeats; ++i) {
-        const std::string cmd = "/usr/bin/python3 " + quoteShell(peer) + " load " + quoteShell(stack) + " 2>&1";
-        FILE* pipe = ::popen(cmd.c_str(), "r");
-        if (!pipe) {
-            r.error = "cannot run /usr/bin/python3";
+        const Json line = runPeer("load " + shellQuote(stack), r.error);
+        const Json* seconds = line.isObject() ? line.find("seconds") : nullptr;
+        if (!seconds) {
+            if (r.error.empty())
+                r.error = "peer printed no \"seconds\"";
             return r;
         }
-        std::string out;
-        std::array<char, 4096> buf{};
-        std::size_t n = 0;
-        while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0)
-            out.append(buf.data(), n);
-        const int status = ::pclose(pipe);
-        std::smatch m;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-            !std::regex_search(out, m, std::regex("\"seconds\":\\s*([0-9.eE+-]+)"))) {
-            r.error = "peer failed: " + out.substr(0, 300);
-            return r;
-        }
-        secs.push_back(std::stod(m[1].str()));
+        secs.push_back(seconds->number());
     }
     r.ok = true;
     r.seconds = median(secs);
     return r;
-}
-
-std::string peerPath()
-{
-    if (const char* env = std::getenv("MITOSEG_PEER"); env && *env)
-        return env;
-    return std::string(MITOSEG_SOURCE_DIR) + "/../shared/reference/peer.py";
 }
 
 int run(const std::vector<std::string>& words)
@@ -137,9 +111,9 @@ int run(const std::vector<std::string>& words)
     const double mbPerS = mb / (fullMs / 1000.0);
 
     PeerResult peer;
-    const std::string peerScript = peerPath();
+    const std::string peerScript = peerPath().string();
     if (!args.flag("no-peer"))
-        peer = runPeer(peerScript, path, repeats);
+        peer = runLoadPeer(path, repeats);
     const double ratio = peer.ok && fullMs > 0 ? peer.seconds * 1000.0 / fullMs : 0.0;
 
     if (args.flag("json")) {

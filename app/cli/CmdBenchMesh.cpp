@@ -1,5 +1,6 @@
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
+#include "app/cli/PeerRunner.h"
 
 #include <algorithm>
 #include <chrono>
@@ -50,57 +51,23 @@ double median(std::vector<double> v)
     return v[v.size() / 2];
 }
 
-std::string shellQuote(const std::string& s)
-{
-    std::string out = "'";
-    for (char c : s)
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-std::optional<double> jsonNumber(const std::string& json, const std::string& key)
-{
-    const std::string k = "\"" + key + "\":";
-    auto p = json.find(k);
-    if (p == std::string::npos)
-        return std::nullopt;
-    try {
-        return std::stod(json.substr(p + k.size()));
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-}
-
 struct PeerRun {
     double seconds = 0.0;
     long long triangles = 0;
 };
 
-PeerRun runPeer(const std::filesystem::path& peer, const std::string& mask)
+/// Runs `peer.py mesh MASK` once; throws Error with the peer's output when it fails.
+PeerRun runMeshPeer(const std::string& mask)
 {
-    const std::string cmd = "/usr/bin/python3 " + shellQuote(peer.string()) + " mesh " + shellQuote(mask) + " 2>&1";
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    if (!pipe)
-        throw Error("cannot run the peer: " + cmd);
-    std::string output;
-    char buf[4096];
-    while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe))
-        output.append(buf, n);
-    const int rc = ::pclose(pipe);
-    auto seconds = jsonNumber(output, "seconds");
-    if (rc != 0 || !seconds)
-        throw Error("peer failed (" + cmd + "):\n" + output);
+    std::string error;
+    const Json line = runPeer("mesh " + shellQuote(mask), error);
+    const Json* seconds = line.isObject() ? line.find("seconds") : nullptr;
+    if (!seconds)
+        throw Error("peer failed: " + (error.empty() ? std::string("no \"seconds\" in its output") : error));
     PeerRun r;
-    r.seconds = *seconds;
-    r.triangles = static_cast<long long>(jsonNumber(output, "triangles").value_or(0));
+    r.seconds = seconds->number();
+    r.triangles = static_cast<long long>(line.number("triangles", 0));
     return r;
-}
-
-std::filesystem::path peerPath()
-{
-    if (const char* env = std::getenv("MITOSEG_PEER"); env && *env)
-        return env;
-    return std::filesystem::path(MITOSEG_SOURCE_DIR) / ".." / "shared" / "reference" / "peer.py";
 }
 
 int run(const std::vector<std::string>& words)
@@ -166,7 +133,7 @@ int run(const std::vector<std::string>& words)
     if (withPeer) {
         for (long long r = 0; r < repeats; ++r) {
             std::fprintf(stderr, "bench mesh: peer (scikit-image) %lld/%lld\n", r + 1, repeats);
-            PeerRun p = runPeer(peer, maskPath);
+            PeerRun p = runMeshPeer(maskPath);
             peerSeconds.push_back(p.seconds);
             peerTriangles = p.triangles;
         }

@@ -12,6 +12,15 @@
 
 namespace mitoseg::cli {
 
+/// `s` single-quoted for /bin/sh.
+inline std::string shellQuote(const std::string& s)
+{
+    std::string out = "'";
+    for (char c : s)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
 /// Path of peer.py: $MITOSEG_PEER, else <source>/../shared/reference/peer.py.
 inline std::filesystem::path peerPath()
 {
