@@ -26,6 +26,8 @@ const char* kHelp =
     "  --z-smooth R               average probabilities over +-R neighbouring slices before\n"
     "                             thresholding (binary models; default: the model's setting)\n"
     "  --threshold T              foreground threshold (default: the model's setting)\n"
+    "  --min-object N             drop 3D objects of fewer than N voxels (binary models;\n"
+    "                             default: the model's setting; 0 = keep all)\n"
     "  --threads N                torch threads (default: all cores)\n"
     "  --tile N --overlap N       tile edge and overlap in pixels (default 1024, 128)\n"
     "  --batch N                  tiles per forward pass (default 2)\n"
@@ -33,7 +35,7 @@ const char* kHelp =
 
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv, {"model", "out", "prob", "prob-type", "threads", "tile", "overlap", "batch", "z-smooth", "threshold"}, {"tta", "fp32"});
+    Args args(argv, {"model", "out", "prob", "prob-type", "threads", "tile", "overlap", "batch", "z-smooth", "threshold", "min-object"}, {"tta", "fp32"});
     args.expectPositionals(1, 1);
     auto out = args.value("out");
     if (!out)
@@ -54,6 +56,10 @@ int run(const std::vector<std::string>& argv)
     double threshold = args.number("threshold", -1);
     if (args.value("threshold") && !(threshold > 0 && threshold < 1))
         throw UsageError("--threshold must be in (0, 1)");
+    opt.threshold = static_cast<float>(threshold);
+    opt.minObjectVoxels = args.integer("min-object", -1);
+    if (opt.minObjectVoxels < -1)
+        throw UsageError("--min-object must be >= 0");
 
     std::filesystem::path modelPath = args.value("model", "");
     if (modelPath.empty())
@@ -62,8 +68,8 @@ int run(const std::vector<std::string>& argv)
         throw Error("no model given and no shipped model found (resources/models/); use --model F");
     auto segmenter = Segmenter::load(modelPath);
     const ModelInfo& mi = segmenter->info();
-    if ((opt.zSmooth > 0 || threshold > 0) && mi.classes != 2)
-        throw UsageError("--z-smooth and --threshold need a binary model");
+    if ((opt.zSmooth > 0 || threshold > 0 || opt.minObjectVoxels > 0) && mi.classes != 2)
+        throw UsageError("--z-smooth, --threshold and --min-object need a binary model");
 
     auto stack = TiffStack::open(args.positionals()[0]);
     const StackInfo& info = stack->info();
@@ -73,18 +79,14 @@ int run(const std::vector<std::string>& argv)
     std::cerr << "); stack " << info.shape.depth << "x" << info.shape.height << "x" << info.shape.width
               << (opt.tta ? ", with TTA" : "")
               << ", z-smoothing +-" << (opt.zSmooth >= 0 ? opt.zSmooth : mi.zSmooth) << ", threshold "
-              << (threshold > 0 ? threshold : mi.threshold) << "\n";
+              << (threshold > 0 ? threshold : mi.threshold) << ", smallest object "
+              << (opt.minObjectVoxels >= 0 ? opt.minObjectVoxels : mi.minObjectVoxels) << " voxels\n";
     TerminalProgress bar("predict", 10.0);
     FunctionProgress progress([&](double done, double total, const std::string&) {
         bar.update(done, total, "slice " + std::to_string(static_cast<long long>(done)) + "/" + std::to_string(static_cast<long long>(total)));
     });
     auto read = [&](std::int64_t z, float* dst) { stack->readSliceF32(z, dst); };
     StackPrediction p = segmenter->predictStack(info.shape, read, opt, &progress);
-    if (threshold > 0) {
-        // Re-threshold (after the model's or the requested z-smoothing).
-        for (std::size_t i = 0; i < p.labels.values().size(); ++i)
-            p.labels.values()[i] = p.probability.values()[i] > static_cast<float>(threshold) ? 1 : 0;
-    }
     p.labels.spacing = info.spacing;
     p.probability.spacing = info.spacing;
     writeMask(*out, p.labels);

@@ -38,6 +38,9 @@ const char* kHelp =
     "  --checkpoint-dir D          write D/checkpoint.msc (atomically) every few minutes\n"
     "  --checkpoint-minutes M      minutes between checkpoints (default 5)\n"
     "  --resume CKPT               continue a run from its checkpoint (same options)\n"
+    "  --init MODEL                start from MODEL's weights (fine-tuning; its architecture is\n"
+    "                              used, --context may add slices to a 2D model)\n"
+    "  --fg-fraction F             share of patches centred on foreground (default 0.5)\n"
     "  --threads N                 torch threads (default: all cores)\n"
     "  --seed N                    random seed (default 1)\n"
     "  --fp32                      float32 convolutions (default: bfloat16 autocast, AMX)\n"
@@ -76,7 +79,7 @@ int run(const std::vector<std::string>& argv)
     Args args(argv,
               {"out", "preset", "base", "depth", "upsampling", "dropout", "context", "classes", "steps", "batch", "patch", "lr",
                "weight-decay", "optimizer", "warmup", "labelled-slices", "val-z", "validate-every", "patience",
-               "checkpoint-dir", "checkpoint-minutes", "resume", "threads", "seed"},
+               "checkpoint-dir", "checkpoint-minutes", "resume", "init", "fg-fraction", "threads", "seed"},
               {"no-val", "fp32", "no-augment"});
     args.expectPositionals(2, 2);
     auto out = args.value("out");
@@ -112,6 +115,10 @@ int run(const std::vector<std::string>& argv)
     c.checkpointDir = args.value("checkpoint-dir", "");
     c.checkpointSeconds = 60.0 * args.number("checkpoint-minutes", 5.0);
     c.resumeFrom = args.value("resume", "");
+    c.initFrom = args.value("init", "");
+    c.foregroundFraction = args.number("fg-fraction", 0.5);
+    if (!(c.foregroundFraction >= 0 && c.foregroundFraction <= 1))
+        throw UsageError("--fg-fraction must be in [0, 1]");
     c.threads = static_cast<int>(args.integer("threads", 0));
     c.seed = static_cast<std::uint64_t>(args.integer("seed", 1));
     c.bf16 = !args.flag("fp32");

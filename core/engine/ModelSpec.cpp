@@ -39,6 +39,7 @@ Json ModelSpec::toJson() const
     j["normalisation"] = n;
     j["threshold"] = static_cast<double>(info.threshold);
     j["z_smooth"] = info.zSmooth;
+    j["min_object_voxels"] = info.minObjectVoxels;
     Json names = Json::array();
     for (const auto& s : info.classNames)
         names.push(Json(s));
@@ -93,6 +94,10 @@ ModelSpec ModelSpec::fromJson(const Json& j, const std::filesystem::path& path)
         if (zs < 0 || zs > 16 || zs != std::floor(zs))
             throw bad("z_smooth must be an integer in 0..16");
         s.info.zSmooth = static_cast<int>(zs);
+        double mo = j.number("min_object_voxels", 0);
+        if (mo < 0 || mo > 1e12 || mo != std::floor(mo))
+            throw bad("min_object_voxels must be a non-negative integer");
+        s.info.minObjectVoxels = static_cast<std::int64_t>(mo);
         if (const Json* names = j.find("class_names"))
             for (const auto& n : names->items())
                 s.info.classNames.push_back(n.string());

@@ -9,6 +9,7 @@
 #include "core/base/Error.h"
 #include "core/engine/TiledPredictor.h"
 #include "core/engine/TorchModel.h"
+#include "core/metrics/Components.h"
 
 namespace mitoseg {
 
@@ -74,9 +75,12 @@ public:
             if (progress)
                 progress->progress(static_cast<double>(z + 1), static_cast<double>(D), "predicting slice " + std::to_string(z + 1));
         }
-        int radius = options.zSmooth >= 0 ? options.zSmooth : model_.spec.info.zSmooth;
-        if (radius > 0 && model_.spec.arch.classes == 2)
-            smoothAlongZ(out, radius, model_.spec.info.threshold);
+        if (model_.spec.arch.classes == 2) {
+            const ModelInfo& mi = model_.spec.info;
+            postProcessBinary(out, options.zSmooth >= 0 ? options.zSmooth : mi.zSmooth,
+                              options.threshold > 0 ? options.threshold : mi.threshold,
+                              options.minObjectVoxels >= 0 ? options.minObjectVoxels : mi.minObjectVoxels);
+        }
         return out;
     }
 
@@ -141,6 +145,19 @@ void smoothAlongZ(StackPrediction& p, int radius, float threshold)
     }
     out.spacing = p.probability.spacing;
     p.probability = std::move(out);
+}
+
+void postProcessBinary(StackPrediction& p, int radius, float threshold, std::int64_t minObjectVoxels)
+{
+    if (radius > 0) {
+        smoothAlongZ(p, radius, threshold);
+    } else {
+        auto& lab = p.labels.values();
+        const auto& prob = p.probability.values();
+        for (std::size_t i = 0; i < lab.size(); ++i)
+            lab[i] = prob[i] > threshold ? 1 : 0;
+    }
+    removeSmallComponents(p.labels, minObjectVoxels);
 }
 
 namespace {

@@ -20,6 +20,7 @@ struct ModelInfo {
     std::vector<std::string> classNames;   ///< classNames[0] is background
     float threshold = 0.5f;                ///< foreground threshold (binary models)
     int zSmooth = 0;                       ///< recommended z-smoothing radius (see PredictOptions)
+    std::int64_t minObjectVoxels = 0;      ///< recommended smallest 3D object kept (see PredictOptions)
     std::int64_t parameters = 0;
     std::string trainedOn;                 ///< data the model was trained on
     std::int64_t steps = 0;
@@ -41,6 +42,12 @@ struct PredictOptions {
     /// before thresholding (after all slices are predicted; onSlice sees unsmoothed slices).
     /// -1 = the model's recommendation (ModelInfo::zSmooth), 0 = off.
     int zSmooth = -1;
+    /// predictStack of binary models: foreground threshold applied after z-smoothing.
+    /// <= 0 = the model's (ModelInfo::threshold).
+    float threshold = -1.0f;
+    /// predictStack of binary models: drop 3D objects (26-connected) of fewer voxels, after
+    /// thresholding; the probabilities are kept. -1 = the model's (ModelInfo::minObjectVoxels), 0 = off.
+    std::int64_t minObjectVoxels = -1;
 };
 
 /// Result of predicting a stack: `probability` holds P(foreground) for binary models and the
@@ -71,6 +78,10 @@ using SliceReader = std::function<void(std::int64_t z, float* dst)>;
 /// Replaces P(foreground) of each slice of a binary prediction by its mean over +-radius
 /// slices (clamped at the ends) and re-thresholds the labels. Any thread.
 void smoothAlongZ(StackPrediction& prediction, int radius, float threshold);
+
+/// The post-processing predictStack applies to a binary prediction: z-smoothing (radius),
+/// thresholding, then removal of objects under minObjectVoxels. Any thread.
+void postProcessBinary(StackPrediction& prediction, int radius, float threshold, std::int64_t minObjectVoxels);
 
 /// A loaded model. One Segmenter may be used by one thread at a time; load another for
 /// concurrent use.

@@ -275,9 +275,57 @@ std::vector<std::int64_t> parseIndexList(const std::string& text)
     return out;
 }
 
-TrainResult train(const TrainConfig& config, const TrainData& data, const TrainCallback& onProgress, const CancelToken& cancel)
+/// Copies the weights of `from` into `to` (same architecture except possibly more input
+/// channels in `to`, whose first convolution then gets `from`'s kernel on its centre channel).
+void copyInitialWeights(UNet& to, UNet& from, const std::filesystem::path& path)
+{
+    torch::NoGradGuard guard;
+    auto src = from->named_parameters();
+    auto srcBuffers = from->named_buffers();
+    auto copyOne = [&](const std::string& name, torch::Tensor dst, const torch::Tensor& s) {
+        if (s.sizes() == dst.sizes()) {
+            dst.copy_(s);
+            return;
+        }
+        // First convolution: [out, Cin_small, k, k] into [out, Cin_big, k, k].
+        if (s.dim() == 4 && dst.dim() == 4 && s.size(0) == dst.size(0) && s.size(1) < dst.size(1) && s.size(2) == dst.size(2) &&
+            s.size(3) == dst.size(3) && (dst.size(1) - s.size(1)) % 2 == 0) {
+            dst.zero_();
+            dst.narrow(1, (dst.size(1) - s.size(1)) / 2, s.size(1)).copy_(s);
+            return;
+        }
+        throw IoError(IoError::Kind::BadModel, path, -1, "tensor '" + name + "' does not fit the requested architecture");
+    };
+    for (auto& p : to->named_parameters()) {
+        const torch::Tensor* s = src.find(p.key());
+        if (!s)
+            throw IoError(IoError::Kind::BadModel, path, -1, "model has no tensor '" + p.key() + "'");
+        copyOne(p.key(), p.value(), *s);
+    }
+    for (auto& b : to->named_buffers()) {
+        const torch::Tensor* s = srcBuffers.find(b.key());
+        if (!s)
+            throw IoError(IoError::Kind::BadModel, path, -1, "model has no buffer '" + b.key() + "'");
+        copyOne(b.key(), b.value(), *s);
+    }
+}
+
+TrainResult train(const TrainConfig& configIn, const TrainData& data, const TrainCallback& onProgress, const CancelToken& cancel)
 {
     const auto start = Clock::now();
+    TrainConfig config = configIn;
+    LoadedModel init;
+    if (!config.initFrom.empty()) {
+        init = loadModel(config.initFrom);
+        const int wanted = config.arch.inChannels;
+        if (wanted < init.spec.arch.inChannels)
+            throw Error("cannot start from " + config.initFrom.string() + ": it reads " + std::to_string(init.spec.arch.inChannels) +
+                        " slices per prediction, more than the " + std::to_string(wanted) + " requested");
+        config.arch = init.spec.arch;
+        config.arch.inChannels = wanted;
+        if (config.classNames.empty())
+            config.classNames = init.spec.info.classNames;
+    }
     if (!data.labels || (!data.image == !data.imageF32))
         throw Error("training needs an image (uint8 or float) and labels");
     const Shape shape = data.image ? data.image->shape() : data.imageF32->shape();
@@ -308,11 +356,13 @@ TrainResult train(const TrainConfig& config, const TrainData& data, const TrainC
     torch::set_num_threads(threads);
     torch::manual_seed(config.seed);
     UNet net(config.arch);
+    if (init.net)
+        copyInitialWeights(net, init.net, config.initFrom);
     if (config.channelsLast)
         setChannelsLast(*net, true);
     auto opt = makeOptimizer(config, net);
     RunState st;
-    st.norm = computeNormalisation(data, trainSlices);
+    st.norm = init.net ? init.spec.norm : computeNormalisation(data, trainSlices);
     PatchSampler sampler(config, data, trainSlices, st.norm, patch);
     if (!config.resumeFrom.empty()) {
         readCheckpoint(config.resumeFrom, st, net, *opt, sampler);

@@ -95,4 +95,27 @@ Components connectedComponents(const VolumeU8& mask, Connectivity connectivity, 
     return out;
 }
 
+std::int64_t removeSmallComponents(VolumeU8& mask, std::int64_t minVoxels, Connectivity connectivity)
+{
+    if (minVoxels <= 1)
+        return 0;
+    Components c = connectedComponents(mask, connectivity);
+    std::vector<char> drop(static_cast<std::size_t>(c.count) + 1, 0);
+    std::int64_t removed = 0;
+    for (std::uint32_t i = 0; i < c.count; ++i)
+        if (c.sizes[i] < minVoxels) {
+            drop[i + 1] = 1;
+            ++removed;
+        }
+    if (removed == 0)
+        return 0;
+    std::uint8_t* m = mask.data();
+    const std::uint32_t* lab = c.labels.data();
+    const std::size_t n = mask.values().size();
+    for (std::size_t i = 0; i < n; ++i)
+        if (drop[lab[i]])
+            m[i] = 0;
+    return removed;
+}
+
 }  // namespace mitoseg

@@ -23,4 +23,8 @@ struct Components {
 /// Labels the voxels equal to `value` in `mask` (or every non-zero voxel when value < 0).
 Components connectedComponents(const VolumeU8& mask, Connectivity connectivity, int value = -1);
 
+/// Sets to 0 every object (non-zero voxels, `connectivity`-connected) of fewer than `minVoxels`
+/// voxels; returns how many objects were removed. minVoxels <= 1 removes nothing.
+std::int64_t removeSmallComponents(VolumeU8& mask, std::int64_t minVoxels, Connectivity connectivity = Connectivity::TwentySix);
+
 }  // namespace mitoseg

@@ -2,12 +2,14 @@
 // peer.py's IoU, plus their error paths.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <random>
 
 #include "TestSupport.h"
 #include "core/engine/Json.h"
+#include "core/engine/Segmenter.h"
 #include "core/io/TiffStack.h"
 #include "core/io/TiffWriter.h"
 
@@ -96,6 +98,41 @@ TEST(EngineCli, TrainPredictEvaluateAgreesWithPeer)
     rc = runCommand(cli() + " evaluate " + (dir / "pred.tif").string() + " " + (dir / "mask.tif").string() + " --json --z-range 5-5", &out);
     ASSERT_EQ(rc, 0) << out;
     EXPECT_EQ(Json::parse(out.substr(0, out.find_last_not_of("\n") + 1)).number("slices", 0), 1);
+
+    // Post-processing from the command line: a higher threshold and dropping every object
+    // smaller than the whole stack leaves nothing; a higher threshold alone keeps less.
+    rc = runCommand(cli() + " predict " + (dir / "img.tif").string() + " --model " + (dir / "m.msm").string() + " --out " +
+                        (dir / "none.tif").string() + " --min-object 1000000 --threads 1 2>&1",
+                    &out);
+    ASSERT_EQ(rc, 0) << out;
+    VolumeU8 none = readLabels(dir / "none.tif", false);
+    EXPECT_TRUE(std::all_of(none.values().begin(), none.values().end(), [](std::uint8_t v) { return v == 0; }));
+    rc = runCommand(cli() + " predict " + (dir / "img.tif").string() + " --model " + (dir / "m.msm").string() + " --out " +
+                        (dir / "strict.tif").string() + " --threshold 0.9 --min-object 0 --threads 1 2>&1",
+                    &out);
+    ASSERT_EQ(rc, 0) << out;
+    VolumeU8 strict = readLabels(dir / "strict.tif", false);
+    std::size_t kept = 0, all = 0;
+    for (std::size_t i = 0; i < strict.values().size(); ++i) {
+        ASSERT_TRUE(!strict.values()[i] || pred.values()[i]) << "a voxel above 0.9 must be above 0.5";
+        kept += strict.values()[i] != 0;
+        all += pred.values()[i] != 0;
+    }
+    EXPECT_LT(kept, all);
+
+    // Fine-tuning: --init starts from the model (its architecture, even when --preset differs).
+    rc = runCommand(cli() + " train " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --out " +
+                        (dir / "tuned.msm").string() + " --init " + (dir / "m.msm").string() +
+                        " --preset fast --steps 4 --patch 32 --lr 0.001 --threads 1 --val-z 5-5 --validate-every 4 --fp32 2>&1",
+                    &out);
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_GT(Segmenter::load(dir / "tuned.msm")->info().validationIoU, 0.5) << out;
+    EXPECT_EQ(Segmenter::load(dir / "tuned.msm")->info().preset, "tiny");
+    rc = runCommand(cli() + " train " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --out " +
+                        (dir / "bad.msm").string() + " --init " + (dir / "mask.tif").string() + " --steps 1 2>&1",
+                    &out);
+    EXPECT_EQ(rc, 1) << out;
+    EXPECT_NE(out.find("mask.tif"), std::string::npos) << out;
 }
 
 TEST(EngineCli, ClearErrorsForMismatchedShapesAndBadModels)

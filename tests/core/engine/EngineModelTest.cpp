@@ -26,6 +26,8 @@ ModelSpec tinySpec(int classes = 2)
     for (int k = 1; k < classes; ++k)
         s.info.classNames.push_back(std::string("class ").append(std::to_string(k)));
     s.info.threshold = 0.4f;
+    s.info.zSmooth = 2;
+    s.info.minObjectVoxels = 1500;
     s.info.trainedOn = "unit test \"data\"";
     s.info.steps = 42;
     s.info.validationIoU = 0.625;
@@ -116,6 +118,8 @@ TEST(ModelFile, SaveLoadRoundTripsWeightsStatisticsAndMetadataExactly)
     EXPECT_EQ(m.spec.info.steps, 42);
     EXPECT_DOUBLE_EQ(m.spec.info.validationIoU, 0.625);
     EXPECT_FLOAT_EQ(m.spec.info.threshold, 0.4f);
+    EXPECT_EQ(m.spec.info.zSmooth, 2);
+    EXPECT_EQ(m.spec.info.minObjectVoxels, 1500);
     EXPECT_DOUBLE_EQ(m.spec.norm.mean, 100.0);
     EXPECT_EQ(m.spec.arch.classes, 3);
     EXPECT_EQ(m.spec.info.parameters, net->parameterCount());
@@ -184,6 +188,10 @@ TEST(ModelFile, CorruptTruncatedAndHostileFilesAreBadModelErrors)
     names.header["class_names"].push(Json("only one"));
     writeModelContainer(dir / "names.msm", names);
     expectBadModel(dir / "names.msm");
+    ModelContainer negative = c;
+    negative.header["min_object_voxels"] = -5;
+    writeModelContainer(dir / "minobj.msm", negative);
+    expectBadModel(dir / "minobj.msm");
     EXPECT_THROW(Segmenter::load(dir / "names.msm"), IoError);
     EXPECT_THROW(Segmenter::load(dir / "missing.msm"), IoError);
 }
@@ -274,6 +282,8 @@ TEST(Segmenter, PredictsStacksWithCallbacksAndFindsTheModelFromTheEnvironment)
     PredictOptions o;
     o.bf16 = false;
     o.channelsLast = false;
+    o.zSmooth = 0;            // no post-processing here: the model's own is checked below
+    o.minObjectVoxels = 0;
     std::vector<std::int64_t> seen;
     StackPrediction p = seg->predictStack(stack, o, nullptr, nullptr, [&](std::int64_t z, const SlicePrediction& s) {
         seen.push_back(z);
@@ -291,8 +301,19 @@ TEST(Segmenter, PredictsStacksWithCallbacksAndFindsTheModelFromTheEnvironment)
         EXPECT_FLOAT_EQ(p.probability.slice(1)[i], s1.probability(1, static_cast<std::int64_t>(i)));
         EXPECT_EQ(p.labels.slice(1)[i], p.probability.slice(1)[i] > 0.4f ? 1 : 0);
     }
+    // Default options apply the model's post-processing (z-smoothing +-2, objects >= 1500 voxels).
+    PredictOptions modelDefaults = o;
+    modelDefaults.zSmooth = -1;
+    modelDefaults.minObjectVoxels = -1;
+    StackPrediction d = seg->predictStack(stack, modelDefaults);
+    StackPrediction manual = p;
+    postProcessBinary(manual, 2, 0.4f, 1500);
+    EXPECT_EQ(d.labels.values(), manual.labels.values());
+    EXPECT_EQ(d.probability.values(), manual.probability.values());
     // bf16 + channels-last (the fast path) stays close to float32.
     PredictOptions fast;
+    fast.zSmooth = 0;
+    fast.minObjectVoxels = 0;
     StackPrediction q = seg->predictStack(stack, fast);
     float maxDiff = 0;
     for (std::size_t i = 0; i < q.probability.values().size(); ++i)

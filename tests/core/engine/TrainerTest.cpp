@@ -180,6 +180,71 @@ TEST(Trainer, ParseIndexList)
     EXPECT_THROW(parseIndexList(""), Error);
 }
 
+TEST(Trainer, InitFromAModelStartsFromItsWeightsAndCanAddContext)
+{
+    ScratchDir dir;
+    auto s = test::makeDiscs(6, 48, 48, 1);
+    TrainConfig c = tinyConfig(80);
+    c.outModel = dir / "base.msm";
+    TrainData d{&s.image, nullptr, &s.labels, {}, 5, 5};
+    c.validateEvery = 80;
+    TrainResult base = train(c, d, {}, CancelToken{});
+    ASSERT_GT(base.bestValIoU, 0.5);
+
+    // Fine-tuning starts where the model left off: its first losses are far below a fresh run's.
+    TrainConfig fresh = tinyConfig(3);
+    TrainResult freshRun = train(fresh, d, {}, CancelToken{});
+    TrainConfig tune = tinyConfig(3);
+    tune.initFrom = c.outModel;
+    tune.arch = UNetConfig::fromPreset("fast");   // replaced by the model's architecture
+    tune.outModel = dir / "tuned.msm";
+    tune.validateEvery = 3;
+    TrainResult tuned = train(tune, d, {}, CancelToken{});
+    EXPECT_LT(tuned.losses[0], 0.5 * freshRun.losses[0]);
+    auto seg = Segmenter::load(tune.outModel);
+    EXPECT_EQ(seg->info().preset, "tiny");
+    EXPECT_GT(tuned.bestValIoU, 0.5);
+
+    // 2D -> 2.5D: with the neighbours' weights zero, the first step sees the same function.
+    TrainConfig ctx = tinyConfig(1);
+    ctx.initFrom = c.outModel;
+    ctx.arch.inChannels = 3;
+    ctx.learningRate = 1e-9;
+    ctx.outModel = dir / "ctx.msm";
+    ctx.validateEvery = 1;
+    TrainResult r3 = train(ctx, d, {}, CancelToken{});
+    EXPECT_NEAR(r3.bestValIoU, base.bestValIoU, 0.02);
+    EXPECT_EQ(Segmenter::load(ctx.outModel)->info().preset, "tiny");
+
+    // Fewer input slices than the model reads, or a file that is not a model: clear errors.
+    TrainConfig narrow = tinyConfig(1);
+    narrow.initFrom = ctx.outModel;
+    EXPECT_THROW(train(narrow, d, {}, CancelToken{}), Error);
+    TrainConfig missing = tinyConfig(1);
+    missing.initFrom = dir / "nope.msm";
+    EXPECT_THROW(train(missing, d, {}, CancelToken{}), IoError);
+}
+
+TEST(Segmenter, PostProcessThresholdsThenDropsSmallObjects)
+{
+    StackPrediction p{VolumeF32(Shape{3, 4, 4}), VolumeU8(Shape{3, 4, 4})};
+    for (int z = 0; z < 3; ++z)
+        for (int y = 0; y < 2; ++y)
+            for (int x = 0; x < 2; ++x)
+                p.probability(z, y, x) = 0.8f;   // a 12-voxel column
+    p.probability(1, 3, 3) = 0.95f;              // a one-voxel speck
+    p.probability(1, 3, 0) = 0.55f;              // below a 0.6 threshold
+    postProcessBinary(p, 0, 0.6f, 0);
+    EXPECT_EQ(p.labels(1, 3, 3), 1);
+    EXPECT_EQ(p.labels(1, 3, 0), 0);
+    EXPECT_EQ(p.labels(2, 1, 1), 1);
+    postProcessBinary(p, 0, 0.5f, 2);
+    EXPECT_EQ(p.labels(1, 3, 3), 0);             // speck dropped
+    EXPECT_EQ(p.labels(1, 3, 0), 0);             // 0.55 passes 0.5 but is a single voxel
+    EXPECT_EQ(p.labels(0, 0, 0), 1);
+    EXPECT_FLOAT_EQ(p.probability(1, 3, 3), 0.95f);   // probabilities are kept
+}
+
 TEST(Segmenter, SmoothAlongZAveragesNeighbourSlicesAndRethresholds)
 {
     StackPrediction p{VolumeF32(Shape{3, 1, 2}), VolumeU8(Shape{3, 1, 2})};

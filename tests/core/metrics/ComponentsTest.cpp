@@ -49,3 +49,27 @@ TEST(Components, ValueSelectsOneClass)
     EXPECT_EQ(connectedComponents(m, Connectivity::Six, 1).count, 2u);
     EXPECT_EQ(connectedComponents(m, Connectivity::Six).count, 2u);
 }
+
+TEST(Components, RemoveSmallComponentsKeepsOnlyObjectsOfAtLeastMinVoxels)
+{
+    VolumeU8 m(Shape{3, 6, 6});
+    // A 2x2x2 cube (8 voxels), a 3-voxel rod and a single voxel.
+    for (int z = 0; z < 2; ++z)
+        for (int y = 0; y < 2; ++y)
+            for (int x = 0; x < 2; ++x)
+                m(z, y, x) = 1;
+    m(0, 5, 3) = m(1, 5, 3) = m(2, 5, 3) = 1;
+    m(2, 3, 0) = 1;
+    VolumeU8 copy = m;
+    EXPECT_EQ(removeSmallComponents(copy, 1), 0);
+    EXPECT_EQ(copy.values(), m.values());
+    EXPECT_EQ(removeSmallComponents(copy, 3), 1);          // only the single voxel goes
+    EXPECT_EQ(copy(2, 3, 0), 0);
+    EXPECT_EQ(copy(1, 5, 3), 1);
+    EXPECT_EQ(removeSmallComponents(copy, 8), 1);          // the rod goes, the cube (8) stays
+    EXPECT_EQ(copy(1, 5, 3), 0);
+    EXPECT_EQ(copy(1, 1, 1), 1);
+    EXPECT_EQ(connectedComponents(copy, Connectivity::TwentySix).count, 1u);
+    EXPECT_EQ(removeSmallComponents(copy, 9), 1);
+    EXPECT_EQ(connectedComponents(copy, Connectivity::TwentySix).count, 0u);
+}
