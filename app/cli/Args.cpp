@@ -98,4 +98,23 @@ void Args::expectPositionals(std::size_t min, std::size_t max) const
         throw UsageError("unexpected argument '" + positionals_[max] + "'");
 }
 
+std::pair<std::int64_t, std::int64_t> parseRange(const std::string& text, const std::string& option)
+{
+    auto dash = text.find('-');
+    try {
+        if (dash == std::string::npos || dash == 0)
+            throw std::invalid_argument(text);
+        std::size_t used = 0;
+        long long a = std::stoll(text.substr(0, dash), &used);
+        if (used != dash)
+            throw std::invalid_argument(text);
+        long long b = std::stoll(text.substr(dash + 1), &used);
+        if (used != text.size() - dash - 1 || a < 0 || b < a)
+            throw std::invalid_argument(text);
+        return {a, b};
+    } catch (const std::logic_error&) {
+        throw UsageError("bad " + option + " '" + text + "' (expected A-B with A <= B, e.g. 133-164)");
+    }
+}
+
 }  // namespace mitoseg::cli

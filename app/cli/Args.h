@@ -1,6 +1,7 @@
 #pragma once
 // Minimal command-line parsing for `mitoseg` sub-commands: positionals, `--flag`,
 // `--name VALUE` and `--name=VALUE`. Unknown options are an error (UsageError).
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -36,5 +37,8 @@ private:
     std::map<std::string, bool> flags_;
     std::vector<std::string> positionals_;
 };
+
+/// Parses an inclusive slice range "A-B" (0 <= A <= B); throws UsageError naming `option`.
+std::pair<std::int64_t, std::int64_t> parseRange(const std::string& text, const std::string& option);
 
 }  // namespace mitoseg::cli

@@ -11,7 +11,7 @@ namespace mitoseg::cli {
 const std::vector<const Command*>& allCommands()
 {
     static const std::vector<const Command*> commands = {
-        &kInfoCommand,      &kDemoCommand,      &kTrainCommand,       &kPredictCommand,
+        &kInfoCommand,      &kDemoCommand,      &kTrainCommand,       &kPredictCommand,      &kCalibrateCommand,
         &kEvaluateCommand,  &kMeshCommand,      &kBenchLoadCommand,   &kBenchTrainCommand,
         &kBenchPredictCommand, &kBenchMeshCommand,
     };

@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <iostream>
+#include <tuple>
 
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
@@ -28,19 +29,8 @@ int run(const std::vector<std::string>& argv)
     if (classes < 2 || classes > 256)
         throw UsageError("--classes must be in 2..256");
     std::int64_t z0 = 0, z1 = -1;
-    if (auto r = args.value("z-range")) {
-        auto dash = r->find('-');
-        try {
-            if (dash == std::string::npos)
-                throw std::invalid_argument(*r);
-            z0 = std::stoll(r->substr(0, dash));
-            z1 = std::stoll(r->substr(dash + 1));
-        } catch (const std::logic_error&) {
-            throw UsageError("bad --z-range '" + *r + "' (expected A-B)");
-        }
-        if (z0 < 0 || z1 < z0)
-            throw UsageError("bad --z-range '" + *r + "'");
-    }
+    if (auto r = args.value("z-range"))
+        std::tie(z0, z1) = parseRange(*r, "--z-range");
     const std::filesystem::path predPath = args.positionals()[0], truthPath = args.positionals()[1];
     VolumeU8 pred = readLabels(predPath, classes == 2);
     VolumeU8 truth = readLabels(truthPath, classes == 2);

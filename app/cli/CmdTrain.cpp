@@ -1,4 +1,5 @@
 #include <csignal>
+#include <tuple>
 #include <cstdio>
 #include <iostream>
 
@@ -53,25 +54,6 @@ extern "C" void onSignal(int)
 {
     if (gCancel)
         gCancel->cancel();
-}
-
-std::pair<std::int64_t, std::int64_t> parseRange(const std::string& text)
-{
-    auto dash = text.find('-');
-    try {
-        if (dash == std::string::npos || dash == 0)
-            throw std::invalid_argument(text);
-        std::size_t used = 0;
-        long long a = std::stoll(text.substr(0, dash), &used);
-        if (used != dash)
-            throw std::invalid_argument(text);
-        long long b = std::stoll(text.substr(dash + 1), &used);
-        if (used != text.size() - dash - 1 || a < 0 || b < a)
-            throw std::invalid_argument(text);
-        return {a, b};
-    } catch (const std::logic_error&) {
-        throw UsageError("bad range '" + text + "' (expected A-B, e.g. 133-164)");
-    }
 }
 
 int run(const std::vector<std::string>& argv)
@@ -161,7 +143,7 @@ int run(const std::vector<std::string>& argv)
     }
     const std::int64_t D = info.shape.depth;
     if (auto vz = args.value("val-z")) {
-        std::tie(data.valBegin, data.valEnd) = parseRange(*vz);
+        std::tie(data.valBegin, data.valEnd) = parseRange(*vz, "--val-z");
         if (data.valEnd >= D)
             throw UsageError("--val-z " + *vz + " exceeds the " + std::to_string(D) + " slices");
     } else if (!args.flag("no-val") && D >= 5) {

@@ -6,6 +6,7 @@ set(MITOSEG_CLI_SOURCES
   cli/CmdDemo.cpp
   cli/CmdTrain.cpp
   cli/CmdPredict.cpp
+  cli/CmdCalibrate.cpp
   cli/CmdEvaluate.cpp
   cli/CmdMesh.cpp
   cli/CmdBenchLoad.cpp

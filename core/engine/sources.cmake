@@ -3,6 +3,7 @@
 # the rest is plain C++.
 list(APPEND MITOSEG_CORE_SOURCES
   engine/Benchmark.cpp
+  engine/Calibration.cpp
   engine/Json.cpp
   engine/ModelFile.cpp
   engine/ModelSpec.cpp

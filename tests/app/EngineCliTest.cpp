@@ -120,6 +120,25 @@ TEST(EngineCli, TrainPredictEvaluateAgreesWithPeer)
     }
     EXPECT_LT(kept, all);
 
+    // calibrate: chooses post-processing on labelled slices and writes it into a model copy.
+    rc = runCommand(cli() + " calibrate " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --model " +
+                        (dir / "m.msm").string() + " --z-range 4-5 --threads 1 --json --out " + (dir / "cal.msm").string(),
+                    &out);
+    ASSERT_EQ(rc, 0) << out;
+    Json cal = Json::parse(out.substr(0, out.find_last_not_of("\n") + 1));
+    const Json* best = cal.find("best");
+    ASSERT_NE(best, nullptr) << out;
+    EXPECT_GE(best->number("foreground_iou", 0), cal.number("current_foreground_iou", 2)) << out;
+    auto calibrated = Segmenter::load(dir / "cal.msm");
+    EXPECT_EQ(calibrated->info().zSmooth, static_cast<int>(best->number("z_smooth", -1)));
+    EXPECT_NEAR(calibrated->info().threshold, best->number("threshold", -1), 1e-6);
+    EXPECT_EQ(calibrated->info().minObjectVoxels, static_cast<std::int64_t>(best->number("min_object_voxels", -1)));
+    rc = runCommand(cli() + " calibrate " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --model " +
+                        (dir / "m.msm").string() + " --z-range 4-9 2>&1",
+                    &out);
+    EXPECT_EQ(rc, 2) << out;
+    EXPECT_NE(out.find("exceeds"), std::string::npos) << out;
+
     // Fine-tuning: --init starts from the model (its architecture, even when --preset differs).
     rc = runCommand(cli() + " train " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --out " +
                         (dir / "tuned.msm").string() + " --init " + (dir / "m.msm").string() +

@@ -1,5 +1,6 @@
 # Test sources of core/engine (relative to tests/core/).
 list(APPEND MITOSEG_CORE_TEST_SOURCES
+  engine/CalibrationTest.cpp
   engine/EngineModelTest.cpp
   engine/ShippedModelSlowTest.cpp
   engine/TrainerTest.cpp

@@ -1,0 +1,119 @@
+#include "core/engine/Calibration.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/base/Error.h"
+#include "core/engine/ModelFile.h"
+#include "core/engine/ModelSpec.h"
+#include "core/metrics/Components.h"
+
+namespace mitoseg {
+
+namespace {
+
+/// Mean of P over +-radius slices (clamped to the volume), like smoothAlongZ.
+VolumeF32 smoothed(const VolumeF32& p, int radius)
+{
+    if (radius <= 0)
+        return p;
+    const Shape s = p.shape();
+    const std::int64_t n = s.sliceVoxels();
+    VolumeF32 out(s);
+    for (std::int64_t z = 0; z < s.depth; ++z) {
+        float* dst = out.slice(z);
+        std::int64_t a = std::max<std::int64_t>(0, z - radius), b = std::min<std::int64_t>(s.depth - 1, z + radius);
+        for (std::int64_t k = a; k <= b; ++k) {
+            const float* src = p.slice(k);
+            for (std::int64_t i = 0; i < n; ++i)
+                dst[i] += src[i];
+        }
+        const float inv = 1.0f / static_cast<float>(b - a + 1);
+        for (std::int64_t i = 0; i < n; ++i)
+            dst[i] *= inv;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<CalibrationEntry> calibratePostProcessing(const VolumeF32& probability, const VolumeU8& truth, std::int64_t z0,
+                                                      std::int64_t z1, const CalibrationGrid& grid, const CancelToken* cancel)
+{
+    const Shape s = probability.shape();
+    if (!(s == truth.shape()))
+        throw Error("probability and truth volumes differ in shape");
+    if (z0 < 0 || z1 < z0 || z1 >= s.depth)
+        throw Error("calibration range " + std::to_string(z0) + "-" + std::to_string(z1) + " is outside the " +
+                    std::to_string(s.depth) + " slices");
+    if (grid.zSmooth.empty() || grid.thresholds.empty() || grid.minObjectVoxels.empty())
+        throw Error("empty calibration grid");
+    const std::int64_t n = s.sliceVoxels();
+    const std::size_t begin = static_cast<std::size_t>(z0 * n), end = static_cast<std::size_t>((z1 + 1) * n);
+    std::vector<CalibrationEntry> entries;
+    for (int radius : grid.zSmooth) {
+        VolumeF32 p = smoothed(probability, radius);
+        for (float t : grid.thresholds) {
+            if (cancel)
+                cancel->check();
+            VolumeU8 mask(s);
+            const auto& pv = p.values();
+            auto& mv = mask.values();
+            for (std::size_t i = 0; i < mv.size(); ++i)
+                mv[i] = pv[i] > t ? 1 : 0;
+            // Per object: voxels in the scored slices, and those that are also true. Dropping an
+            // object removes its true voxels from the intersection and its false ones from the union.
+            Components c = connectedComponents(mask, Connectivity::TwentySix);
+            std::vector<std::int64_t> size = c.sizes, scored(c.count + 1, 0), hit(c.count + 1, 0);
+            std::int64_t inter = 0, uni = 0;
+            const auto& lab = c.labels.values();
+            const auto& tv = truth.values();
+            for (std::size_t i = begin; i < end; ++i) {
+                const bool fg = mv[i] != 0, tr = tv[i] != 0;
+                inter += fg && tr;
+                uni += fg || tr;
+                if (fg) {
+                    ++scored[lab[i]];
+                    hit[lab[i]] += tr;
+                }
+            }
+            // Objects ordered by size: each min-size drops a prefix.
+            std::vector<std::uint32_t> order(c.count);
+            std::iota(order.begin(), order.end(), 1u);
+            std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return size[a - 1] < size[b - 1]; });
+            std::vector<std::int64_t> mins = grid.minObjectVoxels;
+            for (std::int64_t m : mins) {
+                std::int64_t i2 = inter, u2 = uni;
+                for (std::uint32_t o : order) {
+                    if (size[o - 1] >= m)
+                        break;
+                    i2 -= hit[o];
+                    u2 -= scored[o] - hit[o];
+                }
+                CalibrationEntry e;
+                e.settings = {radius, t, m};
+                e.iou = u2 > 0 ? static_cast<double>(i2) / static_cast<double>(u2) : 1.0;
+                entries.push_back(e);
+            }
+        }
+    }
+    std::stable_sort(entries.begin(), entries.end(), [](const CalibrationEntry& a, const CalibrationEntry& b) { return a.iou > b.iou; });
+    return entries;
+}
+
+void writeModelPostProcessing(const std::filesystem::path& in, const std::filesystem::path& out, const PostProcessing& settings,
+                              const std::string& chosenOn)
+{
+    ModelContainer c = readModelContainer(in);
+    ModelSpec spec = ModelSpec::fromJson(c.header, in);
+    if (spec.arch.classes != 2)
+        throw IoError(IoError::Kind::BadModel, in, -1, "post-processing settings apply to binary models only");
+    c.header["z_smooth"] = settings.zSmooth;
+    c.header["threshold"] = static_cast<double>(settings.threshold);
+    c.header["min_object_voxels"] = settings.minObjectVoxels;
+    c.header["post_processing_chosen_on"] = chosenOn;
+    ModelSpec::fromJson(c.header, in);   // the new values must pass the loader's checks
+    writeModelContainer(out, c);
+}
+
+}  // namespace mitoseg

@@ -1,0 +1,49 @@
+#pragma once
+// Choosing a binary model's post-processing (z-smoothing radius, threshold, smallest object)
+// on labelled slices, and storing the choice in the model file. Torch-free: works on the
+// probabilities predictStack returns.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/base/Progress.h"
+#include "core/base/Volume.h"
+
+namespace mitoseg {
+
+/// The post-processing Segmenter::predictStack applies to binary models.
+struct PostProcessing {
+    int zSmooth = 0;                  ///< average P(foreground) over +-zSmooth slices
+    float threshold = 0.5f;           ///< then threshold
+    std::int64_t minObjectVoxels = 0; ///< then drop 3D objects (26-connected) of fewer voxels
+};
+
+/// The settings tried (every combination).
+struct CalibrationGrid {
+    std::vector<int> zSmooth{0, 1, 2, 3};
+    std::vector<float> thresholds{0.3f, 0.35f, 0.4f, 0.45f, 0.5f, 0.55f, 0.6f, 0.65f, 0.7f, 0.75f, 0.8f};
+    std::vector<std::int64_t> minObjectVoxels{0, 500, 1000, 2000, 5000, 10000, 20000};
+};
+
+struct CalibrationEntry {
+    PostProcessing settings;
+    double iou = 0;   ///< foreground IoU over the scored slices
+};
+
+/// Scores every setting of `grid` on slices [z0, z1] of `probability` (P(foreground) without
+/// post-processing) against `truth` (non-zero = foreground), both of the same shape. Smoothing
+/// uses the neighbouring slices present in `probability`; objects are counted over the whole
+/// volume. Returns all entries, best first (ties: the earlier, simpler setting in grid order).
+/// Throws mitoseg::Error on mismatched shapes, an empty grid or a bad range; Cancelled.
+std::vector<CalibrationEntry> calibratePostProcessing(const VolumeF32& probability, const VolumeU8& truth, std::int64_t z0,
+                                                      std::int64_t z1, const CalibrationGrid& grid = {},
+                                                      const CancelToken* cancel = nullptr);
+
+/// Copies the model file `in` to `out` (which may be the same path; written atomically) with its
+/// post-processing set to `settings` and a note of where they were chosen. Throws IoError
+/// (BadModel for a file that is not a binary model, WriteFailed).
+void writeModelPostProcessing(const std::filesystem::path& in, const std::filesystem::path& out, const PostProcessing& settings,
+                              const std::string& chosenOn);
+
+}  // namespace mitoseg
