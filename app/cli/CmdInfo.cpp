@@ -1,11 +1,14 @@
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
-#include "core/io/TiffStack.h"
 #include "core/engine/Json.h"
+#include "core/engine/ModelFile.h"
+#include "core/engine/Segmenter.h"
+#include "core/io/TiffStack.h"
 
 namespace mitoseg::cli {
 
@@ -29,10 +32,56 @@ std::string megabytes(std::uint64_t bytes)
     return buf;
 }
 
+/// True when `path` starts with the model-file magic.
+bool isModelFile(const std::filesystem::path& path)
+{
+    std::ifstream f(path, std::ios::binary);
+    char magic[8] = {};
+    return f.read(magic, 8) && std::string(magic, 8) == "MITOSEGM";
+}
+
+int describeModel(const std::filesystem::path& path, bool json)
+{
+    ModelContainer c = readModelContainer(path);
+    auto seg = Segmenter::load(path);   // full validation, parameter count
+    const ModelInfo& mi = seg->info();
+    if (json) {
+        Json j = c.header;
+        j["path"] = path.string();
+        j["parameters"] = mi.parameters;
+        std::cout << j.dump() << "\n";
+        return 0;
+    }
+    const Json& arch = c.header["architecture"];
+    std::string names;
+    for (const auto& n : mi.classNames)
+        names += (names.empty() ? "" : ", ") + n;
+    std::cout << "model:           " << path.string() << "\n"
+              << "architecture:    U-Net preset " << mi.preset << ", depth " << arch.number("depth", 0) << ", base "
+              << arch.number("base", 0) << ", " << arch.string("upsampling", "?") << " up-sampling, "
+              << arch.number("in_channels", 1) << " input slice(s), " << mi.parameters << " parameters\n"
+              << "classes:         " << names << "\n"
+              << "post-processing: ";
+    if (mi.classes == 2)
+        std::cout << "z-smoothing +-" << mi.zSmooth << ", threshold " << mi.threshold << ", smallest object "
+                  << mi.minObjectVoxels << " voxels" << (c.header.string("post_processing_chosen_on", "").empty() ? "" : " (chosen on ")
+                  << c.header.string("post_processing_chosen_on", "") << (c.header.string("post_processing_chosen_on", "").empty() ? "" : ")")
+                  << "\n";
+    else
+        std::cout << "arg-max\n";
+    std::cout << "trained on:      " << mi.trainedOn << "\n"
+              << "steps:           " << mi.steps << "\n"
+              << "validation IoU:  " << mi.validationIoU << "\n"
+              << "date, version:   " << mi.date << ", " << mi.version << "\n";
+    return 0;
+}
+
 int run(const std::vector<std::string>& words)
 {
     Args args(words, {}, {"json"});
     args.expectPositionals(1, 1);
+    if (isModelFile(args.positionals()[0]))
+        return describeModel(args.positionals()[0], args.flag("json"));
     const auto stack = TiffStack::open(args.positionals()[0]);
     const StackInfo& in = stack->info();
     if (args.flag("json")) {
@@ -62,8 +111,8 @@ int run(const std::vector<std::string>& words)
 }  // namespace
 
 const Command kInfoCommand{
-    "info", "print shape, type, spacing and layout of a TIFF stack",
-    "usage: mitoseg info STACK.tif [--json]\n"
+    "info", "print shape, type, spacing and layout of a TIFF stack, or what a model file holds",
+    "usage: mitoseg info STACK.tif|MODEL.msm [--json]\n"
     "\n"
     "Opens a multi-page grayscale TIFF (uint8, uint16 or float32; classic or BigTIFF; striped or\n"
     "tiled; uncompressed, LZW, Deflate or PackBits) without decoding its pixels and prints:\n"
@@ -74,6 +123,9 @@ const Command kInfoCommand{
     "options:\n"
     "  --json    print one JSON object instead of text (keys: path, shape, dtype, spacing,\n"
     "            unit, compression, tiled, bigtiff, data_bytes, file_bytes)\n"
+    "\n"
+    "For a model file (.msm): architecture, parameters, classes, post-processing and training\n"
+    "metadata (--json: the file's header plus \"parameters\").\n"
     "\n"
     "Exit status 1 with a message naming the file (and page) when it cannot be read.\n",
     &run};

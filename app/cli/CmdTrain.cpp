@@ -154,7 +154,8 @@ int run(const std::vector<std::string>& argv)
     c.dataDescription = imagePath.filename().string() + " + " + maskPath.filename().string() +
                         (data.labelledSlices.empty() ? "" : " (labelled slices " + *args.value("labelled-slices") + ")") +
                         (data.valBegin >= 0 ? ", validation z " + std::to_string(data.valBegin) + "-" + std::to_string(data.valEnd)
-                                            : ", no validation");
+                                            : ", no validation") +
+                        (c.initFrom.empty() ? "" : ", fine-tuned from " + c.initFrom.filename().string());
     std::cerr << "training " << c.arch.preset << " U-Net (base " << c.arch.base << ", depth " << c.arch.depth << ") on "
               << c.dataDescription << ", " << c.steps << " steps of " << c.batch << "x" << c.patch << "^2"
               << (c.bf16 ? ", bf16" : ", fp32") << "\n";

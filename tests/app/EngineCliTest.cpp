@@ -120,6 +120,12 @@ TEST(EngineCli, TrainPredictEvaluateAgreesWithPeer)
     }
     EXPECT_LT(kept, all);
 
+    // info describes model files too.
+    rc = runCommand(cli() + " info " + (dir / "m.msm").string(), &out);
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("preset tiny"), std::string::npos) << out;
+    EXPECT_NE(out.find("post-processing: z-smoothing"), std::string::npos) << out;
+
     // calibrate: chooses post-processing on labelled slices and writes it into a model copy.
     rc = runCommand(cli() + " calibrate " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --model " +
                         (dir / "m.msm").string() + " --z-range 4-5 --threads 1 --json --out " + (dir / "cal.msm").string(),
@@ -147,6 +153,7 @@ TEST(EngineCli, TrainPredictEvaluateAgreesWithPeer)
     ASSERT_EQ(rc, 0) << out;
     EXPECT_GT(Segmenter::load(dir / "tuned.msm")->info().validationIoU, 0.5) << out;
     EXPECT_EQ(Segmenter::load(dir / "tuned.msm")->info().preset, "tiny");
+    EXPECT_NE(Segmenter::load(dir / "tuned.msm")->info().trainedOn.find("fine-tuned from m.msm"), std::string::npos);
     rc = runCommand(cli() + " train " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --out " +
                         (dir / "bad.msm").string() + " --init " + (dir / "mask.tif").string() + " --steps 1 2>&1",
                     &out);
