@@ -23,6 +23,12 @@ public:
     {
         return segmenter_->predictSlice(raw, h, w, PredictOptions{}, &cancel);
     }
+    int contextSlices() const override { return segmenter_->info().contextSlices; }
+    SlicePrediction predictWithContext(const std::vector<const float*>& slices, std::int64_t h, std::int64_t w,
+                                       const CancelToken& cancel) override
+    {
+        return segmenter_->predictSliceWithContext(slices, h, w, PredictOptions{}, &cancel);
+    }
 
 private:
     std::unique_ptr<Segmenter> segmenter_;

@@ -23,6 +23,15 @@ public:
     /// Segments a slice of raw values (height*width). May throw mitoseg::Cancelled / Error.
     virtual SlicePrediction predict(const float* raw, std::int64_t height, std::int64_t width,
                                     const CancelToken& cancel) = 0;
+    /// 2.5D models: neighbours read on each side of the slice (0 = the slice alone).
+    virtual int contextSlices() const { return 0; }
+    /// Segments a slice given 2 * contextSlices() + 1 raw slices centred on it (clamped at the
+    /// stack's ends). The default ignores the neighbours.
+    virtual SlicePrediction predictWithContext(const std::vector<const float*>& slices, std::int64_t height, std::int64_t width,
+                                               const CancelToken& cancel)
+    {
+        return predict(slices[slices.size() / 2], height, width, cancel);
+    }
 
     /// Loads a model through core's Segmenter; throws mitoseg::Error (e.g. no engine, bad file).
     static std::shared_ptr<PredictionProvider> loadModel(const std::filesystem::path& path);

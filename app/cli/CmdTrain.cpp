@@ -38,6 +38,7 @@ const char* kHelp =
     "  --patience N                stop after N validations without improvement (default off)\n"
     "  --checkpoint-dir D          write D/checkpoint.msc (atomically) every few minutes\n"
     "  --checkpoint-minutes M      minutes between checkpoints (default 5)\n"
+    "  --keep-snapshots            also keep D/model-step<N>.msm from every validation\n"
     "  --resume CKPT               continue a run from its checkpoint (same options)\n"
     "  --init MODEL                start from MODEL's weights (fine-tuning; its architecture is\n"
     "                              used, --context may add slices to a 2D model)\n"
@@ -62,7 +63,7 @@ int run(const std::vector<std::string>& argv)
               {"out", "preset", "base", "depth", "upsampling", "dropout", "context", "classes", "steps", "batch", "patch", "lr",
                "weight-decay", "optimizer", "warmup", "labelled-slices", "val-z", "validate-every", "patience",
                "checkpoint-dir", "checkpoint-minutes", "resume", "init", "fg-fraction", "threads", "seed"},
-              {"no-val", "fp32", "no-augment"});
+              {"no-val", "fp32", "no-augment", "keep-snapshots"});
     args.expectPositionals(2, 2);
     auto out = args.value("out");
     if (!out)
@@ -96,6 +97,9 @@ int run(const std::vector<std::string>& argv)
     c.earlyStopPatience = static_cast<int>(args.integer("patience", 0));
     c.checkpointDir = args.value("checkpoint-dir", "");
     c.checkpointSeconds = 60.0 * args.number("checkpoint-minutes", 5.0);
+    c.keepSnapshots = args.flag("keep-snapshots");
+    if (c.keepSnapshots && c.checkpointDir.empty())
+        throw UsageError("--keep-snapshots needs --checkpoint-dir");
     c.resumeFrom = args.value("resume", "");
     c.initFrom = args.value("init", "");
     c.foregroundFraction = args.number("fg-fraction", 0.5);

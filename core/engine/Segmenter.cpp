@@ -19,7 +19,7 @@ constexpr const char* kDefaultModel = "mito-fast.msm";
 
 class TorchSegmenter final : public Segmenter {
 public:
-    explicit TorchSegmenter(LoadedModel model) : model_(std::move(model)) {}
+    explicit TorchSegmenter(LoadedModel model) : model_(std::move(model)) { model_.spec.info.contextSlices = model_.spec.arch.context(); }
 
     const ModelInfo& info() const override { return model_.spec.info; }
 
@@ -30,6 +30,19 @@ public:
         torch::Tensor slice = torch::from_blob(const_cast<float*>(raw), {1, height, width}).clone();
         torch::Tensor input = normalise(slice.repeat({model_.spec.arch.inChannels, 1, 1}));
         return toSlice(predictor(options).predict(input, options, cancel));
+    }
+
+    SlicePrediction predictSliceWithContext(const std::vector<const float*>& slices, std::int64_t height, std::int64_t width,
+                                            const PredictOptions& options, const CancelToken* cancel) override
+    {
+        const int channels = model_.spec.arch.inChannels;
+        if (static_cast<int>(slices.size()) != channels)
+            throw Error("the model reads " + std::to_string(channels) + " slices per prediction, got " + std::to_string(slices.size()));
+        applyThreads(options);
+        torch::Tensor input = torch::empty({channels, height, width});
+        for (int c = 0; c < channels; ++c)
+            input[c] = torch::from_blob(const_cast<float*>(slices[static_cast<std::size_t>(c)]), {height, width});
+        return toSlice(predictor(options).predict(normalise(input), options, cancel));
     }
 
     StackPrediction predictStack(const Shape& shape, const SliceReader& read, const PredictOptions& options,

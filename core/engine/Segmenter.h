@@ -21,6 +21,7 @@ struct ModelInfo {
     float threshold = 0.5f;                ///< foreground threshold (binary models)
     int zSmooth = 0;                       ///< recommended z-smoothing radius (see PredictOptions)
     std::int64_t minObjectVoxels = 0;      ///< recommended smallest 3D object kept (see PredictOptions)
+    int contextSlices = 0;                 ///< 2.5D: neighbours read on each side (0 = plain 2D)
     std::int64_t parameters = 0;
     std::string trainedOn;                 ///< data the model was trained on
     std::int64_t steps = 0;
@@ -102,6 +103,13 @@ public:
     /// predictStack gives them the real neighbours.
     virtual SlicePrediction predictSlice(const float* raw, std::int64_t height, std::int64_t width,
                                          const PredictOptions& options, const CancelToken* cancel = nullptr) = 0;
+
+    /// Segments one slice given its neighbours: `slices` holds 2 * info().contextSlices + 1
+    /// pointers to raw slices z - context .. z + context (the caller clamps at the stack's ends).
+    /// Throws mitoseg::Error when the count is wrong.
+    virtual SlicePrediction predictSliceWithContext(const std::vector<const float*>& slices, std::int64_t height,
+                                                    std::int64_t width, const PredictOptions& options,
+                                                    const CancelToken* cancel = nullptr) = 0;
 
     /// Segments every slice of a stack of `shape` whose raw slices come from `read` (2.5D models
     /// read the neighbours too). Reports one progress unit per slice, calls `onSlice` after each

@@ -455,6 +455,8 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
             st.curve.emplace_back(st.step, iou);
             lastVal = iou;
             p.validated = true;
+            if (config.keepSnapshots && !config.checkpointDir.empty())
+                saveModel(config.checkpointDir / ("model-step" + std::to_string(st.step) + ".msm"), spec(iou), net);
             if (iou > st.bestValIoU) {
                 st.bestValIoU = iou;
                 st.bestStep = st.step;

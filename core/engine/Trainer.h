@@ -37,6 +37,7 @@ struct TrainConfig {
     std::filesystem::path outModel;        ///< best model written here atomically (empty = don't write)
     std::filesystem::path checkpointDir;   ///< checkpoint.msc written here (empty = no checkpoints)
     double checkpointSeconds = 300;        ///< wall time between checkpoints (also at validations and the end)
+    bool keepSnapshots = false;            ///< also write checkpointDir/model-step<N>.msm at every validation
     std::filesystem::path resumeFrom;      ///< checkpoint to continue from (empty = fresh start)
     /// Model file whose weights and normalisation start the run (fine-tuning, e.g. on corrected
     /// slices). Its architecture replaces `arch`, except that `arch.inChannels` may be larger:

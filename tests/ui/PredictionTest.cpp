@@ -4,6 +4,7 @@
 #include <QThread>
 #include <QUndoStack>
 
+#include <algorithm>
 #include <atomic>
 
 #include "core/base/Error.h"
@@ -40,6 +41,37 @@ public:
         p.probabilities.resize(static_cast<std::size_t>(2 * h * w));
         for (std::int64_t i = 0; i < h * w; ++i) {
             const float fg = raw[i] < 100.f ? 0.9f : 0.1f;
+            p.labels[static_cast<std::size_t>(i)] = fg > 0.5f ? 1 : 0;
+            p.probabilities[static_cast<std::size_t>(i)] = 1.f - fg;
+            p.probabilities[static_cast<std::size_t>(h * w + i)] = fg;
+        }
+        return p;
+    }
+};
+
+// A 2.5D stand-in: marks foreground where the *next* slice is dark, so a result shows which
+// neighbours it was given.
+class NextSliceProvider final : public PredictionProvider {
+public:
+    QString name() const override { return QStringLiteral("next slice"); }
+    int contextSlices() const override { return 1; }
+    SlicePrediction predict(const float*, std::int64_t, std::int64_t, const CancelToken&) override
+    {
+        throw Error("a 2.5D provider must get its neighbours");
+    }
+    SlicePrediction predictWithContext(const std::vector<const float*>& slices, std::int64_t h, std::int64_t w,
+                                       const CancelToken&) override
+    {
+        if (slices.size() != 3)
+            throw Error("expected 3 slices");
+        SlicePrediction p;
+        p.height = h;
+        p.width = w;
+        p.classes = 2;
+        p.labels.resize(static_cast<std::size_t>(h * w));
+        p.probabilities.resize(static_cast<std::size_t>(2 * h * w));
+        for (std::int64_t i = 0; i < h * w; ++i) {
+            const float fg = slices[2][i] < 100.f ? 0.9f : 0.1f;
             p.labels[static_cast<std::size_t>(i)] = fg > 0.5f ? 1 : 0;
             p.probabilities[static_cast<std::size_t>(i)] = 1.f - fg;
             p.probabilities[static_cast<std::size_t>(h * w + i)] = fg;
@@ -126,6 +158,24 @@ private Q_SLOTS:
         for (auto v : doc->mask().labels().values())
             QCOMPARE(int(v), 0);
         QVERIFY(doc->mask().editedSlices().empty());   // accepting is not a user correction
+    }
+
+    void contextModelsGetTheirRealNeighbours()
+    {
+        auto* seg = window_->segmentation();
+        seg->setProvider(std::make_shared<NextSliceProvider>());
+        QSignalSpy done(seg, &SegmentationController::finished);
+        QVERIFY(seg->segmentStack(2));
+        QVERIFY(done.wait(5000));
+        QCOMPARE(done.front().at(0).toBool(), true);
+        QVERIFY(window_->tools()->acceptPredictionStack());
+        const auto& labels = window_->document()->mask().labels();
+        for (std::int64_t z = 0; z < 4; ++z) {
+            const std::int64_t next = std::min<std::int64_t>(z + 1, 3);   // clamped at the last slice
+            for (std::int64_t y = 0; y < 40; ++y)
+                for (std::int64_t x = 0; x < 60; ++x)
+                    QCOMPARE(int(labels(z, y, x)), image_(next, y, x) < 100 ? 1 : 0);
+        }
     }
 
     void cancelStopsAStackJob()

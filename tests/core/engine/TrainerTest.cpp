@@ -56,10 +56,17 @@ TEST(Trainer, BinaryOverfitRaisesValidationIoUAndWritesModel)
     TrainConfig c = tinyConfig(120);
     c.outModel = dir / "m.msm";
     c.validateEvery = 40;
+    c.checkpointDir = dir / "ck";
+    c.keepSnapshots = true;
     TrainData d{&s.image, nullptr, &s.labels, {}, 5, 5};
     TrainResult r = train(c, d, {}, CancelToken{});
     ASSERT_EQ(r.steps, 120);
     ASSERT_EQ(r.validationCurve.size(), 3u);
+    for (const auto& [step, iou] : r.validationCurve) {   // one snapshot per validation, with its score
+        auto snap = Segmenter::load(dir / "ck" / ("model-step" + std::to_string(step) + ".msm"));
+        EXPECT_EQ(snap->info().steps, step);
+        EXPECT_DOUBLE_EQ(snap->info().validationIoU, iou);
+    }
     double firstLoss = (r.losses[0] + r.losses[1] + r.losses[2]) / 3, lastLoss = (r.losses[117] + r.losses[118] + r.losses[119]) / 3;
     EXPECT_LT(lastLoss, 0.5 * firstLoss);
     EXPECT_GT(r.bestValIoU, 0.7);
@@ -215,6 +222,30 @@ TEST(Trainer, InitFromAModelStartsFromItsWeightsAndCanAddContext)
     TrainResult r3 = train(ctx, d, {}, CancelToken{});
     EXPECT_NEAR(r3.bestValIoU, base.bestValIoU, 0.02);
     EXPECT_EQ(Segmenter::load(ctx.outModel)->info().preset, "tiny");
+    TrainConfig ctxTrained = tinyConfig(10);   // neighbours' weights now matter
+    ctxTrained.initFrom = c.outModel;
+    ctxTrained.arch.inChannels = 3;
+    ctxTrained.outModel = dir / "ctx10.msm";
+    train(ctxTrained, TrainData{&s.image, nullptr, &s.labels, {}, -1, -1}, {}, CancelToken{});
+    auto seg3 = Segmenter::load(ctxTrained.outModel);
+    EXPECT_EQ(seg3->info().contextSlices, 1);
+
+    // One slice with its real neighbours equals that slice of a whole-stack prediction.
+    PredictOptions o = exactOptions();
+    o.zSmooth = 0;
+    o.minObjectVoxels = 0;
+    StackPrediction whole = seg3->predictStack(s.image, o);
+    const std::int64_t H = s.image.height(), W = s.image.width();
+    std::vector<std::vector<float>> raw(3, std::vector<float>(static_cast<std::size_t>(H * W)));
+    for (int k = 0; k < 3; ++k)
+        for (std::int64_t i = 0; i < H * W; ++i)
+            raw[static_cast<std::size_t>(k)][static_cast<std::size_t>(i)] = s.image.slice(1 + k)[i];
+    SlicePrediction one = seg3->predictSliceWithContext({raw[0].data(), raw[1].data(), raw[2].data()}, H, W, o);
+    for (std::int64_t i = 0; i < H * W; ++i)
+        ASSERT_FLOAT_EQ(one.probability(1, i), whole.probability.slice(2)[i]) << i;
+    EXPECT_THROW(seg3->predictSliceWithContext({raw[1].data()}, H, W, o), Error);
+    SlicePrediction alone = seg3->predictSlice(raw[1].data(), H, W, o);   // no real neighbours
+    EXPECT_NE(alone.probabilities, one.probabilities);
 
     // Fewer input slices than the model reads, or a file that is not a model: clear errors.
     TrainConfig narrow = tinyConfig(1);
