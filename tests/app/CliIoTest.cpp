@@ -93,7 +93,7 @@ TEST(CliInfo, HelpDescribesTheCommand)
 {
     std::string out;
     ASSERT_EQ(runCommand(cli() + " info --help", &out), 0);
-    EXPECT_NE(out.find("usage: mitoseg info STACK.tif [--json]"), std::string::npos) << out;
+    EXPECT_NE(out.find("usage: mitoseg info STACK.tif|MODEL.msm [--json]"), std::string::npos) << out;
     ASSERT_EQ(runCommand(cli() + " bench load --help", &out), 0);
     EXPECT_NE(out.find("--repeats N"), std::string::npos) << out;
 }
