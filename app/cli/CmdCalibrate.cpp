@@ -4,6 +4,7 @@
 
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
+#include "app/cli/ModelArg.h"
 #include "app/cli/TerminalProgress.h"
 #include "core/base/Error.h"
 #include "core/engine/Calibration.h"
@@ -50,11 +51,7 @@ int run(const std::vector<std::string>& argv)
     const long long top = args.integer("top", 10);
     if (top < 1)
         throw UsageError("--top must be >= 1");
-    std::filesystem::path modelPath = args.value("model", "");
-    if (modelPath.empty())
-        modelPath = Segmenter::defaultModelPath();
-    if (modelPath.empty())
-        throw Error("no model given and no shipped model found (resources/models/); use --model F");
+    const std::filesystem::path modelPath = modelPathFromArgs(args);
     auto segmenter = Segmenter::load(modelPath);
     const ModelInfo& mi = segmenter->info();
     if (mi.classes != 2)

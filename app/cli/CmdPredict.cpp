@@ -3,6 +3,7 @@
 
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
+#include "app/cli/ModelArg.h"
 #include "app/cli/TerminalProgress.h"
 #include "core/base/Error.h"
 #include "core/engine/Segmenter.h"
@@ -61,11 +62,7 @@ int run(const std::vector<std::string>& argv)
     if (opt.minObjectVoxels < -1)
         throw UsageError("--min-object must be >= 0");
 
-    std::filesystem::path modelPath = args.value("model", "");
-    if (modelPath.empty())
-        modelPath = Segmenter::defaultModelPath();
-    if (modelPath.empty())
-        throw Error("no model given and no shipped model found (resources/models/); use --model F");
+    const std::filesystem::path modelPath = modelPathFromArgs(args);
     auto segmenter = Segmenter::load(modelPath);
     const ModelInfo& mi = segmenter->info();
     if ((opt.zSmooth > 0 || threshold > 0 || opt.minObjectVoxels > 0) && mi.classes != 2)

@@ -6,36 +6,10 @@
 #include "core/base/Error.h"
 #include "core/engine/ModelFile.h"
 #include "core/engine/ModelSpec.h"
+#include "core/engine/Segmenter.h"
 #include "core/metrics/Components.h"
 
 namespace mitoseg {
-
-namespace {
-
-/// Mean of P over +-radius slices (clamped to the volume), like smoothAlongZ.
-VolumeF32 smoothed(const VolumeF32& p, int radius)
-{
-    if (radius <= 0)
-        return p;
-    const Shape s = p.shape();
-    const std::int64_t n = s.sliceVoxels();
-    VolumeF32 out(s);
-    for (std::int64_t z = 0; z < s.depth; ++z) {
-        float* dst = out.slice(z);
-        std::int64_t a = std::max<std::int64_t>(0, z - radius), b = std::min<std::int64_t>(s.depth - 1, z + radius);
-        for (std::int64_t k = a; k <= b; ++k) {
-            const float* src = p.slice(k);
-            for (std::int64_t i = 0; i < n; ++i)
-                dst[i] += src[i];
-        }
-        const float inv = 1.0f / static_cast<float>(b - a + 1);
-        for (std::int64_t i = 0; i < n; ++i)
-            dst[i] *= inv;
-    }
-    return out;
-}
-
-}  // namespace
 
 std::vector<CalibrationEntry> calibratePostProcessing(const VolumeF32& probability, const VolumeU8& truth, std::int64_t z0,
                                                       std::int64_t z1, const CalibrationGrid& grid, const CancelToken* cancel)
@@ -52,7 +26,7 @@ std::vector<CalibrationEntry> calibratePostProcessing(const VolumeF32& probabili
     const std::size_t begin = static_cast<std::size_t>(z0 * n), end = static_cast<std::size_t>((z1 + 1) * n);
     std::vector<CalibrationEntry> entries;
     for (int radius : grid.zSmooth) {
-        VolumeF32 p = smoothed(probability, radius);
+        VolumeF32 p = averageAlongZ(probability, radius);
         for (float t : grid.thresholds) {
             if (cancel)
                 cancel->check();

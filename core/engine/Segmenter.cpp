@@ -136,40 +136,42 @@ private:
 
 }  // namespace
 
-void smoothAlongZ(StackPrediction& p, int radius, float threshold)
+VolumeF32 averageAlongZ(const VolumeF32& p, int radius)
 {
-    const Shape s = p.probability.shape();
+    if (radius <= 0)
+        return p;
+    const Shape s = p.shape();
     const std::int64_t n = s.sliceVoxels();
     VolumeF32 out(s);
+    out.spacing = p.spacing;
     for (std::int64_t z = 0; z < s.depth; ++z) {
         float* dst = out.slice(z);
         std::int64_t z0 = std::max<std::int64_t>(0, z - radius), z1 = std::min<std::int64_t>(s.depth - 1, z + radius);
         for (std::int64_t k = z0; k <= z1; ++k) {
-            const float* src = p.probability.slice(k);
+            const float* src = p.slice(k);
             for (std::int64_t i = 0; i < n; ++i)
                 dst[i] += src[i];
         }
         const float inv = 1.0f / static_cast<float>(z1 - z0 + 1);
-        std::uint8_t* lab = p.labels.slice(z);
-        for (std::int64_t i = 0; i < n; ++i) {
+        for (std::int64_t i = 0; i < n; ++i)
             dst[i] *= inv;
-            lab[i] = dst[i] > threshold ? 1 : 0;
-        }
     }
-    out.spacing = p.probability.spacing;
-    p.probability = std::move(out);
+    return out;
+}
+
+void smoothAlongZ(StackPrediction& p, int radius, float threshold)
+{
+    if (radius > 0)
+        p.probability = averageAlongZ(p.probability, radius);
+    auto& lab = p.labels.values();
+    const auto& prob = p.probability.values();
+    for (std::size_t i = 0; i < lab.size(); ++i)
+        lab[i] = prob[i] > threshold ? 1 : 0;
 }
 
 void postProcessBinary(StackPrediction& p, int radius, float threshold, std::int64_t minObjectVoxels)
 {
-    if (radius > 0) {
-        smoothAlongZ(p, radius, threshold);
-    } else {
-        auto& lab = p.labels.values();
-        const auto& prob = p.probability.values();
-        for (std::size_t i = 0; i < lab.size(); ++i)
-            lab[i] = prob[i] > threshold ? 1 : 0;
-    }
+    smoothAlongZ(p, radius, threshold);
     removeSmallComponents(p.labels, minObjectVoxels);
 }
 

@@ -77,8 +77,11 @@ using SliceCallback = std::function<void(std::int64_t z, const SlicePrediction&)
 using SliceReader = std::function<void(std::int64_t z, float* dst)>;
 
 /// Replaces P(foreground) of each slice of a binary prediction by its mean over +-radius
-/// slices (clamped at the ends) and re-thresholds the labels. Any thread.
+/// slices (clamped at the ends; radius 0 keeps it) and re-thresholds the labels. Any thread.
 void smoothAlongZ(StackPrediction& prediction, int radius, float threshold);
+
+/// The mean of each slice of `probability` over +-radius slices (clamped at the ends). Any thread.
+VolumeF32 averageAlongZ(const VolumeF32& probability, int radius);
 
 /// The post-processing predictStack applies to a binary prediction: z-smoothing (radius),
 /// thresholding, then removal of objects under minObjectVoxels. Any thread.

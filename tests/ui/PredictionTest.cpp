@@ -20,6 +20,24 @@ namespace mitoseg::ui::test {
 
 namespace {
 
+/// Foreground (p = 0.9) where `raw` is dark (< 100), else background (p = 0.1).
+SlicePrediction darkIsForeground(const float* raw, std::int64_t h, std::int64_t w)
+{
+    SlicePrediction p;
+    p.height = h;
+    p.width = w;
+    p.classes = 2;
+    p.labels.resize(static_cast<std::size_t>(h * w));
+    p.probabilities.resize(static_cast<std::size_t>(2 * h * w));
+    for (std::int64_t i = 0; i < h * w; ++i) {
+        const float fg = raw[i] < 100.f ? 0.9f : 0.1f;
+        p.labels[static_cast<std::size_t>(i)] = fg > 0.5f ? 1 : 0;
+        p.probabilities[static_cast<std::size_t>(i)] = 1.f - fg;
+        p.probabilities[static_cast<std::size_t>(h * w + i)] = fg;
+    }
+    return p;
+}
+
 // Thresholds the image (dark = mitochondrion) and records the thread it ran on.
 class FakeProvider final : public PredictionProvider {
 public:
@@ -33,19 +51,7 @@ public:
             cancel.check();
             QThread::msleep(5);
         }
-        SlicePrediction p;
-        p.height = h;
-        p.width = w;
-        p.classes = 2;
-        p.labels.resize(static_cast<std::size_t>(h * w));
-        p.probabilities.resize(static_cast<std::size_t>(2 * h * w));
-        for (std::int64_t i = 0; i < h * w; ++i) {
-            const float fg = raw[i] < 100.f ? 0.9f : 0.1f;
-            p.labels[static_cast<std::size_t>(i)] = fg > 0.5f ? 1 : 0;
-            p.probabilities[static_cast<std::size_t>(i)] = 1.f - fg;
-            p.probabilities[static_cast<std::size_t>(h * w + i)] = fg;
-        }
-        return p;
+        return darkIsForeground(raw, h, w);
     }
 };
 
@@ -64,19 +70,7 @@ public:
     {
         if (slices.size() != 3)
             throw Error("expected 3 slices");
-        SlicePrediction p;
-        p.height = h;
-        p.width = w;
-        p.classes = 2;
-        p.labels.resize(static_cast<std::size_t>(h * w));
-        p.probabilities.resize(static_cast<std::size_t>(2 * h * w));
-        for (std::int64_t i = 0; i < h * w; ++i) {
-            const float fg = slices[2][i] < 100.f ? 0.9f : 0.1f;
-            p.labels[static_cast<std::size_t>(i)] = fg > 0.5f ? 1 : 0;
-            p.probabilities[static_cast<std::size_t>(i)] = 1.f - fg;
-            p.probabilities[static_cast<std::size_t>(h * w + i)] = fg;
-        }
-        return p;
+        return darkIsForeground(slices[2], h, w);   // the next slice
     }
 };
 
