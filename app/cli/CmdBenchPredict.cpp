@@ -4,8 +4,7 @@
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
 #include "app/cli/PeerRunner.h"
-#include "core/base/Error.h"
-#include "core/engine/Benchmark.h"
+#include "app/cli/UNetBench.h"
 
 namespace mitoseg::cli {
 
@@ -22,19 +21,12 @@ int run(const std::vector<std::string>& argv)
 {
     Args args(argv, {"preset", "height", "width", "repeats", "threads"}, {"fp32", "no-peer"});
     args.expectPositionals(0, 0);
-    UNetConfig arch;
-    try {
-        arch = UNetConfig::fromPreset(args.value("preset", "fast"));
-    } catch (const Error& e) {
-        throw UsageError(e.what());
-    }
+    const UNetConfig arch = presetFromArgs(args);
     int h = static_cast<int>(args.integer("height", 768)), w = static_cast<int>(args.integer("width", 1024));
     int repeats = static_cast<int>(args.integer("repeats", 3)), threads = static_cast<int>(args.integer("threads", 2));
     if (h < 16 || w < 16 || h % 16 || w % 16 || repeats < 1 || threads < 1)
         throw UsageError("need --height/--width multiples of 16, --repeats >= 1, --threads >= 1");
-    BenchOptions o;
-    o.threads = threads;
-    o.bf16 = o.channelsLast = !args.flag("fp32");
+    const BenchOptions o = benchOptionsFromArgs(args, threads);
     std::cerr << "bench predict: " << arch.preset << " U-Net, " << h << "x" << w << ", " << repeats << " repeats, " << threads
               << " threads, " << (o.bf16 ? "bf16 autocast + channels-last" : "fp32") << "\n";
     double ours = median(benchmarkInference(arch, h, w, repeats, o));
@@ -46,13 +38,11 @@ int run(const std::vector<std::string>& argv)
     Json peer = runPeer("unet-infer --base " + std::to_string(arch.base) + " --height " + std::to_string(h) + " --width " +
                             std::to_string(w) + " --repeats " + std::to_string(repeats) + " --threads " + std::to_string(threads),
                         error);
-    if (!peer.isObject()) {
-        std::cerr << "peer: " << error << "\n";
+    if (peerFailed(peer, error))
         return 1;
-    }
     double theirs = peer.number("ms_per_slice", 0) / 1000;
     std::printf("peer.py   %-7s ms/slice %9.1f  voxels/s %12.0f\n", arch.preset.c_str(), 1000 * theirs, voxels / theirs);
-    std::printf("ratio peer/mitoseg %.2fx %s\n", theirs / ours, theirs >= ours ? "(mitoseg faster)" : "(mitoseg SLOWER)");
+    printPeerRatio(theirs, ours);
     return 0;
 }
 

@@ -4,8 +4,7 @@
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
 #include "app/cli/PeerRunner.h"
-#include "core/base/Error.h"
-#include "core/engine/Benchmark.h"
+#include "app/cli/UNetBench.h"
 
 namespace mitoseg::cli {
 
@@ -23,19 +22,12 @@ int run(const std::vector<std::string>& argv)
 {
     Args args(argv, {"preset", "batch", "patch", "steps", "threads"}, {"fp32", "no-peer"});
     args.expectPositionals(0, 0);
-    UNetConfig arch;
-    try {
-        arch = UNetConfig::fromPreset(args.value("preset", "fast"));
-    } catch (const Error& e) {
-        throw UsageError(e.what());
-    }
+    const UNetConfig arch = presetFromArgs(args);
     int batch = static_cast<int>(args.integer("batch", 4)), patch = static_cast<int>(args.integer("patch", 256));
     int steps = static_cast<int>(args.integer("steps", 10)), threads = static_cast<int>(args.integer("threads", 2));
     if (batch < 1 || patch < 16 || patch % 16 != 0 || steps < 1 || threads < 1)
         throw UsageError("need --batch >= 1, --patch a multiple of 16, --steps >= 1, --threads >= 1");
-    BenchOptions o;
-    o.threads = threads;
-    o.bf16 = o.channelsLast = !args.flag("fp32");
+    const BenchOptions o = benchOptionsFromArgs(args, threads);
     std::cerr << "bench train: " << arch.preset << " U-Net, batch " << batch << "x" << patch << "^2, " << steps << " steps, "
               << threads << " threads, " << (o.bf16 ? "bf16 autocast + channels-last" : "fp32") << "\n";
     double ours = 1000 * median(benchmarkTrainSteps(arch, batch, patch, steps, o));
@@ -46,14 +38,12 @@ int run(const std::vector<std::string>& argv)
     Json peer = runPeer("unet-train --base " + std::to_string(arch.base) + " --batch " + std::to_string(batch) + " --patch " +
                             std::to_string(patch) + " --steps " + std::to_string(steps) + " --threads " + std::to_string(threads),
                         error);
-    if (!peer.isObject()) {
-        std::cerr << "peer: " << error << "\n";
+    if (peerFailed(peer, error))
         return 1;
-    }
     double theirs = peer.number("ms_per_step", 0);
     std::printf("peer.py   %-7s ms/step %9.1f  patches/s %7.2f  (python3-torch %s)\n", arch.preset.c_str(), theirs,
                 batch / (theirs / 1000), peer.string("torch", "?").c_str());
-    std::printf("ratio peer/mitoseg %.2fx %s\n", theirs / ours, theirs >= ours ? "(mitoseg faster)" : "(mitoseg SLOWER)");
+    printPeerRatio(theirs, ours);
     if (arch.depth != 4)
         std::cerr << "note: peer.py always builds a depth-4 network\n";
     return 0;

@@ -53,6 +53,7 @@ int describeModel(const std::filesystem::path& path, bool json)
         return 0;
     }
     const Json& arch = c.header["architecture"];
+    const std::string chosenOn = c.header.string("post_processing_chosen_on", "");
     std::string names;
     for (const auto& n : mi.classNames)
         names += (names.empty() ? "" : ", ") + n;
@@ -64,9 +65,7 @@ int describeModel(const std::filesystem::path& path, bool json)
               << "post-processing: ";
     if (mi.classes == 2)
         std::cout << "z-smoothing +-" << mi.zSmooth << ", threshold " << mi.threshold << ", smallest object "
-                  << mi.minObjectVoxels << " voxels" << (c.header.string("post_processing_chosen_on", "").empty() ? "" : " (chosen on ")
-                  << c.header.string("post_processing_chosen_on", "") << (c.header.string("post_processing_chosen_on", "").empty() ? "" : ")")
-                  << "\n";
+                  << mi.minObjectVoxels << " voxels" << (chosenOn.empty() ? "" : " (chosen on " + chosenOn + ")") << "\n";
     else
         std::cout << "arg-max\n";
     std::cout << "trained on:      " << mi.trainedOn << "\n"

@@ -38,7 +38,8 @@ std::vector<CalibrationEntry> calibratePostProcessing(const VolumeF32& probabili
             // Per object: voxels in the scored slices, and those that are also true. Dropping an
             // object removes its true voxels from the intersection and its false ones from the union.
             Components c = connectedComponents(mask, Connectivity::TwentySix);
-            std::vector<std::int64_t> size = c.sizes, scored(c.count + 1, 0), hit(c.count + 1, 0);
+            const std::vector<std::int64_t>& size = c.sizes;
+            std::vector<std::int64_t> scored(c.count + 1, 0), hit(c.count + 1, 0);
             std::int64_t inter = 0, uni = 0;
             const auto& lab = c.labels.values();
             const auto& tv = truth.values();
@@ -55,8 +56,7 @@ std::vector<CalibrationEntry> calibratePostProcessing(const VolumeF32& probabili
             std::vector<std::uint32_t> order(c.count);
             std::iota(order.begin(), order.end(), 1u);
             std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return size[a - 1] < size[b - 1]; });
-            std::vector<std::int64_t> mins = grid.minObjectVoxels;
-            for (std::int64_t m : mins) {
+            for (std::int64_t m : grid.minObjectVoxels) {
                 std::int64_t i2 = inter, u2 = uni;
                 for (std::uint32_t o : order) {
                     if (size[o - 1] >= m)
