@@ -70,7 +70,7 @@ int describeModel(const std::filesystem::path& path, bool json)
         std::cout << "arg-max\n";
     std::cout << "trained on:      " << mi.trainedOn << "\n"
               << "steps:           " << mi.steps << "\n"
-              << "validation IoU:  " << mi.validationIoU << "\n"
+              << "validation IoU:  " << (mi.validationIoU >= 0 ? number(mi.validationIoU) : std::string("not measured")) << "\n"
               << "date, version:   " << mi.date << ", " << mi.version << "\n";
     return 0;
 }

@@ -38,10 +38,11 @@ const char* kHelp =
     "  --patience N                stop after N validations without improvement (default off)\n"
     "  --checkpoint-dir D          write D/checkpoint.msc (atomically) every few minutes\n"
     "  --checkpoint-minutes M      minutes between checkpoints (default 5)\n"
-    "  --keep-snapshots            also keep D/model-step<N>.msm from every validation\n"
+    "  --keep-snapshots            also keep D/model-step<N>.msm from every validation (with\n"
+    "                              --no-val: every --validate-every steps)\n"
     "  --resume CKPT               continue a run from its checkpoint (same options)\n"
     "  --init MODEL                start from MODEL's weights (fine-tuning; its architecture is\n"
-    "                              used, --context may add slices to a 2D model)\n"
+    "                              used, and its input slices unless --context adds more)\n"
     "  --fg-fraction F             share of patches centred on foreground (default 0.5)\n"
     "  --threads N                 torch threads (default: all cores)\n"
     "  --seed N                    random seed (default 1)\n"
@@ -102,6 +103,8 @@ int run(const std::vector<std::string>& argv)
         throw UsageError("--keep-snapshots needs --checkpoint-dir");
     c.resumeFrom = args.value("resume", "");
     c.initFrom = args.value("init", "");
+    if (!c.initFrom.empty() && !args.value("context"))
+        c.arch.inChannels = 0;  // the model's own input slices
     c.foregroundFraction = args.number("fg-fraction", 0.5);
     if (!(c.foregroundFraction >= 0 && c.foregroundFraction <= 1))
         throw UsageError("--fg-fraction must be in [0, 1]");

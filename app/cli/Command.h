@@ -19,6 +19,7 @@ extern const Command kDemoCommand;
 extern const Command kTrainCommand;
 extern const Command kPredictCommand;
 extern const Command kCalibrateCommand;
+extern const Command kAverageCommand;
 extern const Command kEvaluateCommand;
 extern const Command kMeshCommand;
 extern const Command kBenchLoadCommand;

@@ -7,6 +7,7 @@ set(MITOSEG_CLI_SOURCES
   cli/CmdTrain.cpp
   cli/CmdPredict.cpp
   cli/CmdCalibrate.cpp
+  cli/CmdAverage.cpp
   cli/CmdEvaluate.cpp
   cli/CmdMesh.cpp
   cli/CmdBenchLoad.cpp

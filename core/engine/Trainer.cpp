@@ -317,7 +317,8 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
     LoadedModel init;
     if (!config.initFrom.empty()) {
         init = loadModel(config.initFrom);
-        const int wanted = config.arch.inChannels;
+        // inChannels 0 means: read as many slices as the model does.
+        const int wanted = config.arch.inChannels > 0 ? config.arch.inChannels : init.spec.arch.inChannels;
         if (wanted < init.spec.arch.inChannels)
             throw Error("cannot start from " + config.initFrom.string() + ": it reads " + std::to_string(init.spec.arch.inChannels) +
                         " slices per prediction, more than the " + std::to_string(wanted) + " requested");
@@ -467,6 +468,10 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
                 ++st.staleValidations;
             }
         }
+        // Without validation, --keep-snapshots still records the trajectory (for weight averaging).
+        if (!validation && config.keepSnapshots && !config.checkpointDir.empty() &&
+            (st.step % std::max<std::int64_t>(1, config.validateEvery) == 0 || st.step == config.steps))
+            saveModel(config.checkpointDir / ("model-step" + std::to_string(st.step) + ".msm"), spec(-1), net);
         double spStep = 0, meanLoss = 0;
         for (std::size_t i = 0; i < recentLoss.size(); ++i) {
             spStep += recentTime[i];

@@ -38,9 +38,11 @@ struct TrainConfig {
     std::filesystem::path checkpointDir;   ///< checkpoint.msc written here (empty = no checkpoints)
     double checkpointSeconds = 300;        ///< wall time between checkpoints (also at validations and the end)
     bool keepSnapshots = false;            ///< also write checkpointDir/model-step<N>.msm at every validation
+                                           ///< (without validation: every validateEvery steps)
     std::filesystem::path resumeFrom;      ///< checkpoint to continue from (empty = fresh start)
     /// Model file whose weights and normalisation start the run (fine-tuning, e.g. on corrected
-    /// slices). Its architecture replaces `arch`, except that `arch.inChannels` may be larger:
+    /// slices). Its architecture replaces `arch`, except that `arch.inChannels` may be larger
+    /// (0 keeps the model's input slices):
     /// a 2D model then seeds a 2.5D one (the first convolution sees the centre slice only).
     std::filesystem::path initFrom;
     std::uint64_t seed = 1;

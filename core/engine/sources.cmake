@@ -1,10 +1,11 @@
 # Sources of core/engine (relative to core/). Owned by the engine area.
-# UNet.cpp, TorchModel.cpp, TiledPredictor.cpp, Trainer.cpp and Segmenter.cpp include LibTorch;
+# UNet.cpp, TorchModel.cpp, ModelAverage.cpp, TiledPredictor.cpp, Trainer.cpp and Segmenter.cpp include LibTorch;
 # the rest is plain C++.
 list(APPEND MITOSEG_CORE_SOURCES
   engine/Benchmark.cpp
   engine/Calibration.cpp
   engine/Json.cpp
+  engine/ModelAverage.cpp
   engine/ModelFile.cpp
   engine/ModelSpec.cpp
   engine/PatchSampler.cpp

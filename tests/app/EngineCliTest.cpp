@@ -159,6 +159,21 @@ TEST(EngineCli, TrainPredictEvaluateAgreesWithPeer)
                     &out);
     EXPECT_EQ(rc, 1) << out;
     EXPECT_NE(out.find("mask.tif"), std::string::npos) << out;
+
+    // Snapshot averaging of the model and its fine-tuned copy (same architecture).
+    rc = runCommand(cli() + " average " + (dir / "m.msm").string() + " " + (dir / "tuned.msm").string() + " --out " +
+                        (dir / "avg.msm").string() + " 2>&1",
+                    &out);
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_NE(Segmenter::load(dir / "avg.msm")->info().trainedOn.find("averaged over 2 models"), std::string::npos);
+    rc = runCommand(cli() + " average " + (dir / "m.msm").string() + " --out " + (dir / "x.msm").string() + " 2>&1", &out);
+    EXPECT_EQ(rc, 2) << out;
+    rc = runCommand(cli() + " average " + (dir / "m.msm").string() + " " + (dir / "mask.tif").string() + " --out " +
+                        (dir / "x.msm").string() + " 2>&1",
+                    &out);
+    EXPECT_EQ(rc, 1) << out;
+    EXPECT_NE(out.find("mask.tif"), std::string::npos) << out;
+    EXPECT_FALSE(std::filesystem::exists(dir / "x.msm"));
 }
 
 TEST(EngineCli, ClearErrorsForMismatchedShapesAndBadModels)

@@ -6,6 +6,7 @@
 
 #include "../base/TestSupport.h"
 #include "core/base/Error.h"
+#include "core/engine/ModelAverage.h"
 #include "core/engine/ModelFile.h"
 #include "core/engine/Segmenter.h"
 #include "core/engine/TiledPredictor.h"
@@ -123,6 +124,63 @@ TEST(ModelFile, SaveLoadRoundTripsWeightsStatisticsAndMetadataExactly)
     EXPECT_DOUBLE_EQ(m.spec.norm.mean, 100.0);
     EXPECT_EQ(m.spec.arch.classes, 3);
     EXPECT_EQ(m.spec.info.parameters, net->parameterCount());
+}
+
+TEST(ModelAverage, EveryTensorIsTheMeanAndMismatchedModelsAreRefused)
+{
+    ScratchDir dir;
+    ModelSpec spec = tinySpec();
+    std::vector<UNet> nets;
+    for (int i = 0; i < 3; ++i) {
+        UNet net = trainedTiny(spec);
+        torch::NoGradGuard g;
+        for (auto& p : net->parameters())
+            p.add_(torch::randn(p.sizes()) * 0.1 * (i + 1));   // three different models of one architecture
+        for (auto& b : net->named_buffers())
+            if (b.value().is_floating_point())
+                b.value().add_(static_cast<double>(i));
+        spec.info.steps = 100 * (i + 1);
+        saveModel(dir / ("m" + std::to_string(i) + ".msm"), spec, net);
+        nets.push_back(net);
+    }
+    averageModels({dir / "m0.msm", dir / "m1.msm", dir / "m2.msm"}, dir / "avg.msm");
+    LoadedModel avg = loadModel(dir / "avg.msm");
+    for (const auto& p : avg.net->named_parameters()) {
+        torch::Tensor mean = (nets[0]->named_parameters()[p.key()] + nets[1]->named_parameters()[p.key()] +
+                              nets[2]->named_parameters()[p.key()]) / 3;
+        EXPECT_TRUE(torch::allclose(p.value(), mean, 1e-5, 1e-6)) << p.key();
+    }
+    for (const auto& b : avg.net->named_buffers()) {
+        if (!b.value().is_floating_point())
+            continue;
+        torch::Tensor mean = (nets[0]->named_buffers()[b.key()] + nets[1]->named_buffers()[b.key()] +
+                              nets[2]->named_buffers()[b.key()]) / 3;
+        EXPECT_TRUE(torch::allclose(b.value(), mean, 1e-5, 1e-6)) << b.key();   // batch-norm statistics too
+    }
+    EXPECT_EQ(avg.spec.info.steps, 300);   // the last model's header
+    EXPECT_DOUBLE_EQ(avg.spec.info.validationIoU, -1);   // not measured
+    EXPECT_NE(avg.spec.info.trainedOn.find("averaged over 3 models"), std::string::npos) << avg.spec.info.trainedOn;
+
+    // A different architecture or normalisation, a single model, or a missing file: clear errors, no output.
+    ModelSpec wide = tinySpec();
+    wide.arch.base += 2;
+    UNet wideNet(wide.arch);
+    saveModel(dir / "wide.msm", wide, wideNet);
+    ModelSpec renorm = tinySpec();
+    renorm.norm.mean = 50;
+    saveModel(dir / "renorm.msm", renorm, nets[0]);
+    for (const char* other : {"wide.msm", "renorm.msm"}) {
+        try {
+            averageModels({dir / "m0.msm", dir / other}, dir / "bad.msm");
+            ADD_FAILURE() << other;
+        } catch (const IoError& e) {
+            EXPECT_EQ(e.kind(), IoError::Kind::BadModel);
+            EXPECT_NE(std::string(e.what()).find(other), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_THROW(averageModels({dir / "m0.msm"}, dir / "bad.msm"), Error);
+    EXPECT_THROW(averageModels({dir / "m0.msm", dir / "nope.msm"}, dir / "bad.msm"), IoError);
+    EXPECT_FALSE(std::filesystem::exists(dir / "bad.msm"));
 }
 
 TEST(ModelFile, CorruptTruncatedAndHostileFilesAreBadModelErrors)

@@ -229,6 +229,20 @@ TEST(Trainer, InitFromAModelStartsFromItsWeightsAndCanAddContext)
     train(ctxTrained, TrainData{&s.image, nullptr, &s.labels, {}, -1, -1}, {}, CancelToken{});
     auto seg3 = Segmenter::load(ctxTrained.outModel);
     EXPECT_EQ(seg3->info().contextSlices, 1);
+    // inChannels 0 keeps the model's input slices; without validation, snapshots still follow the run.
+    TrainConfig keep = tinyConfig(4);
+    keep.initFrom = ctxTrained.outModel;
+    keep.arch.inChannels = 0;
+    keep.validateEvery = 2;
+    keep.checkpointDir = dir / "keep";
+    keep.keepSnapshots = true;
+    keep.outModel = dir / "keep.msm";
+    TrainResult kept = train(keep, TrainData{&s.image, nullptr, &s.labels, {}, -1, -1}, {}, CancelToken{});
+    EXPECT_TRUE(kept.validationCurve.empty());
+    EXPECT_EQ(Segmenter::load(keep.outModel)->info().contextSlices, 1);
+    for (int step : {2, 4})
+        EXPECT_EQ(Segmenter::load(dir / "keep" / ("model-step" + std::to_string(step) + ".msm"))->info().steps, step);
+    EXPECT_FALSE(std::filesystem::exists(dir / "keep" / "model-step3.msm"));
 
     // One slice with its real neighbours equals that slice of a whole-stack prediction.
     PredictOptions o = exactOptions();

@@ -1,0 +1,17 @@
+#pragma once
+// Weight averaging of models from one training run ("stochastic weight averaging" over the
+// snapshots of its last steps). Torch-free interface.
+#include <filesystem>
+#include <vector>
+
+namespace mitoseg {
+
+/// Writes to `out` (atomically) a model whose parameters and batch-norm statistics are the mean
+/// of those of `models`. All must share the architecture, input slices and normalisation; the
+/// header (threshold, post-processing, class names) is the last model's, with its metadata noting
+/// the average and its validation IoU unknown (-1) until it is measured again. Throws
+/// mitoseg::Error for fewer than two models, IoError(BadModel) naming the file that does not
+/// match the first, IoError(WriteFailed).
+void averageModels(const std::vector<std::filesystem::path>& models, const std::filesystem::path& out);
+
+}  // namespace mitoseg
