@@ -98,6 +98,14 @@ LayersPanel::LayersPanel(LayerSettings* settings, std::function<void()> autoLeve
     root->addStretch(1);
 }
 
+void LayersPanel::setThreshold(double t)
+{
+    if (!thresholdSpin_)
+        return;
+    QSignalBlocker block(thresholdSpin_);
+    thresholdSpin_->setValue(t);
+}
+
 void LayersPanel::syncLevels()
 {
     QSignalBlocker b1(low_), b2(high_);
@@ -142,6 +150,7 @@ QWidget* LayersPanel::overlayRow(Layer layer, const QString& name)
                 threshold_(t);
         });
         grid->addRow(tr("Threshold"), thr);
+        thresholdSpin_ = thr;
     }
 
     auto push = [this, layer, visible, opacity, mode, colour] {

@@ -24,6 +24,10 @@ public:
     LayersPanel(LayerSettings* settings, std::function<void()> autoLevels, std::function<void(double)> threshold,
                 double initialThreshold = 0.5, QWidget* parent = nullptr);
 
+public Q_SLOTS:
+    /// Shows a threshold set elsewhere (e.g. a model's recommendation) without reporting it back.
+    void setThreshold(double t);
+
 private:
     QWidget* overlayRow(Layer layer, const QString& name);
     std::function<void(double)> threshold_;
@@ -36,6 +40,7 @@ private:
     QDoubleSpinBox* high_;
     QSlider* brightness_;
     QSlider* contrast_;
+    QDoubleSpinBox* thresholdSpin_ = nullptr;
 };
 
 }  // namespace mitoseg::ui

@@ -225,10 +225,10 @@ void MainWindow::rebuildSurfaces()
 
 void MainWindow::buildDocks()
 {
-    auto* layers = addDockPanel(new LayersPanel(layers_, [this] { files_->autoLevels(); },
-                                                [this](double t) { doc_->setPredictionThreshold(t); },
-                                                doc_->predictionThreshold()),
-                                tr("Layers"), Qt::RightDockWidgetArea);
+    auto* layersPanel = new LayersPanel(layers_, [this] { files_->autoLevels(); },
+                                        [this](double t) { doc_->setPredictionThreshold(t); }, doc_->predictionThreshold());
+    connect(doc_, &StudioDocument::predictionThresholdChanged, layersPanel, &LayersPanel::setThreshold);
+    auto* layers = addDockPanel(layersPanel, tr("Layers"), Qt::RightDockWidgetArea);
     layers->setObjectName(QStringLiteral("layersDock"));
     auto* iou = addDockPanel(iou_, tr("IoU / Dice"), Qt::RightDockWidgetArea);
     iou->setObjectName(QStringLiteral("iouDock"));

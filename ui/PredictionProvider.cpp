@@ -24,6 +24,11 @@ public:
         return segmenter_->predictSlice(raw, h, w, PredictOptions{}, &cancel);
     }
     int contextSlices() const override { return segmenter_->info().contextSlices; }
+    PostProcessing postProcessing() const override
+    {
+        const ModelInfo& info = segmenter_->info();
+        return {info.zSmooth, info.threshold, info.minObjectVoxels};
+    }
     SlicePrediction predictWithContext(const std::vector<const float*>& slices, std::int64_t h, std::int64_t w,
                                        const CancelToken& cancel) override
     {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/base/Progress.h"
+#include "core/engine/Calibration.h"
 #include "core/engine/Segmenter.h"
 
 namespace mitoseg::ui {
@@ -23,6 +24,8 @@ public:
     /// Segments a slice of raw values (height*width). May throw mitoseg::Cancelled / Error.
     virtual SlicePrediction predict(const float* raw, std::int64_t height, std::int64_t width,
                                     const CancelToken& cancel) = 0;
+    /// The model's recommended threshold and 3D post-processing (binary models).
+    virtual PostProcessing postProcessing() const { return {}; }
     /// 2.5D models: neighbours read on each side of the slice (0 = the slice alone).
     virtual int contextSlices() const { return 0; }
     /// Segments a slice given 2 * contextSlices() + 1 raw slices centred on it (clamped at the

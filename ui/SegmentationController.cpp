@@ -31,7 +31,12 @@ SegmentationController::SegmentationController(StudioDocument* doc, QObject* par
             Q_EMIT finished(false, tr("Segmentation cancelled"));
         else if (!error.isEmpty())
             Q_EMIT finished(false, tr("Segmentation failed: %1").arg(error));
-        else
+        else if (doc_->applyStackPostProcessing()) {
+            const PostProcessing& pp = doc_->postProcessing();
+            Q_EMIT finished(true, tr("Segmentation done; the model's 3D clean-up applied (z-smoothing ±%1, objects under %2 voxels removed)")
+                                      .arg(pp.zSmooth)
+                                      .arg(pp.minObjectVoxels));
+        } else
             Q_EMIT finished(true, tr("Segmentation done"));
     }, Qt::QueuedConnection);
     // A new stack makes running jobs meaningless.
@@ -66,6 +71,7 @@ QString SegmentationController::loadModel(const QString& path)
         doc_->setModelPath(path);
         if (provider_->classNames().size() > 2)
             doc_->setClasses(modelClasses());
+        doc_->setPostProcessing(provider_->postProcessing());
         Q_EMIT providerChanged();
         return {};
     } catch (const std::exception& e) {
@@ -78,6 +84,8 @@ void SegmentationController::setProvider(std::shared_ptr<PredictionProvider> pro
     provider_ = std::move(provider);
     if (provider_ && provider_->classNames().size() > 2)
         doc_->setClasses(modelClasses());
+    if (provider_)
+        doc_->setPostProcessing(provider_->postProcessing());
     Q_EMIT providerChanged();
 }
 

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/metrics/Components.h"
+
 namespace mitoseg::ui {
 
 std::vector<labels::LabelClass> defaultClasses()
@@ -80,6 +82,7 @@ void StudioDocument::setImage(std::shared_ptr<ImageSource> image)
     predProb_.assign(static_cast<std::size_t>(s.depth), {});
     hasPred_.assign(static_cast<std::size_t>(s.depth), false);
     binaryPred_.assign(static_cast<std::size_t>(s.depth), false);
+    stackPostProcessed_ = false;
     predConfusion_.reset(s.depth, static_cast<int>(mask_->classes().size()));
     dirty_ = false;
     Q_EMIT historyReset();
@@ -157,6 +160,7 @@ void StudioDocument::setPrediction(std::int64_t z, const SlicePrediction& p)
     }
     hasPred_[static_cast<std::size_t>(z)] = true;
     binaryPred_[static_cast<std::size_t>(z)] = haveProb && p.classes == 2;
+    stackPostProcessed_ = false;
     thresholdSlice(z);
     Q_EMIT predictionChanged(z);
 }
@@ -181,14 +185,68 @@ void StudioDocument::setPredictionThreshold(double t)
     if (t == threshold_)
         return;
     threshold_ = t;
+    Q_EMIT predictionThresholdChanged(t);
+    if (stackPostProcessed_ && applyStackPostProcessing())
+        return;
     for (std::int64_t z = 0; z < shape().depth; ++z)
         if (hasPrediction(z) && binaryPred_[static_cast<std::size_t>(z)])
             thresholdSlice(z);
     Q_EMIT predictionChanged(-1);
 }
 
+void StudioDocument::setPostProcessing(const PostProcessing& settings)
+{
+    post_ = settings;
+    post_.zSmooth = std::max(0, post_.zSmooth);
+    post_.minObjectVoxels = std::max<std::int64_t>(0, post_.minObjectVoxels);
+    // Model files store the threshold as float: 0.45f is shown and used as 0.45.
+    const double t = std::clamp(std::round(static_cast<double>(settings.threshold) * 1e4) / 1e4, 0.01, 0.99);
+    if (t != threshold_) {
+        threshold_ = t;
+        Q_EMIT predictionThresholdChanged(t);
+    }
+    if (stackPostProcessed_)
+        applyStackPostProcessing();
+}
+
+bool StudioDocument::applyStackPostProcessing()
+{
+    const Shape s = shape();
+    if (s.depth == 0 || (post_.zSmooth == 0 && post_.minObjectVoxels <= 1) || predictedSlices() != s.depth ||
+        !std::all_of(binaryPred_.begin(), binaryPred_.end(), [](bool b) { return b; })) {
+        stackPostProcessed_ = false;
+        return false;
+    }
+    // Same rule as thresholdSlice (P*255 rounded >= t*255 rounded), on the mean over the window:
+    // sum >= t * count. Radius 0 gives exactly the per-slice labels.
+    const std::int64_t n = s.sliceVoxels();
+    const std::uint32_t t = static_cast<std::uint32_t>(std::clamp(static_cast<int>(std::lround(threshold_ * 255.0)), 1, 255));
+    std::vector<std::uint32_t> sum(static_cast<std::size_t>(n));
+    for (std::int64_t z = 0; z < s.depth; ++z) {
+        const std::int64_t z0 = std::max<std::int64_t>(0, z - post_.zSmooth), z1 = std::min<std::int64_t>(s.depth - 1, z + post_.zSmooth);
+        std::fill(sum.begin(), sum.end(), 0u);
+        for (std::int64_t k = z0; k <= z1; ++k) {
+            const auto& prob = predProb_[static_cast<std::size_t>(k)];
+            for (std::int64_t i = 0; i < n; ++i)
+                sum[static_cast<std::size_t>(i)] += prob[static_cast<std::size_t>(i)];
+        }
+        const std::uint32_t need = t * static_cast<std::uint32_t>(z1 - z0 + 1);
+        std::uint8_t* labels = predLabels_.slice(z);
+        for (std::int64_t i = 0; i < n; ++i)
+            labels[i] = sum[static_cast<std::size_t>(i)] >= need ? 1 : 0;
+    }
+    removeSmallComponents(predLabels_, post_.minObjectVoxels);
+    if (reference_)
+        for (std::int64_t z = 0; z < s.depth; ++z)
+            predConfusion_.recountSlice(z, predLabels_.slice(z), reference_->slice(z), n);
+    stackPostProcessed_ = true;
+    Q_EMIT predictionChanged(-1);
+    return true;
+}
+
 void StudioDocument::clearPredictions()
 {
+    stackPostProcessed_ = false;
     predLabels_ = VolumeU8();
     std::fill(hasPred_.begin(), hasPred_.end(), false);
     std::fill(binaryPred_.begin(), binaryPred_.end(), false);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/engine/Calibration.h"
 #include "core/engine/Segmenter.h"
 #include "core/labels/LabelEditor.h"
 #include "ui/ImageSource.h"
@@ -36,6 +37,18 @@ public:
     /// predicted slice (multi-class predictions keep the engine's labels).
     void setPredictionThreshold(double t);
     double predictionThreshold() const { return threshold_; }
+    /// The model's recommended post-processing of binary stack predictions (its threshold
+    /// becomes the prediction threshold). Re-applied at once when the stack is post-processed.
+    void setPostProcessing(const PostProcessing& settings);
+    const PostProcessing& postProcessing() const { return post_; }
+    /// What `mitoseg predict` does after a whole stack: P(foreground) averaged over +-zSmooth
+    /// predicted slices, thresholded, then 3D objects (26-connected) under minObjectVoxels
+    /// dropped. Needs a binary prediction on every slice and settings that do something;
+    /// false (labels unchanged) otherwise.
+    /// Until a new prediction arrives, threshold changes re-apply it to the whole stack.
+    bool applyStackPostProcessing();
+    /// True while the predicted labels are the stack post-processing's result.
+    bool stackPostProcessed() const { return stackPostProcessed_; }
 
     /// The mask's classes (classes[0] is background). Kept across setImage.
     const std::vector<labels::LabelClass>& classes() const { return mask_->classes(); }
@@ -84,6 +97,8 @@ Q_SIGNALS:
     void maskChanged(qint64 z0, qint64 z1, int x0, int y0, int x1, int y1);
     void referenceChanged();
     void predictionChanged(qint64 z);
+    /// The prediction threshold changed (by the user or a model's recommendation).
+    void predictionThresholdChanged(double threshold);
     void historyChanged();
     /// The mask's history was dropped (new image or loaded mask): undo stacks clear.
     void historyReset();
@@ -103,6 +118,8 @@ private:
     std::vector<bool> hasPred_;
     std::vector<bool> binaryPred_;
     double threshold_ = 0.5;
+    PostProcessing post_;
+    bool stackPostProcessed_ = false;
     labels::ConfusionCounts predConfusion_;
     QString maskPath_, referencePath_, modelPath_;
     bool dirty_ = false;

@@ -74,6 +74,51 @@ public:
     }
 };
 
+/// P(foreground) * 255 of voxel (z, y, x) for the post-processing test: dark blobs certain,
+/// scattered specks and a faint texture elsewhere. No window mean equals a threshold exactly.
+int patternValue(const VolumeU8& image, std::int64_t z, std::int64_t y, std::int64_t x)
+{
+    if (image(z, y, x) < 100)
+        return 230;
+    if ((x * 7 + y * 13 + z * 5) % 11 == 0)
+        return 150;
+    return (x + y) % 3 == 0 ? 80 : 20;
+}
+
+// Returns patternValue / 255 as the foreground probability and recommends post-processing.
+class PatternProvider final : public PredictionProvider {
+public:
+    explicit PatternProvider(VolumeU8 image) : image_(std::move(image)) {}
+    QString name() const override { return QStringLiteral("pattern"); }
+    PostProcessing postProcessing() const override { return {1, 0.4f, 30}; }
+    SlicePrediction predict(const float* raw, std::int64_t h, std::int64_t w, const CancelToken&) override
+    {
+        // Find the slice by its pixels (the fake sees raw values only).
+        std::int64_t z = 0;
+        for (; z < image_.depth(); ++z)
+            if (std::equal(raw, raw + h * w, image_.slice(z), [](float a, std::uint8_t b) { return a == static_cast<float>(b); }))
+                break;
+        SlicePrediction p;
+        p.height = h;
+        p.width = w;
+        p.classes = 2;
+        p.labels.resize(static_cast<std::size_t>(h * w));
+        p.probabilities.resize(static_cast<std::size_t>(2 * h * w));
+        for (std::int64_t y = 0; y < h; ++y)
+            for (std::int64_t x = 0; x < w; ++x) {
+                const std::size_t i = static_cast<std::size_t>(y * w + x);
+                const float fg = static_cast<float>(patternValue(image_, z, y, x)) / 255.f;
+                p.probabilities[i] = 1.f - fg;
+                p.probabilities[static_cast<std::size_t>(h * w) + i] = fg;
+                p.labels[i] = fg >= 0.5f ? 1 : 0;
+            }
+        return p;
+    }
+
+private:
+    VolumeU8 image_;
+};
+
 }  // namespace
 
 class PredictionTest : public QObject {
@@ -170,6 +215,58 @@ private Q_SLOTS:
                 for (std::int64_t x = 0; x < 60; ++x)
                     QCOMPARE(int(labels(z, y, x)), image_(next, y, x) < 100 ? 1 : 0);
         }
+    }
+
+    void stackJobAppliesTheModelsPostProcessingLikeMitosegPredict()
+    {
+        auto* seg = window_->segmentation();
+        auto* doc = window_->document();
+        seg->setProvider(std::make_shared<PatternProvider>(image_));
+        QCOMPARE(doc->predictionThreshold(), 0.4);   // the model's threshold replaces 0.5
+        QCOMPARE(doc->postProcessing().zSmooth, 1);
+        QSignalSpy done(seg, &SegmentationController::finished);
+        QVERIFY(seg->segmentStack(0));
+        QVERIFY(done.wait(5000));
+        QVERIFY(done.front().at(1).toString().contains(QStringLiteral("3D clean-up")));
+        QVERIFY(doc->stackPostProcessed());
+
+        // What core's predictStack post-processing gives on the same probabilities.
+        auto coreLabels = [&](float threshold) {
+            StackPrediction p;
+            p.probability = VolumeF32(image_.shape());
+            p.labels = VolumeU8(image_.shape());
+            for (std::int64_t z = 0; z < 4; ++z)
+                for (std::int64_t y = 0; y < 40; ++y)
+                    for (std::int64_t x = 0; x < 60; ++x)
+                        p.probability(z, y, x) = static_cast<float>(patternValue(image_, z, y, x)) / 255.f;
+            postProcessBinary(p, 1, threshold, 30);
+            return p.labels;
+        };
+        auto expectSame = [&](const VolumeU8& expected) {
+            int perSliceDiffers = 0;
+            for (std::int64_t z = 0; z < 4; ++z)
+                for (std::int64_t y = 0; y < 40; ++y)
+                    for (std::int64_t x = 0; x < 60; ++x) {
+                        QCOMPARE(int(doc->predictionLabels(z)[y * 60 + x]), int(expected(z, y, x)));
+                        const bool plain = patternValue(image_, z, y, x) >= std::lround(doc->predictionThreshold() * 255);
+                        perSliceDiffers += plain != (expected(z, y, x) != 0);
+                    }
+            QVERIFY(perSliceDiffers > 20);   // smoothing and object removal changed the plain threshold's result
+        };
+        expectSame(coreLabels(0.4f));
+        doc->setPredictionThreshold(0.6);   // re-applied to the whole stack
+        QVERIFY(doc->stackPostProcessed());
+        expectSame(coreLabels(0.6f));
+
+        // A new single-slice result ends the stack post-processing until the next stack job.
+        QSignalSpy again(seg, &SegmentationController::finished);
+        QVERIFY(seg->segmentSlice(1));
+        QVERIFY(again.wait(5000));
+        QVERIFY(doc->stackPostProcessed());   // every slice still predicted: re-applied
+        expectSame(coreLabels(0.6f));
+        doc->clearPredictions();
+        QVERIFY(!doc->stackPostProcessed());
+        QVERIFY(!doc->applyStackPostProcessing());   // nothing predicted: nothing to do
     }
 
     void cancelStopsAStackJob()
