@@ -20,8 +20,9 @@ namespace mitoseg::ui::test {
 
 namespace {
 
-/// Foreground (p = 0.9) where `raw` is dark (< 100), else background (p = 0.1).
-SlicePrediction darkIsForeground(const float* raw, std::int64_t h, std::int64_t w)
+/// A binary prediction with P(foreground) = fgAt(pixel index), labelled at 0.5.
+template <class Fg>
+SlicePrediction binaryPrediction(std::int64_t h, std::int64_t w, Fg fgAt)
 {
     SlicePrediction p;
     p.height = h;
@@ -30,12 +31,18 @@ SlicePrediction darkIsForeground(const float* raw, std::int64_t h, std::int64_t 
     p.labels.resize(static_cast<std::size_t>(h * w));
     p.probabilities.resize(static_cast<std::size_t>(2 * h * w));
     for (std::int64_t i = 0; i < h * w; ++i) {
-        const float fg = raw[i] < 100.f ? 0.9f : 0.1f;
+        const float fg = fgAt(i);
         p.labels[static_cast<std::size_t>(i)] = fg > 0.5f ? 1 : 0;
         p.probabilities[static_cast<std::size_t>(i)] = 1.f - fg;
         p.probabilities[static_cast<std::size_t>(h * w + i)] = fg;
     }
     return p;
+}
+
+/// Foreground (p = 0.9) where `raw` is dark (< 100), else background (p = 0.1).
+SlicePrediction darkIsForeground(const float* raw, std::int64_t h, std::int64_t w)
+{
+    return binaryPrediction(h, w, [raw](std::int64_t i) { return raw[i] < 100.f ? 0.9f : 0.1f; });
 }
 
 // Thresholds the image (dark = mitochondrion) and records the thread it ran on.
@@ -98,21 +105,9 @@ public:
         for (; z < image_.depth(); ++z)
             if (std::equal(raw, raw + h * w, image_.slice(z), [](float a, std::uint8_t b) { return a == static_cast<float>(b); }))
                 break;
-        SlicePrediction p;
-        p.height = h;
-        p.width = w;
-        p.classes = 2;
-        p.labels.resize(static_cast<std::size_t>(h * w));
-        p.probabilities.resize(static_cast<std::size_t>(2 * h * w));
-        for (std::int64_t y = 0; y < h; ++y)
-            for (std::int64_t x = 0; x < w; ++x) {
-                const std::size_t i = static_cast<std::size_t>(y * w + x);
-                const float fg = static_cast<float>(patternValue(image_, z, y, x)) / 255.f;
-                p.probabilities[i] = 1.f - fg;
-                p.probabilities[static_cast<std::size_t>(h * w) + i] = fg;
-                p.labels[i] = fg >= 0.5f ? 1 : 0;
-            }
-        return p;
+        return binaryPrediction(h, w, [&](std::int64_t i) {
+            return static_cast<float>(patternValue(image_, z, i / w, i % w)) / 255.f;
+        });
     }
 
 private:
