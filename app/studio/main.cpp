@@ -47,7 +47,10 @@ int main(int argc, char** argv)
     const QCommandLineOption surfaces(QStringLiteral("3d"), QStringLiteral("Show the 3D surface view of the mask."));
     const QCommandLineOption segmentNow(QStringLiteral("segment-slice"),
                                         QStringLiteral("Segment the shown slice at start (with --screenshot: wait for it)."));
-    cli.addOptions({mask, truth, model, session, slice, shot, bench, benchStack, ortho, surfaces, segmentNow});
+    const QCommandLineOption segmentAll(QStringLiteral("segment-stack"),
+                                        QStringLiteral("Segment every slice at start, then apply the model's 3D clean-up "
+                                                       "(with --screenshot: wait for it)."));
+    cli.addOptions({mask, truth, model, session, slice, shot, bench, benchStack, ortho, surfaces, segmentNow, segmentAll});
     cli.process(app);
 
     if (cli.isSet(bench))
@@ -103,18 +106,21 @@ int main(int argc, char** argv)
         QObject::connect(panel, &mitoseg::ui::SurfacePanel::meshesReady, &settle, donePart);
         QObject::connect(panel, &mitoseg::ui::SurfacePanel::meshingFailed, &settle, donePart);
     }
-    if (cli.isSet(segmentNow)) {
+    if (cli.isSet(segmentNow) || cli.isSet(segmentAll)) {
         QString why;
         ++pending;
         QObject::connect(window.segmentation(), &mitoseg::ui::SegmentationController::finished, &settle, donePart);
-        if (!window.segmentation()->segmentSlice(window.sliceView()->slice(), &why)) {
+        auto* seg = window.segmentation();
+        const std::int64_t z = window.sliceView()->slice();
+        if (!(cli.isSet(segmentAll) ? seg->segmentStack(z, &why) : seg->segmentSlice(z, &why))) {
             std::fprintf(stderr, "mitoseg-studio: cannot segment: %s\n", qPrintable(why));
             --pending;
         }
     }
-    // A screenshot waits (at most two minutes) for the background work it was asked to show.
+    // A screenshot waits (at most two minutes, or an hour for a whole stack) for the background
+    // work it was asked to show.
     if (screenshot && pending > 0) {
-        QTimer::singleShot(120000, &settle, &QEventLoop::quit);
+        QTimer::singleShot(cli.isSet(segmentAll) ? 3600000 : 120000, &settle, &QEventLoop::quit);
         settle.exec();
     }
     if (screenshot)
