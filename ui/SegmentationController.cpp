@@ -31,16 +31,27 @@ SegmentationController::SegmentationController(StudioDocument* doc, QObject* par
             Q_EMIT finished(false, tr("Segmentation cancelled"));
         else if (!error.isEmpty())
             Q_EMIT finished(false, tr("Segmentation failed: %1").arg(error));
-        else if (doc_->applyStackPostProcessing()) {
-            const PostProcessing& pp = doc_->postProcessing();
-            Q_EMIT finished(true, tr("Segmentation done; the model's 3D clean-up applied (z-smoothing ±%1, objects under %2 voxels removed)")
-                                      .arg(pp.zSmooth)
-                                      .arg(pp.minObjectVoxels));
+        else if (doc_->startStackPostProcessing()) {
+            busy_ = true;   // `finished` comes once the model's 3D clean-up is in
+            awaitingPost_ = true;
         } else
             Q_EMIT finished(true, tr("Segmentation done"));
     }, Qt::QueuedConnection);
+    connect(doc_, &StudioDocument::stackPostProcessingFinished, this, [this](bool applied) {
+        if (!awaitingPost_)
+            return;   // a threshold change re-applied it
+        awaitingPost_ = false;
+        busy_ = false;
+        const PostProcessing& pp = doc_->postProcessing();
+        Q_EMIT finished(true, applied ? tr("Segmentation done; the model's 3D clean-up applied (z-smoothing ±%1, "
+                                           "objects under %2 voxels removed)")
+                                            .arg(pp.zSmooth)
+                                            .arg(pp.minObjectVoxels)
+                                      : tr("Segmentation done"));
+    });
     // A new stack makes running jobs meaningless.
     connect(doc_, &StudioDocument::imageChanged, this, [this] {
+        awaitingPost_ = false;
         if (busy_) {
             cancel();
             ++generation_;

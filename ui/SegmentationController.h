@@ -62,6 +62,7 @@ private:
     std::shared_ptr<CancelToken> cancel_;
     int generation_ = 0;
     bool busy_ = false;
+    bool awaitingPost_ = false;   ///< a finished stack job waits for the document's 3D clean-up
 };
 
 }  // namespace mitoseg::ui

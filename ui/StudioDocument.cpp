@@ -7,6 +7,10 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <QCoreApplication>
+#include <QPointer>
+#include <QThreadPool>
+
 #include "core/metrics/Components.h"
 
 namespace mitoseg::ui {
@@ -83,6 +87,7 @@ void StudioDocument::setImage(std::shared_ptr<ImageSource> image)
     hasPred_.assign(static_cast<std::size_t>(s.depth), false);
     binaryPred_.assign(static_cast<std::size_t>(s.depth), false);
     stackPostProcessed_ = false;
+    ++postGeneration_;
     predConfusion_.reset(s.depth, static_cast<int>(mask_->classes().size()));
     dirty_ = false;
     Q_EMIT historyReset();
@@ -161,6 +166,7 @@ void StudioDocument::setPrediction(std::int64_t z, const SlicePrediction& p)
     hasPred_[static_cast<std::size_t>(z)] = true;
     binaryPred_[static_cast<std::size_t>(z)] = haveProb && p.classes == 2;
     stackPostProcessed_ = false;
+    ++postGeneration_;
     thresholdSlice(z);
     Q_EMIT predictionChanged(z);
 }
@@ -186,8 +192,8 @@ void StudioDocument::setPredictionThreshold(double t)
         return;
     threshold_ = t;
     Q_EMIT predictionThresholdChanged(t);
-    if (stackPostProcessed_ && applyStackPostProcessing())
-        return;
+    if (stackPostProcessed_ && startStackPostProcessing())
+        return;   // the labels change when the worker is done; the GUI stays live meanwhile
     for (std::int64_t z = 0; z < shape().depth; ++z)
         if (hasPrediction(z) && binaryPred_[static_cast<std::size_t>(z)])
             thresholdSlice(z);
@@ -206,47 +212,99 @@ void StudioDocument::setPostProcessing(const PostProcessing& settings)
         Q_EMIT predictionThresholdChanged(t);
     }
     if (stackPostProcessed_)
-        applyStackPostProcessing();
+        startStackPostProcessing();
+}
+
+namespace {
+
+/// The stack post-processing of binary predictions (probabilities as 0..255 per slice): the mean
+/// over +-zSmooth slices against the threshold (same rounding as thresholdSlice: radius 0 gives
+/// the per-slice labels), then 3D objects under minObjectVoxels dropped. Any thread.
+VolumeU8 postProcessedLabels(const std::vector<std::vector<std::uint8_t>>& prob, Shape s, const PostProcessing& post,
+                             double threshold)
+{
+    VolumeU8 labels(s, 0);
+    const std::int64_t n = s.sliceVoxels();
+    const std::uint32_t t = static_cast<std::uint32_t>(std::clamp(static_cast<int>(std::lround(threshold * 255.0)), 1, 255));
+    std::vector<std::uint32_t> sum(static_cast<std::size_t>(n));
+    for (std::int64_t z = 0; z < s.depth; ++z) {
+        const std::int64_t z0 = std::max<std::int64_t>(0, z - post.zSmooth), z1 = std::min<std::int64_t>(s.depth - 1, z + post.zSmooth);
+        std::fill(sum.begin(), sum.end(), 0u);
+        for (std::int64_t k = z0; k <= z1; ++k) {
+            const auto& p = prob[static_cast<std::size_t>(k)];
+            for (std::int64_t i = 0; i < n; ++i)
+                sum[static_cast<std::size_t>(i)] += p[static_cast<std::size_t>(i)];
+        }
+        const std::uint32_t need = t * static_cast<std::uint32_t>(z1 - z0 + 1);
+        std::uint8_t* out = labels.slice(z);
+        for (std::int64_t i = 0; i < n; ++i)
+            out[i] = sum[static_cast<std::size_t>(i)] >= need ? 1 : 0;
+    }
+    removeSmallComponents(labels, post.minObjectVoxels);
+    return labels;
+}
+
+}  // namespace
+
+bool StudioDocument::canPostProcessStack() const
+{
+    const Shape s = shape();
+    return s.depth > 0 && (post_.zSmooth > 0 || post_.minObjectVoxels > 1) && predictedSlices() == s.depth &&
+           std::all_of(binaryPred_.begin(), binaryPred_.end(), [](bool b) { return b; });
 }
 
 bool StudioDocument::applyStackPostProcessing()
 {
-    const Shape s = shape();
-    if (s.depth == 0 || (post_.zSmooth == 0 && post_.minObjectVoxels <= 1) || predictedSlices() != s.depth ||
-        !std::all_of(binaryPred_.begin(), binaryPred_.end(), [](bool b) { return b; })) {
+    ++postGeneration_;
+    if (!canPostProcessStack()) {
         stackPostProcessed_ = false;
         return false;
     }
-    // Same rule as thresholdSlice (P*255 rounded >= t*255 rounded), on the mean over the window:
-    // sum >= t * count. Radius 0 gives exactly the per-slice labels.
-    const std::int64_t n = s.sliceVoxels();
-    const std::uint32_t t = static_cast<std::uint32_t>(std::clamp(static_cast<int>(std::lround(threshold_ * 255.0)), 1, 255));
-    std::vector<std::uint32_t> sum(static_cast<std::size_t>(n));
-    for (std::int64_t z = 0; z < s.depth; ++z) {
-        const std::int64_t z0 = std::max<std::int64_t>(0, z - post_.zSmooth), z1 = std::min<std::int64_t>(s.depth - 1, z + post_.zSmooth);
-        std::fill(sum.begin(), sum.end(), 0u);
-        for (std::int64_t k = z0; k <= z1; ++k) {
-            const auto& prob = predProb_[static_cast<std::size_t>(k)];
-            for (std::int64_t i = 0; i < n; ++i)
-                sum[static_cast<std::size_t>(i)] += prob[static_cast<std::size_t>(i)];
-        }
-        const std::uint32_t need = t * static_cast<std::uint32_t>(z1 - z0 + 1);
-        std::uint8_t* labels = predLabels_.slice(z);
-        for (std::int64_t i = 0; i < n; ++i)
-            labels[i] = sum[static_cast<std::size_t>(i)] >= need ? 1 : 0;
+    setPostProcessedLabels(postProcessedLabels(predProb_, shape(), post_, threshold_));
+    return true;
+}
+
+bool StudioDocument::startStackPostProcessing()
+{
+    const int generation = ++postGeneration_;
+    if (!canPostProcessStack()) {
+        stackPostProcessed_ = false;
+        return false;
     }
-    removeSmallComponents(predLabels_, post_.minObjectVoxels);
+    // The worker gets its own copy of the probabilities (a byte per voxel), so new predictions
+    // can arrive meanwhile; its result is dropped if they do.
+    auto job = [self = QPointer<StudioDocument>(this), generation, prob = predProb_, s = shape(), post = post_,
+                threshold = threshold_] {
+        auto labels = std::make_shared<VolumeU8>(postProcessedLabels(prob, s, post, threshold));
+        // Delivered on the GUI thread (the application's); the document may be gone by then.
+        QMetaObject::invokeMethod(QCoreApplication::instance(), [self, generation, labels] {
+            if (!self)
+                return;
+            const bool current = generation == self->postGeneration_;
+            if (current)
+                self->setPostProcessedLabels(std::move(*labels));
+            Q_EMIT self->stackPostProcessingFinished(current);
+        }, Qt::QueuedConnection);
+    };
+    QThreadPool::globalInstance()->start(std::move(job));
+    return true;
+}
+
+void StudioDocument::setPostProcessedLabels(VolumeU8 labels)
+{
+    const Shape s = shape();
+    predLabels_ = std::move(labels);
     if (reference_)
         for (std::int64_t z = 0; z < s.depth; ++z)
-            predConfusion_.recountSlice(z, predLabels_.slice(z), reference_->slice(z), n);
+            predConfusion_.recountSlice(z, predLabels_.slice(z), reference_->slice(z), s.sliceVoxels());
     stackPostProcessed_ = true;
     Q_EMIT predictionChanged(-1);
-    return true;
 }
 
 void StudioDocument::clearPredictions()
 {
     stackPostProcessed_ = false;
+    ++postGeneration_;
     predLabels_ = VolumeU8();
     std::fill(hasPred_.begin(), hasPred_.end(), false);
     std::fill(binaryPred_.begin(), binaryPred_.end(), false);

@@ -45,8 +45,13 @@ public:
     /// predicted slices, thresholded, then 3D objects (26-connected) under minObjectVoxels
     /// dropped. Needs a binary prediction on every slice and settings that do something;
     /// false (labels unchanged) otherwise.
-    /// Until a new prediction arrives, threshold changes re-apply it to the whole stack.
+    /// Until a new prediction arrives, threshold changes re-apply it to the whole stack, on a
+    /// worker thread. This call is synchronous (about 2 s for the 165-slice EPFL stack).
     bool applyStackPostProcessing();
+    /// The same on a worker thread: returns false when it cannot run (as above), else true and
+    /// later emits stackPostProcessingFinished: applied, with the labels replaced, unless a
+    /// prediction, threshold or stack change came in meanwhile (then the result is dropped).
+    bool startStackPostProcessing();
     /// True while the predicted labels are the stack post-processing's result.
     bool stackPostProcessed() const { return stackPostProcessed_; }
 
@@ -99,6 +104,8 @@ Q_SIGNALS:
     void predictionChanged(qint64 z);
     /// The prediction threshold changed (by the user or a model's recommendation).
     void predictionThresholdChanged(double threshold);
+    /// A startStackPostProcessing job ended; `applied` when it replaced the predicted labels.
+    void stackPostProcessingFinished(bool applied);
     void historyChanged();
     /// The mask's history was dropped (new image or loaded mask): undo stacks clear.
     void historyReset();
@@ -109,6 +116,8 @@ Q_SIGNALS:
 private:
     void connectMask();
     void thresholdSlice(std::int64_t z);
+    bool canPostProcessStack() const;
+    void setPostProcessedLabels(VolumeU8 labels);
 
     std::shared_ptr<ImageSource> image_;
     std::unique_ptr<labels::LabelEditor> mask_;
@@ -120,6 +129,7 @@ private:
     double threshold_ = 0.5;
     PostProcessing post_;
     bool stackPostProcessed_ = false;
+    int postGeneration_ = 0;   ///< bumped by every change that makes a running job's result stale
     labels::ConfusionCounts predConfusion_;
     QString maskPath_, referencePath_, modelPath_;
     bool dirty_ = false;

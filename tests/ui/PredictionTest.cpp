@@ -237,28 +237,37 @@ private Q_SLOTS:
             postProcessBinary(p, 1, threshold, 30);
             return p.labels;
         };
-        auto expectSame = [&](const VolumeU8& expected) {
+        auto expectSame = [&](float threshold) {
+            const VolumeU8 expected = coreLabels(threshold);
             int perSliceDiffers = 0;
             for (std::int64_t z = 0; z < 4; ++z)
                 for (std::int64_t y = 0; y < 40; ++y)
                     for (std::int64_t x = 0; x < 60; ++x) {
                         QCOMPARE(int(doc->predictionLabels(z)[y * 60 + x]), int(expected(z, y, x)));
-                        const bool plain = patternValue(image_, z, y, x) >= std::lround(doc->predictionThreshold() * 255);
+                        const bool plain = patternValue(image_, z, y, x) >= std::lround(threshold * 255);
                         perSliceDiffers += plain != (expected(z, y, x) != 0);
                     }
             QVERIFY(perSliceDiffers > 20);   // smoothing and object removal changed the plain threshold's result
         };
-        expectSame(coreLabels(0.4f));
-        doc->setPredictionThreshold(0.6);   // re-applied to the whole stack
+        expectSame(0.4f);
+
+        // Threshold changes re-apply it to the whole stack on a worker thread; a newer change
+        // supersedes a running job, and the labels change only when the latest job is in.
+        QSignalSpy post(doc, &StudioDocument::stackPostProcessingFinished);
+        doc->setPredictionThreshold(0.5);
+        doc->setPredictionThreshold(0.6);
+        expectSame(0.4f);
+        QTRY_COMPARE_WITH_TIMEOUT(post.count(), 2, 5000);
+        QCOMPARE(int(post.at(0).at(0).toBool()) + int(post.at(1).at(0).toBool()), 1);
         QVERIFY(doc->stackPostProcessed());
-        expectSame(coreLabels(0.6f));
+        expectSame(0.6f);
 
         // A new single-slice result ends the stack post-processing until the next stack job.
         QSignalSpy again(seg, &SegmentationController::finished);
         QVERIFY(seg->segmentSlice(1));
         QVERIFY(again.wait(5000));
         QVERIFY(doc->stackPostProcessed());   // every slice still predicted: re-applied
-        expectSame(coreLabels(0.6f));
+        expectSame(0.6f);
         doc->clearPredictions();
         QVERIFY(!doc->stackPostProcessed());
         QVERIFY(!doc->applyStackPostProcessing());   // nothing predicted: nothing to do
