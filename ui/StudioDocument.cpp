@@ -253,17 +253,6 @@ bool StudioDocument::canPostProcessStack() const
            std::all_of(binaryPred_.begin(), binaryPred_.end(), [](bool b) { return b; });
 }
 
-bool StudioDocument::applyStackPostProcessing()
-{
-    ++postGeneration_;
-    if (!canPostProcessStack()) {
-        stackPostProcessed_ = false;
-        return false;
-    }
-    setPostProcessedLabels(postProcessedLabels(predProb_, shape(), post_, threshold_));
-    return true;
-}
-
 bool StudioDocument::startStackPostProcessing()
 {
     const int generation = ++postGeneration_;

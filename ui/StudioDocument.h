@@ -41,16 +41,13 @@ public:
     /// becomes the prediction threshold). Re-applied at once when the stack is post-processed.
     void setPostProcessing(const PostProcessing& settings);
     const PostProcessing& postProcessing() const { return post_; }
-    /// What `mitoseg predict` does after a whole stack: P(foreground) averaged over +-zSmooth
-    /// predicted slices, thresholded, then 3D objects (26-connected) under minObjectVoxels
-    /// dropped. Needs a binary prediction on every slice and settings that do something;
-    /// false (labels unchanged) otherwise.
-    /// Until a new prediction arrives, threshold changes re-apply it to the whole stack, on a
-    /// worker thread. This call is synchronous (about 2 s for the 165-slice EPFL stack).
-    bool applyStackPostProcessing();
-    /// The same on a worker thread: returns false when it cannot run (as above), else true and
-    /// later emits stackPostProcessingFinished: applied, with the labels replaced, unless a
-    /// prediction, threshold or stack change came in meanwhile (then the result is dropped).
+    /// Starts, on a worker thread, what `mitoseg predict` does after a whole stack: P(foreground)
+    /// averaged over +-zSmooth predicted slices, thresholded, then 3D objects (26-connected)
+    /// under minObjectVoxels dropped (about 2 s for the 165-slice EPFL stack). Returns false
+    /// (labels unchanged) unless every slice has a binary prediction and the settings do
+    /// something. Later emits stackPostProcessingFinished: applied, with the labels replaced,
+    /// unless a prediction, threshold or stack change came in meanwhile (result dropped).
+    /// Until a new prediction arrives, threshold changes re-apply it the same way.
     bool startStackPostProcessing();
     /// True while the predicted labels are the stack post-processing's result.
     bool stackPostProcessed() const { return stackPostProcessed_; }

@@ -394,6 +394,11 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
         s.info.version = engineVersion();
         return s;
     };
+    // --keep-snapshots: the model at this step, next to the checkpoint (iou -1 = not validated).
+    const bool snapshots = config.keepSnapshots && !config.checkpointDir.empty();
+    auto snapshot = [&](double iou) {
+        saveModel(config.checkpointDir / ("model-step" + std::to_string(st.step) + ".msm"), spec(iou), net);
+    };
 
     TrainResult result;
     std::vector<float> inBuf;
@@ -456,8 +461,8 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
             st.curve.emplace_back(st.step, iou);
             lastVal = iou;
             p.validated = true;
-            if (config.keepSnapshots && !config.checkpointDir.empty())
-                saveModel(config.checkpointDir / ("model-step" + std::to_string(st.step) + ".msm"), spec(iou), net);
+            if (snapshots)
+                snapshot(iou);
             if (iou > st.bestValIoU) {
                 st.bestValIoU = iou;
                 st.bestStep = st.step;
@@ -469,9 +474,8 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
             }
         }
         // Without validation, --keep-snapshots still records the trajectory (for weight averaging).
-        if (!validation && config.keepSnapshots && !config.checkpointDir.empty() &&
-            (st.step % std::max<std::int64_t>(1, config.validateEvery) == 0 || st.step == config.steps))
-            saveModel(config.checkpointDir / ("model-step" + std::to_string(st.step) + ".msm"), spec(-1), net);
+        if (!validation && snapshots && (st.step % std::max<std::int64_t>(1, config.validateEvery) == 0 || st.step == config.steps))
+            snapshot(-1);
         double spStep = 0, meanLoss = 0;
         for (std::size_t i = 0; i < recentLoss.size(); ++i) {
             spStep += recentTime[i];

@@ -270,7 +270,7 @@ private Q_SLOTS:
         expectSame(0.6f);
         doc->clearPredictions();
         QVERIFY(!doc->stackPostProcessed());
-        QVERIFY(!doc->applyStackPostProcessing());   // nothing predicted: nothing to do
+        QVERIFY(!doc->startStackPostProcessing());   // nothing predicted: nothing to do
     }
 
     void cancelStopsAStackJob()
