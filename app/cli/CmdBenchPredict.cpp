@@ -1,10 +1,17 @@
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
+#include "app/cli/ModelArg.h"
 #include "app/cli/PeerRunner.h"
 #include "app/cli/UNetBench.h"
+#include "core/engine/PredictFile.h"
 
 namespace mitoseg::cli {
 
@@ -12,26 +19,93 @@ namespace {
 
 const char* kHelp =
     "usage: mitoseg bench predict [--preset fast|seed|tiny] [--height 768] [--width 1024] [--repeats 3]\n"
-    "                             [--threads 2] [--fp32] [--no-peer]\n"
+    "                             [--threads 2] [--batch 1] [--fp32] [--levers] [--no-peer]\n"
+    "       mitoseg bench predict --stack S.tif [--model M] [--repeats 1] [--threads 2] [--workers N]\n"
     "\n"
     "Times U-Net inference of one whole slice and, in the same run, the same network in PyTorch\n"
-    "from Python (peer.py unet-infer). Prints medians (ms per slice, voxels/s) and the ratio.\n";
+    "from Python (peer.py unet-infer: float32, transposed convolution). Prints medians (ms per\n"
+    "slice, voxels/s, achieved GFLOP/s) and the ratio.\n"
+    "  --levers     time every step of the speed work in one run (reference float32 with the\n"
+    "               transposed convolution, bf16 autocast, pixel shuffle, pure bf16, BN folding)\n"
+    "  --batch N    slices per forward pass\n"
+    "  --stack S    time `mitoseg predict S` file to file (read, predict, post-process, write;\n"
+    "               outputs go to a temporary folder) with the shipped model or --model\n";
+
+int runStack(const Args& args, int threads, int repeats)
+{
+    const std::filesystem::path modelPath = modelPathFromArgs(args);
+    auto segmenter = Segmenter::load(modelPath);
+    std::filesystem::path dir = std::filesystem::temp_directory_path() / ("mitoseg-bench-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    PredictFileRequest r;
+    r.stack = *args.value("stack");
+    r.mask = dir / "mask.tif";
+    r.options.threads = threads;
+    r.options.workers = static_cast<int>(args.integer("workers", 0));
+    if (r.options.workers < 0 || r.options.workers > 64)
+        throw UsageError("--workers must be 0..64");
+    std::vector<double> times;
+    PredictFileReport last;
+    try {
+        for (int i = 0; i < repeats; ++i) {
+            last = predictFile(*segmenter, r);
+            times.push_back(last.seconds);
+        }
+    } catch (...) {
+        std::filesystem::remove_all(dir);
+        throw;
+    }
+    std::filesystem::remove_all(dir);
+    struct rusage ru {};
+    ::getrusage(RUSAGE_SELF, &ru);
+    const double s = median(times);
+    const Shape sh = last.shape;
+    std::printf("mitoseg predict %s (%lldx%lldx%lld), %d threads, file to file: %.2f s median of %d (%.1f ms/slice), "
+                "peak RSS %.0f MB\n",
+                r.stack.filename().c_str(), static_cast<long long>(sh.depth), static_cast<long long>(sh.height),
+                static_cast<long long>(sh.width), threads, s, repeats, 1000 * s / static_cast<double>(sh.depth),
+                static_cast<double>(ru.ru_maxrss) / 1024.0);
+    return 0;
+}
 
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv, {"preset", "height", "width", "repeats", "threads"}, {"fp32", "no-peer"});
+    Args args(argv, {"preset", "height", "width", "repeats", "threads", "batch", "stack", "model", "workers"},
+              {"fp32", "no-peer", "levers"});
     args.expectPositionals(0, 0);
+    int repeats = static_cast<int>(args.integer("repeats", args.value("stack") ? 1 : 3));
+    int threads = static_cast<int>(args.integer("threads", 2));
+    if (repeats < 1 || threads < 1)
+        throw UsageError("need --repeats >= 1, --threads >= 1");
+    if (args.value("stack"))
+        return runStack(args, threads, repeats);
     const UNetConfig arch = presetFromArgs(args);
     int h = static_cast<int>(args.integer("height", 768)), w = static_cast<int>(args.integer("width", 1024));
-    int repeats = static_cast<int>(args.integer("repeats", 3)), threads = static_cast<int>(args.integer("threads", 2));
-    if (h < 16 || w < 16 || h % 16 || w % 16 || repeats < 1 || threads < 1)
-        throw UsageError("need --height/--width multiples of 16, --repeats >= 1, --threads >= 1");
-    const BenchOptions o = benchOptionsFromArgs(args, threads);
-    std::cerr << "bench predict: " << arch.preset << " U-Net, " << h << "x" << w << ", " << repeats << " repeats, " << threads
-              << " threads, " << (o.bf16 ? "bf16 autocast + channels-last" : "fp32") << "\n";
-    double ours = median(benchmarkInference(arch, h, w, repeats, o));
-    double voxels = static_cast<double>(h) * w;
-    std::printf("mitoseg   %-7s ms/slice %9.1f  voxels/s %12.0f\n", arch.preset.c_str(), 1000 * ours, voxels / ours);
+    int batch = static_cast<int>(args.integer("batch", 1));
+    if (h < 16 || w < 16 || h % 16 || w % 16 || batch < 1 || batch > 64)
+        throw UsageError("need --height/--width multiples of 16, --batch 1..64");
+    BenchOptions o = benchOptionsFromArgs(args, threads);
+    o.batch = batch;
+    if (!o.bf16)
+        o.variant = InferenceVariant::Fp32Folded;
+    std::vector<InferenceVariant> variants{o.variant};
+    if (args.flag("levers"))
+        variants = {InferenceVariant::Reference,     InferenceVariant::AutocastTransposed, InferenceVariant::AutocastPixelShuffle,
+                    InferenceVariant::Fp32Folded,    InferenceVariant::Bf16Unfolded,       InferenceVariant::Bf16Folded,
+                    InferenceVariant::Bf16Prepacked};
+    const double flops = unetForwardFlops(arch, h, w);
+    std::cerr << "bench predict: " << arch.preset << " U-Net (" << flops / 1e9 << " GFLOP per slice), " << h << "x" << w
+              << ", batch " << batch << ", " << repeats << " repeats, " << threads << " threads\n";
+    const double voxels = static_cast<double>(h) * w;
+    double ours = 0, first = 0;
+    for (InferenceVariant v : variants) {
+        o.variant = v;
+        ours = median(benchmarkInference(arch, h, w, repeats, o));
+        if (first == 0)
+            first = ours;
+        std::printf("mitoseg   %-42s ms/slice %8.1f  voxels/s %11.0f  GFLOP/s %6.1f  x%.1f\n", inferenceVariantName(v),
+                    1000 * ours, voxels / ours, flops / ours / 1e9, first / ours);
+    }
     if (args.flag("no-peer"))
         return 0;
     std::string error;
@@ -41,7 +115,8 @@ int run(const std::vector<std::string>& argv)
     if (peerFailed(peer, error))
         return 1;
     double theirs = peer.number("ms_per_slice", 0) / 1000;
-    std::printf("peer.py   %-7s ms/slice %9.1f  voxels/s %12.0f\n", arch.preset.c_str(), 1000 * theirs, voxels / theirs);
+    std::printf("peer.py   %-42s ms/slice %8.1f  voxels/s %11.0f  GFLOP/s %6.1f\n", "PyTorch fp32, transposed", 1000 * theirs,
+                voxels / theirs, flops / theirs / 1e9);
     printPeerRatio(theirs, ours);
     return 0;
 }

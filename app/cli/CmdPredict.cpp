@@ -6,9 +6,10 @@
 #include "app/cli/ModelArg.h"
 #include "app/cli/TerminalProgress.h"
 #include "core/base/Error.h"
+#include "core/engine/PredictFile.h"
 #include "core/engine/Segmenter.h"
+#include "core/engine/StreamingPostProcess.h"
 #include "core/io/TiffStack.h"
-#include "core/io/TiffWriter.h"
 
 namespace mitoseg::cli {
 
@@ -32,11 +33,15 @@ const char* kHelp =
     "  --threads N                torch threads (default: all cores)\n"
     "  --tile N --overlap N       tile edge and overlap in pixels (default 1024, 128)\n"
     "  --batch N                  tiles per forward pass (default 2)\n"
-    "  --fp32                     float32 convolutions (default bfloat16 autocast)\n";
+    "  --workers N                slices predicted at once, one torch thread each\n"
+    "                             (default: as many as --threads; 1 = one slice on all threads)\n"
+    "  --fp32                     float32 weights and activations (default bfloat16)\n"
+    "  --reference                the network exactly as trained (float32, transposed\n"
+    "                             convolution, batch norm unfolded): slow; for checking\n";
 
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv, {"model", "out", "prob", "prob-type", "threads", "tile", "overlap", "batch", "z-smooth", "threshold", "min-object"}, {"tta", "fp32"});
+    Args args(argv, {"model", "out", "prob", "prob-type", "threads", "tile", "overlap", "batch", "z-smooth", "threshold", "min-object", "workers"}, {"tta", "fp32", "reference"});
     args.expectPositionals(1, 1);
     auto out = args.value("out");
     if (!out)
@@ -47,13 +52,15 @@ int run(const std::vector<std::string>& argv)
     PredictOptions opt;
     opt.tta = args.flag("tta");
     opt.bf16 = !args.flag("fp32");
+    opt.referencePath = args.flag("reference");
+    opt.workers = static_cast<int>(args.integer("workers", opt.workers));
     opt.threads = static_cast<int>(args.integer("threads", 0));
     opt.tile = static_cast<int>(args.integer("tile", opt.tile));
     opt.overlap = static_cast<int>(args.integer("overlap", opt.overlap));
     opt.batch = static_cast<int>(args.integer("batch", opt.batch));
     opt.zSmooth = static_cast<int>(args.integer("z-smooth", -1));
-    if (opt.tile < 16 || opt.overlap < 0 || opt.overlap >= opt.tile || opt.batch < 1 || opt.zSmooth < -1 || opt.zSmooth > 16)
-        throw UsageError("need --tile >= 16, 0 <= --overlap < --tile, --batch >= 1, 0 <= --z-smooth <= 16");
+    if (opt.tile < 16 || opt.overlap < 0 || opt.overlap >= opt.tile || opt.batch < 1 || opt.workers < 0 || opt.workers > 64 || opt.zSmooth < -1 || opt.zSmooth > 16)
+        throw UsageError("need --tile >= 16, 0 <= --overlap < --tile, --batch >= 1, 0 <= --workers <= 64, 0 <= --z-smooth <= 16");
     double threshold = args.number("threshold", -1);
     if (args.value("threshold") && !(threshold > 0 && threshold < 1))
         throw UsageError("--threshold must be in (0, 1)");
@@ -74,32 +81,37 @@ int run(const std::vector<std::string>& argv)
     if (mi.validationIoU > 0)
         std::cerr << ", validation IoU " << mi.validationIoU;
     std::cerr << "); stack " << info.shape.depth << "x" << info.shape.height << "x" << info.shape.width
-              << (opt.tta ? ", with TTA" : "")
-              << ", z-smoothing +-" << (opt.zSmooth >= 0 ? opt.zSmooth : mi.zSmooth) << ", threshold "
-              << (threshold > 0 ? threshold : mi.threshold) << ", smallest object "
-              << (opt.minObjectVoxels >= 0 ? opt.minObjectVoxels : mi.minObjectVoxels) << " voxels\n";
+              << (opt.tta ? ", with TTA" : "");
+    if (mi.classes == 2) {
+        PostProcessing pp;
+        pp.zSmooth = opt.zSmooth >= 0 ? opt.zSmooth : mi.zSmooth;
+        pp.threshold = threshold > 0 ? static_cast<float>(threshold) : mi.threshold;
+        pp.minObjectVoxels = opt.minObjectVoxels >= 0 ? opt.minObjectVoxels : mi.minObjectVoxels;
+        const PostProcessing used = adaptPostProcessing(pp, info.shape.depth);
+        std::cerr << ", z-smoothing +-" << used.zSmooth << ", threshold " << used.threshold << ", smallest object "
+                  << used.minObjectVoxels << " voxels";
+        if (used.minObjectVoxels != pp.minObjectVoxels)
+            std::cerr << " (the model's " << pp.minObjectVoxels << " scaled to a stack of " << info.shape.depth << " slices)";
+    }
+    std::cerr << "\n";
+    stack.reset();
     TerminalProgress bar("predict", 10.0);
     FunctionProgress progress([&](double done, double total, const std::string&) {
         bar.update(done, total, "slice " + std::to_string(static_cast<long long>(done)) + "/" + std::to_string(static_cast<long long>(total)));
     });
-    auto read = [&](std::int64_t z, float* dst) { stack->readSliceF32(z, dst); };
-    StackPrediction p = segmenter->predictStack(info.shape, read, opt, &progress);
-    p.labels.spacing = info.spacing;
-    p.probability.spacing = info.spacing;
-    writeMask(*out, p.labels);
-    std::cout << "mask: " << *out << "\n";
+    PredictFileRequest request;
+    request.stack = args.positionals()[0];
+    request.mask = *out;
+    request.options = opt;
     if (auto prob = args.value("prob")) {
-        if (probType == "float32") {
-            writeStack(*prob, p.probability);
-        } else {
-            VolumeU8 q(p.probability.shape());
-            q.spacing = info.spacing;
-            for (std::size_t i = 0; i < q.values().size(); ++i)
-                q.values()[i] = static_cast<std::uint8_t>(std::lround(255.0f * std::clamp(p.probability.values()[i], 0.0f, 1.0f)));
-            writeStack(*prob, q);
-        }
-        std::cout << "probability: " << *prob << "\n";
+        request.probability = *prob;
+        request.probabilityType = probType == "uint8" ? ProbabilityType::Uint8 : ProbabilityType::Float32;
     }
+    const PredictFileReport report = predictFile(*segmenter, request, &progress);
+    std::cout << "mask: " << *out << "\n";
+    if (!request.probability.empty())
+        std::cout << "probability: " << request.probability.string() << "\n";
+    std::cerr << "predicted " << report.shape.depth << " slices in " << report.seconds << " s\n";
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/engine/InferenceNet.h"
 #include "core/engine/TorchModel.h"
 
 namespace mitoseg {
@@ -28,6 +29,7 @@ std::vector<double> benchmarkTrainSteps(const UNetConfig& arch, int batch, int p
     torch::manual_seed(0);
     UNet net(arch);
     net->train();
+    net->referencePath = o.variant == InferenceVariant::Reference || o.variant == InferenceVariant::AutocastTransposed;
     if (o.channelsLast)
         setChannelsLast(*net, true);
     torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(1e-3));
@@ -59,25 +61,85 @@ std::vector<double> benchmarkTrainSteps(const UNetConfig& arch, int batch, int p
     return times;
 }
 
+double unetForwardFlops(const UNetConfig& a, int height, int width)
+{
+    // Multiply-adds x 2 of every convolution (pooling, ReLU and concatenation are negligible).
+    double flops = 0;
+    auto conv = [&](double cin, double cout, double k, double h, double w) { flops += 2 * cin * cout * k * k * h * w; };
+    double h = height, w = width;
+    std::vector<double> ch;
+    for (int i = 0; i <= a.depth; ++i)
+        ch.push_back(static_cast<double>(a.base) * (1 << i));
+    for (int i = 0; i < a.depth; ++i) {
+        conv(i == 0 ? a.inChannels : ch[i - 1], ch[i], 3, h, w);
+        conv(ch[i], ch[i], 3, h, w);
+        h /= 2;
+        w /= 2;
+    }
+    conv(ch[a.depth - 1], ch[a.depth], 3, h, w);
+    conv(ch[a.depth], ch[a.depth], 3, h, w);
+    for (int i = a.depth - 1; i >= 0; --i) {
+        if (a.upsampling == Upsampling::Transposed)
+            conv(ch[i + 1], 4 * ch[i], 1, h, w);   // 2x2 stride 2 = 1x1 to 4C
+        h *= 2;
+        w *= 2;
+        if (a.upsampling != Upsampling::Transposed)
+            conv(ch[i + 1], ch[i], 3, h, w);
+        conv(2 * ch[i], ch[i], 3, h, w);
+        conv(ch[i], ch[i], 3, h, w);
+    }
+    conv(ch[0], a.outputs(), 1, h, w);
+    return flops;
+}
+
+const char* inferenceVariantName(InferenceVariant v)
+{
+    switch (v) {
+    case InferenceVariant::Reference: return "reference fp32, transposed";
+    case InferenceVariant::AutocastTransposed: return "bf16 autocast + CL, transposed";
+    case InferenceVariant::AutocastPixelShuffle: return "bf16 autocast + CL, pixel shuffle";
+    case InferenceVariant::Bf16Unfolded: return "pure bf16 + CL, pixel shuffle, BN kept";
+    case InferenceVariant::Bf16Folded: return "pure bf16 + CL, pixel shuffle, BN folded";
+    case InferenceVariant::Fp32Folded: return "fp32 + CL, BN folded, prepacked + ReLU";
+    case InferenceVariant::Bf16Prepacked: return "pure bf16 + CL, BN folded, prepacked + ReLU";
+    }
+    return "?";
+}
+
 std::vector<double> benchmarkInference(const UNetConfig& arch, int height, int width, int repeats, const BenchOptions& o)
 {
     torch::set_num_threads(std::max(1, o.threads));
     torch::manual_seed(0);
     UNet net(arch);
     net->eval();
-    if (o.channelsLast)
+    const InferenceVariant v = o.variant;
+    const bool moduleCL = v == InferenceVariant::AutocastTransposed || v == InferenceVariant::AutocastPixelShuffle;
+    const bool autocast = moduleCL;
+    net->referencePath = v == InferenceVariant::Reference || v == InferenceVariant::AutocastTransposed;
+    std::unique_ptr<InferenceNet> fast;
+    if (!moduleCL && v != InferenceVariant::Reference) {
+        InferenceSettings s;
+        s.bf16 = v != InferenceVariant::Fp32Folded;
+        s.foldBatchNorm = v != InferenceVariant::Bf16Unfolded;
+        s.prepack = v == InferenceVariant::Bf16Prepacked || v == InferenceVariant::Fp32Folded;
+        fast = std::make_unique<InferenceNet>(net, s);
+    }
+    if (moduleCL)
         setChannelsLast(*net, true);
     torch::InferenceMode guard;
-    torch::Tensor x = torch::rand({1, arch.inChannels, height, width});
-    if (o.channelsLast)
+    const int batch = std::max(1, o.batch);
+    torch::Tensor x = torch::rand({batch, arch.inChannels, height, width});
+    if (moduleCL)
         x = x.contiguous(torch::MemoryFormat::ChannelsLast);
     auto once = [&] {
-        if (o.bf16) {
+        if (fast)
+            return torch::sigmoid(fast->forward(x));
+        if (autocast) {
             at::autocast::set_cpu_enabled(true);
             at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
         }
         torch::Tensor p = torch::sigmoid(net->forward(x).to(torch::kFloat));
-        if (o.bf16) {
+        if (autocast) {
             at::autocast::set_cpu_enabled(false);
             at::autocast::clear_cache();
         }
@@ -88,7 +150,7 @@ std::vector<double> benchmarkInference(const UNetConfig& arch, int height, int w
     for (int i = 0; i < repeats; ++i) {
         auto t = Clock::now();
         once();
-        times.push_back(since(t));
+        times.push_back(since(t) / batch);
     }
     return times;
 }

@@ -3,10 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <deque>
+#include <future>
 #include <cstdlib>
 #include <map>
 
 #include "core/base/Error.h"
+#include "core/engine/StreamingPostProcess.h"
 #include "core/engine/TiledPredictor.h"
 #include "core/engine/TorchModel.h"
 #include "core/metrics/Components.h"
@@ -45,15 +49,24 @@ public:
         return toSlice(predictor(options).predict(normalise(input), options, cancel));
     }
 
-    StackPrediction predictStack(const Shape& shape, const SliceReader& read, const PredictOptions& options,
-                                 ProgressSink* progress, const CancelToken* cancel, const SliceCallback& onSlice) override
+    void predictStack(const Shape& shape, const SliceReader& read, const PredictOptions& options, PredictionSink& sink,
+                      ProgressSink* progress, const CancelToken* cancel, const SliceCallback& onSlice) override
     {
         applyThreads(options);
         const std::int64_t H = shape.height, W = shape.width, D = shape.depth;
         const int ctx = model_.spec.arch.context();
-        StackPrediction out;
-        out.probability = VolumeF32(shape);
-        out.labels = VolumeU8(shape);
+        const bool binary = model_.spec.arch.classes == 2;
+        std::unique_ptr<StreamingPostProcessor> post;
+        if (binary) {
+            const ModelInfo& mi = model_.spec.info;
+            PostProcessing pp;
+            pp.zSmooth = options.zSmooth >= 0 ? options.zSmooth : mi.zSmooth;
+            pp.threshold = options.threshold > 0 ? options.threshold : mi.threshold;
+            pp.minObjectVoxels = options.minObjectVoxels >= 0 ? options.minObjectVoxels : mi.minObjectVoxels;
+            post = std::make_unique<StreamingPostProcessor>(
+                shape, adaptPostProcessing(pp, D), [&sink](std::int64_t z, const float* p) { sink.probability(z, p); },
+                [&sink](std::int64_t z, const std::uint8_t* l) { sink.labels(z, l); });
+        }
         // Ring of raw slices z-ctx .. z+ctx (clamped at the stack's ends).
         std::map<std::int64_t, torch::Tensor> cache;
         auto rawSlice = [&](std::int64_t z) {
@@ -66,51 +79,92 @@ public:
             cache[z] = t;
             return t;
         };
-        TiledPredictor pred = predictor(options);
-        for (std::int64_t z = 0; z < D; ++z) {
-            if (cancel)
-                cancel->check();
-            std::vector<torch::Tensor> chans;
-            for (int c = -ctx; c <= ctx; ++c)
-                chans.push_back(rawSlice(z + c));
-            for (auto it = cache.begin(); it != cache.end();)
-                it = it->first < z - ctx ? cache.erase(it) : std::next(it);
-            SlicePrediction sp = toSlice(pred.predict(normalise(torch::stack(chans)), options, cancel));
-            float* prob = out.probability.slice(z);
-            std::uint8_t* lab = out.labels.slice(z);
-            const std::int64_t n = H * W;
-            for (std::int64_t i = 0; i < n; ++i) {
-                lab[i] = sp.labels[static_cast<std::size_t>(i)];
-                prob[i] = sp.classes == 2 ? sp.probability(1, i) : sp.probability(lab[i], i);
+        const TiledPredictor& pred = predictor(options);
+        // Whole slices in flight on `workers` threads of one torch thread each (two slices on two
+        // cores beat one slice on two: the memory-bound layers do not scale with threads).
+        const int threads = resolvedThreads(options);
+        const int workers = D > 1 ? (options.workers > 0 ? options.workers : threads) : 1;
+        const bool parallel = workers > 1;
+        if (parallel)
+            torch::set_num_threads(1);
+        auto predictOne = [&pred, &options, cancel, parallel](torch::Tensor input) {
+            if (parallel)
+                torch::set_num_threads(1);
+            return pred.predict(input, options, cancel);   // (outputs, H, W)
+        };
+        std::deque<std::future<torch::Tensor>> inFlight;
+        auto finishOne = [&](std::int64_t z) {
+            torch::Tensor p = inFlight.front().get();
+            inFlight.pop_front();
+            if (binary) {
+                post->push(p.data_ptr<float>());
+            } else {
+                torch::Tensor lab = TiledPredictor::labels(p, 0.5f).contiguous();
+                torch::Tensor best = std::get<0>(p.max(0)).contiguous();
+                sink.probability(z, best.data_ptr<float>());
+                sink.labels(z, lab.data_ptr<std::uint8_t>());
             }
             if (onSlice)
-                onSlice(z, sp);
+                onSlice(z, toSlice(p));
             if (progress)
                 progress->progress(static_cast<double>(z + 1), static_cast<double>(D), "predicting slice " + std::to_string(z + 1));
+        };
+        try {
+            std::int64_t done = 0;
+            for (std::int64_t z = 0; z < D; ++z) {
+                if (cancel)
+                    cancel->check();
+                std::vector<torch::Tensor> chans;
+                for (int c = -ctx; c <= ctx; ++c)
+                    chans.push_back(rawSlice(z + c));
+                for (auto it = cache.begin(); it != cache.end();)
+                    it = it->first < z + 1 - ctx ? cache.erase(it) : std::next(it);
+                torch::Tensor input = normalise(torch::stack(chans));
+                if (!parallel) {
+                    inFlight.push_back(std::async(std::launch::deferred, predictOne, input));
+                } else {
+                    inFlight.push_back(std::async(std::launch::async, predictOne, input));
+                    if (static_cast<int>(inFlight.size()) < workers)
+                        continue;
+                }
+                finishOne(done++);
+            }
+            while (!inFlight.empty())
+                finishOne(done++);
+        } catch (...) {
+            for (auto& f : inFlight)
+                if (f.valid())
+                    f.wait();
+            if (parallel)
+                torch::set_num_threads(threads);
+            throw;
         }
-        if (model_.spec.arch.classes == 2) {
-            const ModelInfo& mi = model_.spec.info;
-            postProcessBinary(out, options.zSmooth >= 0 ? options.zSmooth : mi.zSmooth,
-                              options.threshold > 0 ? options.threshold : mi.threshold,
-                              options.minObjectVoxels >= 0 ? options.minObjectVoxels : mi.minObjectVoxels);
-        }
-        return out;
+        if (parallel)
+            torch::set_num_threads(threads);
+        if (post)
+            post->finish();
     }
 
 private:
+    static int resolvedThreads(const PredictOptions& options)
+    {
+        return options.threads > 0 ? options.threads : static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+    }
     static void applyThreads(const PredictOptions& options)
     {
-        int n = options.threads > 0 ? options.threads : static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+        const int n = resolvedThreads(options);
         if (torch::get_num_threads() != n)
             torch::set_num_threads(n);
     }
-    TiledPredictor predictor(const PredictOptions& options)
+    /// The predictor for `options`' compute settings, made once and kept while they hold.
+    const TiledPredictor& predictor(const PredictOptions& options)
     {
-        if (options.channelsLast != channelsLast_) {
-            setChannelsLast(*model_.net, options.channelsLast);
-            channelsLast_ = options.channelsLast;
+        const std::array<bool, 3> key{options.bf16, options.channelsLast, options.referencePath};
+        if (!predictor_ || key != predictorKey_) {
+            predictor_ = std::make_unique<TiledPredictor>(model_.net, options.bf16, options.channelsLast, options.referencePath);
+            predictorKey_ = key;
         }
-        return TiledPredictor(model_.net, options.bf16, options.channelsLast);
+        return *predictor_;
     }
     torch::Tensor normalise(const torch::Tensor& raw) const
     {
@@ -131,7 +185,8 @@ private:
     }
 
     LoadedModel model_;
-    bool channelsLast_ = false;
+    std::unique_ptr<TiledPredictor> predictor_;
+    std::array<bool, 3> predictorKey_{};
 };
 
 }  // namespace
@@ -185,6 +240,22 @@ std::filesystem::path exeDir()
 }
 
 }  // namespace
+
+StackPrediction Segmenter::predictStack(const Shape& shape, const SliceReader& read, const PredictOptions& options,
+                                        ProgressSink* progress, const CancelToken* cancel, const SliceCallback& onSlice)
+{
+    struct Collect final : PredictionSink {
+        StackPrediction out;
+        std::int64_t n = 0;
+        void probability(std::int64_t z, const float* v) override { std::copy(v, v + n, out.probability.slice(z)); }
+        void labels(std::int64_t z, const std::uint8_t* v) override { std::copy(v, v + n, out.labels.slice(z)); }
+    } collect;
+    collect.out.probability = VolumeF32(shape);
+    collect.out.labels = VolumeU8(shape);
+    collect.n = shape.sliceVoxels();
+    predictStack(shape, read, options, collect, progress, cancel, onSlice);
+    return std::move(collect.out);
+}
 
 std::unique_ptr<Segmenter> Segmenter::load(const std::filesystem::path& path)
 {

@@ -39,6 +39,12 @@ struct PredictOptions {
     int threads = 0;         ///< 0 = all cores
     bool bf16 = true;        ///< bfloat16 convolutions (oneDNN/AMX); false = float32 throughout
     bool channelsLast = true;///< NHWC activations (faster with oneDNN)
+    /// The reference path: the network as trained (float32, ConvTranspose2d, batch norm), no
+    /// folding or conversion. Slow; for checking the fast path.
+    bool referencePath = false;
+    /// predictStack: slices predicted at once, each on its own thread with one torch thread
+    /// (0 = as many as `threads`; 1 = one slice at a time on `threads` torch threads).
+    int workers = 0;
     /// predictStack of binary models: average P(foreground) over +-zSmooth neighbouring slices
     /// before thresholding (after all slices are predicted; onSlice sees unsmoothed slices).
     /// -1 = the model's recommendation (ModelInfo::zSmooth), 0 = off.
@@ -69,6 +75,19 @@ struct SlicePrediction {
     std::vector<std::uint8_t> labels;
     /// Probability of `cls` at pixel i.
     float probability(int cls, std::int64_t i) const { return probabilities[static_cast<std::size_t>(cls * height * width + i)]; }
+};
+
+/// Receives what a streamed predictStack produces, in z order, on the thread running it.
+/// Binary models: all probability() calls (pass one) come before the labels() calls (pass two),
+/// because removing small 3D objects needs the whole stack seen; multiclass: interleaved.
+class PredictionSink {
+public:
+    virtual ~PredictionSink() = default;
+    /// Slice z of P(foreground) after z-smoothing (binary), or of the chosen class's
+    /// probability (multiclass): height * width floats.
+    virtual void probability(std::int64_t z, const float* values) { (void)z; (void)values; }
+    /// Slice z of the final labels (0 = background; binary: 1 = foreground).
+    virtual void labels(std::int64_t z, const std::uint8_t* values) = 0;
 };
 
 /// Called after each slice of predictStack, on the thread running it.
@@ -115,11 +134,19 @@ public:
                                                     const CancelToken* cancel = nullptr) = 0;
 
     /// Segments every slice of a stack of `shape` whose raw slices come from `read` (2.5D models
-    /// read the neighbours too). Reports one progress unit per slice, calls `onSlice` after each
-    /// slice, and throws Cancelled when `cancel` fires.
-    virtual StackPrediction predictStack(const Shape& shape, const SliceReader& read, const PredictOptions& options,
-                                         ProgressSink* progress = nullptr, const CancelToken* cancel = nullptr,
-                                         const SliceCallback& onSlice = {}) = 0;
+    /// read the neighbours too) and streams the result into `sink`: memory holds the 2.5D
+    /// window, the z-smoothing window and the object union-find, never the volume. Binary
+    /// models get the model's post-processing (or the options'), adapted to the stack's depth
+    /// (adaptPostProcessing). Reports one progress unit per slice, calls `onSlice` (unsmoothed
+    /// prediction) after each slice, and throws Cancelled when `cancel` fires.
+    virtual void predictStack(const Shape& shape, const SliceReader& read, const PredictOptions& options,
+                              PredictionSink& sink, ProgressSink* progress = nullptr, const CancelToken* cancel = nullptr,
+                              const SliceCallback& onSlice = {}) = 0;
+
+    /// The same, collected into volumes (memory: 5 bytes per voxel).
+    StackPrediction predictStack(const Shape& shape, const SliceReader& read, const PredictOptions& options,
+                                 ProgressSink* progress = nullptr, const CancelToken* cancel = nullptr,
+                                 const SliceCallback& onSlice = {});
 
     /// Convenience overloads for in-memory stacks.
     template <class T>

@@ -1,7 +1,5 @@
 #include "core/engine/TiledPredictor.h"
 
-#include <ATen/autocast_mode.h>
-
 #include <algorithm>
 #include <cmath>
 
@@ -62,32 +60,28 @@ torch::Tensor dihedralInverse(const torch::Tensor& y, int k)
 
 }  // namespace
 
-TiledPredictor::TiledPredictor(UNet net, bool bf16, bool channelsLast)
-    : net_(std::move(net)), bf16_(bf16), channelsLast_(channelsLast)
+TiledPredictor::TiledPredictor(UNet net, bool bf16, bool channelsLast, bool reference) : net_(std::move(net))
 {
+    if (!reference) {
+        InferenceSettings settings;
+        settings.bf16 = bf16;
+        settings.channelsLast = channelsLast;
+        fast_ = std::make_shared<const InferenceNet>(net_, settings);
+    }
 }
 
 torch::Tensor TiledPredictor::forwardBatch(const torch::Tensor& batch, bool tta) const
 {
     auto run = [&](const torch::Tensor& x) {
-        torch::Tensor in = channelsLast_ ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x.contiguous();
         torch::Tensor logits;
-        if (bf16_) {
-            at::autocast::set_cpu_enabled(true);
-            at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-            try {
-                logits = net_->forward(in);
-            } catch (...) {
-                at::autocast::set_cpu_enabled(false);
-                at::autocast::clear_cache();
-                throw;
-            }
-            at::autocast::set_cpu_enabled(false);
-            at::autocast::clear_cache();
+        if (fast_) {
+            logits = fast_->forward(x);
         } else {
-            logits = net_->forward(in);
+            const bool wasReference = net_->referencePath;
+            net_->referencePath = true;
+            logits = net_->forward(x.to(torch::kFloat).contiguous()).contiguous();
+            net_->referencePath = wasReference;
         }
-        logits = logits.to(torch::kFloat).contiguous();
         return logits.size(1) == 1 ? torch::sigmoid(logits) : torch::softmax(logits, 1);
     };
     if (!tta)
@@ -103,15 +97,22 @@ torch::Tensor TiledPredictor::forwardBatch(const torch::Tensor& batch, bool tta)
 torch::Tensor TiledPredictor::predict(const torch::Tensor& input, const PredictOptions& options,
                                       const CancelToken* cancel) const
 {
+    return predictMany(input.unsqueeze(0), options, cancel)[0];
+}
+
+torch::Tensor TiledPredictor::predictMany(const torch::Tensor& inputs, const PredictOptions& options,
+                                          const CancelToken* cancel) const
+{
     torch::InferenceMode guard;
-    net_->eval();
+    if (!fast_)
+        net_->eval();
     const std::int64_t m = std::int64_t{1} << net_->config.depth;
-    const std::int64_t H = input.size(1), W = input.size(2);
+    const std::int64_t B = inputs.size(0), H = inputs.size(2), W = inputs.size(3);
     std::int64_t tile = roundUp(std::max<std::int64_t>(options.tile, m), m);
     std::int64_t th = std::min(tile, roundUp(H, m)), tw = std::min(tile, roundUp(W, m));
     // Pad the image to multiples of 2^depth (and at least one tile); reflect where possible.
     std::int64_t ph = roundUp(H, m) - H, pw = roundUp(W, m) - W;
-    torch::Tensor x = input.unsqueeze(0).to(torch::kFloat);
+    torch::Tensor x = inputs.to(torch::kFloat);
     if (ph > 0 || pw > 0) {
         bool reflect = ph < H && pw < W;
         torch::nn::functional::PadFuncOptions pad({0, pw, 0, ph});
@@ -125,8 +126,19 @@ torch::Tensor TiledPredictor::predict(const torch::Tensor& input, const PredictO
     std::int64_t overlap = std::max<std::int64_t>(0, options.overlap);
     auto ys = starts(PH, th, overlap, m), xs = starts(PW, tw, overlap, m);
     const std::int64_t outputs = net_->config.outputs();
-    torch::Tensor acc = torch::zeros({outputs, PH, PW});
-    torch::Tensor wsum = torch::zeros({1, PH, PW});
+    if (ys.size() == 1 && xs.size() == 1) {
+        // One tile covers the image: no blending needed.
+        if (cancel)
+            cancel->check();
+        torch::Tensor probs;
+        for (std::int64_t b = 0; b < B; b += std::max(1, options.batch)) {
+            torch::Tensor part = forwardBatch(x.slice(0, b, std::min(B, b + std::max(1, options.batch))), options.tta);
+            probs = b == 0 ? part : torch::cat({probs, part}, 0);
+        }
+        return probs.slice(2, 0, H).slice(3, 0, W).contiguous();
+    }
+    torch::Tensor acc = torch::zeros({B, outputs, PH, PW});
+    torch::Tensor wsum = torch::zeros({1, 1, PH, PW});
     struct Tile {
         std::int64_t y, x;
     };
@@ -134,24 +146,25 @@ torch::Tensor TiledPredictor::predict(const torch::Tensor& input, const PredictO
     for (auto y : ys)
         for (auto xx : xs)
             tiles.push_back({y, xx});
-    const std::size_t batch = static_cast<std::size_t>(std::max(1, options.batch));
+    // Tiles per forward pass: options.batch tiles of all B images together.
+    const std::size_t batch = static_cast<std::size_t>(std::max<std::int64_t>(1, options.batch / B));
     for (std::size_t b = 0; b < tiles.size(); b += batch) {
         if (cancel)
             cancel->check();
         std::vector<torch::Tensor> parts;
         std::size_t e = std::min(tiles.size(), b + batch);
         for (std::size_t i = b; i < e; ++i)
-            parts.push_back(x[0].slice(1, tiles[i].y, tiles[i].y + th).slice(2, tiles[i].x, tiles[i].x + tw));
-        torch::Tensor probs = forwardBatch(torch::stack(parts), options.tta);
+            parts.push_back(x.slice(2, tiles[i].y, tiles[i].y + th).slice(3, tiles[i].x, tiles[i].x + tw));
+        torch::Tensor probs = forwardBatch(torch::cat(parts, 0), options.tta);
         for (std::size_t i = b; i < e; ++i) {
             auto wy = ramp(tiles[i].y, th, PH, overlap), wx = ramp(tiles[i].x, tw, PW, overlap);
             torch::Tensor w = torch::from_blob(wy.data(), {th, 1}).clone() * torch::from_blob(wx.data(), {1, tw}).clone();
-            acc.slice(1, tiles[i].y, tiles[i].y + th).slice(2, tiles[i].x, tiles[i].x + tw) +=
-                probs[static_cast<std::int64_t>(i - b)] * w;
-            wsum.slice(1, tiles[i].y, tiles[i].y + th).slice(2, tiles[i].x, tiles[i].x + tw) += w;
+            const auto k = static_cast<std::int64_t>(i - b);
+            acc.slice(2, tiles[i].y, tiles[i].y + th).slice(3, tiles[i].x, tiles[i].x + tw) += probs.slice(0, k * B, (k + 1) * B) * w;
+            wsum.slice(2, tiles[i].y, tiles[i].y + th).slice(3, tiles[i].x, tiles[i].x + tw) += w;
         }
     }
-    return (acc / wsum).slice(1, 0, H).slice(2, 0, W).contiguous();
+    return (acc / wsum).slice(2, 0, H).slice(3, 0, W).contiguous();
 }
 
 torch::Tensor TiledPredictor::labels(const torch::Tensor& probabilities, float threshold)

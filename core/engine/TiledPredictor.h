@@ -4,19 +4,24 @@
 // INTERNAL to core/engine (includes LibTorch). One instance per thread.
 #include "core/base/Progress.h"
 #include "core/engine/Segmenter.h"
+#include "core/engine/InferenceNet.h"
 #include "core/engine/UNet.h"
 
 namespace mitoseg {
 
 class TiledPredictor {
 public:
-    /// Uses `net` (shared, not copied; switched to eval mode by predict()). `bf16` runs the
-    /// convolutions under CPU autocast in bfloat16, `channelsLast` uses NHWC activations.
-    TiledPredictor(UNet net, bool bf16, bool channelsLast);
+    /// The fast path: an InferenceNet made from `net`'s current weights (BN folded, pixel-shuffle
+    /// up-sampling; `bf16` weights and activations in bfloat16, `channelsLast` NHWC). With
+    /// `reference`, `net` itself runs in float32 (ConvTranspose2d, BN as trained): the slow path
+    /// the fast one is checked against; `net` is then shared and switched to eval mode.
+    TiledPredictor(UNet net, bool bf16, bool channelsLast, bool reference = false);
 
     /// `input` is (C, H, W) float, already normalised. Returns probabilities (outputs, H, W):
     /// sigmoid for one output, softmax otherwise. Throws Cancelled when `cancel` fires.
     torch::Tensor predict(const torch::Tensor& input, const PredictOptions& options, const CancelToken* cancel) const;
+    /// The same for a batch of images (B, C, H, W) -> (B, outputs, H, W).
+    torch::Tensor predictMany(const torch::Tensor& inputs, const PredictOptions& options, const CancelToken* cancel) const;
 
     /// Probability maps -> labels (0 = background): threshold for one output, arg-max otherwise.
     static torch::Tensor labels(const torch::Tensor& probabilities, float threshold);
@@ -24,8 +29,7 @@ public:
 private:
     torch::Tensor forwardBatch(const torch::Tensor& batch, bool tta) const;
     mutable UNet net_;
-    bool bf16_;
-    bool channelsLast_;
+    std::shared_ptr<const InferenceNet> fast_;   ///< null on the reference path
 };
 
 }  // namespace mitoseg

@@ -18,21 +18,19 @@ ConvBlockImpl::ConvBlockImpl(int in, int out, bool batchNorm)
 
 torch::Tensor ConvBlockImpl::forward(torch::Tensor x) { return body->forward(x); }
 
-namespace {
-/// Bilinear x2 then a 3x3 convolution (resize-convolution: no checkerboard artefacts).
-struct ResizeConvImpl : nn::Module {
-    ResizeConvImpl(int in, int out) : conv(nn::Conv2dOptions(in, out, 3).padding(1)) { register_module("conv", conv); }
-    torch::Tensor forward(torch::Tensor x)
-    {
-        namespace F = torch::nn::functional;
-        x = F::interpolate(x, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0})
-                                  .mode(torch::kBilinear).align_corners(false));
-        return conv->forward(x);
-    }
-    nn::Conv2d conv;
-};
-TORCH_MODULE(ResizeConv);
-}  // namespace
+ResizeConvImpl::ResizeConvImpl(int in, int out) : conv(nn::Conv2dOptions(in, out, 3).padding(1))
+{
+    register_module("conv", conv);
+}
+
+torch::Tensor ResizeConvImpl::forward(torch::Tensor x) { return conv->forward(upsampleBilinear2x(x)); }
+
+torch::Tensor upsampleBilinear2x(const torch::Tensor& x)
+{
+    namespace F = torch::nn::functional;
+    return F::interpolate(x, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0})
+                                 .mode(torch::kBilinear).align_corners(false));
+}
 
 UNetImpl::UNetImpl(const UNetConfig& cfg) : config(cfg)
 {
@@ -75,12 +73,33 @@ torch::Tensor UNetImpl::forward(torch::Tensor x)
         x = dropout->forward(x);
     x = bridge->forward(x);
     for (std::size_t i = 0; i < up->size(); ++i) {
-        torch::Tensor u = config.upsampling == Upsampling::Transposed
-                              ? up[i]->as<nn::ConvTranspose2d>()->forward(x)
-                              : up[i]->as<ResizeConv>()->forward(x);
+        torch::Tensor u;
+        if (config.upsampling != Upsampling::Transposed)
+            u = up[i]->as<ResizeConv>()->forward(x);
+        else if (referencePath)
+            u = up[i]->as<nn::ConvTranspose2d>()->forward(x);
+        else
+            u = transposedAsPixelShuffle(*up[i]->as<nn::ConvTranspose2d>(), x);
         x = decode[i]->as<ConvBlock>()->forward(torch::cat({u, skips[skips.size() - 1 - i]}, 1));
     }
     return head->forward(x);
+}
+
+torch::Tensor transposedAsPixelShuffle(const torch::nn::ConvTranspose2dImpl& up, const torch::Tensor& x)
+{
+    torch::Tensor w, b;
+    pixelShuffleWeights(up, w, b);
+    return torch::pixel_shuffle(torch::conv2d(x, w, b), 2);
+}
+
+void pixelShuffleWeights(const torch::nn::ConvTranspose2dImpl& up, torch::Tensor& weight, torch::Tensor& bias)
+{
+    const torch::Tensor& w = up.weight;   // [Cin, C, 2, 2]
+    const std::int64_t cin = w.size(0), c = w.size(1);
+    // Output channel 4c + 2a + b of the 1x1 convolution becomes pixel (2i + a, 2j + b) of
+    // channel c after pixel_shuffle(2).
+    weight = w.permute({1, 2, 3, 0}).reshape({4 * c, cin, 1, 1});
+    bias = up.bias.defined() ? up.bias.repeat_interleave(4) : torch::Tensor();
 }
 
 std::int64_t UNetImpl::parameterCount() const

@@ -7,9 +7,12 @@ list(APPEND MITOSEG_CORE_SOURCES
   engine/Json.cpp
   engine/ModelAverage.cpp
   engine/ModelFile.cpp
+  engine/InferenceNet.cpp
   engine/ModelSpec.cpp
   engine/PatchSampler.cpp
+  engine/PredictFile.cpp
   engine/Segmenter.cpp
+  engine/StreamingPostProcess.cpp
   engine/TiledPredictor.cpp
   engine/TorchModel.cpp
   engine/Trainer.cpp

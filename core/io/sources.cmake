@@ -5,5 +5,6 @@ list(APPEND MITOSEG_CORE_SOURCES
   io/TiffIndex.cpp
   io/TiffStack.cpp
   io/TiffSupport.cpp
+  io/TiffSliceWriter.cpp
   io/TiffWriter.cpp
 )

@@ -48,3 +48,49 @@ TEST(ShippedModelSlow, ReproducesItsValidationIoUOnLucchi)
     std::printf("shipped model on z 133-164: IoU %.4f plain, %.4f with z-smoothing +-%d, threshold %.2f, smallest object %lld\n",
                 iou, post, info.zSmooth, static_cast<double>(info.threshold), static_cast<long long>(info.minObjectVoxels));
 }
+
+// The fast path (bf16, BN folded, pixel-shuffle up-sampling, prepacked oneDNN convolutions,
+// two slices at a time) against the reference path (the network exactly as trained, float32)
+// on real data: 12 EPFL slices around the held-out boundary, model post-processing included.
+TEST(ShippedModelSlow, FastPathMatchesTheReferencePathOnLucchi)
+{
+    auto seg = Segmenter::load(Segmenter::defaultModelPath());
+    auto imagePath = test::lucchiFile("training.tif"), maskPath = test::lucchiFile("training_groundtruth.tif");
+    if (imagePath.empty() || maskPath.empty())
+        return;
+    auto stack = TiffStack::open(imagePath);
+    VolumeU8 truthAll = readLabels(maskPath, true);
+    const std::int64_t a = 127, n = 12;
+    Shape s{n, stack->info().shape.height, stack->info().shape.width};
+    VolumeU8 sub(s), truth(s);
+    for (std::int64_t z = 0; z < n; ++z) {
+        stack->readSlice(a + z, sub.slice(z));
+        std::copy(truthAll.slice(a + z), truthAll.slice(a + z) + s.sliceVoxels(), truth.slice(z));
+    }
+    PredictOptions fast;
+    fast.threads = 2;
+    fast.minObjectVoxels = 0;   // a 12-slice crop: judge the network, not the object filter
+    PredictOptions ref = fast;
+    ref.referencePath = true;
+    ref.workers = 1;
+    StackPrediction f = seg->predictStack(sub, fast), r = seg->predictStack(sub, ref);
+    double sumDiff = 0, maxDiff = 0;
+    std::int64_t flips = 0;
+    for (std::size_t i = 0; i < f.probability.values().size(); ++i) {
+        double d = std::abs(f.probability.values()[i] - r.probability.values()[i]);
+        sumDiff += d;
+        maxDiff = std::max(maxDiff, d);
+        flips += f.labels.values()[i] != r.labels.values()[i];
+    }
+    const double meanDiff = sumDiff / static_cast<double>(f.probability.values().size());
+    const double flipShare = static_cast<double>(flips) / static_cast<double>(f.labels.values().size());
+    const double iouFast = overlapScores(f.labels, truth, 2).foregroundIoU, iouRef = overlapScores(r.labels, truth, 2).foregroundIoU;
+    std::printf("fast vs reference on z %lld-%lld: mean |dp| %.5f, max |dp| %.4f, labels differ on %.4f%% of voxels, "
+                "IoU %.4f fast vs %.4f reference\n",
+                static_cast<long long>(a), static_cast<long long>(a + n - 1), meanDiff, maxDiff, 100 * flipShare, iouFast, iouRef);
+    // The stated tolerance of the fast path: probabilities within 0.005 on average, fewer than
+    // 0.5% of labels differing, foreground IoU within 0.002.
+    EXPECT_LT(meanDiff, 0.005);
+    EXPECT_LT(flipShare, 0.005);
+    EXPECT_NEAR(iouFast, iouRef, 0.002);
+}

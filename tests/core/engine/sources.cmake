@@ -2,6 +2,7 @@
 list(APPEND MITOSEG_CORE_TEST_SOURCES
   engine/CalibrationTest.cpp
   engine/EngineModelTest.cpp
+  engine/FastPathTest.cpp
   engine/ShippedModelSlowTest.cpp
   engine/TrainerTest.cpp
 )
@@ -9,4 +10,4 @@ list(APPEND MITOSEG_CORE_TEST_SOURCES
 # (/usr/include itself must not become a -I path: it breaks #include_next in libstdc++.)
 set(_mitoseg_torch_includes ${TORCH_INCLUDE_DIRS})
 list(REMOVE_ITEM _mitoseg_torch_includes /usr/include)
-set_source_files_properties(engine/EngineModelTest.cpp PROPERTIES INCLUDE_DIRECTORIES "${_mitoseg_torch_includes}")
+set_source_files_properties(engine/EngineModelTest.cpp engine/FastPathTest.cpp PROPERTIES INCLUDE_DIRECTORIES "${_mitoseg_torch_includes}")

@@ -1,0 +1,80 @@
+#pragma once
+// The post-processing of a binary stack prediction (z-smoothing, threshold, removal of small 3D
+// objects) done as the slices stream past, so memory holds a window of slices, not the volume:
+// the smoothing window (2 * zSmooth + 1 probability slices), two label slices, a union-find over
+// 2D components and, spilled to an anonymous temporary file, the foreground runs of each slice.
+// Its result equals postProcessBinary on the whole volume voxel for voxel. Torch-free; one thread.
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/base/Volume.h"
+#include "core/engine/Calibration.h"
+
+namespace mitoseg {
+
+/// `settings` adapted to a stack of `depth` slices: a stack thinner than a typical
+/// mitochondrion (kObjectDepthSlices) cannot hold a 3D object of the model's smallest size, so
+/// that size shrinks in proportion (a single 2D image keeps objects of minObjectVoxels / 20
+/// pixels); z-smoothing needs no change (it averages over the slices that exist).
+PostProcessing adaptPostProcessing(const PostProcessing& settings, std::int64_t depth);
+/// Slices over which the smallest-object size of a model is taken to apply in full.
+constexpr std::int64_t kObjectDepthSlices = 20;
+
+class StreamingPostProcessor {
+public:
+    /// Receives slice z of the smoothed probability (height * width floats), in z order.
+    using ProbabilityOut = std::function<void(std::int64_t z, const float* probability)>;
+    /// Receives slice z of the final labels (0/1), in z order.
+    using LabelsOut = std::function<void(std::int64_t z, const std::uint8_t* labels)>;
+
+    /// For a stack of `shape`; `settings` as postProcessBinary takes them (not adapted here).
+    /// Throws IoError when no temporary file can be made (only needed with minObjectVoxels > 1).
+    StreamingPostProcessor(const Shape& shape, const PostProcessing& settings, ProbabilityOut probabilityOut,
+                           LabelsOut labelsOut);
+    ~StreamingPostProcessor();
+    StreamingPostProcessor(const StreamingPostProcessor&) = delete;
+    StreamingPostProcessor& operator=(const StreamingPostProcessor&) = delete;
+
+    /// Feeds the unsmoothed P(foreground) of the next slice (z = 0, 1, ... in order). Calls
+    /// probabilityOut (and labelsOut when no objects are removed) for every slice whose
+    /// smoothing window is complete.
+    void push(const float* probability);
+    /// After the last slice: flushes the window, then (with object removal) replays the runs
+    /// and calls labelsOut for every slice. Throws mitoseg::Error when slices are missing.
+    void finish();
+
+    /// Bytes held in memory now (window, label slices, union-find): for tests of the bound.
+    std::size_t memoryBytes() const;
+
+private:
+    struct Run {
+        std::uint32_t y, x0, x1, component;   ///< x1 exclusive; component local to the slice
+    };
+    void emit(std::int64_t z);
+    void labelSlice(std::int64_t z, const std::uint8_t* binary);
+    std::uint32_t find(std::uint32_t a);
+    void unite(std::uint32_t a, std::uint32_t b);
+
+    Shape shape_;
+    PostProcessing settings_;
+    ProbabilityOut probabilityOut_;
+    LabelsOut labelsOut_;
+    std::vector<std::vector<float>> window_;   ///< ring of raw slices, index z % size
+    std::int64_t pushed_ = 0, emitted_ = 0;
+    std::vector<float> smoothed_;
+    std::vector<std::uint8_t> binary_;
+    // Object removal: runs of the previous slice (global ids), union-find over 2D components.
+    std::vector<Run> prevRuns_;
+    std::vector<std::size_t> prevRowStart_;
+    std::uint32_t prevBase_ = 0;
+    std::vector<std::uint32_t> parent_;
+    std::vector<std::int64_t> size_;
+    std::vector<std::uint32_t> sliceBase_;       ///< first global id of each slice's components
+    std::vector<std::uint64_t> sliceRunCount_;   ///< runs of each slice in the spill file
+    std::FILE* spill_ = nullptr;
+};
+
+}  // namespace mitoseg

@@ -1,0 +1,333 @@
+// The engine's fast inference path against the reference path (the network as trained), the
+// streamed post-processing against the in-memory one, and streamed file-to-file prediction.
+// Includes LibTorch through the engine's internal headers.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "../base/TestSupport.h"
+#include "core/engine/InferenceNet.h"
+#include "core/engine/PredictFile.h"
+#include "core/engine/Segmenter.h"
+#include "core/engine/StreamingPostProcess.h"
+#include "core/engine/TorchModel.h"
+#include "core/io/TiffSliceWriter.h"
+#include "core/io/TiffStack.h"
+#include "core/io/TiffWriter.h"
+#include "core/metrics/Components.h"
+
+using namespace mitoseg;
+using mitoseg::test::ScratchDir;
+
+namespace {
+
+/// A net of `preset` with random weights and BatchNorm statistics moved off their defaults.
+UNet randomNet(const std::string& preset, int inChannels = 1, Upsampling up = Upsampling::Transposed)
+{
+    torch::manual_seed(11);
+    UNetConfig c = UNetConfig::fromPreset(preset);
+    c.inChannels = inChannels;
+    c.upsampling = up;
+    UNet net(c);
+    net->train();
+    for (int i = 0; i < 3; ++i)
+        net->forward(torch::randn({2, inChannels, 32, 32}) * 2 + 0.5);
+    net->eval();
+    return net;
+}
+
+torch::Tensor referenceLogits(UNet& net, const torch::Tensor& x)
+{
+    torch::InferenceMode guard;
+    net->referencePath = true;
+    torch::Tensor y = net->forward(x);
+    net->referencePath = false;
+    return y;
+}
+
+}  // namespace
+
+TEST(FastPath, PixelShuffleEqualsTheTransposedConvolution)
+{
+    UNet net = randomNet("tiny", 3);
+    torch::InferenceMode guard;
+    torch::Tensor x = torch::randn({2, 3, 48, 64});
+    torch::Tensor fast = net->forward(x), ref = referenceLogits(net, x);
+    ASSERT_EQ(fast.sizes(), ref.sizes());
+    EXPECT_LT((fast - ref).abs().max().item<float>(), 1e-4f);
+    // And for one layer on its own, with gradients (training uses this path).
+    torch::nn::ConvTranspose2d up(torch::nn::ConvTranspose2dOptions(6, 4, 2).stride(2));
+    torch::Tensor in = torch::randn({1, 6, 5, 7});
+    torch::Tensor a = up->forward(in), b = transposedAsPixelShuffle(*up, in);
+    EXPECT_LT((a - b).abs().max().item<float>(), 1e-5f);
+}
+
+TEST(FastPath, GradientsMatchTheTransposedConvolution)
+{
+    UNet net = randomNet("tiny");
+    net->train();
+    torch::Tensor x = torch::randn({2, 1, 32, 32});
+    auto gradOf = [&](bool reference) {
+        net->zero_grad();
+        net->referencePath = reference;
+        net->forward(x).sum().backward();
+        net->referencePath = false;
+        std::vector<torch::Tensor> g;
+        for (const auto& p : net->parameters())
+            g.push_back(p.grad().clone());
+        return g;
+    };
+    auto a = gradOf(false), b = gradOf(true);
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i)
+        EXPECT_LT((a[i] - b[i]).abs().max().item<float>(), 1e-3f * (1 + b[i].abs().max().item<float>())) << i;
+}
+
+TEST(FastPath, InferenceNetMatchesTheReferenceInFloat32AndCloselyInBfloat16)
+{
+    for (Upsampling up : {Upsampling::Transposed, Upsampling::Resize}) {
+        UNet net = randomNet("tiny", 5, up);
+        torch::InferenceMode guard;
+        torch::Tensor x = torch::randn({2, 5, 64, 96});
+        torch::Tensor ref = torch::sigmoid(referenceLogits(net, x));
+        for (bool prepack : {false, true}) {
+            InferenceSettings s;
+            s.bf16 = false;
+            s.prepack = prepack;
+            InferenceNet f32(net, s);
+            torch::Tensor p = torch::sigmoid(f32.forward(x));
+            EXPECT_LT((p - ref).abs().max().item<float>(), 1e-4f) << "fp32, prepack " << prepack;
+            s.bf16 = true;
+            InferenceNet bf16(net, s);
+            torch::Tensor q = torch::sigmoid(bf16.forward(x));
+            EXPECT_EQ(q.scalar_type(), torch::kFloat);
+            EXPECT_LT((q - ref).abs().mean().item<float>(), 0.01f) << "bf16, prepack " << prepack;
+            EXPECT_LT((q - ref).abs().max().item<float>(), 0.1f) << "bf16, prepack " << prepack;
+        }
+        // BN kept (unfolded) gives the same function.
+        InferenceSettings kept;
+        kept.bf16 = false;
+        kept.foldBatchNorm = false;
+        EXPECT_LT((torch::sigmoid(InferenceNet(net, kept).forward(x)) - ref).abs().max().item<float>(), 1e-4f);
+        // A second input size through the same net (prepacked contexts are per size).
+        InferenceSettings s;
+        s.bf16 = false;
+        InferenceNet f32(net, s);
+        torch::Tensor small = torch::randn({1, 5, 32, 48});
+        EXPECT_LT((torch::sigmoid(f32.forward(small)) - torch::sigmoid(referenceLogits(net, small))).abs().max().item<float>(), 1e-4f);
+    }
+}
+
+TEST(FastPath, StackPredictionWithWorkersEqualsOneSliceAtATime)
+{
+    ScratchDir dir;
+    ModelSpec spec;
+    spec.arch = UNetConfig::fromPreset("tiny");
+    spec.arch.inChannels = 3;
+    spec.norm = {100.0, 30.0};
+    spec.info.classNames = {"background", "mitochondria"};
+    spec.info.zSmooth = 1;
+    spec.info.minObjectVoxels = 20;
+    UNet net = randomNet("tiny", 3);
+    saveModel(dir / "m.msm", spec, net);
+    auto seg = Segmenter::load(dir / "m.msm");
+    VolumeU8 stack(Shape{7, 40, 56});
+    std::mt19937 rng(4);
+    for (auto& v : stack.values())
+        v = static_cast<std::uint8_t>(rng() % 200);
+    PredictOptions one;
+    one.bf16 = false;
+    one.threads = 2;
+    one.workers = 1;
+    PredictOptions two = one;
+    two.workers = 2;
+    StackPrediction a = seg->predictStack(stack, one), b = seg->predictStack(stack, two);
+    float maxDiff = 0;
+    for (std::size_t i = 0; i < a.probability.values().size(); ++i)
+        maxDiff = std::max(maxDiff, std::abs(a.probability.values()[i] - b.probability.values()[i]));
+    EXPECT_LT(maxDiff, 1e-5f);
+    // The reference path gives the same probabilities within float rounding.
+    PredictOptions ref = one;
+    ref.referencePath = true;
+    StackPrediction r = seg->predictStack(stack, ref);
+    maxDiff = 0;
+    for (std::size_t i = 0; i < a.probability.values().size(); ++i)
+        maxDiff = std::max(maxDiff, std::abs(a.probability.values()[i] - r.probability.values()[i]));
+    EXPECT_LT(maxDiff, 1e-4f);
+    // Cancelling with slices in flight throws and leaves the segmenter usable.
+    CancelToken cancel;
+    int seen = 0;
+    EXPECT_THROW(seg->predictStack(stack, two, nullptr, &cancel,
+                                   [&](std::int64_t, const SlicePrediction&) {
+                                       if (++seen == 2)
+                                           cancel.cancel();
+                                   }),
+                 Cancelled);
+    EXPECT_EQ(seg->predictStack(stack, two).labels.values(), b.labels.values());
+}
+
+TEST(StreamingPostProcess, EqualsTheWholeVolumePostProcessing)
+{
+    std::mt19937 rng(7);
+    for (std::int64_t depth : {1, 2, 3, 9}) {
+        for (int radius : {0, 1, 2}) {
+            for (std::int64_t minObject : {0, 1, 6, 40}) {
+                // Smooth random blobs: a coarse random field, bilinearly upsampled.
+                Shape s{depth, 23, 31};
+                StackPrediction p;
+                p.probability = VolumeF32(s);
+                p.labels = VolumeU8(s);
+                for (std::int64_t z = 0; z < depth; ++z)
+                    for (std::int64_t y = 0; y < s.height; ++y)
+                        for (std::int64_t x = 0; x < s.width; ++x) {
+                            double v = std::sin(0.5 * x + 0.3 * z + rng() % 3) * std::cos(0.45 * y - 0.2 * z);
+                            p.probability.slice(z)[y * s.width + x] = static_cast<float>(0.5 + 0.5 * v);
+                        }
+                StackPrediction whole = p;
+                postProcessBinary(whole, radius, 0.55f, minObject);
+                VolumeF32 prob(s);
+                VolumeU8 labels(s);
+                std::int64_t probCalls = 0, labelCalls = 0;
+                PostProcessing pp{radius, 0.55f, minObject};
+                StreamingPostProcessor post(
+                    s, pp,
+                    [&](std::int64_t z, const float* v) {
+                        EXPECT_EQ(z, probCalls++);
+                        std::copy(v, v + s.sliceVoxels(), prob.slice(z));
+                    },
+                    [&](std::int64_t z, const std::uint8_t* v) {
+                        EXPECT_EQ(z, labelCalls++);
+                        std::copy(v, v + s.sliceVoxels(), labels.slice(z));
+                    });
+                for (std::int64_t z = 0; z < depth; ++z)
+                    post.push(p.probability.slice(z));
+                post.finish();
+                EXPECT_EQ(probCalls, depth);
+                EXPECT_EQ(labelCalls, depth);
+                EXPECT_EQ(prob.values(), whole.probability.values()) << depth << " " << radius << " " << minObject;
+                EXPECT_EQ(labels.values(), whole.labels.values()) << depth << " " << radius << " " << minObject;
+            }
+        }
+    }
+}
+
+TEST(StreamingPostProcess, MemoryDoesNotGrowWithDepthAndMissingSlicesAreAnError)
+{
+    Shape s{200, 64, 64};
+    PostProcessing pp{2, 0.5f, 50};
+    std::vector<float> slice(static_cast<std::size_t>(s.sliceVoxels()));
+    for (std::size_t i = 0; i < slice.size(); ++i)
+        slice[i] = ((i / 64) % 16 < 8 && (i % 64) % 16 < 8) ? 0.9f : 0.1f;   // 16 squares per slice, joined along z
+    std::size_t at20 = 0, at200 = 0;
+    std::int64_t foreground = 0;
+    StreamingPostProcessor post(s, pp, {}, [&](std::int64_t, const std::uint8_t* v) {
+        for (std::int64_t i = 0; i < s.sliceVoxels(); ++i)
+            foreground += v[i];
+    });
+    for (std::int64_t z = 0; z < s.depth; ++z) {
+        post.push(slice.data());
+        if (z == 19)
+            at20 = post.memoryBytes();
+    }
+    at200 = post.memoryBytes();
+    post.finish();
+    EXPECT_EQ(foreground, 16 * 64 * 200);
+    // Only the bookkeeping grows: 12 bytes per 2D component (16 a slice here) and 12 per slice
+    // (x2 for vector capacity), nothing of the slices themselves; far below the volume's size.
+    EXPECT_LT(at200 - at20, 2u * 180 * (16 * 12 + 12));
+    EXPECT_LT(at200, static_cast<std::size_t>(s.voxels()) * sizeof(float) / 10);
+    StreamingPostProcessor partial(s, pp, {}, {});
+    partial.push(slice.data());
+    EXPECT_THROW(partial.finish(), Error);
+}
+
+TEST(StreamingPostProcess, ShortStacksKeepTheirObjects)
+{
+    PostProcessing model{2, 0.4f, 10000};
+    EXPECT_EQ(adaptPostProcessing(model, 165).minObjectVoxels, 10000);
+    EXPECT_EQ(adaptPostProcessing(model, kObjectDepthSlices).minObjectVoxels, 10000);
+    EXPECT_EQ(adaptPostProcessing(model, 1).minObjectVoxels, 10000 / kObjectDepthSlices);
+    EXPECT_EQ(adaptPostProcessing(model, 5).minObjectVoxels, 10000 * 5 / kObjectDepthSlices);
+    EXPECT_EQ(adaptPostProcessing(PostProcessing{0, 0.5f, 0}, 1).minObjectVoxels, 0);
+}
+
+TEST(TiffSliceWriter, WritesPageByPageAndReplacesOnlyOnCommit)
+{
+    ScratchDir dir;
+    Shape s{3, 5, 7};
+    Spacing sp{40, 5, 5, "nm"};
+    {
+        TiffSliceWriter w(dir / "a.tif", SampleType::F32, s, sp, {}, std::make_pair(0.0, 1.0));
+        std::vector<float> page(35);
+        for (int z = 0; z < 3; ++z) {
+            for (std::size_t i = 0; i < page.size(); ++i)
+                page[i] = static_cast<float>(z * 100 + static_cast<int>(i)) / 400.0f;
+            w.write(page.data());
+        }
+        EXPECT_EQ(w.written(), 3);
+        EXPECT_THROW(w.write(page.data()), IoError);
+        w.commit();
+    }
+    auto stack = TiffStack::open(dir / "a.tif");
+    EXPECT_EQ(stack->info().shape, s);
+    EXPECT_DOUBLE_EQ(stack->info().spacing.z, 40);
+    std::vector<float> back(35);
+    stack->readSliceF32(2, back.data());
+    EXPECT_FLOAT_EQ(back[4], 204.0f / 400.0f);
+    // An abandoned or short writer leaves the existing file as it was.
+    const auto before = std::filesystem::file_size(dir / "a.tif");
+    {
+        TiffSliceWriter w(dir / "a.tif", SampleType::U8, s, sp);
+        std::vector<std::uint8_t> page(35, 9);
+        w.write(page.data());
+        EXPECT_THROW(w.commit(), IoError);
+    }
+    EXPECT_EQ(std::filesystem::file_size(dir / "a.tif"), before);
+    EXPECT_EQ(TiffStack::open(dir / "a.tif")->info().shape, s);
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path()))
+        ++entries;
+    EXPECT_EQ(entries, 1u) << "a temporary file was left behind";
+}
+
+TEST(PredictFile, StreamsTheSameMaskAsTheInMemoryPrediction)
+{
+    ScratchDir dir;
+    ModelSpec spec;
+    spec.arch = UNetConfig::fromPreset("tiny");
+    spec.norm = {100.0, 30.0};
+    spec.info.classNames = {"background", "mitochondria"};
+    spec.info.threshold = 0.45f;
+    spec.info.zSmooth = 1;
+    spec.info.minObjectVoxels = 30;
+    UNet net = randomNet("tiny");
+    saveModel(dir / "m.msm", spec, net);
+    auto seg = Segmenter::load(dir / "m.msm");
+    VolumeU8 stack(Shape{25, 48, 40});
+    std::mt19937 rng(9);
+    for (auto& v : stack.values())
+        v = static_cast<std::uint8_t>(rng() % 256);
+    stack.spacing = {30, 6, 6, "nm"};
+    writeStack(dir / "in.tif", stack);
+    PredictFileRequest r;
+    r.stack = dir / "in.tif";
+    r.mask = dir / "mask.tif";
+    r.probability = dir / "prob.tif";
+    r.probabilityType = ProbabilityType::Uint8;
+    r.options.threads = 2;
+    PredictFileReport report = predictFile(*seg, r);
+    EXPECT_EQ(report.shape, stack.shape());
+    StackPrediction p = seg->predictStack(stack, r.options);
+    VolumeU8 mask = TiffStack::open(dir / "mask.tif")->readAll<std::uint8_t>();
+    VolumeU8 prob = TiffStack::open(dir / "prob.tif")->readAll<std::uint8_t>();
+    ASSERT_EQ(mask.shape(), stack.shape());
+    std::int64_t fg = 0;
+    for (std::size_t i = 0; i < mask.values().size(); ++i) {
+        ASSERT_EQ(mask.values()[i], p.labels.values()[i] ? 255 : 0) << i;
+        ASSERT_EQ(prob.values()[i], static_cast<std::uint8_t>(std::lround(255.0f * p.probability.values()[i]))) << i;
+        fg += mask.values()[i] != 0;
+    }
+    EXPECT_EQ(report.foregroundVoxels, fg);
+    EXPECT_GT(fg, 0);
+    EXPECT_DOUBLE_EQ(TiffStack::open(dir / "mask.tif")->info().spacing.z, 30);
+}
