@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +13,9 @@
 #include "app/cli/PeerRunner.h"
 #include "app/cli/UNetBench.h"
 #include "core/engine/PredictFile.h"
+#include "core/engine/Trainer.h"
+#include "core/io/TiffSliceWriter.h"
+#include "core/io/TiffStack.h"
 
 namespace mitoseg::cli {
 
@@ -21,6 +25,7 @@ const char* kHelp =
     "usage: mitoseg bench predict [--preset fast|seed|tiny] [--height 768] [--width 1024] [--repeats 3]\n"
     "                             [--threads 2] [--batch 1] [--fp32] [--levers] [--no-peer]\n"
     "       mitoseg bench predict --stack S.tif [--model M] [--repeats 1] [--threads 2] [--workers N]\n"
+    "       mitoseg bench predict --rss 50,200,800 [--stack S.tif] [--threads 2]\n"
     "\n"
     "Times U-Net inference of one whole slice and, in the same run, the same network in PyTorch\n"
     "from Python (peer.py unet-infer: float32, transposed convolution). Prints medians (ms per\n"
@@ -29,7 +34,10 @@ const char* kHelp =
     "               transposed convolution, bf16 autocast, pixel shuffle, pure bf16, BN folding)\n"
     "  --batch N    slices per forward pass\n"
     "  --stack S    time `mitoseg predict S` file to file (read, predict, post-process, write;\n"
-    "               outputs go to a temporary folder) with the shipped model or --model\n";
+    "               outputs go to a temporary folder) with the shipped model or --model\n"
+    "  --rss D1,D2  peak RSS of `mitoseg predict` (a child process) on BigTIFF stacks of depths\n"
+    "               D1, D2, ... made in a temporary folder (from --stack's slices, repeated, or a\n"
+    "               generated pattern of --height x --width)\n";
 
 int runStack(const Args& args, int threads, int repeats)
 {
@@ -68,15 +76,91 @@ int runStack(const Args& args, int threads, int repeats)
     return 0;
 }
 
+/// Runs `mitoseg predict IN --out OUT --threads T` as a child process; returns its wall seconds
+/// and peak RSS (MB), or throws when it fails.
+std::pair<double, double> runPredictChild(const std::filesystem::path& in, const std::filesystem::path& out, int threads)
+{
+    const auto start = std::chrono::steady_clock::now();
+    const pid_t pid = ::fork();
+    if (pid < 0)
+        throw Error("cannot start a child process");
+    if (pid == 0) {
+        const std::string t = std::to_string(threads);
+        ::execl("/proc/self/exe", "mitoseg", "predict", in.c_str(), "--out", out.c_str(), "--threads", t.c_str(),
+                static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    int status = 0;
+    struct rusage ru {};
+    if (::wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw Error("mitoseg predict " + in.string() + " failed");
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return {s, static_cast<double>(ru.ru_maxrss) / 1024.0};
+}
+
+/// --rss D1,D2,...: peak RSS of `mitoseg predict` on BigTIFF stacks of those depths, made in a
+/// temporary folder from --stack's slices (repeated) or from a generated pattern.
+int runRss(const Args& args, int threads)
+{
+    std::vector<std::int64_t> depths = parseIndexList(*args.value("rss"));
+    int h = static_cast<int>(args.integer("height", 768)), w = static_cast<int>(args.integer("width", 1024));
+    std::unique_ptr<TiffStack> source;
+    if (auto st = args.value("stack")) {
+        source = TiffStack::open(*st);
+        h = static_cast<int>(source->info().shape.height);
+        w = static_cast<int>(source->info().shape.width);
+        if (source->info().dtype != DType::U8)
+            throw UsageError("--rss with --stack needs a uint8 stack");
+    }
+    std::filesystem::path dir = std::filesystem::temp_directory_path() / ("mitoseg-rss-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::printf("%8s %10s %10s %12s %12s\n", "depth", "GB", "seconds", "ms/slice", "peak RSS MB");
+    try {
+        for (std::int64_t d : depths) {
+            if (d < 1)
+                continue;
+            Shape s{d, h, w};
+            {
+                TiffWriteOptions o;
+                o.forceBigTiff = true;
+                TiffSliceWriter writer(dir / "in.tif", SampleType::U8, s, Spacing{}, o);
+                std::vector<std::uint8_t> slice(static_cast<std::size_t>(s.sliceVoxels()));
+                for (std::int64_t z = 0; z < d; ++z) {
+                    if (source)
+                        source->readSlice(z % source->info().shape.depth, slice.data());
+                    else
+                        for (std::size_t i = 0; i < slice.size(); ++i)
+                            slice[i] = static_cast<std::uint8_t>((i * 7 + static_cast<std::size_t>(z) * 13) % 251);
+                    writer.write(slice.data());
+                }
+                writer.commit();
+            }
+            auto [sec, rss] = runPredictChild(dir / "in.tif", dir / "out.tif", threads);
+            std::printf("%8lld %10.2f %10.1f %12.1f %12.0f\n", static_cast<long long>(d),
+                        static_cast<double>(s.voxels()) / 1e9, sec, 1000 * sec / static_cast<double>(d), rss);
+            std::fflush(stdout);
+            std::filesystem::remove(dir / "in.tif");
+            std::filesystem::remove(dir / "out.tif");
+        }
+    } catch (...) {
+        std::filesystem::remove_all(dir);
+        throw;
+    }
+    std::filesystem::remove_all(dir);
+    return 0;
+}
+
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv, {"preset", "height", "width", "repeats", "threads", "batch", "stack", "model", "workers"},
+    Args args(argv, {"preset", "height", "width", "repeats", "threads", "batch", "stack", "model", "workers", "rss"},
               {"fp32", "no-peer", "levers"});
     args.expectPositionals(0, 0);
     int repeats = static_cast<int>(args.integer("repeats", args.value("stack") ? 1 : 3));
     int threads = static_cast<int>(args.integer("threads", 2));
     if (repeats < 1 || threads < 1)
         throw UsageError("need --repeats >= 1, --threads >= 1");
+    if (args.value("rss"))
+        return runRss(args, threads);
     if (args.value("stack"))
         return runStack(args, threads, repeats);
     const UNetConfig arch = presetFromArgs(args);

@@ -1,6 +1,9 @@
 #include "core/io/MappedFile.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 namespace mitoseg {
 
@@ -13,6 +16,17 @@ MappedFile::MappedFile(int fd, std::uint64_t size)
         return;
     data_ = static_cast<const std::uint8_t*>(p);
     size_ = size;
+}
+
+void MappedFile::release(std::uint64_t offset, std::uint64_t length) const
+{
+    if (!data_ || offset >= size_)
+        return;
+    static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t begin = (offset + page - 1) / page * page;
+    const std::uint64_t end = std::min(offset + length, size_) / page * page;
+    if (end > begin)
+        ::madvise(const_cast<std::uint8_t*>(data_) + begin, static_cast<std::size_t>(end - begin), MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile()

@@ -122,6 +122,7 @@ private:
         for (const auto& [offset, length] : page.rawRuns) {
             if (map_.data()) {
                 std::memcpy(out, map_.data() + offset, static_cast<std::size_t>(length));
+                map_.release(offset, length);
             } else {
                 std::uint64_t done = 0;
                 while (done < length) {
