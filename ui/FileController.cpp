@@ -98,6 +98,9 @@ bool FileController::openMask(const QString& path)
 {
     if (!doc_->hasImage())
         return fail(tr("Cannot open mask"), tr("Open a stack first."));
+    // Loading replaces the mask and its history: unsaved edits would be lost for good.
+    if (!maybeSave(tr("Save them before opening another mask?")))
+        return false;
     try {
         VolumeU8 mask = readLabelStack(path.toStdString(), false);
         const int maxValue = normalizeLabels(mask, static_cast<int>(doc_->classes().size()), false);
@@ -171,8 +174,11 @@ Session FileController::currentSession() const
     s.hasLevels = true;
     s.levelLow = layers_->levelLow();
     s.levelHigh = layers_->levelHigh();
-    if (doc_->hasImage())
+    if (doc_->hasImage()) {
         s.editedSlices = doc_->mask().editedSlices();
+        s.acceptedSlices = doc_->mask().acceptedSlices();
+        s.markedSlices = doc_->slicesLabelledAs(LabelSource::Marked);
+    }
     for (const auto& c : doc_->classes())
         s.classes.push_back({QString::fromStdString(c.name), QColor(c.r, c.g, c.b)});
     return s;
@@ -207,16 +213,16 @@ bool FileController::applySession(const Session& s, const VolumeU8* maskOverride
     if (maskOverride) {
         if (maskOverride->shape() == doc_->shape()) {
             doc_->setMask(*maskOverride, s.mask);
-            doc_->mask().markEdited(s.editedSlices);
+            doc_->restoreLabelledSlices(s.editedSlices, s.acceptedSlices, s.markedSlices);
             doc_->markDirty();   // a recovered mask is not saved anywhere yet
         } else {
             fail(tr("Cannot restore mask"), tr("the autosaved mask does not match the stack's size"));
         }
     } else if (!s.mask.isEmpty()) {
         ok = openMask(s.mask) && ok;
-        doc_->mask().markEdited(s.editedSlices);
+        doc_->restoreLabelledSlices(s.editedSlices, s.acceptedSlices, s.markedSlices);
     } else {
-        doc_->mask().markEdited(s.editedSlices);
+        doc_->restoreLabelledSlices(s.editedSlices, s.acceptedSlices, s.markedSlices);
     }
     if (!s.model.isEmpty())
         openModel(s.model);
@@ -251,14 +257,16 @@ void FileController::autoLevels()
     layers_->setLevels(lo, hi);
 }
 
-bool FileController::maybeSave()
+bool FileController::maybeSave(const QString& question)
 {
     if (!doc_->hasImage() || !doc_->isDirty())
         return true;
     Answer a = answer_;
     if (interactive_) {
         const auto button = QMessageBox::question(
-            parent_, tr("Unsaved mask edits"), tr("The mask has edits that are not saved. Save them before closing?"),
+            parent_, tr("Unsaved mask edits"),
+            tr("The mask has edits that are not saved. %1")
+                .arg(question.isEmpty() ? tr("Save them before closing?") : question),
             QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
         a = button == QMessageBox::Save ? Answer::Save : button == QMessageBox::Discard ? Answer::Discard : Answer::Cancel;
     }
@@ -296,9 +304,11 @@ void FileController::attachRecentMenu(QMenu* menu)
             QAction* a = menu->addAction(QFileInfo(f).fileName());
             a->setToolTip(f);
             connect(a, &QAction::triggered, this, [this, f] {
+                if (!maybeSave())
+                    return;
                 if (f.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive))
                     openSession(f);
-                else if (maybeSave())
+                else
                     openStack(f);
             });
         }

@@ -33,6 +33,7 @@ public:
     bool openStack(const QString& path);
     /// Opens the generated demo stack (core/demo) with its mitochondria as the reference.
     bool openDemo(std::int64_t depth = 48, std::int64_t height = 384, std::int64_t width = 512);
+    /// Opens a mask in place of the current one; asks first (maybeSave) when it has unsaved edits.
     bool openMask(const QString& path);
     bool openReference(const QString& path);
     bool openModel(const QString& path);
@@ -51,8 +52,9 @@ public:
     /// Sets levels from percentiles of the shown slice.
     void autoLevels();
 
-    /// Asks Save / Discard / Cancel when the mask has unsaved edits. True: go on closing.
-    bool maybeSave();
+    /// Asks Save / Discard / Cancel when the mask has unsaved edits (`question` replaces "Save
+    /// them before closing?"). True: go on (saved or discarded); false: cancelled or save failed.
+    bool maybeSave(const QString& question = {});
     /// What maybeSave answers when not interactive (default: Discard).
     enum class Answer { Save, Discard, Cancel };
     void setNonInteractiveAnswer(Answer a) { answer_ = a; }

@@ -62,6 +62,16 @@ MainWindow::MainWindow(QWidget* parent, const QString& autosaveFolder)
     connect(doc_, &StudioDocument::dirtyChanged, this, &MainWindow::updateTitle);
     connect(doc_, &StudioDocument::imageChanged, this, &MainWindow::updateTitle);
     connect(files_, &FileController::message, this, [this](const QString& m) { statusBar()->showMessage(m, 6000); });
+    connect(tools_, &EditTools::message, this, [this](const QString& m) { statusBar()->showMessage(m, 6000); });
+    connect(seg_, &SegmentationController::message, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
+    tools_->setConfirmLargeFill([this](std::int64_t voxels, double fraction) {
+        return interactive_
+               && QMessageBox::question(this, tr("Large fill"),
+                                        tr("This fill would cover %1 pixels (%2% of the slice). Fill anyway?")
+                                            .arg(voxels).arg(qRound(fraction * 100)),
+                                        QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+                      == QMessageBox::Yes;
+    });
     resize(1400, 900);
 }
 
@@ -91,16 +101,21 @@ QWidget* MainWindow::buildCentre()
     row->addWidget(sliceSpin_);
     row->addWidget(depthLabel_);
     editedLabel_ = new QLabel(bar);
-    editedLabel_->setToolTip(tr("Slices you corrected by hand (kept for retraining)"));
+    editedLabel_->setToolTip(tr("Slices you labelled: corrected by hand, accepted from a prediction or marked "
+                                "(used for retraining)"));
     row->addSpacing(12);
     row->addWidget(editedLabel_);
     layout->addWidget(bar);
     auto showEdited = [this] {
-        const auto edited = doc_->hasImage() ? doc_->mask().editedSlices() : std::vector<std::int64_t>{};
-        const bool here = doc_->hasImage() && doc_->mask().isEdited(view_->slice());
-        editedLabel_->setText(tr("edited: %1 slice(s)%2").arg(edited.size()).arg(here ? tr(" · this one") : QString()));
+        const auto labelled = doc_->labelledSlices();
+        const LabelSource here = doc_->sliceLabelSource(view_->slice());
+        const QString what = here == LabelSource::Edited     ? tr(" · this one: edited")
+                             : here == LabelSource::Accepted ? tr(" · this one: accepted")
+                             : here == LabelSource::Marked   ? tr(" · this one: marked")
+                                                             : QString();
+        editedLabel_->setText(tr("labelled: %1 slice(s)%2").arg(labelled.size()).arg(what));
     };
-    connect(doc_, &StudioDocument::historyChanged, editedLabel_, showEdited);
+    connect(doc_, &StudioDocument::labelledSlicesChanged, editedLabel_, showEdited);
     connect(view_, &SliceView::sliceChanged, editedLabel_, showEdited);
     // Slider and spin box show 1-based slice numbers; the view works 0-based.
     connect(sliceSlider_, &QSlider::valueChanged, view_, [this](int v) { view_->setSlice(v - 1); });
@@ -175,10 +190,22 @@ void MainWindow::buildMenus()
             statusBar()->showMessage(tr("No prediction on this slice (or nothing to change)"), 4000);
     });
     QAction* accStack = seg->addAction(tr("Accept prediction (stack)"), this, [this] {
-        if (!tools_->acceptPredictionStack())
-            statusBar()->showMessage(tr("No predictions to accept"), 4000);
+        int skipped = 0;
+        const bool changed = tools_->acceptPredictionStack(&skipped);
+        const QString kept = skipped > 0 ? tr(" %n slice(s) you labelled by hand kept as they are.", nullptr, skipped) : QString();
+        statusBar()->showMessage((changed ? tr("Prediction accepted.") : tr("No predictions to accept.")) + kept, 8000);
     });
+    accStack->setToolTip(tr("Accept every predicted slice, except slices you labelled by hand"));
     seg->addAction(tr("Clear predictions"), doc_, &StudioDocument::clearPredictions);
+    seg->addSeparator();
+    QAction* mark = seg->addAction(tr("Mark slice as labelled"), QKeySequence(QStringLiteral("Ctrl+M")), this, [this](bool on) {
+        doc_->setSliceMarkedLabelled(view_->slice(), on);
+    });
+    mark->setCheckable(true);
+    mark->setToolTip(tr("The slice is right as it is: use it for retraining and keep it when accepting a stack"));
+    auto syncMark = [this, mark] { mark->setChecked(doc_->sliceLabelSource(view_->slice()) == LabelSource::Marked); };
+    connect(doc_, &StudioDocument::labelledSlicesChanged, mark, syncMark);
+    connect(view_, &SliceView::sliceChanged, mark, syncMark);
 
     buildDocks();
     auto* toolsDock = addDockPanel(new ToolsPanel(tools_, doc_, {segSlice, segStack, accSlice, accStack}), tr("Tools"),

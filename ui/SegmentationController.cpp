@@ -1,5 +1,7 @@
 #include "ui/SegmentationController.h"
 
+#include <QStringList>
+
 #include "ui/ImageSource.h"
 #include "ui/PredictionProvider.h"
 #include "ui/StudioDocument.h"
@@ -78,12 +80,9 @@ QString SegmentationController::loadModel(const QString& path)
     if (path.isEmpty())
         return tr("No model file found. Train one with `mitoseg train` or open one with File ▸ Open model.");
     try {
-        provider_ = PredictionProvider::loadModel(path.toStdString());
+        auto provider = PredictionProvider::loadModel(path.toStdString());
         doc_->setModelPath(path);
-        if (provider_->classNames().size() > 2)
-            doc_->setClasses(modelClasses());
-        doc_->setPostProcessing(provider_->postProcessing());
-        Q_EMIT providerChanged();
+        setProvider(std::move(provider));
         return {};
     } catch (const std::exception& e) {
         return QString::fromStdString(e.what());
@@ -95,8 +94,16 @@ void SegmentationController::setProvider(std::shared_ptr<PredictionProvider> pro
     provider_ = std::move(provider);
     if (provider_ && provider_->classNames().size() > 2)
         doc_->setClasses(modelClasses());
-    if (provider_)
+    if (provider_) {
         doc_->setPostProcessing(provider_->postProcessing());
+        // Predictions land on the document's class of the same name, whatever its label value.
+        const auto added = doc_->setModelClassNames(provider_->classNames());
+        QStringList names;
+        for (const auto& n : added)
+            names << QString::fromStdString(n);
+        if (!names.isEmpty())
+            Q_EMIT message(tr("The model's class(es) %1 are not in this mask's classes: added").arg(names.join(QStringLiteral(", "))));
+    }
     Q_EMIT providerChanged();
 }
 

@@ -30,10 +30,15 @@ QJsonObject Session::toJson() const
         view[QStringLiteral("levelHigh")] = levelHigh;
     }
     o[QStringLiteral("view")] = view;
-    QJsonArray edited;
-    for (auto e : editedSlices)
-        edited.append(static_cast<double>(e));
-    o[QStringLiteral("editedSlices")] = edited;
+    auto array = [](const std::vector<std::int64_t>& zs) {
+        QJsonArray a;
+        for (auto z : zs)
+            a.append(static_cast<double>(z));
+        return a;
+    };
+    o[QStringLiteral("editedSlices")] = array(editedSlices);
+    o[QStringLiteral("acceptedSlices")] = array(acceptedSlices);
+    o[QStringLiteral("markedSlices")] = array(markedSlices);
     QJsonArray classArray;
     for (const auto& c : classes)
         classArray.append(QJsonObject{{QStringLiteral("name"), c.name}, {QStringLiteral("color"), c.color.name()}});
@@ -65,6 +70,10 @@ std::optional<Session> Session::fromJson(const QJsonObject& o, QString* error)
     }
     for (const auto& v : o.value(QStringLiteral("editedSlices")).toArray())
         s.editedSlices.push_back(static_cast<std::int64_t>(v.toDouble()));
+    for (const auto& v : o.value(QStringLiteral("acceptedSlices")).toArray())
+        s.acceptedSlices.push_back(static_cast<std::int64_t>(v.toDouble()));
+    for (const auto& v : o.value(QStringLiteral("markedSlices")).toArray())
+        s.markedSlices.push_back(static_cast<std::int64_t>(v.toDouble()));
     const QJsonArray classArray = o.value(QStringLiteral("classes")).toArray();
     if (classArray.size() == 1 || classArray.size() > 256) {
         if (error)

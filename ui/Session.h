@@ -29,7 +29,9 @@ struct Session {
     QPointF pan;
     bool hasLevels = false;
     double levelLow = 0.0, levelHigh = 255.0;
-    std::vector<std::int64_t> editedSlices;
+    std::vector<std::int64_t> editedSlices;     ///< labelled slices by source (0-based)
+    std::vector<std::int64_t> acceptedSlices;
+    std::vector<std::int64_t> markedSlices;
     std::vector<SessionClass> classes;   ///< the mask's classes (background first); empty: default
 
     QJsonObject toJson() const;

@@ -16,6 +16,14 @@
 
 namespace mitoseg::ui {
 
+/// Why a slice counts as labelled (ground truth for retraining and scoring).
+enum class LabelSource {
+    None,       ///< not labelled
+    Edited,     ///< corrected by hand (brush, eraser, fill) and the edit is applied
+    Accepted,   ///< replaced by an accepted prediction (and not corrected since)
+    Marked,     ///< marked by hand as labelled as it is (takes precedence)
+};
+
 class StudioDocument : public QObject {
     Q_OBJECT
 public:
@@ -59,6 +67,13 @@ public:
     void setClasses(std::vector<labels::LabelClass> classes);
     /// Adds "class N" entries so that label value `maxValue` has a class (no-op when it has).
     void extendClasses(int maxValue);
+    /// The loaded model's class names (names[0] is background; fewer than two: a binary
+    /// "mitochondria" model). Predictions are written as the document's class of the same name
+    /// (labels::matchClasses); model classes without a match are added to the document's
+    /// classes, and their names returned. Binary predictions already in are relabelled.
+    std::vector<std::string> setModelClassNames(std::vector<std::string> names);
+    /// The document label that model class `modelClass` is written as.
+    std::uint8_t predictionLabelFor(int modelClass) const;
 
     bool hasImage() const { return image_ != nullptr; }
     const std::shared_ptr<ImageSource>& image() const { return image_; }
@@ -78,8 +93,25 @@ public:
 
     /// Accepts the prediction of slice z into the mask (one undo step). False when none/no change.
     bool acceptPredictionSlice(std::int64_t z);
-    /// Accepts every predicted slice (one undo step).
-    bool acceptPredictionStack();
+    /// Accepts every predicted slice as one undo step. Slices labelled by hand (Edited or Marked)
+    /// are left alone unless `overwriteHandLabelled`; `skipped` receives how many were. False when
+    /// nothing changed.
+    bool acceptPredictionStack(bool overwriteHandLabelled = false, int* skipped = nullptr);
+
+    // ---- labelled slices (GUI thread) ---------------------------------------------------
+    /// Slices that are labelled (any source but None), sorted.
+    std::vector<std::int64_t> labelledSlices() const;
+    bool isLabelled(std::int64_t z) const { return sliceLabelSource(z) != LabelSource::None; }
+    /// Why slice z is labelled: Marked, else Edited, else Accepted, else None.
+    LabelSource sliceLabelSource(std::int64_t z) const;
+    /// Slices whose source is exactly `source` (sorted); for sessions.
+    std::vector<std::int64_t> slicesLabelledAs(LabelSource source) const;
+    /// Marks (or unmarks) slice z as labelled by hand, e.g. a slice with no mitochondria that
+    /// is right as it is. Not an undo step. Cleared by setImage and setMask.
+    void setSliceMarkedLabelled(std::int64_t z, bool marked);
+    /// Restores the labelled slices of a session (after the mask is loaded).
+    void restoreLabelledSlices(const std::vector<std::int64_t>& edited, const std::vector<std::int64_t>& accepted,
+                               const std::vector<std::int64_t>& marked);
 
     QString maskPath() const { return maskPath_; }
     QString referencePath() const { return referencePath_; }
@@ -109,9 +141,13 @@ Q_SIGNALS:
     void dirtyChanged(bool dirty);
     /// The class list changed (names, colours or count).
     void classesChanged();
+    /// labelledSlices() or a slice's LabelSource changed (edit, accept, undo, mark, load).
+    void labelledSlicesChanged();
 
 private:
     void connectMask();
+    void checkLabelled();
+    void updateClassMap();
     void thresholdSlice(std::int64_t z);
     bool canPostProcessStack() const;
     void setPostProcessedLabels(VolumeU8 labels);
@@ -130,6 +166,10 @@ private:
     labels::ConfusionCounts predConfusion_;
     QString maskPath_, referencePath_, modelPath_;
     bool dirty_ = false;
+    std::vector<bool> marked_;
+    std::vector<std::string> modelNames_;   ///< empty: labels kept as the model gives them
+    std::vector<std::uint8_t> classMap_;    ///< model class -> document label
+    std::vector<LabelSource> labelled_;   ///< last state reported by labelledSlicesChanged
 };
 
 /// The default classes of a binary mitochondria mask.
