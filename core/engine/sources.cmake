@@ -9,6 +9,7 @@ list(APPEND MITOSEG_CORE_SOURCES
   engine/ModelFile.cpp
   engine/ModelSpec.cpp
   engine/PatchSampler.cpp
+  engine/PostProcessPlan.cpp
   engine/Segmenter.cpp
   engine/TiledPredictor.cpp
   engine/TorchModel.cpp
