@@ -2,6 +2,8 @@
 
 #include <QApplication>
 #include <QFileDialog>
+#include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QMenu>
 #include <QMessageBox>
@@ -15,6 +17,7 @@
 #include "ui/SliceView.h"
 #include "ui/StackFiles.h"
 #include "ui/StudioDocument.h"
+#include "ui/files/PredictionStore.h"
 
 namespace mitoseg::ui {
 
@@ -181,13 +184,40 @@ Session FileController::currentSession() const
     }
     for (const auto& c : doc_->classes())
         s.classes.push_back({QString::fromStdString(c.name), QColor(c.r, c.g, c.b)});
+    SessionLayers l;
+    l.imageVisible = layers_->imageVisible();
+    l.heatmap = layers_->predictionHeatmap();
+    l.prediction = layers_->style(Layer::Prediction);
+    l.mask = layers_->style(Layer::Mask);
+    l.reference = layers_->style(Layer::Reference);
+    l.threshold = doc_->predictionThreshold();
+    l.zSmooth = doc_->postProcessing().zSmooth;
+    l.minObjectVoxels = doc_->postProcessing().minObjectVoxels;
+    s.layers = l;
     return s;
+}
+
+QString FileController::predictionsPathFor(const QString& sessionPath)
+{
+    const QFileInfo info(sessionPath);
+    return info.dir().filePath(info.completeBaseName() + QStringLiteral(".predictions"));
 }
 
 bool FileController::saveSession(const QString& path)
 {
     QString error;
-    if (!currentSession().save(path, &error))
+    Session session = currentSession();
+    // The predictions go beside the session (compressed, atomic), so reopening needs no new run.
+    const QString predPath = predictionsPathFor(path);
+    if (doc_->hasImage() && doc_->predictedSlices() > 0) {
+        if (!PredictionStore::save(*doc_, predPath, &error))
+            return fail(tr("Cannot save session"), error);
+        session.predictions = QFileInfo(predPath).fileName();
+        session.predictionsPostProcessed = doc_->stackPostProcessed();
+    } else if (QFileInfo::exists(predPath)) {
+        QFile::remove(predPath);   // an older save's predictions are not this session's
+    }
+    if (!session.save(path, &error))
         return fail(tr("Cannot save session"), error);
     addRecent(path);
     return true;
@@ -200,7 +230,18 @@ bool FileController::openSession(const QString& path)
     if (!s)
         return fail(tr("Cannot open session"), error);
     addRecent(path);
-    return applySession(*s);
+    const bool ok = applySession(*s);
+    if (ok && !s->predictions.isEmpty()) {
+        const QString predPath = QFileInfo(path).dir().filePath(s->predictions);
+        const int restored = PredictionStore::load(*doc_, predPath, &error);
+        if (restored < 0)
+            fail(tr("Predictions not restored"), error);
+        else if (s->predictionsPostProcessed)
+            doc_->startStackPostProcessing();
+        if (restored > 0)
+            Q_EMIT message(tr("Session opened with the predictions of %n slice(s)", nullptr, restored));
+    }
+    return ok;
 }
 
 bool FileController::applySession(const Session& s, const VolumeU8* maskOverride)
@@ -226,6 +267,14 @@ bool FileController::applySession(const Session& s, const VolumeU8* maskOverride
     }
     if (!s.model.isEmpty())
         openModel(s.model);
+    if (s.layers) {
+        layers_->setImageVisible(s.layers->imageVisible);
+        layers_->setStyle(Layer::Prediction, s.layers->prediction);
+        layers_->setStyle(Layer::Mask, s.layers->mask);
+        layers_->setStyle(Layer::Reference, s.layers->reference);
+        layers_->setPredictionHeatmap(s.layers->heatmap);
+        doc_->setPostProcessing({s.layers->zSmooth, static_cast<float>(s.layers->threshold), s.layers->minObjectVoxels});
+    }
     if (!s.classes.empty()) {
         std::vector<labels::LabelClass> classes;
         for (const auto& c : s.classes)

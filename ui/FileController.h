@@ -39,8 +39,13 @@ public:
     bool openModel(const QString& path);
     /// Writes the mask as TIFF (atomic). Marks the document clean on success.
     bool saveMask(const QString& path);
+    /// Writes the session (JSON) and, when there are predictions, predictionsPathFor(path).
     bool saveSession(const QString& path);
+    /// Opens a session and restores its stored predictions (a damaged predictions file is
+    /// reported; the session still opens).
     bool openSession(const QString& path);
+    /// Where saveSession puts the predictions of a session saved as `sessionPath`.
+    static QString predictionsPathFor(const QString& sessionPath);
 
     /// The current state as a session (files, view, edited slices).
     Session currentSession() const;

@@ -11,8 +11,10 @@
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QSlider>
+#include <QSpinBox>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -106,6 +108,17 @@ void LayersPanel::setThreshold(double t)
     thresholdSpin_->setValue(t);
 }
 
+void LayersPanel::showPostProcessing(int zSmooth, qint64 minObjectVoxels, const QString& note)
+{
+    if (!zSmoothSpin_)
+        return;
+    QSignalBlocker b1(zSmoothSpin_), b2(minObjectSpin_);
+    zSmoothSpin_->setValue(zSmooth);
+    minObjectSpin_->setValue(static_cast<int>(std::min<qint64>(minObjectVoxels, minObjectSpin_->maximum())));
+    postNote_->setText(note);
+    postNote_->setVisible(!note.isEmpty());
+}
+
 void LayersPanel::syncLevels()
 {
     QSignalBlocker b1(low_), b2(high_);
@@ -151,6 +164,32 @@ QWidget* LayersPanel::overlayRow(Layer layer, const QString& name)
         });
         grid->addRow(tr("Threshold"), thr);
         thresholdSpin_ = thr;
+
+        // The stack clean-up of binary predictions (the model's recommendation by default).
+        zSmoothSpin_ = new QSpinBox(box);
+        zSmoothSpin_->setRange(0, 20);
+        zSmoothSpin_->setPrefix(QStringLiteral("± "));
+        zSmoothSpin_->setSuffix(tr(" slices"));
+        zSmoothSpin_->setToolTip(tr("Average the probability over this many slices on each side before the threshold "
+                                    "(0: off). Applied when every slice is segmented."));
+        minObjectSpin_ = new QSpinBox(box);
+        minObjectSpin_->setRange(0, 100000000);
+        minObjectSpin_->setSingleStep(500);
+        minObjectSpin_->setSuffix(tr(" voxels"));
+        minObjectSpin_->setToolTip(tr("Drop 3D objects smaller than this (0: keep all). On a single image or a thin "
+                                      "stack it is cut to the stack's depth. Applied when every slice is segmented."));
+        grid->addRow(tr("Z-smoothing"), zSmoothSpin_);
+        grid->addRow(tr("Smallest object"), minObjectSpin_);
+        postNote_ = new QLabel(box);
+        postNote_->setWordWrap(true);
+        postNote_->setVisible(false);
+        grid->addRow(postNote_);
+        auto edited = [this] {
+            if (postEdit_)
+                postEdit_(zSmoothSpin_->value(), minObjectSpin_->value());
+        };
+        connect(zSmoothSpin_, &QSpinBox::valueChanged, this, edited);
+        connect(minObjectSpin_, &QSpinBox::editingFinished, this, edited);
     }
 
     auto push = [this, layer, visible, opacity, mode, colour] {
@@ -163,6 +202,15 @@ QWidget* LayersPanel::overlayRow(Layer layer, const QString& name)
             settings_->setPredictionHeatmap(mode->currentIndex() == 2);
         paintSwatch(colour, st.color);
     };
+    // Settings changed elsewhere (a session): show them without reporting back.
+    connect(settings_, &LayerSettings::changed, box, [this, layer, visible, opacity, mode, colour] {
+        const OverlayStyle& st = settings_->style(layer);
+        QSignalBlocker b1(visible), b2(opacity), b3(mode);
+        visible->setChecked(st.visible);
+        opacity->setValue(st.opacity);
+        mode->setCurrentIndex(layer == Layer::Prediction && settings_->predictionHeatmap() ? 2 : st.outline ? 1 : 0);
+        paintSwatch(colour, st.color);
+    });
     connect(visible, &QCheckBox::toggled, this, push);
     connect(opacity, &QSlider::valueChanged, this, push);
     connect(mode, &QComboBox::currentIndexChanged, this, push);

@@ -255,6 +255,20 @@ void MainWindow::buildDocks()
     auto* layersPanel = new LayersPanel(layers_, [this] { files_->autoLevels(); },
                                         [this](double t) { doc_->setPredictionThreshold(t); }, doc_->predictionThreshold());
     connect(doc_, &StudioDocument::predictionThresholdChanged, layersPanel, &LayersPanel::setThreshold);
+    layersPanel->setPostProcessingEditor([this](int zSmooth, qint64 minObjectVoxels) {
+        PostProcessing p = doc_->postProcessing();
+        p.zSmooth = zSmooth;
+        p.minObjectVoxels = minObjectVoxels;
+        p.threshold = static_cast<float>(doc_->predictionThreshold());
+        doc_->setPostProcessing(p);
+    });
+    auto showPost = [this, layersPanel] {
+        const PostProcessing& p = doc_->postProcessing();
+        layersPanel->showPostProcessing(p.zSmooth, p.minObjectVoxels, QString::fromStdString(doc_->postProcessingPlan().note()));
+    };
+    connect(doc_, &StudioDocument::postProcessingChanged, layersPanel, showPost);
+    connect(doc_, &StudioDocument::imageChanged, layersPanel, showPost);
+    showPost();
     auto* layers = addDockPanel(layersPanel, tr("Layers"), Qt::RightDockWidgetArea);
     layers->setObjectName(QStringLiteral("layersDock"));
     auto* iou = addDockPanel(iou_, tr("IoU / Dice"), Qt::RightDockWidgetArea);

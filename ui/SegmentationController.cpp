@@ -44,11 +44,13 @@ SegmentationController::SegmentationController(StudioDocument* doc, QObject* par
             return;   // a threshold change re-applied it
         awaitingPost_ = false;
         busy_ = false;
-        const PostProcessing& pp = doc_->postProcessing();
-        Q_EMIT finished(true, applied ? tr("Segmentation done; the model's 3D clean-up applied (z-smoothing ±%1, "
-                                           "objects under %2 voxels removed)")
-                                            .arg(pp.zSmooth)
-                                            .arg(pp.minObjectVoxels)
+        const PostProcessPlan plan = doc_->postProcessingPlan();
+        const QString note = QString::fromStdString(plan.note());
+        Q_EMIT finished(true, applied ? tr("Segmentation done; the 3D clean-up applied (z-smoothing ±%1, "
+                                           "objects under %2 voxels removed)%3")
+                                            .arg(plan.effective.zSmooth)
+                                            .arg(plan.effective.minObjectVoxels)
+                                            .arg(note.isEmpty() ? QString() : QStringLiteral(": ") + note)
                                       : tr("Segmentation done"));
     });
     // A new stack makes running jobs meaningless.

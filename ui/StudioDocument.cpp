@@ -299,6 +299,25 @@ void StudioDocument::setPrediction(std::int64_t z, const SlicePrediction& p)
     Q_EMIT predictionChanged(z);
 }
 
+void StudioDocument::restorePrediction(std::int64_t z, const std::uint8_t* probability, const std::uint8_t* labels)
+{
+    const Shape s = shape();
+    if (z < 0 || z >= s.depth || !probability)
+        return;
+    const std::int64_t n = s.sliceVoxels();
+    if (predLabels_.empty())
+        predLabels_ = VolumeU8(s, 0);
+    predProb_[static_cast<std::size_t>(z)].assign(probability, probability + n);
+    if (labels)
+        std::copy(labels, labels + n, predLabels_.slice(z));
+    hasPred_[static_cast<std::size_t>(z)] = true;
+    binaryPred_[static_cast<std::size_t>(z)] = labels == nullptr;
+    stackPostProcessed_ = false;
+    ++postGeneration_;
+    thresholdSlice(z);
+    Q_EMIT predictionChanged(z);
+}
+
 void StudioDocument::thresholdSlice(std::int64_t z)
 {
     const std::int64_t n = shape().sliceVoxels();
@@ -340,8 +359,14 @@ void StudioDocument::setPostProcessing(const PostProcessing& settings)
         threshold_ = t;
         Q_EMIT predictionThresholdChanged(t);
     }
-    if (stackPostProcessed_)
-        startStackPostProcessing();
+    Q_EMIT postProcessingChanged();
+    if (startStackPostProcessing() || predictedSlices() == 0)
+        return;
+    // Not post-processed (any more): the labels are the thresholded probabilities.
+    for (std::int64_t z = 0; z < shape().depth; ++z)
+        if (hasPrediction(z) && binaryPred_[static_cast<std::size_t>(z)])
+            thresholdSlice(z);
+    Q_EMIT predictionChanged(-1);
 }
 
 namespace {
@@ -379,7 +404,8 @@ VolumeU8 postProcessedLabels(const std::vector<std::vector<std::uint8_t>>& prob,
 bool StudioDocument::canPostProcessStack() const
 {
     const Shape s = shape();
-    return s.depth > 0 && (post_.zSmooth > 0 || post_.minObjectVoxels > 1) && predictedSlices() == s.depth &&
+    const PostProcessing post = postProcessingPlan().effective;
+    return s.depth > 0 && (post.zSmooth > 0 || post.minObjectVoxels > 1) && predictedSlices() == s.depth &&
            std::all_of(binaryPred_.begin(), binaryPred_.end(), [](bool b) { return b; });
 }
 
@@ -392,7 +418,8 @@ bool StudioDocument::startStackPostProcessing()
     }
     // The worker gets its own copy of the probabilities (a byte per voxel), so new predictions
     // can arrive meanwhile; its result is dropped if they do.
-    auto job = [self = QPointer<StudioDocument>(this), generation, prob = predProb_, s = shape(), post = post_,
+    auto job = [self = QPointer<StudioDocument>(this), generation, prob = predProb_, s = shape(),
+                post = postProcessingPlan().effective,
                 threshold = threshold_, fg = predictionLabelFor(1)] {
         auto labels = std::make_shared<VolumeU8>(postProcessedLabels(prob, s, post, threshold, fg));
         // Delivered on the GUI thread (the application's); the document may be gone by then.

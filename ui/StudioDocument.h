@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/engine/Calibration.h"
+#include "core/engine/PostProcessPlan.h"
 #include "core/engine/Segmenter.h"
 #include "core/labels/LabelEditor.h"
 #include "ui/ImageSource.h"
@@ -41,17 +42,28 @@ public:
     void setPrediction(std::int64_t z, const SlicePrediction& prediction);
     /// Drops every prediction.
     void clearPredictions();
+    /// Restores a stored prediction of slice z: P(foreground) as 0..255 (height*width) and, for
+    /// a multi-class slice, its labels in the document's classes (nullptr: binary, labels come
+    /// from the threshold). Same signals as setPrediction.
+    void restorePrediction(std::int64_t z, const std::uint8_t* probability, const std::uint8_t* labels);
+    /// True when slice z holds a binary prediction (labels follow the threshold).
+    bool predictionIsBinary(std::int64_t z) const { return hasPrediction(z) && binaryPred_[static_cast<std::size_t>(z)]; }
     /// Foreground threshold for binary predictions: labels become P(foreground) >= t on every
     /// predicted slice (multi-class predictions keep the engine's labels).
     void setPredictionThreshold(double t);
     double predictionThreshold() const { return threshold_; }
-    /// The model's recommended post-processing of binary stack predictions (its threshold
-    /// becomes the prediction threshold). Re-applied at once when the stack is post-processed.
+    /// The post-processing of binary stack predictions (the model's recommendation, or the
+    /// user's from the Layers panel); its threshold becomes the prediction threshold. Applied
+    /// at once (on a worker) when every slice is predicted; emits postProcessingChanged.
     void setPostProcessing(const PostProcessing& settings);
     const PostProcessing& postProcessing() const { return post_; }
+    /// What is applied to this stack: postProcessing() adapted to its shape (no z-smoothing on
+    /// a single image, the smallest object cut to a thin stack; see planPostProcessing).
+    PostProcessPlan postProcessingPlan() const { return planPostProcessing(post_, shape()); }
     /// Starts, on a worker thread, what `mitoseg predict` does after a whole stack: P(foreground)
     /// averaged over +-zSmooth predicted slices, thresholded, then 3D objects (26-connected)
-    /// under minObjectVoxels dropped (about 2 s for the 165-slice EPFL stack). Returns false
+    /// under minObjectVoxels dropped (about 2 s for the 165-slice EPFL stack), with the
+    /// settings of postProcessingPlan(). Returns false
     /// (labels unchanged) unless every slice has a binary prediction and the settings do
     /// something. Later emits stackPostProcessingFinished: applied, with the labels replaced,
     /// unless a prediction, threshold or stack change came in meanwhile (result dropped).
@@ -133,6 +145,8 @@ Q_SIGNALS:
     void predictionChanged(qint64 z);
     /// The prediction threshold changed (by the user or a model's recommendation).
     void predictionThresholdChanged(double threshold);
+    /// setPostProcessing changed the settings.
+    void postProcessingChanged();
     /// A startStackPostProcessing job ended; `applied` when it replaced the predicted labels.
     void stackPostProcessingFinished(bool applied);
     void historyChanged();

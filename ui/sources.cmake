@@ -20,4 +20,5 @@ list(APPEND MITOSEG_UI_SOURCES
   StackFiles.cpp
   StudioDocument.cpp
   ToolsPanel.cpp
+  files/PredictionStore.cpp
 )

@@ -1,7 +1,11 @@
 // The studio never loses or hides the user's work: accepting a stack keeps hand-labelled
 // slices, the labelled-slice list stays true (and survives a session), opening a mask asks
 // before dropping unsaved edits.
+#include <QFile>
+#include <QFileInfo>
+#include <QLabel>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QUndoStack>
 
@@ -10,6 +14,8 @@
 #include "ui/EditTools.h"
 #include "ui/FileController.h"
 #include "ui/ImageSource.h"
+#include "ui/LayerSettings.h"
+#include "ui/LayersPanel.h"
 #include "ui/MainWindow.h"
 #include "ui/PredictionProvider.h"
 #include "ui/SegmentationController.h"
@@ -33,6 +39,25 @@ SlicePrediction leftHalf(std::int64_t h, std::int64_t w)
         p.labels[static_cast<std::size_t>(i)] = fg > 0.5f ? 1 : 0;
         p.probabilities[static_cast<std::size_t>(i)] = 1.f - fg;
         p.probabilities[static_cast<std::size_t>(h * w + i)] = fg;
+    }
+    return p;
+}
+
+/// A binary prediction with P(foreground) = fg(i) for pixel i.
+template <class Fg>
+SlicePrediction binary(std::int64_t h, std::int64_t w, Fg fg)
+{
+    SlicePrediction p;
+    p.height = h;
+    p.width = w;
+    p.classes = 2;
+    p.labels.resize(static_cast<std::size_t>(h * w));
+    p.probabilities.resize(static_cast<std::size_t>(2 * h * w));
+    for (std::int64_t i = 0; i < h * w; ++i) {
+        const float f = fg(i);
+        p.labels[static_cast<std::size_t>(i)] = f > 0.5f ? 1 : 0;
+        p.probabilities[static_cast<std::size_t>(i)] = 1.f - f;
+        p.probabilities[static_cast<std::size_t>(h * w + i)] = f;
     }
     return p;
 }
@@ -168,6 +193,118 @@ private Q_SLOTS:
         QCOMPARE(int(doc()->predictionLabels(1)[10 * 64 + 5]), 3);   // relabelled at once
         QCOMPARE(said.count(), 1);
         QVERIFY(said.front().at(0).toString().contains(QStringLiteral("vesicle")));
+    }
+
+    void sessionKeepsPredictionsAndLayerSettings()
+    {
+        const Shape shape{4, 60, 80};
+        const QString stackPath = scratch_->filePath(QStringLiteral("stack.tif"));
+        const QString sessionPath = scratch_->filePath(QStringLiteral("work.json"));
+        writeStack(stackPath.toStdString(), blobVolume(shape));
+        QVERIFY(window_->files()->openStack(stackPath));
+        // Smooth probabilities: a bright square per slice on a gradient.
+        for (std::int64_t z = 0; z < shape.depth; ++z)
+            doc()->setPrediction(z, binary(shape.height, shape.width, [&](std::int64_t i) {
+                const std::int64_t y = i / shape.width, x = i % shape.width;
+                const bool square = y >= 10 && y < 30 && x >= 10 + z && x < 30 + z;
+                return square ? 0.9f : static_cast<float>(x) / 400.f;
+            }));
+        QSignalSpy post(doc(), &StudioDocument::stackPostProcessingFinished);
+        doc()->setPostProcessing({1, 0.6f, 20});
+        QVERIFY(post.wait(5000));
+        QVERIFY(doc()->stackPostProcessed());
+        OverlayStyle style = window_->layers()->style(Layer::Prediction);
+        style.color = QColor(200, 30, 90);
+        style.opacity = 70;
+        window_->layers()->setStyle(Layer::Prediction, style);
+        window_->layers()->setPredictionHeatmap(true);
+        VolumeU8 labels(shape, 0), prob(shape, 0);
+        for (std::int64_t z = 0; z < shape.depth; ++z) {
+            std::copy(doc()->predictionLabels(z), doc()->predictionLabels(z) + shape.sliceVoxels(), labels.slice(z));
+            std::copy(doc()->predictionProbability(z), doc()->predictionProbability(z) + shape.sliceVoxels(), prob.slice(z));
+        }
+        QVERIFY(window_->files()->saveSession(sessionPath));
+        const QString predPath = FileController::predictionsPathFor(sessionPath);
+        QVERIFY(QFileInfo::exists(predPath));
+        QVERIFY(QFileInfo(predPath).size() < shape.voxels() / 2);   // compressed
+
+        MainWindow w(nullptr, scratch_->filePath(QStringLiteral("auto2")));
+        w.setInteractive(false);
+        auto* d = w.document();
+        QSignalSpy post2(d, &StudioDocument::stackPostProcessingFinished);
+        QVERIFY(w.files()->openSession(sessionPath));
+        QCOMPARE(d->predictedSlices(), 4);
+        QCOMPARE(d->predictionThreshold(), 0.6);
+        QCOMPARE(d->postProcessing().zSmooth, 1);
+        QCOMPARE(d->postProcessing().minObjectVoxels, std::int64_t{20});
+        QVERIFY(w.layers()->predictionHeatmap());
+        QCOMPARE(w.layers()->style(Layer::Prediction).color, QColor(200, 30, 90));
+        QCOMPARE(w.layers()->style(Layer::Prediction).opacity, 70);
+        QTRY_VERIFY_WITH_TIMEOUT(d->stackPostProcessed(), 5000);
+        for (std::int64_t z = 0; z < shape.depth; ++z)
+            for (std::int64_t i = 0; i < shape.sliceVoxels(); ++i) {
+                QCOMPARE(int(d->predictionProbability(z)[i]), int(prob.slice(z)[i]));
+                QCOMPARE(int(d->predictionLabels(z)[i]), int(labels.slice(z)[i]));
+            }
+
+        // A damaged predictions file is reported; the session still opens, without predictions.
+        QFile f(predPath);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        QVERIFY(f.resize(f.size() / 2));
+        f.close();
+        MainWindow w3(nullptr, scratch_->filePath(QStringLiteral("auto3")));
+        w3.setInteractive(false);
+        QVERIFY(w3.files()->openSession(sessionPath));
+        QCOMPARE(w3.document()->predictedSlices(), 0);
+        QVERIFY(w3.files()->lastError().contains(QStringLiteral(".predictions")));
+    }
+
+    void singleImageKeepsItsObjectsThroughTheStackCleanUp()
+    {
+        // One 120 x 160 image: a 30 x 30 mitochondrion (900 px) and a 6 x 6 speck (36 px). The
+        // model's clean-up (z +-2, objects under 10000 voxels) is made for full stacks.
+        const Shape shape{1, 120, 160};
+        doc()->setImage(ImageSource::fromVolume(blobVolume(shape), QStringLiteral("one image")));
+        doc()->setPostProcessing({2, 0.5f, 10000});
+        doc()->setPrediction(0, binary(shape.height, shape.width, [&](std::int64_t i) {
+            const std::int64_t y = i / shape.width, x = i % shape.width;
+            const bool big = y >= 20 && y < 50 && x >= 20 && x < 50, speck = y >= 80 && y < 86 && x >= 100 && x < 106;
+            return big || speck ? 0.9f : 0.1f;
+        }));
+        const PostProcessPlan plan = doc()->postProcessingPlan();
+        QCOMPARE(plan.effective.zSmooth, 0);
+        QCOMPARE(plan.effective.minObjectVoxels, std::int64_t{464});
+        QSignalSpy post(doc(), &StudioDocument::stackPostProcessingFinished);
+        QVERIFY(doc()->startStackPostProcessing());
+        QVERIFY(post.wait(5000));
+        QVERIFY(post.front().at(0).toBool());
+        const std::uint8_t* labels = doc()->predictionLabels(0);
+        QCOMPARE(int(labels[35 * 160 + 35]), 1);    // the mitochondrion stays
+        QCOMPARE(int(labels[83 * 160 + 103]), 0);   // the speck goes
+
+        // The Layers panel shows the settings and the adaptation, and edits them.
+        auto* panel = window_->findChild<LayersPanel*>();
+        QVERIFY(panel);
+        QSpinBox* zSpin = nullptr;
+        QSpinBox* minSpin = nullptr;
+        for (auto* spin : panel->findChildren<QSpinBox*>()) {
+            if (spin->prefix().startsWith(QStringLiteral("±")))
+                zSpin = spin;
+            else if (spin->suffix().contains(QStringLiteral("voxels")))
+                minSpin = spin;
+        }
+        QVERIFY(zSpin && minSpin);
+        QCOMPARE(zSpin->value(), 2);
+        QCOMPARE(minSpin->value(), 10000);
+        QVERIFY(panel->findChild<QLabel*>(QString(), Qt::FindChildrenRecursively) != nullptr);
+        minSpin->setValue(20);
+        Q_EMIT minSpin->editingFinished();
+        QCOMPARE(doc()->postProcessing().minObjectVoxels, std::int64_t{20});
+        QVERIFY(post.wait(5000));
+        QCOMPARE(int(doc()->predictionLabels(0)[83 * 160 + 103]), 1);   // now the speck is big enough
+        zSpin->setValue(0);
+        QCOMPARE(doc()->postProcessing().zSmooth, 0);
+        QCOMPARE(doc()->predictionThreshold(), 0.5);
     }
 
     void openMaskAsksBeforeDroppingUnsavedEdits()
