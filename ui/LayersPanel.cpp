@@ -8,6 +8,7 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QPixmap>
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QSlider>
@@ -19,6 +20,7 @@
 #include <memory>
 
 #include "ui/LayerSettings.h"
+#include "ui/SliceComposer.h"
 
 namespace mitoseg::ui {
 
@@ -124,6 +126,13 @@ void LayersPanel::syncLevels()
     QSignalBlocker b1(low_), b2(high_);
     low_->setValue(settings_->levelLow());
     high_->setValue(settings_->levelHigh());
+    // Brightness and contrast are relative to the window: a window set elsewhere (Auto levels,
+    // the spin boxes, a session) is their new centre.
+    if (!brightness_->isSliderDown() && !contrast_->isSliderDown()) {
+        QSignalBlocker b3(brightness_), b4(contrast_);
+        brightness_->setValue(0);
+        contrast_->setValue(0);
+    }
 }
 
 QWidget* LayersPanel::overlayRow(Layer layer, const QString& name)
@@ -151,6 +160,27 @@ QWidget* LayersPanel::overlayRow(Layer layer, const QString& name)
         mode->addItem(tr("Probability heat map"));
     mode->setCurrentIndex(s.outline ? 1 : 0);
     grid->addRow(tr("Draw"), mode);
+    if (layer == Layer::Prediction) {
+        // Legend of the heat map: P(foreground) from 0 to 1.
+        QImage bar(160, 10, QImage::Format_RGB32);
+        for (int x = 0; x < bar.width(); ++x)
+            for (int y = 0; y < bar.height(); ++y)
+                bar.setPixelColor(x, y, SliceComposer::heatColour(x / double(bar.width() - 1)));
+        auto* legend = new QWidget(box);
+        legend->setObjectName(QStringLiteral("heatLegend"));
+        auto* row = new QHBoxLayout(legend);
+        row->setContentsMargins(0, 0, 0, 0);
+        row->addWidget(new QLabel(QStringLiteral("p 0"), legend));
+        auto* barLabel = new QLabel(legend);
+        barLabel->setPixmap(QPixmap::fromImage(bar));
+        barLabel->setToolTip(tr("Probability of foreground (transparent below about 0.1)"));
+        row->addWidget(barLabel);
+        row->addWidget(new QLabel(QStringLiteral("1"), legend));
+        row->addStretch(1);
+        legend->setVisible(settings_->predictionHeatmap());
+        grid->addRow(legend);
+        connect(settings_, &LayerSettings::changed, legend, [this, legend] { legend->setVisible(settings_->predictionHeatmap()); });
+    }
     if (layer == Layer::Prediction) {
         auto* thr = new QDoubleSpinBox(box);
         thr->setRange(0.05, 0.95);

@@ -15,6 +15,8 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QSlider>
@@ -224,8 +226,17 @@ SurfacePanel* MainWindow::showSurfaces()
 {
     if (!surfaces_) {
         surfaces_ = new SurfacePanel(this);
-        surfacesDock_ = addDockPanel(surfaces_, tr("3D surfaces"), Qt::RightDockWidgetArea);
+        surfacesDock_ = addDockPanel(surfaces_, tr("3D surfaces"), Qt::RightDockWidgetArea, false);
         surfacesDock_->setObjectName(QStringLiteral("surfacesDock"));
+        // A tab beside Layers (the IoU table stays in view below), given most of the column's
+        // height and a wider column, so the 3D view is usable and nothing is pushed out.
+        if (auto* layersDock = findChild<QDockWidget*>(QStringLiteral("layersDock"));
+            layersDock && dockWidgetArea(layersDock) == Qt::RightDockWidgetArea && !layersDock->isFloating()) {
+            tabifyDockWidget(layersDock, surfacesDock_);
+            if (auto* iouDock = findChild<QDockWidget*>(QStringLiteral("iouDock")); iouDock && iouDock->isVisible())
+                resizeDocks({surfacesDock_, iouDock}, {height() * 2 / 3, height() / 4}, Qt::Vertical);
+            resizeDocks({surfacesDock_}, {std::max(520, width() * 2 / 5)}, Qt::Horizontal);
+        }
         // Rebuild once the mask has been still for a moment, not on every brush move.
         surfacesRebuild_ = new QTimer(this);
         surfacesRebuild_->setSingleShot(true);
@@ -304,10 +315,21 @@ void MainWindow::setOrthoViewsVisible(bool visible)
             dock->setVisible(visible);
 }
 
-QDockWidget* MainWindow::addDockPanel(QWidget* panel, const QString& title, Qt::DockWidgetArea area)
+QDockWidget* MainWindow::addDockPanel(QWidget* panel, const QString& title, Qt::DockWidgetArea area, bool scroll)
 {
     auto* dock = new QDockWidget(title, this);
-    dock->setWidget(panel);
+    if (scroll) {
+        auto* scroller = new QScrollArea(dock);
+        scroller->setWidget(panel);
+        scroller->setWidgetResizable(true);
+        scroller->setFrameShape(QFrame::NoFrame);
+        scroller->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+        // As wide as the panel wants, as short as the window needs.
+        scroller->setMinimumWidth(panel->sizeHint().width() + scroller->verticalScrollBar()->sizeHint().width());
+        dock->setWidget(scroller);
+    } else {
+        dock->setWidget(panel);
+    }
     dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable | QDockWidget::DockWidgetClosable);
     addDockWidget(area, dock);
     return dock;
@@ -321,7 +343,7 @@ void MainWindow::buildStatusBar()
     modelLabel_ = new QLabel(this);
     updateModelLabel();
     progress_ = new QProgressBar(this);
-    progress_->setMaximumWidth(220);
+    progress_->setMaximumWidth(320);
     progress_->setVisible(false);
     cancel_ = new QPushButton(tr("Cancel"), this);
     cancel_->setVisible(false);
@@ -334,13 +356,18 @@ void MainWindow::buildStatusBar()
     connect(view_, &SliceView::zoomChanged, this, [this](double s) { zoomLabel_->setText(tr("zoom %1%").arg(qRound(s * 100))); });
     connect(cancel_, &QPushButton::clicked, seg_, &SegmentationController::cancel);
     connect(seg_, &SegmentationController::started, this, [this](int total) {
+        eta_.start(total);
         progress_->setRange(0, total);
         progress_->setValue(0);
         progress_->setFormat(tr("Segmenting %v / %m"));
         progress_->setVisible(true);
         cancel_->setVisible(true);
     });
-    connect(seg_, &SegmentationController::progress, progress_, [this](int done, int) { progress_->setValue(done); });
+    connect(seg_, &SegmentationController::progress, progress_, [this](int done, int) {
+        progress_->setValue(done);
+        const QString left = eta_.text(done);
+        progress_->setFormat(left.isEmpty() ? tr("Segmenting %v / %m") : tr("Segmenting %v / %m · %1").arg(left));
+    });
     connect(seg_, &SegmentationController::providerChanged, this, &MainWindow::updateModelLabel);
     connect(seg_, &SegmentationController::finished, this, [this](bool, const QString& msg) {
         progress_->setVisible(false);

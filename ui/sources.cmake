@@ -5,6 +5,7 @@ list(APPEND MITOSEG_UI_SOURCES
   EditTools.cpp
   FileController.cpp
   ImageSource.cpp
+  JobEta.cpp
   IoUPanel.cpp
   LayerSettings.cpp
   LayersPanel.cpp

@@ -9,4 +9,5 @@ list(APPEND MITOSEG_UI_TEST_SOURCES
   PredictionTest.cpp
   SessionTest.cpp
   WorkSafetyTest.cpp
+  RoughEdgesTest.cpp
 )
