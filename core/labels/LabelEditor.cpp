@@ -279,6 +279,13 @@ std::int64_t LabelEditor::floodFill(std::int64_t z, std::int64_t x, std::int64_t
     return changed;
 }
 
+UndoDelta LabelEditor::acceptMarker(std::int64_t z) const
+{
+    const Box voxel{z, 0, 0, z + 1, 1, 1};
+    const std::vector<std::uint8_t> value = readBox(voxel);
+    return UndoDelta::fromValues(voxel, value, value);
+}
+
 bool LabelEditor::acceptPrediction(std::int64_t z, const std::uint8_t* predicted)
 {
     std::vector<bool> has(static_cast<std::size_t>(shape().depth), false);
@@ -291,8 +298,12 @@ bool LabelEditor::acceptPrediction(std::int64_t z, const std::uint8_t* predicted
         commitStroke();
     const Box box = sliceBox(z);
     UndoDelta d = record(box, one.values());
-    if (d.changedVoxels() == 0)
-        return false;
+    if (d.changedVoxels() == 0) {
+        // Already equal: still an accepted slice (labelled) unless it is one already.
+        if (isAccepted(z))
+            return false;
+        d = acceptMarker(z);
+    }
     EditStep step;
     step.name = "Accept prediction (slice)";
     step.userEdit = false;
@@ -321,6 +332,8 @@ bool LabelEditor::acceptPrediction(const VolumeU8& predicted, const std::vector<
         UndoDelta d = record(sliceBox(z), std::vector<std::uint8_t>(p, p + shape().sliceVoxels()));
         if (d.changedVoxels() > 0)
             step.deltas.push_back(std::move(d));
+        else if (!isAccepted(z))
+            step.deltas.push_back(acceptMarker(z));   // equal already, but now accepted
     }
     if (step.deltas.empty())
         return false;

@@ -70,9 +70,12 @@ public:
     /// Voxels floodFill(z, x, y, ...) would reach (the 4-connected region of equal label; 0
     /// outside the volume), without changing anything. Lets a tool ask before a huge fill.
     std::int64_t floodRegionSize(std::int64_t z, std::int64_t x, std::int64_t y) const;
-    /// Replaces slice z by `predicted` (height*width labels) as one undo step (not a user edit).
+    /// Replaces slice z by `predicted` (height*width labels) as one undo step (not a user edit);
+    /// the slice counts as accepted even when it already equalled the prediction. False when
+    /// nothing changed and the slice was accepted already.
     bool acceptPrediction(std::int64_t z, const std::uint8_t* predicted);
-    /// Replaces every slice z with hasSlice[z] by predicted.slice(z), as one undo step.
+    /// Replaces every slice z with hasSlice[z] by predicted.slice(z), as one undo step (slices
+    /// equal already count as accepted too).
     bool acceptPrediction(const VolumeU8& predicted, const std::vector<bool>& hasSlice);
 
     // ---- history --------------------------------------------------------------------------
@@ -120,6 +123,8 @@ private:
     /// per slice voxel); returns its size and bounding box.
     std::int64_t floodRegion(std::int64_t z, std::int64_t x, std::int64_t y, std::vector<std::uint8_t>& in, Box& box) const;
     void countEdits(const EditStep& step, int sign);
+    /// A change-free one-voxel delta on slice z: makes an accept step count slice z.
+    UndoDelta acceptMarker(std::int64_t z) const;
     Box sliceBox(std::int64_t z) const { return {z, 0, 0, z + 1, shape().height, shape().width}; }
 
     VolumeU8 labels_;

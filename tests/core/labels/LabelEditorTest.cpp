@@ -273,6 +273,18 @@ TEST(LabelEditor, TracksAcceptedSlicesThroughUndoAndRestore)
     EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{0, 2, 3}));
     ed.undo();
     EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{2}));
+    // A slice that already equals the prediction still becomes accepted (once).
+    const VolumeU8 before = ed.labels();
+    VolumeU8 same = ed.labels();
+    ASSERT_TRUE(ed.acceptPrediction(1, same.slice(1)));
+    EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{1, 2}));
+    EXPECT_EQ(ed.labels().values(), before.values());
+    EXPECT_FALSE(ed.acceptPrediction(1, same.slice(1)));
+    ASSERT_TRUE(ed.acceptPrediction(same, {true, true, false, false}));   // slice 0 is new
+    EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{0, 1, 2}));
+    ed.undo();
+    ed.undo();
+    EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{2}));
     ed.markAccepted({1, 9});
     EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{1, 2}));
     ed.setLabels(VolumeU8(ed.shape(), 0));
