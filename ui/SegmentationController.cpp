@@ -46,12 +46,11 @@ SegmentationController::SegmentationController(StudioDocument* doc, QObject* par
         busy_ = false;
         const PostProcessPlan plan = doc_->postProcessingPlan();
         const QString note = QString::fromStdString(plan.note());
-        Q_EMIT finished(true, applied ? tr("Segmentation done; the 3D clean-up applied (z-smoothing ±%1, "
-                                           "objects under %2 voxels removed)%3")
-                                            .arg(plan.effective.zSmooth)
-                                            .arg(plan.effective.minObjectVoxels)
-                                            .arg(note.isEmpty() ? QString() : QStringLiteral(": ") + note)
-                                      : tr("Segmentation done"));
+        const QString cleanUp = note.isEmpty() ? tr("the 3D clean-up applied (z-smoothing ±%1, objects under %2 voxels removed)")
+                                                      .arg(plan.effective.zSmooth)
+                                                      .arg(plan.effective.minObjectVoxels)
+                                                : tr("the 3D clean-up applied, adapted to this stack: %1").arg(note);
+        Q_EMIT finished(true, applied ? tr("Segmentation done; %1").arg(cleanUp) : tr("Segmentation done"));
     });
     // A new stack makes running jobs meaningless.
     connect(doc_, &StudioDocument::imageChanged, this, [this] {
