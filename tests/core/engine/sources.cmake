@@ -2,6 +2,7 @@
 list(APPEND MITOSEG_CORE_TEST_SOURCES
   engine/CalibrationTest.cpp
   engine/EngineModelTest.cpp
+  engine/JsonTest.cpp
   engine/PostProcessPlanTest.cpp
   engine/ShippedModelSlowTest.cpp
   engine/TrainerTest.cpp
