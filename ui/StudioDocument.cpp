@@ -170,6 +170,10 @@ std::vector<std::string> StudioDocument::setModelClassNames(std::vector<std::str
 {
     if (names.size() < 2)
         names = {"background", "mitochondria"};
+    // Unnamed classes (models trained without names): a binary model means mitochondria.
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (names[i].empty())
+            names[i] = i == 0 ? "background" : names.size() == 2 ? "mitochondria" : "class " + std::to_string(i);
     modelNames_ = std::move(names);
     std::vector<labels::LabelClass> classes = mask_->classes();
     std::vector<std::string> present;

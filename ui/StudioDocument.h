@@ -79,8 +79,8 @@ public:
     void setClasses(std::vector<labels::LabelClass> classes);
     /// Adds "class N" entries so that label value `maxValue` has a class (no-op when it has).
     void extendClasses(int maxValue);
-    /// The loaded model's class names (names[0] is background; fewer than two: a binary
-    /// "mitochondria" model). Predictions are written as the document's class of the same name
+    /// The loaded model's class names (names[0] is background; fewer than two, or unnamed
+    /// classes of a two-class model: a binary "mitochondria" model). Predictions are written as the document's class of the same name
     /// (labels::matchClasses); model classes without a match are added to the document's
     /// classes, and their names returned. Binary predictions already in are relabelled.
     std::vector<std::string> setModelClassNames(std::vector<std::string> names);

@@ -166,7 +166,8 @@ private Q_SLOTS:
         QVERIFY(window_->files()->openDemo(3, 48, 64));
         QCOMPARE(doc()->classes()[2].name, std::string("mitochondrion"));
         auto* seg = window_->segmentation();
-        for (const auto& names : {std::vector<std::string>{}, std::vector<std::string>{"background", "Mitochondria"}}) {
+        for (const auto& names : {std::vector<std::string>{}, std::vector<std::string>{"", ""},
+                                  std::vector<std::string>{"background", "Mitochondria"}}) {
             seg->setProvider(std::make_shared<HalfProvider>(names));
             QCOMPARE(doc()->classes().size(), std::size_t{3});   // nothing added: the names match
             QCOMPARE(int(doc()->predictionLabelFor(1)), 2);
