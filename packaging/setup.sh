@@ -9,7 +9,7 @@ mode="${1:-run}"
 build="${MITOSEG_BUILD_DIR:-$here/build}"
 
 packages=(cmake ninja-build g++ clang qt6-base-dev libqt6opengl6-dev qt6-charts-dev libtorch-dev
-          libvtk9-dev libtiff-dev libtiff-tools libgtest-dev xvfb xauth libgl1-mesa-dri
+          libvtk9-dev libtiff-dev libtiff-tools nlohmann-json3-dev libgtest-dev xvfb xauth libgl1-mesa-dri
           python3-torch python3-tifffile python3-skimage)
 missing=()
 for p in "${packages[@]}"; do

@@ -4,6 +4,7 @@
 #include <QActionGroup>
 #include <QUndoStack>
 
+#include <algorithm>
 #include <cmath>
 
 #include "ui/MaskUndoCommand.h"
@@ -78,6 +79,14 @@ void EditTools::press(std::int64_t z, double x, double y)
     const auto ix = static_cast<std::int64_t>(std::floor(x)), iy = static_cast<std::int64_t>(std::floor(y));
     auto& mask = doc_->mask();
     if (tool_ == Tool::Fill) {
+        // A fill on background can flood the whole slice: ask past a quarter of it.
+        const std::int64_t region = mask.floodRegionSize(z, ix, iy);
+        const double fraction = static_cast<double>(region) / static_cast<double>(std::max<std::int64_t>(1, mask.shape().sliceVoxels()));
+        if (fraction > largeFillFraction() && mask.labels().slice(z)[iy * mask.shape().width + ix] != class_
+            && !(confirmFill_ && confirmFill_(region, fraction))) {
+            Q_EMIT message(tr("Fill not done: it would cover %1% of the slice").arg(qRound(fraction * 100)));
+            return;
+        }
         const std::uint64_t before = mask.history().nextUndoId();
         mask.floodFill(z, ix, iy, static_cast<std::uint8_t>(class_));
         if (mask.history().nextUndoId() != before)
@@ -130,11 +139,11 @@ bool EditTools::acceptPredictionSlice(std::int64_t z)
     return true;
 }
 
-bool EditTools::acceptPredictionStack()
+bool EditTools::acceptPredictionStack(int* skipped)
 {
     if (stroking_)
         release(strokeZ_, static_cast<double>(lastX_), static_cast<double>(lastY_));
-    if (!doc_->acceptPredictionStack())
+    if (!doc_->acceptPredictionStack(false, skipped))
         return false;
     pushStep(tr("Accept prediction (stack)"));
     return true;

@@ -5,6 +5,8 @@
 // GUI thread only; does not own the document or the undo stack.
 #include <QObject>
 
+#include <functional>
+
 #include "ui/SliceTool.h"
 
 class QAction;
@@ -30,9 +32,17 @@ public:
     QAction* smallerAction() const { return smaller_; }
     QAction* largerAction() const { return larger_; }
 
-    /// Accepts the prediction of slice z / of every predicted slice, as one undo step.
+    /// Asked before a fill larger than largeFillFraction() of the slice (e.g. a click on empty
+    /// background); gets the voxel count and that fraction, returns true to fill. Without
+    /// one (tests, screenshots) such fills are refused with a message.
+    using ConfirmFill = std::function<bool(std::int64_t voxels, double fractionOfSlice)>;
+    void setConfirmLargeFill(ConfirmFill confirm) { confirmFill_ = std::move(confirm); }
+    static constexpr double largeFillFraction() { return 0.25; }
+
+    /// Accepts the prediction of slice z / of every predicted slice, as one undo step. The
+    /// stack version keeps slices labelled by hand (`skipped` receives how many).
     bool acceptPredictionSlice(std::int64_t z);
-    bool acceptPredictionStack();
+    bool acceptPredictionStack(int* skipped = nullptr);
 
     // SliceTool
     void press(std::int64_t z, double x, double y) override;
@@ -50,6 +60,8 @@ Q_SIGNALS:
     void toolChanged(mitoseg::ui::EditTools::Tool tool);
     void radiusChanged(int radius);
     void classValueChanged(int value);
+    /// Something the user should know (e.g. a refused fill), for the status bar.
+    void message(const QString& text);
 
 private:
     void pushStep(const QString& text);
@@ -64,6 +76,7 @@ private:
     std::int64_t lastX_ = 0, lastY_ = 0;
     QActionGroup* group_;
     QAction *brush_, *eraser_, *fill_, *pan_, *smaller_, *larger_;
+    ConfirmFill confirmFill_;
 };
 
 }  // namespace mitoseg::ui

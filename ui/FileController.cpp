@@ -2,6 +2,8 @@
 
 #include <QApplication>
 #include <QFileDialog>
+#include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QMenu>
 #include <QMessageBox>
@@ -15,6 +17,7 @@
 #include "ui/SliceView.h"
 #include "ui/StackFiles.h"
 #include "ui/StudioDocument.h"
+#include "ui/files/PredictionStore.h"
 
 namespace mitoseg::ui {
 
@@ -98,6 +101,9 @@ bool FileController::openMask(const QString& path)
 {
     if (!doc_->hasImage())
         return fail(tr("Cannot open mask"), tr("Open a stack first."));
+    // Loading replaces the mask and its history: unsaved edits would be lost for good.
+    if (!maybeSave(tr("Save them before opening another mask?")))
+        return false;
     try {
         VolumeU8 mask = readLabelStack(path.toStdString(), false);
         const int maxValue = normalizeLabels(mask, static_cast<int>(doc_->classes().size()), false);
@@ -171,17 +177,47 @@ Session FileController::currentSession() const
     s.hasLevels = true;
     s.levelLow = layers_->levelLow();
     s.levelHigh = layers_->levelHigh();
-    if (doc_->hasImage())
+    if (doc_->hasImage()) {
         s.editedSlices = doc_->mask().editedSlices();
+        s.acceptedSlices = doc_->mask().acceptedSlices();
+        s.markedSlices = doc_->slicesLabelledAs(LabelSource::Marked);
+    }
     for (const auto& c : doc_->classes())
         s.classes.push_back({QString::fromStdString(c.name), QColor(c.r, c.g, c.b)});
+    SessionLayers l;
+    l.imageVisible = layers_->imageVisible();
+    l.heatmap = layers_->predictionHeatmap();
+    l.prediction = layers_->style(Layer::Prediction);
+    l.mask = layers_->style(Layer::Mask);
+    l.reference = layers_->style(Layer::Reference);
+    l.threshold = doc_->predictionThreshold();
+    l.zSmooth = doc_->postProcessing().zSmooth;
+    l.minObjectVoxels = doc_->postProcessing().minObjectVoxels;
+    s.layers = l;
     return s;
+}
+
+QString FileController::predictionsPathFor(const QString& sessionPath)
+{
+    const QFileInfo info(sessionPath);
+    return info.dir().filePath(info.completeBaseName() + QStringLiteral(".predictions"));
 }
 
 bool FileController::saveSession(const QString& path)
 {
     QString error;
-    if (!currentSession().save(path, &error))
+    Session session = currentSession();
+    // The predictions go beside the session (compressed, atomic), so reopening needs no new run.
+    const QString predPath = predictionsPathFor(path);
+    if (doc_->hasImage() && doc_->predictedSlices() > 0) {
+        if (!PredictionStore::save(*doc_, predPath, &error))
+            return fail(tr("Cannot save session"), error);
+        session.predictions = QFileInfo(predPath).fileName();
+        session.predictionsPostProcessed = doc_->stackPostProcessed();
+    } else if (QFileInfo::exists(predPath)) {
+        QFile::remove(predPath);   // an older save's predictions are not this session's
+    }
+    if (!session.save(path, &error))
         return fail(tr("Cannot save session"), error);
     addRecent(path);
     return true;
@@ -194,7 +230,18 @@ bool FileController::openSession(const QString& path)
     if (!s)
         return fail(tr("Cannot open session"), error);
     addRecent(path);
-    return applySession(*s);
+    const bool ok = applySession(*s);
+    if (ok && !s->predictions.isEmpty()) {
+        const QString predPath = QFileInfo(path).dir().filePath(s->predictions);
+        const int restored = PredictionStore::load(*doc_, predPath, &error);
+        if (restored < 0)
+            fail(tr("Predictions not restored"), error);
+        else if (s->predictionsPostProcessed)
+            doc_->startStackPostProcessing();
+        if (restored > 0)
+            Q_EMIT message(tr("Session opened with the predictions of %n slice(s)", nullptr, restored));
+    }
+    return ok;
 }
 
 bool FileController::applySession(const Session& s, const VolumeU8* maskOverride)
@@ -207,19 +254,27 @@ bool FileController::applySession(const Session& s, const VolumeU8* maskOverride
     if (maskOverride) {
         if (maskOverride->shape() == doc_->shape()) {
             doc_->setMask(*maskOverride, s.mask);
-            doc_->mask().markEdited(s.editedSlices);
+            doc_->restoreLabelledSlices(s.editedSlices, s.acceptedSlices, s.markedSlices);
             doc_->markDirty();   // a recovered mask is not saved anywhere yet
         } else {
             fail(tr("Cannot restore mask"), tr("the autosaved mask does not match the stack's size"));
         }
     } else if (!s.mask.isEmpty()) {
         ok = openMask(s.mask) && ok;
-        doc_->mask().markEdited(s.editedSlices);
+        doc_->restoreLabelledSlices(s.editedSlices, s.acceptedSlices, s.markedSlices);
     } else {
-        doc_->mask().markEdited(s.editedSlices);
+        doc_->restoreLabelledSlices(s.editedSlices, s.acceptedSlices, s.markedSlices);
     }
     if (!s.model.isEmpty())
         openModel(s.model);
+    if (s.layers) {
+        layers_->setImageVisible(s.layers->imageVisible);
+        layers_->setStyle(Layer::Prediction, s.layers->prediction);
+        layers_->setStyle(Layer::Mask, s.layers->mask);
+        layers_->setStyle(Layer::Reference, s.layers->reference);
+        layers_->setPredictionHeatmap(s.layers->heatmap);
+        doc_->setPostProcessing({s.layers->zSmooth, static_cast<float>(s.layers->threshold), s.layers->minObjectVoxels});
+    }
     if (!s.classes.empty()) {
         std::vector<labels::LabelClass> classes;
         for (const auto& c : s.classes)
@@ -251,14 +306,16 @@ void FileController::autoLevels()
     layers_->setLevels(lo, hi);
 }
 
-bool FileController::maybeSave()
+bool FileController::maybeSave(const QString& question)
 {
     if (!doc_->hasImage() || !doc_->isDirty())
         return true;
     Answer a = answer_;
     if (interactive_) {
         const auto button = QMessageBox::question(
-            parent_, tr("Unsaved mask edits"), tr("The mask has edits that are not saved. Save them before closing?"),
+            parent_, tr("Unsaved mask edits"),
+            tr("The mask has edits that are not saved. %1")
+                .arg(question.isEmpty() ? tr("Save them before closing?") : question),
             QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
         a = button == QMessageBox::Save ? Answer::Save : button == QMessageBox::Discard ? Answer::Discard : Answer::Cancel;
     }
@@ -296,9 +353,11 @@ void FileController::attachRecentMenu(QMenu* menu)
             QAction* a = menu->addAction(QFileInfo(f).fileName());
             a->setToolTip(f);
             connect(a, &QAction::triggered, this, [this, f] {
+                if (!maybeSave())
+                    return;
                 if (f.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive))
                     openSession(f);
-                else if (maybeSave())
+                else
                     openStack(f);
             });
         }

@@ -33,13 +33,19 @@ public:
     bool openStack(const QString& path);
     /// Opens the generated demo stack (core/demo) with its mitochondria as the reference.
     bool openDemo(std::int64_t depth = 48, std::int64_t height = 384, std::int64_t width = 512);
+    /// Opens a mask in place of the current one; asks first (maybeSave) when it has unsaved edits.
     bool openMask(const QString& path);
     bool openReference(const QString& path);
     bool openModel(const QString& path);
     /// Writes the mask as TIFF (atomic). Marks the document clean on success.
     bool saveMask(const QString& path);
+    /// Writes the session (JSON) and, when there are predictions, predictionsPathFor(path).
     bool saveSession(const QString& path);
+    /// Opens a session and restores its stored predictions (a damaged predictions file is
+    /// reported; the session still opens).
     bool openSession(const QString& path);
+    /// Where saveSession puts the predictions of a session saved as `sessionPath`.
+    static QString predictionsPathFor(const QString& sessionPath);
 
     /// The current state as a session (files, view, edited slices).
     Session currentSession() const;
@@ -51,8 +57,9 @@ public:
     /// Sets levels from percentiles of the shown slice.
     void autoLevels();
 
-    /// Asks Save / Discard / Cancel when the mask has unsaved edits. True: go on closing.
-    bool maybeSave();
+    /// Asks Save / Discard / Cancel when the mask has unsaved edits (`question` replaces "Save
+    /// them before closing?"). True: go on (saved or discarded); false: cancelled or save failed.
+    bool maybeSave(const QString& question = {});
     /// What maybeSave answers when not interactive (default: Discard).
     enum class Answer { Save, Discard, Cancel };
     void setNonInteractiveAnswer(Answer a) { answer_ = a; }

@@ -27,6 +27,9 @@ IoUPanel::IoUPanel(StudioDocument* doc, QWidget* parent) : QWidget(parent), doc_
     table_ = new QTableWidget(this);
     table_->setColumnCount(4);
     table_->setHorizontalHeaderLabels({tr("Slice\nIoU"), tr("Slice\nDice"), tr("Stack\nIoU"), tr("Stack\nDice")});
+    for (int c : {2, 3})
+        table_->horizontalHeaderItem(c)->setToolTip(
+            tr("Over the whole stack: every slice for the mask, the predicted slices for the prediction"));
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     table_->verticalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -58,6 +61,8 @@ QString IoUPanel::text(bool prediction, int cls, Metric metric) const
     return item ? item->text() : QString();
 }
 
+QString IoUPanel::note() const { return note_->text(); }
+
 void IoUPanel::setSlice(qint64 z)
 {
     z_ = z;
@@ -81,8 +86,13 @@ void IoUPanel::refresh()
     const int first = n > 1 ? 0 : 1;
     table_->setRowCount(2 * (n + 1 - first));
     const bool ref = doc_->hasImage() && doc_->reference();
-    note_->setText(ref ? tr("Against the reference, slice %1").arg(z_ + 1)
-                       : tr("Open a reference mask (File ▸ Open reference) to see IoU and Dice."));
+    QString note = ref ? tr("Against the reference, slice %1.").arg(z_ + 1)
+                       : tr("Open a reference mask (File ▸ Open reference) to see IoU and Dice.");
+    const int predicted = doc_->predictedSlices();
+    if (ref && predicted > 0 && predicted < doc_->shape().depth)
+        note += QLatin1Char(' ') + tr("Stack figures of the prediction cover its %n predicted slice(s) only; the "
+                                      "mask's cover every slice.", nullptr, predicted);
+    note_->setText(note);
     const bool zOk = z_ >= 0 && z_ < doc_->shape().depth;
     for (int src = 0; src < 2; ++src) {
         for (int c = first; c <= n; ++c) {

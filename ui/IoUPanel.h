@@ -26,6 +26,8 @@ public:
     /// Text shown for `metric` of class `cls` (>= 1; 0 = any foreground, multi-class only) of
     /// the mask or the prediction; empty for a class not shown.
     QString text(bool prediction, int cls, Metric metric) const;
+    /// The line above the table: which slice, and what the stack figures cover.
+    QString note() const;
 
 public Q_SLOTS:
     void setSlice(qint64 z);

@@ -12,6 +12,7 @@ struct OverlayStyle {
     QColor color;
     int opacity = 50;      ///< percent
     bool outline = false;  ///< draw only the boundary instead of filling
+    bool operator==(const OverlayStyle&) const = default;
 };
 
 enum class Layer { Image, Prediction, Mask, Reference };

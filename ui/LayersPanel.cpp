@@ -8,15 +8,19 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QPixmap>
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QSlider>
+#include <QSpinBox>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
 #include "ui/LayerSettings.h"
+#include "ui/SliceComposer.h"
 
 namespace mitoseg::ui {
 
@@ -106,11 +110,29 @@ void LayersPanel::setThreshold(double t)
     thresholdSpin_->setValue(t);
 }
 
+void LayersPanel::showPostProcessing(int zSmooth, qint64 minObjectVoxels, const QString& note)
+{
+    if (!zSmoothSpin_)
+        return;
+    QSignalBlocker b1(zSmoothSpin_), b2(minObjectSpin_);
+    zSmoothSpin_->setValue(zSmooth);
+    minObjectSpin_->setValue(static_cast<int>(std::min<qint64>(minObjectVoxels, minObjectSpin_->maximum())));
+    postNote_->setText(note);
+    postNote_->setVisible(!note.isEmpty());
+}
+
 void LayersPanel::syncLevels()
 {
     QSignalBlocker b1(low_), b2(high_);
     low_->setValue(settings_->levelLow());
     high_->setValue(settings_->levelHigh());
+    // Brightness and contrast are relative to the window: a window set elsewhere (Auto levels,
+    // the spin boxes, a session) is their new centre.
+    if (!brightness_->isSliderDown() && !contrast_->isSliderDown()) {
+        QSignalBlocker b3(brightness_), b4(contrast_);
+        brightness_->setValue(0);
+        contrast_->setValue(0);
+    }
 }
 
 QWidget* LayersPanel::overlayRow(Layer layer, const QString& name)
@@ -139,6 +161,27 @@ QWidget* LayersPanel::overlayRow(Layer layer, const QString& name)
     mode->setCurrentIndex(s.outline ? 1 : 0);
     grid->addRow(tr("Draw"), mode);
     if (layer == Layer::Prediction) {
+        // Legend of the heat map: P(foreground) from 0 to 1.
+        QImage bar(160, 10, QImage::Format_RGB32);
+        for (int x = 0; x < bar.width(); ++x)
+            for (int y = 0; y < bar.height(); ++y)
+                bar.setPixelColor(x, y, SliceComposer::heatColour(x / double(bar.width() - 1)));
+        auto* legend = new QWidget(box);
+        legend->setObjectName(QStringLiteral("heatLegend"));
+        auto* row = new QHBoxLayout(legend);
+        row->setContentsMargins(0, 0, 0, 0);
+        row->addWidget(new QLabel(QStringLiteral("p 0"), legend));
+        auto* barLabel = new QLabel(legend);
+        barLabel->setPixmap(QPixmap::fromImage(bar));
+        barLabel->setToolTip(tr("Probability of foreground (transparent below about 0.1)"));
+        row->addWidget(barLabel);
+        row->addWidget(new QLabel(QStringLiteral("1"), legend));
+        row->addStretch(1);
+        legend->setVisible(settings_->predictionHeatmap());
+        grid->addRow(legend);
+        connect(settings_, &LayerSettings::changed, legend, [this, legend] { legend->setVisible(settings_->predictionHeatmap()); });
+    }
+    if (layer == Layer::Prediction) {
         auto* thr = new QDoubleSpinBox(box);
         thr->setRange(0.05, 0.95);
         thr->setSingleStep(0.05);
@@ -151,6 +194,32 @@ QWidget* LayersPanel::overlayRow(Layer layer, const QString& name)
         });
         grid->addRow(tr("Threshold"), thr);
         thresholdSpin_ = thr;
+
+        // The stack clean-up of binary predictions (the model's recommendation by default).
+        zSmoothSpin_ = new QSpinBox(box);
+        zSmoothSpin_->setRange(0, 20);
+        zSmoothSpin_->setPrefix(QStringLiteral("± "));
+        zSmoothSpin_->setSuffix(tr(" slices"));
+        zSmoothSpin_->setToolTip(tr("Average the probability over this many slices on each side before the threshold "
+                                    "(0: off). Applied when every slice is segmented."));
+        minObjectSpin_ = new QSpinBox(box);
+        minObjectSpin_->setRange(0, 100000000);
+        minObjectSpin_->setSingleStep(500);
+        minObjectSpin_->setSuffix(tr(" voxels"));
+        minObjectSpin_->setToolTip(tr("Drop 3D objects smaller than this (0: keep all). On a single image or a thin "
+                                      "stack it is cut to the stack's depth. Applied when every slice is segmented."));
+        grid->addRow(tr("Z-smoothing"), zSmoothSpin_);
+        grid->addRow(tr("Smallest object"), minObjectSpin_);
+        postNote_ = new QLabel(box);
+        postNote_->setWordWrap(true);
+        postNote_->setVisible(false);
+        grid->addRow(postNote_);
+        auto edited = [this] {
+            if (postEdit_)
+                postEdit_(zSmoothSpin_->value(), minObjectSpin_->value());
+        };
+        connect(zSmoothSpin_, &QSpinBox::valueChanged, this, edited);
+        connect(minObjectSpin_, &QSpinBox::editingFinished, this, edited);
     }
 
     auto push = [this, layer, visible, opacity, mode, colour] {
@@ -163,6 +232,15 @@ QWidget* LayersPanel::overlayRow(Layer layer, const QString& name)
             settings_->setPredictionHeatmap(mode->currentIndex() == 2);
         paintSwatch(colour, st.color);
     };
+    // Settings changed elsewhere (a session): show them without reporting back.
+    connect(settings_, &LayerSettings::changed, box, [this, layer, visible, opacity, mode, colour] {
+        const OverlayStyle& st = settings_->style(layer);
+        QSignalBlocker b1(visible), b2(opacity), b3(mode);
+        visible->setChecked(st.visible);
+        opacity->setValue(st.opacity);
+        mode->setCurrentIndex(layer == Layer::Prediction && settings_->predictionHeatmap() ? 2 : st.outline ? 1 : 0);
+        paintSwatch(colour, st.color);
+    });
     connect(visible, &QCheckBox::toggled, this, push);
     connect(opacity, &QSlider::valueChanged, this, push);
     connect(mode, &QComboBox::currentIndexChanged, this, push);

@@ -9,7 +9,9 @@
 
 class QCheckBox;
 class QDoubleSpinBox;
+class QLabel;
 class QSlider;
+class QSpinBox;
 
 namespace mitoseg::ui {
 
@@ -24,9 +26,19 @@ public:
     LayersPanel(LayerSettings* settings, std::function<void()> autoLevels, std::function<void(double)> threshold,
                 double initialThreshold = 0.5, QWidget* parent = nullptr);
 
+    /// `edit` receives the z-smoothing radius and smallest object (voxels) the user picks for
+    /// the stack post-processing of binary predictions.
+    void setPostProcessingEditor(std::function<void(int zSmooth, qint64 minObjectVoxels)> edit)
+    {
+        postEdit_ = std::move(edit);
+    }
+
 public Q_SLOTS:
     /// Shows a threshold set elsewhere (e.g. a model's recommendation) without reporting it back.
     void setThreshold(double t);
+    /// Shows post-processing set elsewhere (a model, a session) without reporting it back;
+    /// `note` says how it is adapted to the stack (empty: as set).
+    void showPostProcessing(int zSmooth, qint64 minObjectVoxels, const QString& note);
 
 private:
     QWidget* overlayRow(Layer layer, const QString& name);
@@ -41,6 +53,10 @@ private:
     QSlider* brightness_;
     QSlider* contrast_;
     QDoubleSpinBox* thresholdSpin_ = nullptr;
+    QSpinBox* zSmoothSpin_ = nullptr;
+    QSpinBox* minObjectSpin_ = nullptr;
+    QLabel* postNote_ = nullptr;
+    std::function<void(int, qint64)> postEdit_;
 };
 
 }  // namespace mitoseg::ui

@@ -15,6 +15,8 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QSlider>
@@ -62,6 +64,16 @@ MainWindow::MainWindow(QWidget* parent, const QString& autosaveFolder)
     connect(doc_, &StudioDocument::dirtyChanged, this, &MainWindow::updateTitle);
     connect(doc_, &StudioDocument::imageChanged, this, &MainWindow::updateTitle);
     connect(files_, &FileController::message, this, [this](const QString& m) { statusBar()->showMessage(m, 6000); });
+    connect(tools_, &EditTools::message, this, [this](const QString& m) { statusBar()->showMessage(m, 6000); });
+    connect(seg_, &SegmentationController::message, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
+    tools_->setConfirmLargeFill([this](std::int64_t voxels, double fraction) {
+        return interactive_
+               && QMessageBox::question(this, tr("Large fill"),
+                                        tr("This fill would cover %1 pixels (%2% of the slice). Fill anyway?")
+                                            .arg(voxels).arg(qRound(fraction * 100)),
+                                        QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+                      == QMessageBox::Yes;
+    });
     resize(1400, 900);
 }
 
@@ -91,16 +103,21 @@ QWidget* MainWindow::buildCentre()
     row->addWidget(sliceSpin_);
     row->addWidget(depthLabel_);
     editedLabel_ = new QLabel(bar);
-    editedLabel_->setToolTip(tr("Slices you corrected by hand (kept for retraining)"));
+    editedLabel_->setToolTip(tr("Slices you labelled: corrected by hand, accepted from a prediction or marked "
+                                "(used for retraining)"));
     row->addSpacing(12);
     row->addWidget(editedLabel_);
     layout->addWidget(bar);
     auto showEdited = [this] {
-        const auto edited = doc_->hasImage() ? doc_->mask().editedSlices() : std::vector<std::int64_t>{};
-        const bool here = doc_->hasImage() && doc_->mask().isEdited(view_->slice());
-        editedLabel_->setText(tr("edited: %1 slice(s)%2").arg(edited.size()).arg(here ? tr(" · this one") : QString()));
+        const auto labelled = doc_->labelledSlices();
+        const LabelSource here = doc_->sliceLabelSource(view_->slice());
+        const QString what = here == LabelSource::Edited     ? tr(" · this one: edited")
+                             : here == LabelSource::Accepted ? tr(" · this one: accepted")
+                             : here == LabelSource::Marked   ? tr(" · this one: marked")
+                                                             : QString();
+        editedLabel_->setText(tr("labelled: %1 slice(s)%2").arg(labelled.size()).arg(what));
     };
-    connect(doc_, &StudioDocument::historyChanged, editedLabel_, showEdited);
+    connect(doc_, &StudioDocument::labelledSlicesChanged, editedLabel_, showEdited);
     connect(view_, &SliceView::sliceChanged, editedLabel_, showEdited);
     // Slider and spin box show 1-based slice numbers; the view works 0-based.
     connect(sliceSlider_, &QSlider::valueChanged, view_, [this](int v) { view_->setSlice(v - 1); });
@@ -175,10 +192,22 @@ void MainWindow::buildMenus()
             statusBar()->showMessage(tr("No prediction on this slice (or nothing to change)"), 4000);
     });
     QAction* accStack = seg->addAction(tr("Accept prediction (stack)"), this, [this] {
-        if (!tools_->acceptPredictionStack())
-            statusBar()->showMessage(tr("No predictions to accept"), 4000);
+        int skipped = 0;
+        const bool changed = tools_->acceptPredictionStack(&skipped);
+        const QString kept = skipped > 0 ? tr(" %n slice(s) you labelled by hand kept as they are.", nullptr, skipped) : QString();
+        statusBar()->showMessage((changed ? tr("Prediction accepted.") : tr("No predictions to accept.")) + kept, 8000);
     });
+    accStack->setToolTip(tr("Accept every predicted slice, except slices you labelled by hand"));
     seg->addAction(tr("Clear predictions"), doc_, &StudioDocument::clearPredictions);
+    seg->addSeparator();
+    QAction* mark = seg->addAction(tr("Mark slice as labelled"), QKeySequence(QStringLiteral("Ctrl+M")), this, [this](bool on) {
+        doc_->setSliceMarkedLabelled(view_->slice(), on);
+    });
+    mark->setCheckable(true);
+    mark->setToolTip(tr("The slice is right as it is: use it for retraining and keep it when accepting a stack"));
+    auto syncMark = [this, mark] { mark->setChecked(doc_->sliceLabelSource(view_->slice()) == LabelSource::Marked); };
+    connect(doc_, &StudioDocument::labelledSlicesChanged, mark, syncMark);
+    connect(view_, &SliceView::sliceChanged, mark, syncMark);
 
     buildDocks();
     auto* toolsDock = addDockPanel(new ToolsPanel(tools_, doc_, {segSlice, segStack, accSlice, accStack}), tr("Tools"),
@@ -197,8 +226,17 @@ SurfacePanel* MainWindow::showSurfaces()
 {
     if (!surfaces_) {
         surfaces_ = new SurfacePanel(this);
-        surfacesDock_ = addDockPanel(surfaces_, tr("3D surfaces"), Qt::RightDockWidgetArea);
+        surfacesDock_ = addDockPanel(surfaces_, tr("3D surfaces"), Qt::RightDockWidgetArea, false);
         surfacesDock_->setObjectName(QStringLiteral("surfacesDock"));
+        // A tab beside Layers (the IoU table stays in view below), given most of the column's
+        // height and a wider column, so the 3D view is usable and nothing is pushed out.
+        if (auto* layersDock = findChild<QDockWidget*>(QStringLiteral("layersDock"));
+            layersDock && dockWidgetArea(layersDock) == Qt::RightDockWidgetArea && !layersDock->isFloating()) {
+            tabifyDockWidget(layersDock, surfacesDock_);
+            if (auto* iouDock = findChild<QDockWidget*>(QStringLiteral("iouDock")); iouDock && iouDock->isVisible())
+                resizeDocks({surfacesDock_, iouDock}, {height() * 2 / 3, height() / 4}, Qt::Vertical);
+            resizeDocks({surfacesDock_}, {std::max(520, width() * 2 / 5)}, Qt::Horizontal);
+        }
         // Rebuild once the mask has been still for a moment, not on every brush move.
         surfacesRebuild_ = new QTimer(this);
         surfacesRebuild_->setSingleShot(true);
@@ -228,6 +266,20 @@ void MainWindow::buildDocks()
     auto* layersPanel = new LayersPanel(layers_, [this] { files_->autoLevels(); },
                                         [this](double t) { doc_->setPredictionThreshold(t); }, doc_->predictionThreshold());
     connect(doc_, &StudioDocument::predictionThresholdChanged, layersPanel, &LayersPanel::setThreshold);
+    layersPanel->setPostProcessingEditor([this](int zSmooth, qint64 minObjectVoxels) {
+        PostProcessing p = doc_->postProcessing();
+        p.zSmooth = zSmooth;
+        p.minObjectVoxels = minObjectVoxels;
+        p.threshold = static_cast<float>(doc_->predictionThreshold());
+        doc_->setPostProcessing(p);
+    });
+    auto showPost = [this, layersPanel] {
+        const PostProcessing& p = doc_->postProcessing();
+        layersPanel->showPostProcessing(p.zSmooth, p.minObjectVoxels, QString::fromStdString(doc_->postProcessingPlan().note()));
+    };
+    connect(doc_, &StudioDocument::postProcessingChanged, layersPanel, showPost);
+    connect(doc_, &StudioDocument::imageChanged, layersPanel, showPost);
+    showPost();
     auto* layers = addDockPanel(layersPanel, tr("Layers"), Qt::RightDockWidgetArea);
     layers->setObjectName(QStringLiteral("layersDock"));
     auto* iou = addDockPanel(iou_, tr("IoU / Dice"), Qt::RightDockWidgetArea);
@@ -263,10 +315,21 @@ void MainWindow::setOrthoViewsVisible(bool visible)
             dock->setVisible(visible);
 }
 
-QDockWidget* MainWindow::addDockPanel(QWidget* panel, const QString& title, Qt::DockWidgetArea area)
+QDockWidget* MainWindow::addDockPanel(QWidget* panel, const QString& title, Qt::DockWidgetArea area, bool scroll)
 {
     auto* dock = new QDockWidget(title, this);
-    dock->setWidget(panel);
+    if (scroll) {
+        auto* scroller = new QScrollArea(dock);
+        scroller->setWidget(panel);
+        scroller->setWidgetResizable(true);
+        scroller->setFrameShape(QFrame::NoFrame);
+        scroller->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+        // As wide as the panel wants, as short as the window needs.
+        scroller->setMinimumWidth(panel->sizeHint().width() + scroller->verticalScrollBar()->sizeHint().width());
+        dock->setWidget(scroller);
+    } else {
+        dock->setWidget(panel);
+    }
     dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable | QDockWidget::DockWidgetClosable);
     addDockWidget(area, dock);
     return dock;
@@ -280,7 +343,7 @@ void MainWindow::buildStatusBar()
     modelLabel_ = new QLabel(this);
     updateModelLabel();
     progress_ = new QProgressBar(this);
-    progress_->setMaximumWidth(220);
+    progress_->setMaximumWidth(320);
     progress_->setVisible(false);
     cancel_ = new QPushButton(tr("Cancel"), this);
     cancel_->setVisible(false);
@@ -293,13 +356,18 @@ void MainWindow::buildStatusBar()
     connect(view_, &SliceView::zoomChanged, this, [this](double s) { zoomLabel_->setText(tr("zoom %1%").arg(qRound(s * 100))); });
     connect(cancel_, &QPushButton::clicked, seg_, &SegmentationController::cancel);
     connect(seg_, &SegmentationController::started, this, [this](int total) {
+        eta_.start(total);
         progress_->setRange(0, total);
         progress_->setValue(0);
         progress_->setFormat(tr("Segmenting %v / %m"));
         progress_->setVisible(true);
         cancel_->setVisible(true);
     });
-    connect(seg_, &SegmentationController::progress, progress_, [this](int done, int) { progress_->setValue(done); });
+    connect(seg_, &SegmentationController::progress, progress_, [this](int done, int) {
+        progress_->setValue(done);
+        const QString left = eta_.text(done);
+        progress_->setFormat(left.isEmpty() ? tr("Segmenting %v / %m") : tr("Segmenting %v / %m · %1").arg(left));
+    });
     connect(seg_, &SegmentationController::providerChanged, this, &MainWindow::updateModelLabel);
     connect(seg_, &SegmentationController::finished, this, [this](bool, const QString& msg) {
         progress_->setVisible(false);

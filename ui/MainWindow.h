@@ -5,6 +5,8 @@
 // GUI thread only.
 #include <QMainWindow>
 
+#include "ui/JobEta.h"
+
 class QLabel;
 class QProgressBar;
 class QPushButton;
@@ -33,8 +35,11 @@ public:
     explicit MainWindow(QWidget* parent = nullptr, const QString& autosaveFolder = {});
     ~MainWindow() override;
 
-    /// Docks `panel` (e.g. the 3D surface view) under `title`; returns the dock's object.
-    QDockWidget* addDockPanel(QWidget* panel, const QString& title, Qt::DockWidgetArea area = Qt::RightDockWidgetArea);
+    /// Docks `panel` (e.g. the 3D surface view) under `title`; returns the dock's object. With
+    /// `scroll` the panel sits in a scroll area, so a tall panel cannot push the slice slider
+    /// and status bar off a 900-pixel screen.
+    QDockWidget* addDockPanel(QWidget* panel, const QString& title, Qt::DockWidgetArea area = Qt::RightDockWidgetArea,
+                              bool scroll = true);
 
     /// After construction: offers crash recovery when an autosave is left over (asks unless
     /// non-interactive, where `acceptRecovery` decides), then starts autosaving every
@@ -55,6 +60,8 @@ public:
     FileController* files() const { return files_; }
     SegmentationController* segmentation() const { return seg_; }
     Autosaver* autosaver() const { return autosave_; }
+    /// The status bar's job progress (its text shows the time left).
+    QProgressBar* progressBar() const { return progress_; }
     QUndoStack* undoStack() const { return undo_; }
     /// Dialogs on/off (tests switch them off).
     void setInteractive(bool on);
@@ -97,6 +104,7 @@ private:
     QLabel* modelLabel_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QPushButton* cancel_ = nullptr;
+    JobEta eta_;
     bool interactive_ = true;
     SurfacePanel* surfaces_ = nullptr;
     QDockWidget* surfacesDock_ = nullptr;

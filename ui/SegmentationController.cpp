@@ -1,5 +1,7 @@
 #include "ui/SegmentationController.h"
 
+#include <QStringList>
+
 #include "ui/ImageSource.h"
 #include "ui/PredictionProvider.h"
 #include "ui/StudioDocument.h"
@@ -42,12 +44,13 @@ SegmentationController::SegmentationController(StudioDocument* doc, QObject* par
             return;   // a threshold change re-applied it
         awaitingPost_ = false;
         busy_ = false;
-        const PostProcessing& pp = doc_->postProcessing();
-        Q_EMIT finished(true, applied ? tr("Segmentation done; the model's 3D clean-up applied (z-smoothing ±%1, "
-                                           "objects under %2 voxels removed)")
-                                            .arg(pp.zSmooth)
-                                            .arg(pp.minObjectVoxels)
-                                      : tr("Segmentation done"));
+        const PostProcessPlan plan = doc_->postProcessingPlan();
+        const QString note = QString::fromStdString(plan.note());
+        const QString cleanUp = note.isEmpty() ? tr("the 3D clean-up applied (z-smoothing ±%1, objects under %2 voxels removed)")
+                                                      .arg(plan.effective.zSmooth)
+                                                      .arg(plan.effective.minObjectVoxels)
+                                                : tr("the 3D clean-up applied, adapted to this stack: %1").arg(note);
+        Q_EMIT finished(true, applied ? tr("Segmentation done; %1").arg(cleanUp) : tr("Segmentation done"));
     });
     // A new stack makes running jobs meaningless.
     connect(doc_, &StudioDocument::imageChanged, this, [this] {
@@ -78,12 +81,9 @@ QString SegmentationController::loadModel(const QString& path)
     if (path.isEmpty())
         return tr("No model file found. Train one with `mitoseg train` or open one with File ▸ Open model.");
     try {
-        provider_ = PredictionProvider::loadModel(path.toStdString());
+        auto provider = PredictionProvider::loadModel(path.toStdString());
         doc_->setModelPath(path);
-        if (provider_->classNames().size() > 2)
-            doc_->setClasses(modelClasses());
-        doc_->setPostProcessing(provider_->postProcessing());
-        Q_EMIT providerChanged();
+        setProvider(std::move(provider));
         return {};
     } catch (const std::exception& e) {
         return QString::fromStdString(e.what());
@@ -95,8 +95,16 @@ void SegmentationController::setProvider(std::shared_ptr<PredictionProvider> pro
     provider_ = std::move(provider);
     if (provider_ && provider_->classNames().size() > 2)
         doc_->setClasses(modelClasses());
-    if (provider_)
+    if (provider_) {
         doc_->setPostProcessing(provider_->postProcessing());
+        // Predictions land on the document's class of the same name, whatever its label value.
+        const auto added = doc_->setModelClassNames(provider_->classNames());
+        QStringList names;
+        for (const auto& n : added)
+            names << QString::fromStdString(n);
+        if (!names.isEmpty())
+            Q_EMIT message(tr("The model's class(es) %1 are not in this mask's classes: added").arg(names.join(QStringLiteral(", "))));
+    }
     Q_EMIT providerChanged();
 }
 

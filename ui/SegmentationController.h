@@ -26,7 +26,8 @@ public:
     /// Loads a model file; returns an empty string on success, else the reason (shown to the
     /// user: e.g. no engine in this build, bad file).
     QString loadModel(const QString& path);
-    /// Uses `provider` (tests use an in-memory fake).
+    /// Uses `provider` (tests use an in-memory fake); the document's predictions follow its
+    /// classes by name.
     void setProvider(std::shared_ptr<PredictionProvider> provider);
     bool hasProvider() const { return provider_ != nullptr; }
     QString providerName() const;
@@ -51,6 +52,8 @@ Q_SIGNALS:
     void runJob(const mitoseg::ui::SegmentJob& job);
     /// A model was loaded or replaced.
     void providerChanged();
+    /// Something the user should know (e.g. model classes added to the mask's), for the status bar.
+    void message(const QString& text);
 
 private:
     bool start(SegmentJob job, QString* why);

@@ -5,11 +5,31 @@
 #include <QJsonDocument>
 #include <QSaveFile>
 
+#include <algorithm>
+
 namespace mitoseg::ui {
 
 namespace {
 constexpr const char* kFormat = "mitoseg-studio-session";
+
+QJsonObject styleJson(const OverlayStyle& s)
+{
+    return {{QStringLiteral("visible"), s.visible}, {QStringLiteral("color"), s.color.name()},
+            {QStringLiteral("opacity"), s.opacity}, {QStringLiteral("outline"), s.outline}};
 }
+
+OverlayStyle styleFrom(const QJsonObject& o, const OverlayStyle& fallback)
+{
+    OverlayStyle s = fallback;
+    s.visible = o.value(QStringLiteral("visible")).toBool(s.visible);
+    const QColor c(o.value(QStringLiteral("color")).toString());
+    if (c.isValid())
+        s.color = c;
+    s.opacity = std::clamp(o.value(QStringLiteral("opacity")).toInt(s.opacity), 0, 100);
+    s.outline = o.value(QStringLiteral("outline")).toBool(s.outline);
+    return s;
+}
+}  // namespace
 
 QJsonObject Session::toJson() const
 {
@@ -30,15 +50,35 @@ QJsonObject Session::toJson() const
         view[QStringLiteral("levelHigh")] = levelHigh;
     }
     o[QStringLiteral("view")] = view;
-    QJsonArray edited;
-    for (auto e : editedSlices)
-        edited.append(static_cast<double>(e));
-    o[QStringLiteral("editedSlices")] = edited;
+    auto array = [](const std::vector<std::int64_t>& zs) {
+        QJsonArray a;
+        for (auto z : zs)
+            a.append(static_cast<double>(z));
+        return a;
+    };
+    o[QStringLiteral("editedSlices")] = array(editedSlices);
+    o[QStringLiteral("acceptedSlices")] = array(acceptedSlices);
+    o[QStringLiteral("markedSlices")] = array(markedSlices);
     QJsonArray classArray;
     for (const auto& c : classes)
         classArray.append(QJsonObject{{QStringLiteral("name"), c.name}, {QStringLiteral("color"), c.color.name()}});
     if (!classes.empty())
         o[QStringLiteral("classes")] = classArray;
+    if (layers) {
+        o[QStringLiteral("layers")] = QJsonObject{
+            {QStringLiteral("imageVisible"), layers->imageVisible},
+            {QStringLiteral("heatmap"), layers->heatmap},
+            {QStringLiteral("prediction"), styleJson(layers->prediction)},
+            {QStringLiteral("mask"), styleJson(layers->mask)},
+            {QStringLiteral("reference"), styleJson(layers->reference)},
+            {QStringLiteral("threshold"), layers->threshold},
+            {QStringLiteral("zSmooth"), layers->zSmooth},
+            {QStringLiteral("minObjectVoxels"), static_cast<double>(layers->minObjectVoxels)},
+        };
+    }
+    if (!predictions.isEmpty())
+        o[QStringLiteral("predictions")] = QJsonObject{{QStringLiteral("file"), predictions},
+                                                       {QStringLiteral("postProcessed"), predictionsPostProcessed}};
     return o;
 }
 
@@ -65,12 +105,33 @@ std::optional<Session> Session::fromJson(const QJsonObject& o, QString* error)
     }
     for (const auto& v : o.value(QStringLiteral("editedSlices")).toArray())
         s.editedSlices.push_back(static_cast<std::int64_t>(v.toDouble()));
+    for (const auto& v : o.value(QStringLiteral("acceptedSlices")).toArray())
+        s.acceptedSlices.push_back(static_cast<std::int64_t>(v.toDouble()));
+    for (const auto& v : o.value(QStringLiteral("markedSlices")).toArray())
+        s.markedSlices.push_back(static_cast<std::int64_t>(v.toDouble()));
     const QJsonArray classArray = o.value(QStringLiteral("classes")).toArray();
     if (classArray.size() == 1 || classArray.size() > 256) {
         if (error)
             *error = QStringLiteral("a session needs background plus 1..255 classes");
         return std::nullopt;
     }
+    if (o.contains(QStringLiteral("layers"))) {
+        const QJsonObject l = o.value(QStringLiteral("layers")).toObject();
+        const LayerSettings defaults;
+        SessionLayers layers;
+        layers.imageVisible = l.value(QStringLiteral("imageVisible")).toBool(true);
+        layers.heatmap = l.value(QStringLiteral("heatmap")).toBool(false);
+        layers.prediction = styleFrom(l.value(QStringLiteral("prediction")).toObject(), defaults.style(Layer::Prediction));
+        layers.mask = styleFrom(l.value(QStringLiteral("mask")).toObject(), defaults.style(Layer::Mask));
+        layers.reference = styleFrom(l.value(QStringLiteral("reference")).toObject(), defaults.style(Layer::Reference));
+        layers.threshold = std::clamp(l.value(QStringLiteral("threshold")).toDouble(0.5), 0.01, 0.99);
+        layers.zSmooth = std::clamp(l.value(QStringLiteral("zSmooth")).toInt(0), 0, 1000);
+        layers.minObjectVoxels = std::max<std::int64_t>(0, static_cast<std::int64_t>(l.value(QStringLiteral("minObjectVoxels")).toDouble()));
+        s.layers = layers;
+    }
+    const QJsonObject pred = o.value(QStringLiteral("predictions")).toObject();
+    s.predictions = pred.value(QStringLiteral("file")).toString();
+    s.predictionsPostProcessed = pred.value(QStringLiteral("postProcessed")).toBool(false);
     for (const auto& v : classArray) {
         const QJsonObject c = v.toObject();
         const QColor color(c.value(QStringLiteral("color")).toString());

@@ -10,6 +10,8 @@
 #include <optional>
 #include <vector>
 
+#include "ui/LayerSettings.h"
+
 namespace mitoseg::ui {
 
 /// One label class of a session: name and display colour.
@@ -17,6 +19,17 @@ struct SessionClass {
     QString name;
     QColor color;
     bool operator==(const SessionClass&) const = default;
+};
+
+/// The Layers panel of a session: display styles and the prediction's threshold and clean-up.
+struct SessionLayers {
+    bool imageVisible = true;
+    bool heatmap = false;
+    OverlayStyle prediction, mask, reference;
+    double threshold = 0.5;
+    int zSmooth = 0;
+    std::int64_t minObjectVoxels = 0;
+    bool operator==(const SessionLayers&) const = default;
 };
 
 struct Session {
@@ -29,8 +42,15 @@ struct Session {
     QPointF pan;
     bool hasLevels = false;
     double levelLow = 0.0, levelHigh = 255.0;
-    std::vector<std::int64_t> editedSlices;
+    std::vector<std::int64_t> editedSlices;     ///< labelled slices by source (0-based)
+    std::vector<std::int64_t> acceptedSlices;
+    std::vector<std::int64_t> markedSlices;
     std::vector<SessionClass> classes;   ///< the mask's classes (background first); empty: default
+    std::optional<SessionLayers> layers;  ///< absent in sessions written before they were kept
+    /// File of the stored predictions (PredictionStore), relative to the session's folder;
+    /// empty: none. `predictionsPostProcessed`: the stack clean-up was applied to them.
+    QString predictions;
+    bool predictionsPostProcessed = false;
 
     QJsonObject toJson() const;
     /// Parses a session; nullopt (and `error`) when it is not one.

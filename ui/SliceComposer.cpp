@@ -94,23 +94,34 @@ Table labelTable(const OverlayStyle& s, const StudioDocument& doc, bool useClass
     return t;
 }
 
-// Heat map: transparent at p = 0, the layer colour at p = 0.5, white-hot at p = 1.
+// Heat map: transparent at p = 0, opaque from p = 0.6, colours from SliceComposer::heatColour.
 Table heatTable(const OverlayStyle& s)
 {
     Table t{};
     for (int v = 1; v < 256; ++v) {
         const double p = v / 255.0;
-        const double hot = std::max(0.0, p * 2.0 - 1.0);
-        const QColor c(static_cast<int>(s.color.red() + (255 - s.color.red()) * hot),
-                       static_cast<int>(s.color.green() + (255 - s.color.green()) * hot * 0.6),
-                       static_cast<int>(s.color.blue() * (1.0 - hot)));
         const int a = static_cast<int>(std::min(1.0, p * 1.6) * s.opacity * 255 / 100);
-        t[static_cast<std::size_t>(v)] = pack(a, c);
+        t[static_cast<std::size_t>(v)] = pack(a, SliceComposer::heatColour(p));
     }
     return t;
 }
 
 }  // namespace
+
+QColor SliceComposer::heatColour(double p)
+{
+    p = std::clamp(p, 0.0, 1.0);
+    // Three stops: deep purple, magenta, pale pink.
+    struct Stop {
+        double r, g, b;
+    };
+    static constexpr Stop stops[3] = {{70, 0, 130}, {225, 20, 170}, {255, 205, 240}};
+    const Stop& a = p < 0.5 ? stops[0] : stops[1];
+    const Stop& b = p < 0.5 ? stops[1] : stops[2];
+    const double f = p < 0.5 ? p * 2.0 : p * 2.0 - 1.0;
+    return QColor(static_cast<int>(a.r + (b.r - a.r) * f), static_cast<int>(a.g + (b.g - a.g) * f),
+                  static_cast<int>(a.b + (b.b - a.b) * f));
+}
 
 void SliceComposer::compose(const StudioDocument& doc, const LayerSettings& layers, std::int64_t z, QImage& out,
                             QRect region)

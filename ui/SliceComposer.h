@@ -2,6 +2,7 @@
 // Composes one slice of the document into an RGB image: grey levels, then prediction, mask
 // and reference overlays (filled or outlined, with opacity). Pure function of its inputs;
 // GUI thread (it reads the image source's slice cache).
+#include <QColor>
 #include <QImage>
 #include <QRect>
 
@@ -18,6 +19,10 @@ public:
     /// redrawn) or, when `region` is valid and `out` already has the right size, only `region`.
     static void compose(const StudioDocument& doc, const LayerSettings& layers, std::int64_t z, QImage& out,
                         QRect region = QRect());
+    /// The probability heat map's colour at P(foreground) = p (0..1): deep purple through
+    /// magenta to pale pink, apart from the mask's amber, the reference's green and the
+    /// prediction's blue. The Layers panel draws its legend with it.
+    static QColor heatColour(double p);
 };
 
 }  // namespace mitoseg::ui

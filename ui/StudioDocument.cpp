@@ -11,6 +11,7 @@
 #include <QPointer>
 #include <QThreadPool>
 
+#include "core/labels/ClassMatch.h"
 #include "core/metrics/Components.h"
 
 namespace mitoseg::ui {
@@ -70,7 +71,74 @@ void StudioDocument::connectMask()
         Q_EMIT maskChanged(b.z0, b.z1, static_cast<int>(b.x0), static_cast<int>(b.y0), static_cast<int>(b.x1),
                            static_cast<int>(b.y1));
     });
-    mask_->historyChanged.connect([this] { Q_EMIT historyChanged(); });
+    mask_->historyChanged.connect([this] {
+        Q_EMIT historyChanged();
+        checkLabelled();
+    });
+}
+
+void StudioDocument::checkLabelled()
+{
+    std::vector<LabelSource> now(static_cast<std::size_t>(shape().depth));
+    for (std::int64_t z = 0; z < shape().depth; ++z)
+        now[static_cast<std::size_t>(z)] = sliceLabelSource(z);
+    if (now == labelled_)
+        return;
+    labelled_ = std::move(now);
+    Q_EMIT labelledSlicesChanged();
+}
+
+LabelSource StudioDocument::sliceLabelSource(std::int64_t z) const
+{
+    if (z < 0 || z >= shape().depth)
+        return LabelSource::None;
+    if (static_cast<std::size_t>(z) < marked_.size() && marked_[static_cast<std::size_t>(z)])
+        return LabelSource::Marked;
+    if (mask_->isEdited(z))
+        return LabelSource::Edited;
+    if (mask_->isAccepted(z))
+        return LabelSource::Accepted;
+    return LabelSource::None;
+}
+
+std::vector<std::int64_t> StudioDocument::labelledSlices() const
+{
+    std::vector<std::int64_t> out;
+    for (std::int64_t z = 0; z < shape().depth; ++z)
+        if (isLabelled(z))
+            out.push_back(z);
+    return out;
+}
+
+std::vector<std::int64_t> StudioDocument::slicesLabelledAs(LabelSource source) const
+{
+    std::vector<std::int64_t> out;
+    for (std::int64_t z = 0; z < shape().depth; ++z)
+        if (sliceLabelSource(z) == source)
+            out.push_back(z);
+    return out;
+}
+
+void StudioDocument::setSliceMarkedLabelled(std::int64_t z, bool marked)
+{
+    if (z < 0 || z >= shape().depth)
+        return;
+    marked_.resize(static_cast<std::size_t>(shape().depth), false);
+    marked_[static_cast<std::size_t>(z)] = marked;
+    checkLabelled();
+}
+
+void StudioDocument::restoreLabelledSlices(const std::vector<std::int64_t>& edited,
+                                           const std::vector<std::int64_t>& accepted,
+                                           const std::vector<std::int64_t>& marked)
+{
+    mask_->markEdited(edited);
+    mask_->markAccepted(accepted);
+    marked_.assign(static_cast<std::size_t>(shape().depth), false);
+    for (std::int64_t z : marked)
+        if (z >= 0 && z < shape().depth)
+            marked_[static_cast<std::size_t>(z)] = true;
+    checkLabelled();
 }
 
 void StudioDocument::setImage(std::shared_ptr<ImageSource> image)
@@ -90,10 +158,70 @@ void StudioDocument::setImage(std::shared_ptr<ImageSource> image)
     ++postGeneration_;
     predConfusion_.reset(s.depth, static_cast<int>(mask_->classes().size()));
     dirty_ = false;
+    marked_.assign(static_cast<std::size_t>(s.depth), false);
+    checkLabelled();
     Q_EMIT historyReset();
     Q_EMIT imageChanged();
     Q_EMIT dirtyChanged(false);
     Q_EMIT historyChanged();
+}
+
+std::vector<std::string> StudioDocument::setModelClassNames(std::vector<std::string> names)
+{
+    if (names.size() < 2)
+        names = {"background", "mitochondria"};
+    // Unnamed classes (models trained without names): a binary model means mitochondria.
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (names[i].empty())
+            names[i] = i == 0 ? "background" : names.size() == 2 ? "mitochondria" : "class " + std::to_string(i);
+    modelNames_ = std::move(names);
+    std::vector<labels::LabelClass> classes = mask_->classes();
+    std::vector<std::string> present;
+    for (const auto& c : classes)
+        present.push_back(c.name);
+    const std::vector<int> match = labels::matchClasses(modelNames_, present);
+    std::vector<std::string> added;
+    for (std::size_t i = 1; i < match.size() && classes.size() < 256; ++i)
+        if (match[i] < 0) {
+            classes.push_back(paletteClass(modelNames_[i], classes.size()));
+            added.push_back(modelNames_[i]);
+        }
+    if (!added.empty())
+        setClasses(std::move(classes));   // recomputes the map
+    else
+        updateClassMap();
+    return added;
+}
+
+std::uint8_t StudioDocument::predictionLabelFor(int modelClass) const
+{
+    if (modelClass >= 0 && static_cast<std::size_t>(modelClass) < classMap_.size())
+        return classMap_[static_cast<std::size_t>(modelClass)];
+    return static_cast<std::uint8_t>(std::clamp(modelClass, 0, 255));
+}
+
+void StudioDocument::updateClassMap()
+{
+    std::vector<std::uint8_t> map;
+    if (!modelNames_.empty()) {
+        std::vector<std::string> present;
+        for (const auto& c : mask_->classes())
+            present.push_back(c.name);
+        const std::vector<int> match = labels::matchClasses(modelNames_, present);
+        for (std::size_t i = 0; i < match.size(); ++i)
+            map.push_back(static_cast<std::uint8_t>(match[i] >= 0 ? match[i] : std::min<std::size_t>(i, 255)));
+    }
+    if (map == classMap_)
+        return;
+    classMap_ = std::move(map);
+    if (predictedSlices() == 0)
+        return;
+    if (stackPostProcessed_ && startStackPostProcessing())
+        return;
+    for (std::int64_t z = 0; z < shape().depth; ++z)
+        if (hasPrediction(z) && binaryPred_[static_cast<std::size_t>(z)])
+            thresholdSlice(z);
+    Q_EMIT predictionChanged(-1);
 }
 
 void StudioDocument::setClasses(std::vector<labels::LabelClass> classes)
@@ -106,6 +234,7 @@ void StudioDocument::setClasses(std::vector<labels::LabelClass> classes)
         for (std::int64_t z = 0; z < shape().depth; ++z)
             if (hasPrediction(z))
                 predConfusion_.recountSlice(z, predLabels_.slice(z), reference_->slice(z), shape().sliceVoxels());
+    updateClassMap();
     Q_EMIT classesChanged();
 }
 
@@ -124,6 +253,7 @@ void StudioDocument::setMask(VolumeU8 mask, const QString& path)
 {
     if (!(mask.shape() == shape()))
         throw std::invalid_argument("the mask's size differs from the stack's");
+    marked_.assign(static_cast<std::size_t>(shape().depth), false);
     mask_->setLabels(std::move(mask));
     maskPath_ = path;
     Q_EMIT historyReset();
@@ -155,7 +285,9 @@ void StudioDocument::setPrediction(std::int64_t z, const SlicePrediction& p)
         return;
     if (predLabels_.empty())
         predLabels_ = VolumeU8(s, 0);
-    std::copy(p.labels.begin(), p.labels.begin() + n, predLabels_.slice(z));
+    std::uint8_t* out = predLabels_.slice(z);
+    for (std::int64_t i = 0; i < n; ++i)
+        out[i] = predictionLabelFor(p.labels[static_cast<std::size_t>(i)]);
     auto& prob = predProb_[static_cast<std::size_t>(z)];
     prob.resize(static_cast<std::size_t>(n));
     const bool haveProb = p.probabilities.size() >= static_cast<std::size_t>(n * p.classes);
@@ -171,15 +303,35 @@ void StudioDocument::setPrediction(std::int64_t z, const SlicePrediction& p)
     Q_EMIT predictionChanged(z);
 }
 
+void StudioDocument::restorePrediction(std::int64_t z, const std::uint8_t* probability, const std::uint8_t* labels)
+{
+    const Shape s = shape();
+    if (z < 0 || z >= s.depth || !probability)
+        return;
+    const std::int64_t n = s.sliceVoxels();
+    if (predLabels_.empty())
+        predLabels_ = VolumeU8(s, 0);
+    predProb_[static_cast<std::size_t>(z)].assign(probability, probability + n);
+    if (labels)
+        std::copy(labels, labels + n, predLabels_.slice(z));
+    hasPred_[static_cast<std::size_t>(z)] = true;
+    binaryPred_[static_cast<std::size_t>(z)] = labels == nullptr;
+    stackPostProcessed_ = false;
+    ++postGeneration_;
+    thresholdSlice(z);
+    Q_EMIT predictionChanged(z);
+}
+
 void StudioDocument::thresholdSlice(std::int64_t z)
 {
     const std::int64_t n = shape().sliceVoxels();
     if (binaryPred_[static_cast<std::size_t>(z)]) {
         const auto& prob = predProb_[static_cast<std::size_t>(z)];
         const int t = std::clamp(static_cast<int>(std::lround(threshold_ * 255.0)), 1, 255);
+        const std::uint8_t fg = predictionLabelFor(1);
         std::uint8_t* labels = predLabels_.slice(z);
         for (std::int64_t i = 0; i < n; ++i)
-            labels[i] = prob[static_cast<std::size_t>(i)] >= t ? 1 : 0;
+            labels[i] = prob[static_cast<std::size_t>(i)] >= t ? fg : 0;
     }
     if (reference_)
         predConfusion_.recountSlice(z, predLabels_.slice(z), reference_->slice(z), n);
@@ -211,17 +363,24 @@ void StudioDocument::setPostProcessing(const PostProcessing& settings)
         threshold_ = t;
         Q_EMIT predictionThresholdChanged(t);
     }
-    if (stackPostProcessed_)
-        startStackPostProcessing();
+    Q_EMIT postProcessingChanged();
+    if (startStackPostProcessing() || predictedSlices() == 0)
+        return;
+    // Not post-processed (any more): the labels are the thresholded probabilities.
+    for (std::int64_t z = 0; z < shape().depth; ++z)
+        if (hasPrediction(z) && binaryPred_[static_cast<std::size_t>(z)])
+            thresholdSlice(z);
+    Q_EMIT predictionChanged(-1);
 }
 
 namespace {
 
 /// The stack post-processing of binary predictions (probabilities as 0..255 per slice): the mean
 /// over +-zSmooth slices against the threshold (same rounding as thresholdSlice: radius 0 gives
-/// the per-slice labels), then 3D objects under minObjectVoxels dropped. Any thread.
+/// the per-slice labels), then 3D objects under minObjectVoxels dropped; foreground is written
+/// as `fg`. Any thread.
 VolumeU8 postProcessedLabels(const std::vector<std::vector<std::uint8_t>>& prob, Shape s, const PostProcessing& post,
-                             double threshold)
+                             double threshold, std::uint8_t fg)
 {
     VolumeU8 labels(s, 0);
     const std::int64_t n = s.sliceVoxels();
@@ -238,7 +397,7 @@ VolumeU8 postProcessedLabels(const std::vector<std::vector<std::uint8_t>>& prob,
         const std::uint32_t need = t * static_cast<std::uint32_t>(z1 - z0 + 1);
         std::uint8_t* out = labels.slice(z);
         for (std::int64_t i = 0; i < n; ++i)
-            out[i] = sum[static_cast<std::size_t>(i)] >= need ? 1 : 0;
+            out[i] = sum[static_cast<std::size_t>(i)] >= need ? fg : 0;
     }
     removeSmallComponents(labels, post.minObjectVoxels);
     return labels;
@@ -249,7 +408,8 @@ VolumeU8 postProcessedLabels(const std::vector<std::vector<std::uint8_t>>& prob,
 bool StudioDocument::canPostProcessStack() const
 {
     const Shape s = shape();
-    return s.depth > 0 && (post_.zSmooth > 0 || post_.minObjectVoxels > 1) && predictedSlices() == s.depth &&
+    const PostProcessing post = postProcessingPlan().effective;
+    return s.depth > 0 && (post.zSmooth > 0 || post.minObjectVoxels > 1) && predictedSlices() == s.depth &&
            std::all_of(binaryPred_.begin(), binaryPred_.end(), [](bool b) { return b; });
 }
 
@@ -262,9 +422,10 @@ bool StudioDocument::startStackPostProcessing()
     }
     // The worker gets its own copy of the probabilities (a byte per voxel), so new predictions
     // can arrive meanwhile; its result is dropped if they do.
-    auto job = [self = QPointer<StudioDocument>(this), generation, prob = predProb_, s = shape(), post = post_,
-                threshold = threshold_] {
-        auto labels = std::make_shared<VolumeU8>(postProcessedLabels(prob, s, post, threshold));
+    auto job = [self = QPointer<StudioDocument>(this), generation, prob = predProb_, s = shape(),
+                post = postProcessingPlan().effective,
+                threshold = threshold_, fg = predictionLabelFor(1)] {
+        auto labels = std::make_shared<VolumeU8>(postProcessedLabels(prob, s, post, threshold, fg));
         // Delivered on the GUI thread (the application's); the document may be gone by then.
         QMetaObject::invokeMethod(QCoreApplication::instance(), [self, generation, labels] {
             if (!self)
@@ -328,11 +489,23 @@ bool StudioDocument::acceptPredictionSlice(std::int64_t z)
     return hasPrediction(z) && mask_->acceptPrediction(z, predLabels_.slice(z));
 }
 
-bool StudioDocument::acceptPredictionStack()
+bool StudioDocument::acceptPredictionStack(bool overwriteHandLabelled, int* skipped)
 {
+    if (skipped)
+        *skipped = 0;
     if (predictedSlices() == 0)
         return false;
-    return mask_->acceptPrediction(predLabels_, hasPred_);
+    std::vector<bool> take = hasPred_;
+    if (!overwriteHandLabelled)
+        for (std::int64_t z = 0; z < shape().depth; ++z) {
+            const LabelSource src = sliceLabelSource(z);
+            if (take[static_cast<std::size_t>(z)] && (src == LabelSource::Edited || src == LabelSource::Marked)) {
+                take[static_cast<std::size_t>(z)] = false;
+                if (skipped)
+                    ++*skipped;
+            }
+        }
+    return mask_->acceptPrediction(predLabels_, take);
 }
 
 void StudioDocument::markDirty()

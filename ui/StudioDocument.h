@@ -10,11 +10,20 @@
 #include <vector>
 
 #include "core/engine/Calibration.h"
+#include "core/engine/PostProcessPlan.h"
 #include "core/engine/Segmenter.h"
 #include "core/labels/LabelEditor.h"
 #include "ui/ImageSource.h"
 
 namespace mitoseg::ui {
+
+/// Why a slice counts as labelled (ground truth for retraining and scoring).
+enum class LabelSource {
+    None,       ///< not labelled
+    Edited,     ///< corrected by hand (brush, eraser, fill) and the edit is applied
+    Accepted,   ///< replaced by an accepted prediction (and not corrected since)
+    Marked,     ///< marked by hand as labelled as it is (takes precedence)
+};
 
 class StudioDocument : public QObject {
     Q_OBJECT
@@ -33,17 +42,28 @@ public:
     void setPrediction(std::int64_t z, const SlicePrediction& prediction);
     /// Drops every prediction.
     void clearPredictions();
+    /// Restores a stored prediction of slice z: P(foreground) as 0..255 (height*width) and, for
+    /// a multi-class slice, its labels in the document's classes (nullptr: binary, labels come
+    /// from the threshold). Same signals as setPrediction.
+    void restorePrediction(std::int64_t z, const std::uint8_t* probability, const std::uint8_t* labels);
+    /// True when slice z holds a binary prediction (labels follow the threshold).
+    bool predictionIsBinary(std::int64_t z) const { return hasPrediction(z) && binaryPred_[static_cast<std::size_t>(z)]; }
     /// Foreground threshold for binary predictions: labels become P(foreground) >= t on every
     /// predicted slice (multi-class predictions keep the engine's labels).
     void setPredictionThreshold(double t);
     double predictionThreshold() const { return threshold_; }
-    /// The model's recommended post-processing of binary stack predictions (its threshold
-    /// becomes the prediction threshold). Re-applied at once when the stack is post-processed.
+    /// The post-processing of binary stack predictions (the model's recommendation, or the
+    /// user's from the Layers panel); its threshold becomes the prediction threshold. Applied
+    /// at once (on a worker) when every slice is predicted; emits postProcessingChanged.
     void setPostProcessing(const PostProcessing& settings);
     const PostProcessing& postProcessing() const { return post_; }
+    /// What is applied to this stack: postProcessing() adapted to its shape (no z-smoothing on
+    /// a single image, the smallest object cut to a thin stack; see planPostProcessing).
+    PostProcessPlan postProcessingPlan() const { return planPostProcessing(post_, shape()); }
     /// Starts, on a worker thread, what `mitoseg predict` does after a whole stack: P(foreground)
     /// averaged over +-zSmooth predicted slices, thresholded, then 3D objects (26-connected)
-    /// under minObjectVoxels dropped (about 2 s for the 165-slice EPFL stack). Returns false
+    /// under minObjectVoxels dropped (about 2 s for the 165-slice EPFL stack), with the
+    /// settings of postProcessingPlan(). Returns false
     /// (labels unchanged) unless every slice has a binary prediction and the settings do
     /// something. Later emits stackPostProcessingFinished: applied, with the labels replaced,
     /// unless a prediction, threshold or stack change came in meanwhile (result dropped).
@@ -59,6 +79,13 @@ public:
     void setClasses(std::vector<labels::LabelClass> classes);
     /// Adds "class N" entries so that label value `maxValue` has a class (no-op when it has).
     void extendClasses(int maxValue);
+    /// The loaded model's class names (names[0] is background; fewer than two, or unnamed
+    /// classes of a two-class model: a binary "mitochondria" model). Predictions are written as the document's class of the same name
+    /// (labels::matchClasses); model classes without a match are added to the document's
+    /// classes, and their names returned. Binary predictions already in are relabelled.
+    std::vector<std::string> setModelClassNames(std::vector<std::string> names);
+    /// The document label that model class `modelClass` is written as.
+    std::uint8_t predictionLabelFor(int modelClass) const;
 
     bool hasImage() const { return image_ != nullptr; }
     const std::shared_ptr<ImageSource>& image() const { return image_; }
@@ -78,8 +105,25 @@ public:
 
     /// Accepts the prediction of slice z into the mask (one undo step). False when none/no change.
     bool acceptPredictionSlice(std::int64_t z);
-    /// Accepts every predicted slice (one undo step).
-    bool acceptPredictionStack();
+    /// Accepts every predicted slice as one undo step. Slices labelled by hand (Edited or Marked)
+    /// are left alone unless `overwriteHandLabelled`; `skipped` receives how many were. False when
+    /// nothing changed.
+    bool acceptPredictionStack(bool overwriteHandLabelled = false, int* skipped = nullptr);
+
+    // ---- labelled slices (GUI thread) ---------------------------------------------------
+    /// Slices that are labelled (any source but None), sorted.
+    std::vector<std::int64_t> labelledSlices() const;
+    bool isLabelled(std::int64_t z) const { return sliceLabelSource(z) != LabelSource::None; }
+    /// Why slice z is labelled: Marked, else Edited, else Accepted, else None.
+    LabelSource sliceLabelSource(std::int64_t z) const;
+    /// Slices whose source is exactly `source` (sorted); for sessions.
+    std::vector<std::int64_t> slicesLabelledAs(LabelSource source) const;
+    /// Marks (or unmarks) slice z as labelled by hand, e.g. a slice with no mitochondria that
+    /// is right as it is. Not an undo step. Cleared by setImage and setMask.
+    void setSliceMarkedLabelled(std::int64_t z, bool marked);
+    /// Restores the labelled slices of a session (after the mask is loaded).
+    void restoreLabelledSlices(const std::vector<std::int64_t>& edited, const std::vector<std::int64_t>& accepted,
+                               const std::vector<std::int64_t>& marked);
 
     QString maskPath() const { return maskPath_; }
     QString referencePath() const { return referencePath_; }
@@ -101,6 +145,8 @@ Q_SIGNALS:
     void predictionChanged(qint64 z);
     /// The prediction threshold changed (by the user or a model's recommendation).
     void predictionThresholdChanged(double threshold);
+    /// setPostProcessing changed the settings.
+    void postProcessingChanged();
     /// A startStackPostProcessing job ended; `applied` when it replaced the predicted labels.
     void stackPostProcessingFinished(bool applied);
     void historyChanged();
@@ -109,9 +155,13 @@ Q_SIGNALS:
     void dirtyChanged(bool dirty);
     /// The class list changed (names, colours or count).
     void classesChanged();
+    /// labelledSlices() or a slice's LabelSource changed (edit, accept, undo, mark, load).
+    void labelledSlicesChanged();
 
 private:
     void connectMask();
+    void checkLabelled();
+    void updateClassMap();
     void thresholdSlice(std::int64_t z);
     bool canPostProcessStack() const;
     void setPostProcessedLabels(VolumeU8 labels);
@@ -130,6 +180,10 @@ private:
     labels::ConfusionCounts predConfusion_;
     QString maskPath_, referencePath_, modelPath_;
     bool dirty_ = false;
+    std::vector<bool> marked_;
+    std::vector<std::string> modelNames_;   ///< empty: labels kept as the model gives them
+    std::vector<std::uint8_t> classMap_;    ///< model class -> document label
+    std::vector<LabelSource> labelled_;   ///< last state reported by labelledSlicesChanged
 };
 
 /// The default classes of a binary mitochondria mask.

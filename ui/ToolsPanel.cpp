@@ -18,6 +18,15 @@
 
 namespace mitoseg::ui {
 
+namespace {
+/// Shows the action's shortcut on tool buttons: "Brush  (B)".
+void withKeyHint(QAction* a)
+{
+    if (!a->shortcut().isEmpty())
+        a->setIconText(QStringLiteral("%1  (%2)").arg(a->text(), a->shortcut().toString(QKeySequence::NativeText)));
+}
+}  // namespace
+
 ToolsPanel::ToolsPanel(EditTools* tools, StudioDocument* doc, const QList<QAction*>& predictionActions, QWidget* parent)
     : QWidget(parent)
 {
@@ -28,9 +37,11 @@ ToolsPanel::ToolsPanel(EditTools* tools, StudioDocument* doc, const QList<QActio
     int i = 0;
     for (QAction* a : tools->toolActions()) {
         auto* b = new QToolButton(toolBox);
+        // The key hint lives in the action's icon text: a button re-reads it whenever the action
+        // changes (checked, enabled), so a text set on the button alone would be lost.
+        withKeyHint(a);
         b->setDefaultAction(a);
         b->setToolButtonStyle(Qt::ToolButtonTextOnly);
-        b->setText(QStringLiteral("%1  (%2)").arg(a->text(), a->shortcut().toString()));
         b->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
         grid->addWidget(b, i / 2, i % 2);
         ++i;
@@ -76,6 +87,7 @@ ToolsPanel::ToolsPanel(EditTools* tools, StudioDocument* doc, const QList<QActio
     auto* pl = new QVBoxLayout(pred);
     for (QAction* a : predictionActions) {
         auto* b = new QToolButton(pred);
+        withKeyHint(a);
         b->setDefaultAction(a);
         b->setToolButtonStyle(Qt::ToolButtonTextOnly);
         b->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);

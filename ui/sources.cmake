@@ -5,6 +5,7 @@ list(APPEND MITOSEG_UI_SOURCES
   EditTools.cpp
   FileController.cpp
   ImageSource.cpp
+  JobEta.cpp
   IoUPanel.cpp
   LayerSettings.cpp
   LayersPanel.cpp
@@ -20,4 +21,5 @@ list(APPEND MITOSEG_UI_SOURCES
   StackFiles.cpp
   StudioDocument.cpp
   ToolsPanel.cpp
+  files/PredictionStore.cpp
 )

@@ -1,8 +1,7 @@
-// mitoseg-studio [STACK] [--mask M] [--truth T] [--model F] [--session S] [--slice Z] [--ortho] [--screenshot PNG]
-//                [--bench [--stack S]]
+// mitoseg-studio [STACK] [--mask M] [--truth T] [--model F] [--open-session S] [--slice Z] [--ortho] [--3d]
+//                [--segment-slice | --segment-stack] [--screenshot PNG] [--bench [--stack S]]
 // With no stack the window opens on the generated demo stack.
 #include <QApplication>
-#include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
 #include <QEventLoop>
@@ -11,6 +10,7 @@
 #include <cstdio>
 
 #include "app/studio/StudioBench.h"
+#include "app/studio/StudioOptions.h"
 #include "app/studio/StudioStyle.h"
 #include "core/engine/Segmenter.h"
 #include "ui/FileController.h"
@@ -22,49 +22,43 @@
 
 int main(int argc, char** argv)
 {
+    // --help and --version print and exit without a display: no QApplication yet.
+    if (const auto rc = mitoseg::studio::answerHelpOrVersion(argc, argv))
+        return *rc;
     // The 3D view needs a GL 3.2 core context: the default format must be set before QApplication.
     mitoseg::ui::setDefaultSurfaceFormat();
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("Mitoseg"));
     QApplication::setApplicationName(QStringLiteral("Mitoseg Studio"));
-    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+    QApplication::setApplicationVersion(mitoseg::studio::studioVersion());
 
-    QCommandLineParser cli;
-    cli.setApplicationDescription(QStringLiteral("Mitoseg Studio: view, segment and correct mitochondria in EM stacks."));
-    cli.addHelpOption();
-    cli.addVersionOption();
-    cli.addPositionalArgument(QStringLiteral("stack"), QStringLiteral("TIFF stack to open (default: the demo stack)"));
-    const QCommandLineOption mask(QStringLiteral("mask"), QStringLiteral("Editable mask to open."), QStringLiteral("file"));
-    const QCommandLineOption truth(QStringLiteral("truth"), QStringLiteral("Reference mask for IoU/Dice."), QStringLiteral("file"));
-    const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("Model file (default: the shipped model)."), QStringLiteral("file"));
-    const QCommandLineOption session(QStringLiteral("session"), QStringLiteral("Session file to open."), QStringLiteral("file"));
-    const QCommandLineOption slice(QStringLiteral("slice"), QStringLiteral("Slice to show first (1-based)."), QStringLiteral("z"));
-    const QCommandLineOption shot(QStringLiteral("screenshot"),
-                                  QStringLiteral("Save a PNG of the window after loading, then quit."), QStringLiteral("png"));
-    const QCommandLineOption bench(QStringLiteral("bench"), QStringLiteral("Measure slice change and brush stamp times, print medians, quit."));
-    const QCommandLineOption benchStack(QStringLiteral("stack"), QStringLiteral("Stack for --bench (default: generated 1024x768)."), QStringLiteral("file"));
-    const QCommandLineOption ortho(QStringLiteral("ortho"), QStringLiteral("Show the XZ / YZ views."));
-    const QCommandLineOption surfaces(QStringLiteral("3d"), QStringLiteral("Show the 3D surface view of the mask."));
-    const QCommandLineOption segmentNow(QStringLiteral("segment-slice"),
-                                        QStringLiteral("Segment the shown slice at start (with --screenshot: wait for it)."));
-    const QCommandLineOption segmentAll(QStringLiteral("segment-stack"),
-                                        QStringLiteral("Segment every slice at start, then apply the model's 3D clean-up "
-                                                       "(with --screenshot: wait for it)."));
-    cli.addOptions({mask, truth, model, session, slice, shot, bench, benchStack, ortho, surfaces, segmentNow, segmentAll});
-    cli.process(app);
-
-    if (cli.isSet(bench))
-        return mitoseg::studio::runBench(cli.value(benchStack), cli.value(truth));
+    // Qt took `--session ID` for X11 session management; its id may be the user's session file.
+    QString eaten = app.isSessionRestored() ? app.sessionId() : QString();
+    if (!eaten.isEmpty() && !app.sessionKey().isEmpty())
+        eaten += QLatin1Char('_') + app.sessionKey();
+    QString error;
+    const auto parsed = mitoseg::studio::parseStudioOptions(QApplication::arguments(), eaten, &error);
+    if (!parsed) {
+        std::fprintf(stderr, "mitoseg-studio: %s\n", qPrintable(error));
+        return 1;
+    }
+    const mitoseg::studio::StudioOptions& opt = *parsed;
+    if (opt.printOptions) {
+        std::fputs(qPrintable(mitoseg::studio::describe(opt)), stdout);
+        return 0;
+    }
+    if (opt.bench)
+        return mitoseg::studio::runBench(opt.benchStack, opt.truth);
 
     mitoseg::studio::applyDarkTheme(app);
     mitoseg::ui::MainWindow window;
     auto* files = window.files();
-    const bool screenshot = cli.isSet(shot);
+    const bool screenshot = !opt.screenshot.isEmpty();
     if (screenshot)
         window.setInteractive(false);
     if (!screenshot)
         window.restoreLayout();
-    if (cli.isSet(ortho))
+    if (opt.ortho)
         window.setOrthoViewsVisible(true);
     window.show();
 
@@ -72,22 +66,21 @@ int main(int argc, char** argv)
     if (!screenshot)
         restored = window.startAutosave(60);
     if (!restored) {
-        const QStringList args = cli.positionalArguments();
-        if (cli.isSet(session))
-            files->openSession(cli.value(session));
-        else if (!args.isEmpty())
-            files->openStack(args.front());
+        if (!opt.session.isEmpty())
+            files->openSession(opt.session);
+        else if (!opt.stack.isEmpty())
+            files->openStack(opt.stack);
         else
             files->openDemo();
-        if (cli.isSet(mask))
-            files->openMask(cli.value(mask));
-        if (cli.isSet(truth))
-            files->openReference(cli.value(truth));
-        if (cli.isSet(slice))
-            window.sliceView()->setSlice(cli.value(slice).toLongLong() - 1);
+        if (!opt.mask.isEmpty())
+            files->openMask(opt.mask);
+        if (!opt.truth.isEmpty())
+            files->openReference(opt.truth);
+        if (opt.slice)
+            window.sliceView()->setSlice(*opt.slice - 1);
         // A model is optional: without one the Segment actions explain what is missing.
-        if (cli.isSet(model)) {
-            files->openModel(cli.value(model));
+        if (!opt.model.isEmpty()) {
+            files->openModel(opt.model);
         } else {
             const auto shipped = mitoseg::Segmenter::defaultModelPath();
             if (!shipped.empty())
@@ -100,19 +93,19 @@ int main(int argc, char** argv)
         if (--pending == 0)
             settle.quit();
     };
-    if (cli.isSet(surfaces)) {
+    if (opt.surfaces) {
         auto* panel = window.showSurfaces();
         ++pending;
         QObject::connect(panel, &mitoseg::ui::SurfacePanel::meshesReady, &settle, donePart);
         QObject::connect(panel, &mitoseg::ui::SurfacePanel::meshingFailed, &settle, donePart);
     }
-    if (cli.isSet(segmentNow) || cli.isSet(segmentAll)) {
+    if (opt.segmentSlice || opt.segmentStack) {
         QString why;
         ++pending;
         QObject::connect(window.segmentation(), &mitoseg::ui::SegmentationController::finished, &settle, donePart);
         auto* seg = window.segmentation();
         const std::int64_t z = window.sliceView()->slice();
-        if (!(cli.isSet(segmentAll) ? seg->segmentStack(z, &why) : seg->segmentSlice(z, &why))) {
+        if (!(opt.segmentStack ? seg->segmentStack(z, &why) : seg->segmentSlice(z, &why))) {
             std::fprintf(stderr, "mitoseg-studio: cannot segment: %s\n", qPrintable(why));
             --pending;
         }
@@ -120,10 +113,10 @@ int main(int argc, char** argv)
     // A screenshot waits (at most two minutes, or an hour for a whole stack) for the background
     // work it was asked to show.
     if (screenshot && pending > 0) {
-        QTimer::singleShot(cli.isSet(segmentAll) ? 3600000 : 120000, &settle, &QEventLoop::quit);
+        QTimer::singleShot(opt.segmentStack ? 3600000 : 120000, &settle, &QEventLoop::quit);
         settle.exec();
     }
     if (screenshot)
-        return mitoseg::studio::takeScreenshot(window, cli.value(shot));
+        return mitoseg::studio::takeScreenshot(window, opt.screenshot);
     return app.exec();
 }

@@ -2,6 +2,7 @@
 set(MITOSEG_STUDIO_SOURCES
   studio/main.cpp
   studio/StudioBench.cpp
+  studio/StudioOptions.cpp
   studio/StudioStyle.cpp
 )
 # The numpy peer the benchmark cross-checks IoU/Dice against (override with MITOSEG_PEER).

@@ -1,6 +1,7 @@
 #pragma once
-// A small JSON value with a strict, bounded parser, used for model-file headers and the CLI's
-// --json output. Plain value type; not synchronised.
+// A small JSON value used for model-file headers and the CLI's --json output. Parsing and
+// writing go through nlohmann-json (Debian's nlohmann-json3-dev), bounded in size and depth
+// for hostile model files. Plain value type; not synchronised.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -44,14 +45,13 @@ public:
     std::string string(const std::string& key, const std::string& fallback) const;
     bool boolean(const std::string& key, bool fallback) const;
 
-    /// Serialises compactly (indent < 0) or pretty-printed.
+    /// Serialises compactly (indent < 0) or pretty-printed (one member or item a line).
     std::string dump(int indent = -1) const;
-    /// Parses `text`; throws mitoseg::Error on malformed input, nesting deeper than 32 or
-    /// trailing garbage.
+    /// Parses `text`; throws mitoseg::Error on malformed input, nesting deeper than 32, text
+    /// over 16 MB, numbers out of range or trailing garbage.
     static Json parse(std::string_view text);
 
 private:
-    void dumpTo(std::string& out, int indent, int level) const;
     Type type_ = Type::Null;
     bool bool_ = false;
     double number_ = 0;

@@ -11,6 +11,7 @@ list(APPEND MITOSEG_CORE_SOURCES
   engine/ModelSpec.cpp
   engine/PatchSampler.cpp
   engine/PredictFile.cpp
+  engine/PostProcessPlan.cpp
   engine/Segmenter.cpp
   engine/StreamingPostProcess.cpp
   engine/TiledPredictor.cpp

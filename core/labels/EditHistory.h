@@ -17,6 +17,7 @@ struct EditStep {
     std::uint64_t id = 0;            ///< unique, increasing; assigned by EditHistory::push
     std::string name;                ///< "Brush", "Eraser", "Fill", "Accept prediction", ...
     bool userEdit = true;            ///< counts toward edited-slice tracking
+    bool accepted = false;           ///< an accepted prediction: counts toward accepted-slice tracking
     std::vector<UndoDelta> deltas;   ///< applied in order; undone in reverse
     std::size_t bytes() const;
     /// Slices touched by the step (sorted, unique).

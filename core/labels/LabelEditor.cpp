@@ -8,7 +8,8 @@
 namespace mitoseg::labels {
 
 LabelEditor::LabelEditor(Shape shape, std::vector<LabelClass> classes)
-    : labels_(shape, 0), classes_(std::move(classes)), editCount_(static_cast<std::size_t>(shape.depth), 0)
+    : labels_(shape, 0), classes_(std::move(classes)), editCount_(static_cast<std::size_t>(shape.depth), 0),
+      acceptCount_(static_cast<std::size_t>(shape.depth), 0)
 {
     if (classes_.size() < 2 || classes_.size() > 256)
         throw std::invalid_argument("LabelEditor: needs background plus 1..255 classes");
@@ -26,7 +27,9 @@ void LabelEditor::setLabels(VolumeU8 labels)
     stroke_.clear();
     history_.clear();
     std::fill(editCount_.begin(), editCount_.end(), 0);
+    std::fill(acceptCount_.begin(), acceptCount_.end(), 0);
     restoredEdited_.clear();
+    restoredAccepted_.clear();
     if (reference_)
         confusion_.recountAll(labels_, *reference_);
     labelsChanged.emit(Box{0, 0, 0, shape().depth, shape().height, shape().width});
@@ -211,22 +214,21 @@ std::int64_t LabelEditor::stampLine(std::int64_t z, std::int64_t x0, std::int64_
     return changed;
 }
 
-std::int64_t LabelEditor::floodFill(std::int64_t z, std::int64_t x, std::int64_t y, std::uint8_t value)
+std::int64_t LabelEditor::floodRegion(std::int64_t z, std::int64_t x, std::int64_t y, std::vector<std::uint8_t>& in,
+                                      Box& box) const
 {
     const std::int64_t w = shape().width, h = shape().height;
-    if (z < 0 || z >= shape().depth || x < 0 || y < 0 || x >= w || y >= h)
-        return 0;
     const std::uint8_t* s = labels_.slice(z);
     const std::uint8_t seed = s[y * w + x];
-    if (seed == value)
-        return 0;
-    std::vector<std::uint8_t> in(static_cast<std::size_t>(w * h), 0);
+    in.assign(static_cast<std::size_t>(w * h), 0);
     std::vector<std::int64_t> todo{y * w + x};
     in[static_cast<std::size_t>(y * w + x)] = 1;
-    Box box{z, y, x, z + 1, y + 1, x + 1};
+    box = Box{z, y, x, z + 1, y + 1, x + 1};
+    std::int64_t count = 0;
     while (!todo.empty()) {
         const std::int64_t i = todo.back();
         todo.pop_back();
+        ++count;
         const std::int64_t py = i / w, px = i % w;
         box = box.united(Box{z, py, px, z + 1, py + 1, px + 1});
         auto visit = [&](std::int64_t j) {
@@ -244,6 +246,28 @@ std::int64_t LabelEditor::floodFill(std::int64_t z, std::int64_t x, std::int64_t
         if (py + 1 < h)
             visit(i + w);
     }
+    return count;
+}
+
+std::int64_t LabelEditor::floodRegionSize(std::int64_t z, std::int64_t x, std::int64_t y) const
+{
+    if (z < 0 || z >= shape().depth || x < 0 || y < 0 || x >= shape().width || y >= shape().height)
+        return 0;
+    std::vector<std::uint8_t> in;
+    Box box;
+    return floodRegion(z, x, y, in, box);
+}
+
+std::int64_t LabelEditor::floodFill(std::int64_t z, std::int64_t x, std::int64_t y, std::uint8_t value)
+{
+    const std::int64_t w = shape().width, h = shape().height;
+    if (z < 0 || z >= shape().depth || x < 0 || y < 0 || x >= w || y >= h)
+        return 0;
+    if (labels_.slice(z)[y * w + x] == value)
+        return 0;
+    std::vector<std::uint8_t> in;
+    Box box;
+    floodRegion(z, x, y, in, box);
     std::vector<std::uint8_t> values = readBox(box);
     for (std::int64_t yy = box.y0; yy < box.y1; ++yy)
         for (std::int64_t xx = box.x0; xx < box.x1; ++xx)
@@ -253,6 +277,13 @@ std::int64_t LabelEditor::floodFill(std::int64_t z, std::int64_t x, std::int64_t
     const std::int64_t changed = d.changedVoxels();
     addDelta(std::move(d), "Fill");
     return changed;
+}
+
+UndoDelta LabelEditor::acceptMarker(std::int64_t z) const
+{
+    const Box voxel{z, 0, 0, z + 1, 1, 1};
+    const std::vector<std::uint8_t> value = readBox(voxel);
+    return UndoDelta::fromValues(voxel, value, value);
 }
 
 bool LabelEditor::acceptPrediction(std::int64_t z, const std::uint8_t* predicted)
@@ -267,12 +298,18 @@ bool LabelEditor::acceptPrediction(std::int64_t z, const std::uint8_t* predicted
         commitStroke();
     const Box box = sliceBox(z);
     UndoDelta d = record(box, one.values());
-    if (d.changedVoxels() == 0)
-        return false;
+    if (d.changedVoxels() == 0) {
+        // Already equal: still an accepted slice (labelled) unless it is one already.
+        if (isAccepted(z))
+            return false;
+        d = acceptMarker(z);
+    }
     EditStep step;
     step.name = "Accept prediction (slice)";
     step.userEdit = false;
+    step.accepted = true;
     step.deltas.push_back(std::move(d));
+    countEdits(step, +1);
     history_.push(std::move(step));
     historyChanged.emit();
     return true;
@@ -287,6 +324,7 @@ bool LabelEditor::acceptPrediction(const VolumeU8& predicted, const std::vector<
     EditStep step;
     step.name = "Accept prediction (stack)";
     step.userEdit = false;
+    step.accepted = true;
     for (std::int64_t z = 0; z < shape().depth; ++z) {
         if (!hasSlice[static_cast<std::size_t>(z)])
             continue;
@@ -294,9 +332,12 @@ bool LabelEditor::acceptPrediction(const VolumeU8& predicted, const std::vector<
         UndoDelta d = record(sliceBox(z), std::vector<std::uint8_t>(p, p + shape().sliceVoxels()));
         if (d.changedVoxels() > 0)
             step.deltas.push_back(std::move(d));
+        else if (!isAccepted(z))
+            step.deltas.push_back(acceptMarker(z));   // equal already, but now accepted
     }
     if (step.deltas.empty())
         return false;
+    countEdits(step, +1);
     history_.push(std::move(step));
     historyChanged.emit();
     return true;
@@ -340,10 +381,11 @@ std::uint64_t LabelEditor::redo()
 
 void LabelEditor::countEdits(const EditStep& step, int sign)
 {
-    if (!step.userEdit)
+    std::vector<int>* counts = step.userEdit ? &editCount_ : step.accepted ? &acceptCount_ : nullptr;
+    if (!counts)
         return;
     for (std::int64_t z : step.slices())
-        editCount_[static_cast<std::size_t>(z)] += sign;
+        (*counts)[static_cast<std::size_t>(z)] += sign;
 }
 
 std::vector<std::int64_t> LabelEditor::editedSlices() const
@@ -367,6 +409,34 @@ void LabelEditor::markEdited(const std::vector<std::int64_t>& zs)
     for (std::int64_t z : zs)
         if (z >= 0 && z < shape().depth)
             restoredEdited_.insert(z);
+    historyChanged.emit();
+}
+
+}  // namespace mitoseg::labels
+
+namespace mitoseg::labels {
+
+std::vector<std::int64_t> LabelEditor::acceptedSlices() const
+{
+    std::vector<std::int64_t> out;
+    for (std::int64_t z = 0; z < shape().depth; ++z)
+        if (isAccepted(z))
+            out.push_back(z);
+    return out;
+}
+
+bool LabelEditor::isAccepted(std::int64_t z) const
+{
+    if (z < 0 || z >= shape().depth)
+        return false;
+    return acceptCount_[static_cast<std::size_t>(z)] > 0 || restoredAccepted_.count(z) > 0;
+}
+
+void LabelEditor::markAccepted(const std::vector<std::int64_t>& zs)
+{
+    for (std::int64_t z : zs)
+        if (z >= 0 && z < shape().depth)
+            restoredAccepted_.insert(z);
     historyChanged.emit();
 }
 

@@ -67,9 +67,15 @@ public:
                            int radius, std::uint8_t value);
     /// Flood-fills the 4-connected region of equal label around (x, y) on slice z with `value`.
     std::int64_t floodFill(std::int64_t z, std::int64_t x, std::int64_t y, std::uint8_t value);
-    /// Replaces slice z by `predicted` (height*width labels) as one undo step (not a user edit).
+    /// Voxels floodFill(z, x, y, ...) would reach (the 4-connected region of equal label; 0
+    /// outside the volume), without changing anything. Lets a tool ask before a huge fill.
+    std::int64_t floodRegionSize(std::int64_t z, std::int64_t x, std::int64_t y) const;
+    /// Replaces slice z by `predicted` (height*width labels) as one undo step (not a user edit);
+    /// the slice counts as accepted even when it already equalled the prediction. False when
+    /// nothing changed and the slice was accepted already.
     bool acceptPrediction(std::int64_t z, const std::uint8_t* predicted);
-    /// Replaces every slice z with hasSlice[z] by predicted.slice(z), as one undo step.
+    /// Replaces every slice z with hasSlice[z] by predicted.slice(z), as one undo step (slices
+    /// equal already count as accepted too).
     bool acceptPrediction(const VolumeU8& predicted, const std::vector<bool>& hasSlice);
 
     // ---- history --------------------------------------------------------------------------
@@ -90,6 +96,12 @@ public:
     bool isEdited(std::int64_t z) const;
     /// Marks slices as edited (session restore); cleared by setLabels.
     void markEdited(const std::vector<std::int64_t>& zs);
+    /// Slices replaced by an accepted prediction that is currently applied, plus restored ones
+    /// (sorted). A slice can be both edited and accepted.
+    std::vector<std::int64_t> acceptedSlices() const;
+    bool isAccepted(std::int64_t z) const;
+    /// Marks slices as accepted (session restore); cleared by setLabels.
+    void markAccepted(const std::vector<std::int64_t>& zs);
 
     // ---- metrics --------------------------------------------------------------------------
     /// Confusion counts of the labels against the reference (all zero without reference).
@@ -98,7 +110,7 @@ public:
     // ---- notifications --------------------------------------------------------------------
     /// Voxels inside the box changed (edit, undo, redo, setLabels with the whole volume).
     Signal<Box> labelsChanged;
-    /// Undo/redo availability or the edited-slice set changed.
+    /// Undo/redo availability or the edited/accepted-slice sets changed.
     Signal<> historyChanged;
 
 private:
@@ -107,7 +119,12 @@ private:
     void applyStep(const EditStep& step, bool forward);
     void applyDelta(const UndoDelta& delta, bool forward);
     std::vector<std::uint8_t> readBox(const Box& box) const;
+    /// Marks the 4-connected region of equal label around (x, y) on slice z in `in` (one byte
+    /// per slice voxel); returns its size and bounding box.
+    std::int64_t floodRegion(std::int64_t z, std::int64_t x, std::int64_t y, std::vector<std::uint8_t>& in, Box& box) const;
     void countEdits(const EditStep& step, int sign);
+    /// A change-free one-voxel delta on slice z: makes an accept step count slice z.
+    UndoDelta acceptMarker(std::int64_t z) const;
     Box sliceBox(std::int64_t z) const { return {z, 0, 0, z + 1, shape().height, shape().width}; }
 
     VolumeU8 labels_;
@@ -119,7 +136,9 @@ private:
     std::string strokeName_;
     std::vector<UndoDelta> stroke_;
     std::vector<int> editCount_;
+    std::vector<int> acceptCount_;
     std::set<std::int64_t> restoredEdited_;
+    std::set<std::int64_t> restoredAccepted_;
 };
 
 }  // namespace mitoseg::labels

@@ -1,5 +1,6 @@
 # Sources of core/labels (relative to core/). Owned by the labels area.
 list(APPEND MITOSEG_CORE_SOURCES
+  labels/ClassMatch.cpp
   labels/ConfusionCounts.cpp
   labels/EditHistory.cpp
   labels/LabelEditor.cpp

@@ -141,6 +141,7 @@ private Q_SLOTS:
         QCOMPARE(int(m(0, 30, 10)), 0);
 
         tools->setTool(EditTools::Tool::Fill);
+        tools->setConfirmLargeFill([](std::int64_t, double) { return true; });   // the whole slice
         tools->press(1, 5, 5);
         tools->release(1, 5, 5);
         for (std::int64_t y = 0; y < 64; ++y)

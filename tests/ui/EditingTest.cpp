@@ -130,8 +130,20 @@ private Q_SLOTS:
     {
         auto* tools = window_->tools();
         tools->setTool(EditTools::Tool::Fill);
+        // The mask is empty, so the 4-connected region under the click is the whole of slice 0:
+        // without a yes (non-interactive here) that fill is refused, with a message.
+        QSignalSpy said(tools, &EditTools::message);
         QTest::mouseClick(view(), Qt::LeftButton, {}, at(2, 2));
-        // The mask is empty, so the 4-connected region under the click is the whole of slice 0.
+        QCOMPARE(int(doc()->mask().labels()(0, 59, 79)), 0);
+        QCOMPARE(window_->undoStack()->count(), 0);
+        QCOMPARE(said.count(), 1);
+        std::int64_t asked = 0;
+        tools->setConfirmLargeFill([&asked](std::int64_t voxels, double) {
+            asked = voxels;
+            return true;
+        });
+        QTest::mouseClick(view(), Qt::LeftButton, {}, at(2, 2));
+        QCOMPARE(asked, 60 * 80);
         QCOMPARE(int(doc()->mask().labels()(0, 59, 79)), 1);
         QCOMPARE(int(doc()->mask().labels()(1, 59, 79)), 0);
         QCOMPARE(window_->undoStack()->count(), 1);
@@ -142,6 +154,23 @@ private Q_SLOTS:
         QTest::mouseRelease(view(), Qt::LeftButton, {}, at(40, 30) + QPoint(25, 5));
         QVERIFY(view()->pan() != pan);
         QCOMPARE(window_->undoStack()->count(), 1);   // panning edits nothing
+    }
+
+    void smallFillsDoNotAsk()
+    {
+        auto* tools = window_->tools();
+        doc()->setClasses(classesFromNames({"background", "a", "b"}));
+        doc()->mask().stamp(1, 40, 30, 5, 1);
+        view()->setSlice(1);
+        bool asked = false;
+        tools->setConfirmLargeFill([&asked](std::int64_t, double) { return asked = true; });
+        tools->setTool(EditTools::Tool::Fill);
+        tools->setClassValue(2);
+        QTest::mouseClick(view(), Qt::LeftButton, {}, at(40, 30));
+        QVERIFY(!asked);
+        QCOMPARE(int(doc()->mask().labels()(1, 30, 40)), 2);
+        QCOMPARE(int(doc()->mask().labels()(1, 30, 44)), 2);
+        QCOMPARE(int(doc()->mask().labels()(1, 0, 0)), 0);
     }
 
     void zoomKeepsThePointUnderTheCursor()

@@ -8,4 +8,6 @@ list(APPEND MITOSEG_UI_TEST_SOURCES
   IoUPanelTest.cpp
   PredictionTest.cpp
   SessionTest.cpp
+  WorkSafetyTest.cpp
+  RoughEdgesTest.cpp
 )

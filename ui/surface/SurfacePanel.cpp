@@ -203,7 +203,10 @@ void SurfacePanel::fillTable()
     const auto& objects = scene_ ? scene_->objects : std::vector<ObjectMeasure>{};
     const DisplayUnit u = scene_ ? displayUnit(scene_->spacing) : DisplayUnit{};
     table_->setHorizontalHeaderLabels({tr("ID"), tr("Voxels"), tr("Volume") + QStringLiteral(" (") + u.name + QStringLiteral("\u00b3)"),
-                                       tr("Area") + QStringLiteral(" (") + u.name + QStringLiteral("\u00b2)"), tr("Sphericity"), tr("z"), tr("y"), tr("x")});
+                                       tr("Area") + QStringLiteral(" (") + u.name + QStringLiteral("\u00b2)"), tr("Sphericity"), tr("slice"), tr("y"), tr("x")});
+    // The slice view counts slices from 1: the centroid's z is shown the same way.
+    if (auto* zHeader = table_->horizontalHeaderItem(ColZ))
+        zHeader->setToolTip(tr("Centroid slice, counted from 1 as in the slice view"));
     table_->setRowCount(static_cast<int>(objects.size()));
     const double l = u.lengthScale;
     for (int row = 0; row < static_cast<int>(objects.size()); ++row) {
@@ -217,7 +220,7 @@ void SurfacePanel::fillTable()
         table_->setItem(row, ColVolume, numberItem(m.volume * l * l * l, 5));
         table_->setItem(row, ColArea, numberItem(m.surfaceArea * l * l, 4));
         table_->setItem(row, ColSphericity, numberItem(m.sphericity, 3));
-        table_->setItem(row, ColZ, numberItem(m.centroidVoxel[0], 1));
+        table_->setItem(row, ColZ, numberItem(m.centroidVoxel[0] + 1.0, 1));
         table_->setItem(row, ColY, numberItem(m.centroidVoxel[1], 1));
         table_->setItem(row, ColX, numberItem(m.centroidVoxel[2], 1));
     }

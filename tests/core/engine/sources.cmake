@@ -3,6 +3,8 @@ list(APPEND MITOSEG_CORE_TEST_SOURCES
   engine/CalibrationTest.cpp
   engine/EngineModelTest.cpp
   engine/FastPathTest.cpp
+  engine/JsonTest.cpp
+  engine/PostProcessPlanTest.cpp
   engine/ShippedModelSlowTest.cpp
   engine/TrainerTest.cpp
 )

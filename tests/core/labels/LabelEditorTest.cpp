@@ -243,6 +243,54 @@ TEST(LabelEditor, AcceptPredictionIsUndoable)
     EXPECT_EQ(ed.labels().values(), pred.values());
 }
 
+TEST(LabelEditor, FloodRegionSizeCountsWithoutChanging)
+{
+    LabelEditor ed(Shape{2, 20, 30}, twoClasses());
+    EXPECT_EQ(ed.floodRegionSize(0, 3, 3), 20 * 30);
+    ed.stamp(0, 10, 10, 2, 1);
+    const std::int64_t disc = ed.floodRegionSize(0, 10, 10);
+    EXPECT_GT(disc, 0);
+    EXPECT_EQ(ed.floodRegionSize(0, 0, 0), 20 * 30 - disc);
+    EXPECT_EQ(ed.floodRegionSize(0, 30, 0), 0);
+    EXPECT_EQ(ed.history().undoCount(), 1u);
+    EXPECT_EQ(ed.floodFill(0, 0, 0, 1), 20 * 30 - disc);
+}
+
+TEST(LabelEditor, TracksAcceptedSlicesThroughUndoAndRestore)
+{
+    LabelEditor ed(Shape{4, 16, 16}, twoClasses());
+    VolumeU8 pred(ed.shape(), 0);
+    for (std::int64_t z = 0; z < 4; ++z)
+        pred(z, 5, 5) = 1;
+    ASSERT_TRUE(ed.acceptPrediction(2, pred.slice(2)));
+    EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{2}));
+    EXPECT_TRUE(ed.editedSlices().empty());
+    ed.undo();
+    EXPECT_TRUE(ed.acceptedSlices().empty());
+    ed.redo();
+    EXPECT_TRUE(ed.isAccepted(2));
+    ASSERT_TRUE(ed.acceptPrediction(pred, {true, false, false, true}));
+    EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{0, 2, 3}));
+    ed.undo();
+    EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{2}));
+    // A slice that already equals the prediction still becomes accepted (once).
+    const VolumeU8 before = ed.labels();
+    VolumeU8 same = ed.labels();
+    ASSERT_TRUE(ed.acceptPrediction(1, same.slice(1)));
+    EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{1, 2}));
+    EXPECT_EQ(ed.labels().values(), before.values());
+    EXPECT_FALSE(ed.acceptPrediction(1, same.slice(1)));
+    ASSERT_TRUE(ed.acceptPrediction(same, {true, true, false, false}));   // slice 0 is new
+    EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{0, 1, 2}));
+    ed.undo();
+    ed.undo();
+    EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{2}));
+    ed.markAccepted({1, 9});
+    EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{1, 2}));
+    ed.setLabels(VolumeU8(ed.shape(), 0));
+    EXPECT_TRUE(ed.acceptedSlices().empty());
+}
+
 TEST(LabelEditor, NotifiesChangedBoxes)
 {
     LabelEditor ed(Shape{3, 40, 40}, twoClasses());

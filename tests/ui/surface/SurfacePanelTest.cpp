@@ -5,6 +5,8 @@
 #include <QApplication>
 #include <QDockWidget>
 #include <QMainWindow>
+#include <QSlider>
+#include <QStatusBar>
 #include <QImage>
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -19,6 +21,7 @@
 #include "core/base/Volume.h"
 #include "ui/EditTools.h"
 #include "ui/ImageSource.h"
+#include "ui/FileController.h"
 #include "ui/MainWindow.h"
 #include "ui/SliceView.h"
 #include "ui/StudioDocument.h"
@@ -335,6 +338,38 @@ TEST(StudioSurfaceDock, PaintedObjectAppearsIn3DAndPickingJumpsTheSliceView)
     panel->selectObject(1);
     QTest::qWait(50);
     EXPECT_EQ(view->slice(), 3);
+    // The table counts slices from 1, as the slice view does (the blob is on slice 4 of 6).
+    EXPECT_DOUBLE_EQ(panel->table()->item(0, 5)->data(Qt::DisplayRole).toDouble(), 4.0);
+}
+
+// At the default 1400 x 900 the 3D dock opens without pushing the slice slider or the status
+// bar out of the window, and its view gets a usable size.
+TEST(StudioSurfaceDock, OpeningItKeepsEverythingInViewAt1400x900)
+{
+    QTemporaryDir scratch;
+    ui::MainWindow window(nullptr, scratch.path());
+    window.setInteractive(false);
+    window.resize(1400, 900);
+    window.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    ASSERT_TRUE(window.files()->openDemo(6, 384, 512));
+    SurfacePanel* panel = window.showSurfaces();
+    QTest::qWait(200);
+    EXPECT_LE(window.height(), 900) << "docks forced the window taller than the screen";
+    EXPECT_LE(window.minimumSizeHint().height(), 900);
+    QSlider* slider = nullptr;   // the slice slider: 1..6 (the Layers panel's run 0..100 or -100..100)
+    for (auto* s : window.findChildren<QSlider*>())
+        if (s->minimum() == 1 && s->maximum() == 6)
+            slider = s;
+    ASSERT_NE(slider, nullptr);
+    const QRect inWindow(slider->mapTo(&window, QPoint(0, 0)), slider->size());
+    EXPECT_TRUE(window.rect().contains(inWindow)) << "the slice slider is out of view: at " << inWindow.x() << "," << inWindow.y() << " in "
+                                                   << window.width() << "x" << window.height();
+    EXPECT_TRUE(slider->isVisible());
+    EXPECT_TRUE(window.statusBar()->isVisible());
+    EXPECT_LE(window.statusBar()->mapTo(&window, QPoint(0, window.statusBar()->height())).y(), window.height());
+    EXPECT_GE(panel->view()->height(), 250);
+    EXPECT_GE(panel->view()->width(), 400);
 }
 
 int main(int argc, char** argv)

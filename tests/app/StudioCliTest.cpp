@@ -1,0 +1,82 @@
+// mitoseg-studio's command line, run as a process: --help and --version without a display,
+// and every option in its documented forms (--print-options shows what they resolved to).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "TestSupport.h"
+
+using mitoseg::test::runCommand;
+using mitoseg::test::ScratchDir;
+
+namespace {
+
+std::string studio() { return MITOSEG_STUDIO_EXE; }
+
+/// Runs the studio offscreen with `args` and --print-options; returns its output (stdout+stderr).
+std::string resolved(const std::string& args, int* rc = nullptr)
+{
+    std::string out;
+    const int code = runCommand("QT_QPA_PLATFORM=offscreen '" + studio() + "' " + args + " --print-options 2>&1", &out);
+    if (rc)
+        *rc = code;
+    else
+        EXPECT_EQ(code, 0) << args << "\n" << out;
+    return out;
+}
+
+bool has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
+
+}  // namespace
+
+TEST(StudioCli, HelpAndVersionPrintWithoutADisplay)
+{
+    // No X server and the xcb platform: a QApplication would abort here.
+    const std::string noDisplay = "env -u DISPLAY -u WAYLAND_DISPLAY QT_QPA_PLATFORM=xcb '" + studio() + "' ";
+    std::string out;
+    ASSERT_EQ(runCommand(noDisplay + "--help 2>&1", &out), 0) << out;
+    for (const char* word : {"--open-session", "--mask", "--truth", "--model", "--slice", "--screenshot", "--3d",
+                             "--segment-stack", "--bench"})
+        EXPECT_NE(out.find(word), std::string::npos) << word << " missing from:\n" << out;
+    ASSERT_EQ(runCommand(noDisplay + "-h 2>&1", &out), 0) << out;
+    EXPECT_NE(out.find("--open-session"), std::string::npos);
+    ASSERT_EQ(runCommand(noDisplay + "--version 2>&1", &out), 0) << out;
+    EXPECT_NE(out.find("mitoseg-studio 0.1.0"), std::string::npos) << out;
+    EXPECT_NE(runCommand(noDisplay + "--help --no-such-option 2>&1", &out), 0) << out;
+}
+
+TEST(StudioCli, EveryOptionInItsDocumentedForms)
+{
+    ScratchDir dir;
+    const std::string session = (dir / "my.json").string();
+    std::ofstream(session) << "{}";
+
+    std::string out = resolved("stack.tif --mask m.tif --truth t.tif --model f.msm --slice 7 --screenshot p.png "
+                               "--ortho --3d --segment-stack");
+    for (const char* line : {"stack=stack.tif", "mask=m.tif", "truth=t.tif", "model=f.msm", "slice=7", "screenshot=p.png",
+                             "ortho=yes", "3d=yes", "segment-stack=yes", "segment-slice=no", "session="})
+        EXPECT_TRUE(has(out, line)) << line << " missing from:\n" << out;
+    out = resolved("--mask=m.tif --truth=t.tif --model=f.msm --slice=3 --screenshot=p.png --segment-slice");
+    for (const char* line : {"stack=", "mask=m.tif", "truth=t.tif", "model=f.msm", "slice=3", "screenshot=p.png",
+                             "segment-slice=yes", "ortho=no"})
+        EXPECT_TRUE(has(out, line)) << line << " missing from:\n" << out;
+    out = resolved("--bench --stack big.tif");
+    EXPECT_TRUE(has(out, "bench=yes") && has(out, "bench-stack=big.tif")) << out;
+
+    // Sessions: the option Qt does not claim, the = form, and `--session FILE`, which Qt's
+    // session management takes (the studio recovers it when it names a file).
+    for (const std::string& form : {"--open-session '" + session + "'", "--open-session='" + session + "'",
+                                    "--session='" + session + "'", "--session '" + session + "'"}) {
+        out = resolved(form);
+        EXPECT_TRUE(has(out, "session=" + session)) << form << ":\n" << out;
+        EXPECT_TRUE(has(out, "stack=")) << form << ":\n" << out;
+    }
+
+    int rc = 0;
+    out = resolved("--slice 0", &rc);
+    EXPECT_NE(rc, 0) << out;
+    EXPECT_NE(out.find("--slice"), std::string::npos) << out;
+    resolved("--no-such-option", &rc);
+    EXPECT_NE(rc, 0);
+}
