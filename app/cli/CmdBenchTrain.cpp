@@ -12,15 +12,17 @@ namespace {
 
 const char* kHelp =
     "usage: mitoseg bench train [--preset fast|seed|tiny] [--batch 4] [--patch 256] [--steps 10]\n"
-    "                           [--threads 2] [--fp32] [--no-peer]\n"
+    "                           [--threads 2] [--fp32] [--levers] [--no-peer]\n"
     "\n"
     "Times one U-Net training step (Adam, BCE, random data) and, in the same run, the same network\n"
     "in PyTorch from Python (peer.py unet-train; $MITOSEG_PEER or ../shared/reference/peer.py).\n"
-    "Prints medians in ms per step and the ratio peer / ours (> 1: we are faster).\n";
+    "Prints medians in ms per step and the ratio peer / ours (> 1: we are faster).\n"
+    "  --levers   also time the step with the transposed convolution (float32, and bf16 autocast)\n"
+    "             in the same run, to show what the pixel-shuffle up-sampling gives\n";
 
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv, {"preset", "batch", "patch", "steps", "threads"}, {"fp32", "no-peer"});
+    Args args(argv, {"preset", "batch", "patch", "steps", "threads"}, {"fp32", "no-peer", "levers"});
     args.expectPositionals(0, 0);
     const UNetConfig arch = presetFromArgs(args);
     int batch = static_cast<int>(args.integer("batch", 4)), patch = static_cast<int>(args.integer("patch", 256));
@@ -30,8 +32,22 @@ int run(const std::vector<std::string>& argv)
     const BenchOptions o = benchOptionsFromArgs(args, threads);
     std::cerr << "bench train: " << arch.preset << " U-Net, batch " << batch << "x" << patch << "^2, " << steps << " steps, "
               << threads << " threads, " << (o.bf16 ? "bf16 autocast + channels-last" : "fp32") << "\n";
+    if (args.flag("levers")) {
+        BenchOptions t = o;
+        t.bf16 = t.channelsLast = false;
+        t.variant = InferenceVariant::Reference;
+        double ms = 1000 * median(benchmarkTrainSteps(arch, batch, patch, steps, t));
+        std::printf("mitoseg   %-7s ms/step %9.1f  patches/s %7.2f  (fp32, transposed convolution)\n", arch.preset.c_str(), ms,
+                    batch / (ms / 1000));
+        t.bf16 = t.channelsLast = true;
+        t.variant = InferenceVariant::AutocastTransposed;
+        ms = 1000 * median(benchmarkTrainSteps(arch, batch, patch, steps, t));
+        std::printf("mitoseg   %-7s ms/step %9.1f  patches/s %7.2f  (bf16 autocast + CL, transposed convolution)\n",
+                    arch.preset.c_str(), ms, batch / (ms / 1000));
+    }
     double ours = 1000 * median(benchmarkTrainSteps(arch, batch, patch, steps, o));
-    std::printf("mitoseg   %-7s ms/step %9.1f  patches/s %7.2f\n", arch.preset.c_str(), ours, batch / (ours / 1000));
+    std::printf("mitoseg   %-7s ms/step %9.1f  patches/s %7.2f  (%s, pixel shuffle: the engine's path)\n", arch.preset.c_str(),
+                ours, batch / (ours / 1000), o.bf16 ? "bf16 autocast + CL" : "fp32");
     if (args.flag("no-peer"))
         return 0;
     std::string error;

@@ -8,7 +8,7 @@
 #include "core/base/Error.h"
 #include "core/engine/PredictFile.h"
 #include "core/engine/Segmenter.h"
-#include "core/engine/StreamingPostProcess.h"
+#include "core/engine/PostProcessPlan.h"
 #include "core/io/TiffStack.h"
 
 namespace mitoseg::cli {
@@ -87,11 +87,12 @@ int run(const std::vector<std::string>& argv)
         pp.zSmooth = opt.zSmooth >= 0 ? opt.zSmooth : mi.zSmooth;
         pp.threshold = threshold > 0 ? static_cast<float>(threshold) : mi.threshold;
         pp.minObjectVoxels = opt.minObjectVoxels >= 0 ? opt.minObjectVoxels : mi.minObjectVoxels;
-        const PostProcessing used = adaptPostProcessing(pp, info.shape.depth);
+        const PostProcessPlan plan = planPostProcessing(pp, info.shape);
+        const PostProcessing& used = plan.effective;
         std::cerr << ", z-smoothing +-" << used.zSmooth << ", threshold " << used.threshold << ", smallest object "
                   << used.minObjectVoxels << " voxels";
-        if (used.minObjectVoxels != pp.minObjectVoxels)
-            std::cerr << " (the model's " << pp.minObjectVoxels << " scaled to a stack of " << info.shape.depth << " slices)";
+        if (!plan.note().empty())
+            std::cerr << " (" << plan.note() << ")";
     }
     std::cerr << "\n";
     stack.reset();

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "core/base/Error.h"
+#include "core/engine/PostProcessPlan.h"
 #include "core/engine/StreamingPostProcess.h"
 #include "core/engine/TiledPredictor.h"
 #include "core/engine/TorchModel.h"
@@ -64,7 +65,7 @@ public:
             pp.threshold = options.threshold > 0 ? options.threshold : mi.threshold;
             pp.minObjectVoxels = options.minObjectVoxels >= 0 ? options.minObjectVoxels : mi.minObjectVoxels;
             post = std::make_unique<StreamingPostProcessor>(
-                shape, adaptPostProcessing(pp, D), [&sink](std::int64_t z, const float* p) { sink.probability(z, p); },
+                shape, planPostProcessing(pp, shape).effective, [&sink](std::int64_t z, const float* p) { sink.probability(z, p); },
                 [&sink](std::int64_t z, const std::uint8_t* l) { sink.labels(z, l); });
         }
         // Ring of raw slices z-ctx .. z+ctx (clamped at the stack's ends).

@@ -137,7 +137,7 @@ public:
     /// read the neighbours too) and streams the result into `sink`: memory holds the 2.5D
     /// window, the z-smoothing window and the object union-find, never the volume. Binary
     /// models get the model's post-processing (or the options'), adapted to the stack's depth
-    /// (adaptPostProcessing). Reports one progress unit per slice, calls `onSlice` (unsmoothed
+    /// (planPostProcessing). Reports one progress unit per slice, calls `onSlice` (unsmoothed
     /// prediction) after each slice, and throws Cancelled when `cancel` fires.
     virtual void predictStack(const Shape& shape, const SliceReader& read, const PredictOptions& options,
                               PredictionSink& sink, ProgressSink* progress = nullptr, const CancelToken* cancel = nullptr,

@@ -9,14 +9,6 @@
 
 namespace mitoseg {
 
-PostProcessing adaptPostProcessing(const PostProcessing& settings, std::int64_t depth)
-{
-    PostProcessing p = settings;
-    if (depth > 0 && depth < kObjectDepthSlices && p.minObjectVoxels > 1)
-        p.minObjectVoxels = std::max<std::int64_t>(1, p.minObjectVoxels * depth / kObjectDepthSlices);
-    return p;
-}
-
 StreamingPostProcessor::StreamingPostProcessor(const Shape& shape, const PostProcessing& settings,
                                                ProbabilityOut probabilityOut, LabelsOut labelsOut)
     : shape_(shape), settings_(settings), probabilityOut_(std::move(probabilityOut)), labelsOut_(std::move(labelsOut))

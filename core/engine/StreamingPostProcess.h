@@ -15,14 +15,6 @@
 
 namespace mitoseg {
 
-/// `settings` adapted to a stack of `depth` slices: a stack thinner than a typical
-/// mitochondrion (kObjectDepthSlices) cannot hold a 3D object of the model's smallest size, so
-/// that size shrinks in proportion (a single 2D image keeps objects of minObjectVoxels / 20
-/// pixels); z-smoothing needs no change (it averages over the slices that exist).
-PostProcessing adaptPostProcessing(const PostProcessing& settings, std::int64_t depth);
-/// Slices over which the smallest-object size of a model is taken to apply in full.
-constexpr std::int64_t kObjectDepthSlices = 20;
-
 class StreamingPostProcessor {
 public:
     /// Receives slice z of the smoothed probability (height * width floats), in z order.
@@ -30,7 +22,8 @@ public:
     /// Receives slice z of the final labels (0/1), in z order.
     using LabelsOut = std::function<void(std::int64_t z, const std::uint8_t* labels)>;
 
-    /// For a stack of `shape`; `settings` as postProcessBinary takes them (not adapted here).
+    /// For a stack of `shape`; `settings` as postProcessBinary takes them (not adapted here:
+    /// see planPostProcessing).
     /// Throws IoError when no temporary file can be made (only needed with minObjectVoxels > 1).
     StreamingPostProcessor(const Shape& shape, const PostProcessing& settings, ProbabilityOut probabilityOut,
                            LabelsOut labelsOut);

@@ -207,3 +207,34 @@ TEST(EngineCli, ClearErrorsForMismatchedShapesAndBadModels)
     rc = runCommand(cli() + " train " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --out x.msm --preset huge 2>&1", &out);
     EXPECT_EQ(rc, 2) << out;
 }
+
+// A one-page TIFF (one EPFL slice) through `mitoseg predict` with the shipped model: its 3D
+// clean-up (z-smoothing +-2, objects >= 10000 voxels) must not wipe a 2D image; the plan scales
+// the smallest object to the image and the mask keeps the mitochondria.
+TEST(EngineCli, PredictKeepsTheObjectsOfASingleImage)
+{
+    auto image = test::lucchiFile("training.tif"), truthPath = test::lucchiFile("training_groundtruth.tif");
+    if (image.empty() || truthPath.empty())
+        return;
+    ScratchDir dir;
+    auto stack = TiffStack::open(image);
+    VolumeU8 one(Shape{1, stack->info().shape.height, stack->info().shape.width});
+    stack->readSlice(150, one.slice(0));
+    writeStack(dir / "one.tif", one);
+    std::string out;
+    const int rc = runCommand(cli() + " predict " + (dir / "one.tif").string() + " --out " + (dir / "mask.tif").string() +
+                                  " --threads 2 2>&1",
+                              &out);
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("smallest object 464 voxels"), std::string::npos) << out;
+    VolumeU8 mask = TiffStack::open(dir / "mask.tif")->readAll<std::uint8_t>();
+    VolumeU8 truth = readLabels(truthPath, true);
+    std::int64_t inter = 0, uni = 0;
+    for (std::int64_t i = 0; i < one.shape().sliceVoxels(); ++i) {
+        const bool p = mask.slice(0)[i] != 0, t = truth.slice(150)[i] != 0;
+        inter += p && t;
+        uni += p || t;
+    }
+    ASSERT_GT(uni, 0);
+    EXPECT_GT(static_cast<double>(inter) / static_cast<double>(uni), 0.7);
+}

@@ -241,16 +241,6 @@ TEST(StreamingPostProcess, MemoryDoesNotGrowWithDepthAndMissingSlicesAreAnError)
     EXPECT_THROW(partial.finish(), Error);
 }
 
-TEST(StreamingPostProcess, ShortStacksKeepTheirObjects)
-{
-    PostProcessing model{2, 0.4f, 10000};
-    EXPECT_EQ(adaptPostProcessing(model, 165).minObjectVoxels, 10000);
-    EXPECT_EQ(adaptPostProcessing(model, kObjectDepthSlices).minObjectVoxels, 10000);
-    EXPECT_EQ(adaptPostProcessing(model, 1).minObjectVoxels, 10000 / kObjectDepthSlices);
-    EXPECT_EQ(adaptPostProcessing(model, 5).minObjectVoxels, 10000 * 5 / kObjectDepthSlices);
-    EXPECT_EQ(adaptPostProcessing(PostProcessing{0, 0.5f, 0}, 1).minObjectVoxels, 0);
-}
-
 TEST(TiffSliceWriter, WritesPageByPageAndReplacesOnlyOnCommit)
 {
     ScratchDir dir;
