@@ -175,6 +175,8 @@ Session FileController::currentSession() const
         s.editedSlices = doc_->mask().editedSlices();
     for (const auto& c : doc_->classes())
         s.classes.push_back({QString::fromStdString(c.name), QColor(c.r, c.g, c.b)});
+    if (saveHook_)
+        saveHook_(s);
     return s;
 }
 
@@ -228,6 +230,8 @@ bool FileController::applySession(const Session& s, const VolumeU8* maskOverride
         doc_->setClasses(std::move(classes));
     }
     applyView(s);
+    if (loadHook_)
+        loadHook_(s);
     return ok;
 }
 

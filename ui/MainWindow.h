@@ -25,6 +25,8 @@ class FileController;
 class SegmentationController;
 class Autosaver;
 class SurfacePanel;
+class TrainingController;
+class TrainingPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -55,6 +57,8 @@ public:
     FileController* files() const { return files_; }
     SegmentationController* segmentation() const { return seg_; }
     Autosaver* autosaver() const { return autosave_; }
+    TrainingController* training() const { return training_; }
+    TrainingPanel* trainingPanel() const { return trainingPanel_; }
     QUndoStack* undoStack() const { return undo_; }
     /// Dialogs on/off (tests switch them off).
     void setInteractive(bool on);
@@ -88,6 +92,9 @@ private:
     SegmentationController* seg_;
     FileController* files_;
     Autosaver* autosave_;
+    TrainingController* training_;
+    TrainingPanel* trainingPanel_ = nullptr;
+    void buildTraining();
     QSlider* sliceSlider_ = nullptr;
     QSpinBox* sliceSpin_ = nullptr;
     QLabel* depthLabel_ = nullptr;

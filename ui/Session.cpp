@@ -39,6 +39,10 @@ QJsonObject Session::toJson() const
         classArray.append(QJsonObject{{QStringLiteral("name"), c.name}, {QStringLiteral("color"), c.color.name()}});
     if (!classes.empty())
         o[QStringLiteral("classes")] = classArray;
+    if (!trainingRounds.isEmpty()) {
+        o[QStringLiteral("trainingRounds")] = trainingRounds;
+        o[QStringLiteral("currentRound")] = currentRound;
+    }
     return o;
 }
 
@@ -63,6 +67,8 @@ std::optional<Session> Session::fromJson(const QJsonObject& o, QString* error)
         s.levelLow = view.value(QStringLiteral("levelLow")).toDouble();
         s.levelHigh = view.value(QStringLiteral("levelHigh")).toDouble();
     }
+    s.trainingRounds = o.value(QStringLiteral("trainingRounds")).toArray();
+    s.currentRound = o.value(QStringLiteral("currentRound")).toInt(-1);
     for (const auto& v : o.value(QStringLiteral("editedSlices")).toArray())
         s.editedSlices.push_back(static_cast<std::int64_t>(v.toDouble()));
     const QJsonArray classArray = o.value(QStringLiteral("classes")).toArray();

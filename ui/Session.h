@@ -2,6 +2,7 @@
 // A studio session as JSON: which files are open, the view (slice, zoom, pan, levels) and the
 // slices the user edited. Value type; any thread. Files are written atomically (QSaveFile).
 #include <QColor>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QPointF>
 #include <QString>
@@ -31,6 +32,8 @@ struct Session {
     double levelLow = 0.0, levelHigh = 255.0;
     std::vector<std::int64_t> editedSlices;
     std::vector<SessionClass> classes;   ///< the mask's classes (background first); empty: default
+    QJsonArray trainingRounds;           ///< the training panel's rounds (ui/train/TrainingRound.h); empty: none
+    int currentRound = -1;               ///< index of the round whose model is in use
 
     QJsonObject toJson() const;
     /// Parses a session; nullopt (and `error`) when it is not one.

@@ -68,7 +68,7 @@ struct TrainData {
     std::int64_t valBegin = -1, valEnd = -1;    ///< inclusive; -1 = no validation
     /// Labelled slices that get `focusFraction` of the patches whatever their number (e.g. the
     /// newest corrections among many replayed slices); empty = all slices alike.
-    std::vector<std::int64_t> focusSlices;
+    std::vector<std::int64_t> focusSlices = {};
     double focusFraction = 0.5;
 };
 

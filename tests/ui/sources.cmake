@@ -8,4 +8,5 @@ list(APPEND MITOSEG_UI_TEST_SOURCES
   IoUPanelTest.cpp
   PredictionTest.cpp
   SessionTest.cpp
+  TrainingTest.cpp
 )
