@@ -12,6 +12,7 @@
 
 #include "app/studio/StudioBench.h"
 #include "app/studio/StudioStyle.h"
+#include "app/studio/TrainingBench.h"
 #include "core/engine/Segmenter.h"
 #include "ui/FileController.h"
 #include "ui/MainWindow.h"
@@ -50,11 +51,20 @@ int main(int argc, char** argv)
     const QCommandLineOption segmentAll(QStringLiteral("segment-stack"),
                                         QStringLiteral("Segment every slice at start, then apply the model's 3D clean-up "
                                                        "(with --screenshot: wait for it)."));
-    cli.addOptions({mask, truth, model, session, slice, shot, bench, benchStack, ortho, surfaces, segmentNow, segmentAll});
+    const QCommandLineOption benchTrain(QStringLiteral("bench-train-seconds"),
+                                        QStringLiteral("With --bench: seconds of background training while measuring the "
+                                                       "event-loop delay (default 20; 0 = skip)."),
+                                        QStringLiteral("s"), QStringLiteral("20"));
+    cli.addOptions({mask, truth, model, session, slice, shot, bench, benchStack, benchTrain, ortho, surfaces, segmentNow, segmentAll});
     cli.process(app);
 
-    if (cli.isSet(bench))
-        return mitoseg::studio::runBench(cli.value(benchStack), cli.value(truth));
+    if (cli.isSet(bench)) {
+        const int rc = mitoseg::studio::runBench(cli.value(benchStack), cli.value(truth));
+        const double trainSeconds = cli.value(benchTrain).toDouble();
+        if (rc != 0 || trainSeconds <= 0)
+            return rc;
+        return mitoseg::studio::runTrainingBench(cli.value(benchStack), cli.value(truth), trainSeconds);
+    }
 
     mitoseg::studio::applyDarkTheme(app);
     mitoseg::ui::MainWindow window;

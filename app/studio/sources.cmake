@@ -3,6 +3,7 @@ set(MITOSEG_STUDIO_SOURCES
   studio/main.cpp
   studio/StudioBench.cpp
   studio/StudioStyle.cpp
+  studio/TrainingBench.cpp
 )
 # The numpy peer the benchmark cross-checks IoU/Dice against (override with MITOSEG_PEER).
 set_source_files_properties(studio/StudioBench.cpp PROPERTIES COMPILE_DEFINITIONS
