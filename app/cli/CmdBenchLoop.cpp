@@ -39,6 +39,7 @@ const char* kHelp =
     "  --keep-models DIR    write each round's model to DIR/round-N.msm (default: a temporary folder)\n"
     "  --batch N --patch N  fine-tuning patches (default 4 x 256)\n"
     "  --lr X               fine-tuning learning rate (default 3e-4)\n"
+    "  --train-bn           let batch-norm statistics move during fine-tuning (default: frozen)\n"
     "  --threads N          torch threads (default: all cores)\n"
     "  --seed N             seed of training and of --pick random (default 1)\n"
     "  --json               last line: one JSON object with a `rounds` array\n";
@@ -131,7 +132,7 @@ std::string jsonLine(const std::string& model, const std::string& pick, double s
 int run(const std::vector<std::string>& argv)
 {
     Args args(argv, {"model", "rounds", "per-round", "seconds", "val-z", "pick", "keep-models", "batch", "patch", "lr", "threads", "seed"},
-              {"json"});
+              {"json", "train-bn"});
     args.expectPositionals(2, 2);
     const std::filesystem::path modelPath = modelPathFromArgs(args);
     const int rounds = static_cast<int>(args.integer("rounds", 3)), perRound = static_cast<int>(args.integer("per-round", 2));
@@ -148,6 +149,7 @@ int run(const std::vector<std::string>& argv)
     settings.learningRate = args.number("lr", 3e-4);
     settings.threads = static_cast<int>(args.integer("threads", 0));
     settings.seed = static_cast<std::uint64_t>(args.integer("seed", 1));
+    settings.freezeBatchNorm = !args.flag("train-bn");
     settings.scoreBefore = false;   // the previous round's stack prediction scored it
     settings.predictStack = true;
     if (settings.batch < 1 || settings.patch < 16 || !(settings.learningRate > 0))

@@ -1,5 +1,5 @@
 // mitoseg-studio [STACK] [--mask M] [--truth T] [--model F] [--session S] [--slice Z] [--ortho] [--screenshot PNG]
-//                [--bench [--stack S]]
+//                [--bench [--stack S] [--bench-train-seconds S]] [--simulate-rounds N [--round-seconds S]]
 // With no stack the window opens on the generated demo stack.
 #include <QApplication>
 #include <QCommandLineParser>
@@ -10,6 +10,7 @@
 
 #include <cstdio>
 
+#include "app/studio/LoopDemo.h"
 #include "app/studio/StudioBench.h"
 #include "app/studio/StudioStyle.h"
 #include "app/studio/TrainingBench.h"
@@ -55,7 +56,14 @@ int main(int argc, char** argv)
                                         QStringLiteral("With --bench: seconds of background training while measuring the "
                                                        "event-loop delay (default 20; 0 = skip)."),
                                         QStringLiteral("s"), QStringLiteral("20"));
-    cli.addOptions({mask, truth, model, session, slice, shot, bench, benchStack, benchTrain, ortho, surfaces, segmentNow, segmentAll});
+    const QCommandLineOption simulate(QStringLiteral("simulate-rounds"),
+                                      QStringLiteral("After loading (and --segment-stack): run N retraining rounds, each on the "
+                                                     "next slice to correct with its labels from --truth."),
+                                      QStringLiteral("n"));
+    const QCommandLineOption roundSeconds(QStringLiteral("round-seconds"), QStringLiteral("Budget of a simulated round (default 60)."),
+                                          QStringLiteral("s"), QStringLiteral("60"));
+    cli.addOptions({mask, truth, model, session, slice, shot, bench, benchStack, benchTrain, ortho, surfaces, segmentNow, segmentAll,
+                    simulate, roundSeconds});
     cli.process(app);
 
     if (cli.isSet(bench)) {
@@ -132,6 +140,11 @@ int main(int argc, char** argv)
     if (screenshot && pending > 0) {
         QTimer::singleShot(cli.isSet(segmentAll) ? 3600000 : 120000, &settle, &QEventLoop::quit);
         settle.exec();
+    }
+    if (cli.isSet(simulate)) {
+        const int rc = mitoseg::studio::simulateRounds(window, cli.value(simulate).toInt(), cli.value(roundSeconds).toDouble());
+        if (rc != 0)
+            return rc;
     }
     if (screenshot)
         return mitoseg::studio::takeScreenshot(window, cli.value(shot));

@@ -1,5 +1,6 @@
 # Sources of the mitoseg-studio executable (relative to app/).
 set(MITOSEG_STUDIO_SOURCES
+  studio/LoopDemo.cpp
   studio/main.cpp
   studio/StudioBench.cpp
   studio/StudioStyle.cpp

@@ -133,6 +133,17 @@ double validate(UNet& net, const TrainConfig& c, const TrainData& d, const Norma
     return sum / (c.arch.classes - 1);
 }
 
+/// Training mode, with batch-norm layers kept in inference mode when the config asks for it.
+void setTrainingMode(UNet& net, const TrainConfig& c)
+{
+    net->train();
+    if (!c.freezeBatchNorm)
+        return;
+    for (const auto& m : net->modules(/*include_self=*/false))
+        if (m->as<torch::nn::BatchNorm2dImpl>())
+            m->eval();
+}
+
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig& c, UNet& net)
 {
     if (c.optimizer == OptimizerKind::Adam)
@@ -414,7 +425,7 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
     const int C = config.arch.inChannels;
     const auto loopStart = Clock::now();
     const bool budget = config.maxSeconds > 0;
-    net->train();
+    setTrainingMode(net, config);
     while (st.step < config.steps) {
         if (cancel.cancelled()) {
             result.cancelled = true;
@@ -468,11 +479,11 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
             try {
                 iou = validate(net, config, data, st.norm, cancel);
             } catch (const Cancelled&) {
-                net->train();
+                setTrainingMode(net, config);
                 result.cancelled = true;
                 break;
             }
-            net->train();
+            setTrainingMode(net, config);
             lastValSeconds = seconds(v0, Clock::now());
             st.curve.emplace_back(st.step, iou);
             lastVal = iou;

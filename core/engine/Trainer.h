@@ -52,6 +52,9 @@ struct TrainConfig {
     std::uint64_t seed = 1;
     int threads = 0;                       ///< torch threads; 0 = all cores
     bool bf16 = true;                      ///< CPU autocast to bfloat16 for the convolutions
+    /// Keep batch-norm layers in inference mode (their statistics fixed): fine-tuning on a few
+    /// slices then cannot drag the statistics the model learnt on much more data.
+    bool freezeBatchNorm = false;
     bool channelsLast = true;              ///< NHWC activations
     std::string dataDescription;           ///< stored in the model file ("training.tif + ...")
     std::vector<std::string> classNames;   ///< empty = "background", "mitochondria" / "class N"

@@ -168,6 +168,7 @@ RoundReport RetrainRound::run(const RoundCallback& onProgress, const CancelToken
     config.seed = settings_.seed;
     config.bf16 = settings_.bf16;
     config.channelsLast = settings_.channelsLast;
+    config.freezeBatchNorm = settings_.freezeBatchNorm;
     config.dataDescription = settings_.description;
     TrainData train;
     train.image = data_.image;

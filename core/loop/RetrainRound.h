@@ -44,6 +44,7 @@ struct RoundSettings {
     std::uint64_t seed = 1;
     bool bf16 = true;                  ///< bfloat16 autocast (training and prediction)
     bool channelsLast = true;
+    bool freezeBatchNorm = true;       ///< keep the model's batch-norm statistics (a few slices would drag them)
     bool scoreBefore = true;           ///< score the current model on scoreSlices (else iouBefore = -1)
     bool predictStack = false;         ///< re-predict every slice with the new model (with its post-processing)
     std::int64_t firstSlice = 0;       ///< with predictStack: predicted first (the slice on screen)
