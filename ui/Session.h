@@ -1,6 +1,6 @@
 #pragma once
 // A studio session as JSON: which files are open, the view (slice, zoom, pan, levels) and the
-// slices the user edited. Value type; any thread. Files are written atomically (QSaveFile).
+// slices the user edited, and the training rounds. Value type; any thread. Files are written atomically (QSaveFile).
 #include <QColor>
 #include <QJsonArray>
 #include <QJsonObject>

@@ -119,10 +119,10 @@ private Q_SLOTS:
         correctSlice(*doc(), 1);
         QVERIFY(!training()->retrain(0, &why));
         QVERIFY(why.contains(QStringLiteral("model")));
-        // Validation: the last slice of the reference (nothing labelled there).
-        QCOMPARE(training()->validationRange(), (std::pair<std::int64_t, std::int64_t>{7, 7}));
+        // Validation: the last quarter of the reference (nothing labelled there).
+        QCOMPARE(training()->validationRange(), (std::pair<std::int64_t, std::int64_t>{6, 7}));
         correctSlice(*doc(), 7);
-        QCOMPARE(training()->validationRange(), (std::pair<std::int64_t, std::int64_t>{6, 6}));
+        QCOMPARE(training()->validationRange(), (std::pair<std::int64_t, std::int64_t>{5, 6}));
     }
 
     void trainsInTheBackgroundWhileTheUserPaintsAndStopKeepsAUsableModel()
@@ -157,7 +157,7 @@ private Q_SLOTS:
         QCOMPARE(doc()->modelPath(), training()->rounds()[0].model);
         QTRY_VERIFY_WITH_TIMEOUT(segmented.count() >= 1 && !window_->segmentation()->busy(), 20000);
         QCOMPARE(doc()->predictedSlices(), 8);
-        const double iou = predictionIoU(*doc(), truth_, 7);   // the validation slice, never trained on
+        const double iou = predictionIoU(*doc(), truth_, 7);   // a validation slice, never trained on
         QVERIFY2(iou > 0.6, qPrintable(QStringLiteral("IoU %1").arg(iou)));
     }
 
@@ -188,7 +188,7 @@ private Q_SLOTS:
         panel()->nextSliceToCorrect();
         QCOMPARE(jumps.count(), 1);
         const std::int64_t next = jumps.at(0).at(0).toLongLong();
-        QVERIFY(next >= 0 && next < 7);
+        QVERIFY(next >= 0 && next < 6);
         correctSlice(*doc(), next);
         correctSlice(*doc(), next == 2 ? 3 : 2);
         QVERIFY(training()->nextSliceToCorrect() != next);
@@ -203,7 +203,10 @@ private Q_SLOTS:
         QCOMPARE(training()->currentRound(), 1);
         const TrainingRound& r1 = training()->rounds()[1];
         QVERIFY(r1.steps > 0);
-        QVERIFY(r1.iouBefore >= 0 && r1.iouAfter >= 0);   // scored on the reference's validation slice
+        // Scored on the reference's validation slices, from the predictions before and after.
+        QVERIFY(r1.iouBefore >= 0 && r1.iouAfter >= 0);
+        QCOMPARE(training()->rounds()[0].iouAfter, r1.iouBefore);
+        QCOMPARE(r1.iouAfter, training()->validationIoU());
         QCOMPARE(panel()->roundsTable()->rowCount(), 2);
         QVERIFY(panel()->roundSeries()->count() >= 1);
         const auto roundPredictions = allPredictions(*doc());

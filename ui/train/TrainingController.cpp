@@ -30,9 +30,19 @@ TrainingController::TrainingController(StudioDocument* doc, SegmentationControll
     }, Qt::QueuedConnection);
     connect(worker_, &TrainingWorker::finished, this, &TrainingController::onFinished, Qt::QueuedConnection);
     // A model waiting for a segmentation to stop goes in once it has.
-    connect(seg_, &SegmentationController::finished, this, [this] {
-        if (!pendingModel_.isEmpty() && !seg_->busy())
+    connect(seg_, &SegmentationController::finished, this, [this](bool ok) {
+        if (seg_->busy())
+            return;
+        if (!pendingModel_.isEmpty()) {
             applyModel(std::exchange(pendingModel_, QString()));
+            return;
+        }
+        // A round is scored on the re-predicted stack (with the model's post-processing).
+        if (awaitingScore_ >= 0 && awaitingScore_ < static_cast<int>(rounds_.size()) && ok) {
+            rounds_[static_cast<std::size_t>(awaitingScore_)].iouAfter = validationIoU();
+            Q_EMIT roundsChanged();
+        }
+        awaitingScore_ = -1;
     });
     connect(doc_, &StudioDocument::predictionChanged, this, [this](qint64 z) {
         if (z >= 0 && z < static_cast<qint64>(uncertainty_.size()))
@@ -77,8 +87,8 @@ std::pair<std::int64_t, std::int64_t> TrainingController::validationRange() cons
 {
     if (!doc_->hasImage() || !doc_->reference() || doc_->classes().size() > 2)
         return {-1, -1};
-    // The last run of up to 8 slices (a tenth of the stack) that holds no labelled slice.
-    const std::int64_t depth = doc_->shape().depth, n = std::clamp<std::int64_t>(depth / 10, 1, 8);
+    // The last run of up to 8 slices (a quarter of the stack) that holds no labelled slice.
+    const std::int64_t depth = doc_->shape().depth, n = std::clamp<std::int64_t>(depth / 4, 1, 8);
     const auto lab = labelled();
     for (std::int64_t end = depth - 1; end - n + 1 >= 0; --end) {
         const auto first = std::lower_bound(lab.begin(), lab.end(), end - n + 1);
@@ -86,6 +96,26 @@ std::pair<std::int64_t, std::int64_t> TrainingController::validationRange() cons
             return {end - n + 1, end};
     }
     return {-1, -1};
+}
+
+double TrainingController::validationIoU() const
+{
+    const auto [v0, v1] = validationRange();
+    if (v0 < 0)
+        return -1;
+    const std::int64_t n = doc_->shape().sliceVoxels();
+    double inter = 0, uni = 0;
+    for (std::int64_t z = v0; z <= v1; ++z) {
+        const std::uint8_t* p = doc_->predictionLabels(z);
+        if (!p)
+            return -1;
+        const std::uint8_t* t = doc_->reference()->slice(z);
+        for (std::int64_t i = 0; i < n; ++i) {
+            inter += p[i] && t[i];
+            uni += p[i] || t[i];
+        }
+    }
+    return uni > 0 ? inter / uni : 1.0;
 }
 
 QString TrainingController::newModelPath(int number) const
@@ -130,6 +160,7 @@ bool TrainingController::prepare(TrainingJob& job, std::int64_t shownSlice, QStr
         job.classNames.push_back(c.name);
     job.description = doc_->image()->name().toStdString() + " in Mitoseg Studio";
     shownSlice_ = shownSlice;
+    iouBefore_ = validationIoU();
     return true;
 }
 
@@ -170,6 +201,8 @@ bool TrainingController::retrain(std::int64_t shownSlice, QString* why)
     }
     job.kind = TrainingJob::Kind::Round;
     job.initModel = doc_->modelPath().toStdString();
+    // Rounds are scored on the re-predicted stack, not inside the job: the new model goes in sooner.
+    job.valBegin = job.valEnd = -1;
     // Corrected since the rounds up to the current one: new data; the rest is replayed.
     std::vector<std::int64_t> seen;
     for (int i = 0; i <= current_ && i < static_cast<int>(rounds_.size()); ++i)
@@ -212,7 +245,7 @@ void TrainingController::onFinished(int generation, const TrainingOutcome& out)
         start.kind = TrainingRound::Kind::Start;
         start.number = 0;
         start.model = QString::fromStdString(running_.initModel);
-        start.iouAfter = out.iouBefore;
+        start.iouAfter = iouBefore_;
         rounds_.push_back(start);
         current_ = 0;
     }
@@ -223,10 +256,10 @@ void TrainingController::onFinished(int generation, const TrainingOutcome& out)
     r.slices = out.trainedOn;
     r.steps = out.steps;
     r.seconds = out.seconds;
-    r.iouBefore = out.iouBefore;
-    r.iouAfter = out.iouAfter;
+    r.iouBefore = iouBefore_;
     rounds_.push_back(r);
     current_ = static_cast<int>(rounds_.size()) - 1;
+    awaitingScore_ = current_;
     Q_EMIT roundsChanged();
     applyModel(r.model);
     Q_EMIT finished(true, out.cancelled ? tr("Training stopped after %1 steps; its model is in use").arg(out.steps)

@@ -66,6 +66,10 @@ public:
     /// Restores rounds from a session (their models are not loaded: the session's model is).
     void setRounds(std::vector<TrainingRound> rounds, int current);
 
+    /// Foreground IoU of the document's predictions against the reference on the validation
+    /// slices; -1 when there are none or not all of them are predicted.
+    double validationIoU() const;
+
     /// The predicted slice the model is least sure of (mean binary entropy) that is not
     /// labelled; -1 when none.
     std::int64_t nextSliceToCorrect() const;
@@ -99,6 +103,8 @@ private:
     TrainingJob running_;
     std::int64_t shownSlice_ = 0;
     QString pendingModel_;                    ///< waits for a running segmentation to stop
+    double iouBefore_ = -1;                   ///< validationIoU() when the running job started
+    int awaitingScore_ = -1;                  ///< round whose IoU after comes with the re-prediction
     mutable std::vector<double> uncertainty_; ///< per slice; -2 = to compute, -1 = not predicted
 };
 
