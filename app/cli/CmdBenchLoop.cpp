@@ -38,7 +38,9 @@ const char* kHelp =
     "                       of 100+ slices, else the last 20%)\n"
     "  --keep-models DIR    write each round's model to DIR/round-N.msm (default: a temporary folder)\n"
     "  --batch N --patch N  fine-tuning patches (default 4 x 256)\n"
-    "  --lr X               fine-tuning learning rate (default 3e-4)\n"
+    "  --lr X               fine-tuning learning rate (default 1e-4)\n"
+    "  --pseudo N           also replay N unlabelled slices (spread out) with the current model's\n"
+    "                       own labels, against drift (default 0)\n"
     "  --train-bn           let batch-norm statistics move during fine-tuning (default: frozen)\n"
     "  --threads N          torch threads (default: all cores)\n"
     "  --seed N             seed of training and of --pick random (default 1)\n"
@@ -131,22 +133,23 @@ std::string jsonLine(const std::string& model, const std::string& pick, double s
 
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv, {"model", "rounds", "per-round", "seconds", "val-z", "pick", "keep-models", "batch", "patch", "lr", "threads", "seed"},
+    Args args(argv, {"model", "pseudo", "rounds", "per-round", "seconds", "val-z", "pick", "keep-models", "batch", "patch", "lr", "threads", "seed"},
               {"json", "train-bn"});
     args.expectPositionals(2, 2);
     const std::filesystem::path modelPath = modelPathFromArgs(args);
     const int rounds = static_cast<int>(args.integer("rounds", 3)), perRound = static_cast<int>(args.integer("per-round", 2));
     const double seconds = args.number("seconds", 60);
+    const int pseudo = static_cast<int>(args.integer("pseudo", 0));
     const std::string pick = args.value("pick", "uncertain");
     if (pick != "uncertain" && pick != "random")
         throw UsageError("--pick must be uncertain or random");
-    if (rounds < 0 || perRound < 1 || !(seconds > 0))
+    if (rounds < 0 || perRound < 1 || !(seconds > 0) || pseudo < 0)
         throw UsageError("need --rounds >= 0, --per-round >= 1 and --seconds > 0");
     RoundSettings settings;
     settings.seconds = seconds;
     settings.batch = static_cast<int>(args.integer("batch", 4));
     settings.patch = static_cast<int>(args.integer("patch", 256));
-    settings.learningRate = args.number("lr", 3e-4);
+    settings.learningRate = args.number("lr", 1e-4);
     settings.threads = static_cast<int>(args.integer("threads", 0));
     settings.seed = static_cast<std::uint64_t>(args.integer("seed", 1));
     settings.freezeBatchNorm = !args.flag("train-bn");
@@ -250,6 +253,13 @@ int run(const std::vector<std::string>& argv)
             std::copy_n(truth.slice(z), shape.sliceVoxels(), labels.slice(z));
         data.corrected = line.slices;
         data.replay = corrected;
+        std::vector<std::int64_t> notPseudo = corrected;
+        notPseudo.insert(notPseudo.end(), line.slices.begin(), line.slices.end());
+        for (std::int64_t z = v0; z <= v1; ++z)
+            notPseudo.push_back(z);
+        const VolumeU8 ownLabels = prediction.labels;   // the model's own labels, before this round
+        data.pseudoLabels = &ownLabels;
+        data.pseudoSlices = spreadSlices(shape.depth, notPseudo, pseudo);
         settings.model = current;
         settings.outModel = dir.path() / ("round-" + std::to_string(round) + ".msm");
         settings.firstSlice = line.slices.front();

@@ -85,6 +85,11 @@ void RetrainRound::checkData() const
         for (std::int64_t z : *list)
             if (!inStack(z))
                 throw Error("slice " + std::to_string(z) + " is outside the " + std::to_string(s.depth) + " slices");
+    if (!data_.pseudoSlices.empty() && (!data_.pseudoLabels || !(data_.pseudoLabels->shape() == s)))
+        throw Error("pseudo-labelled slices need the model's labels of the same shape");
+    for (std::int64_t z : data_.pseudoSlices)
+        if (!inStack(z) || std::find(data_.scoreSlices.begin(), data_.scoreSlices.end(), z) != data_.scoreSlices.end())
+            throw Error("pseudo-labelled slice " + std::to_string(z) + " is outside the stack or a validation slice");
     for (std::int64_t z : data_.scoreSlices)
         if (std::find(data_.corrected.begin(), data_.corrected.end(), z) != data_.corrected.end() ||
             std::find(data_.replay.begin(), data_.replay.end(), z) != data_.replay.end())
@@ -175,7 +180,19 @@ RoundReport RetrainRound::run(const RoundCallback& onProgress, const CancelToken
     train.imageF32 = data_.imageF32;
     train.labels = data_.labels;
     train.labelledSlices = report.trainedOn;
-    if (!data_.replay.empty())
+    std::vector<std::int64_t> pseudo;
+    for (std::int64_t z : data_.pseudoSlices)
+        if (!std::binary_search(report.trainedOn.begin(), report.trainedOn.end(), z))
+            pseudo.push_back(z);
+    if (!pseudo.empty()) {
+        mixed_ = *data_.labels;
+        for (std::int64_t z : pseudo)
+            std::copy_n(data_.pseudoLabels->slice(z), mixed_.shape().sliceVoxels(), mixed_.slice(z));
+        train.labels = &mixed_;
+        train.labelledSlices.insert(train.labelledSlices.end(), pseudo.begin(), pseudo.end());
+        train.labelledSlices = sortedUnique(train.labelledSlices);
+    }
+    if (!data_.replay.empty() || !pseudo.empty())
         train.focusSlices = sortedUnique(data_.corrected);
     train.focusFraction = settings_.correctedShare;
     const auto t0 = Clock::now();

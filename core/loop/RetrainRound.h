@@ -25,6 +25,11 @@ struct RoundData {
     const VolumeU8* labels = nullptr;       ///< the user's mask, right on `corrected` and `replay`
     std::vector<std::int64_t> corrected;    ///< slices corrected since the last round (the new data)
     std::vector<std::int64_t> replay;       ///< slices labelled before (kept in the mix)
+    /// Optional anchor against drift: unlabelled slices replayed with the current model's own
+    /// labels (its post-processed prediction), so the model keeps what it did right where
+    /// nobody corrected it. Both or neither.
+    const VolumeU8* pseudoLabels = nullptr;
+    std::vector<std::int64_t> pseudoSlices;
     const VolumeU8* truth = nullptr;        ///< scores compare with this (the reference); null = labels
     std::vector<std::int64_t> scoreSlices;  ///< validation slices, scored before and after; never trained on
 };
@@ -38,7 +43,7 @@ struct RoundSettings {
     int threads = 0;                   ///< torch threads (0 = all cores)
     int batch = 4;
     int patch = 256;
-    double learningRate = 3e-4;        ///< gentler than training from scratch: it starts from a good model
+    double learningRate = 1e-4;        ///< gentle: it starts from a good model and sees few slices
     std::int64_t warmupSteps = 10;
     std::int64_t maxSteps = 1000000000;///< upper bound besides the budget (tests use it for exact runs)
     std::uint64_t seed = 1;
@@ -96,6 +101,7 @@ private:
 
     RoundSettings settings_;
     const RoundData& data_;
+    VolumeU8 mixed_;   ///< labels with the pseudo-labelled slices filled in (when there are any)
 };
 
 }  // namespace mitoseg

@@ -73,4 +73,21 @@ std::vector<std::int64_t> pickSlices(const std::vector<double>& uncertainty, con
     return candidates;
 }
 
+std::vector<std::int64_t> spreadSlices(std::int64_t depth, const std::vector<std::int64_t>& exclude, int count)
+{
+    std::vector<std::int64_t> candidates;
+    for (std::int64_t z = 0; z < depth; ++z)
+        if (std::find(exclude.begin(), exclude.end(), z) == exclude.end())
+            candidates.push_back(z);
+    if (count <= 0 || candidates.empty())
+        return {};
+    if (static_cast<std::size_t>(count) >= candidates.size())
+        return candidates;
+    std::vector<std::int64_t> out;
+    const double step = static_cast<double>(candidates.size()) / count;
+    for (int i = 0; i < count; ++i)
+        out.push_back(candidates[static_cast<std::size_t>((i + 0.5) * step)]);
+    return out;
+}
+
 }  // namespace mitoseg

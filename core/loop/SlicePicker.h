@@ -26,4 +26,8 @@ enum class PickMode { Uncertain, Random };
 std::vector<std::int64_t> pickSlices(const std::vector<double>& uncertainty, const std::vector<std::int64_t>& exclude, int count,
                                      PickMode mode = PickMode::Uncertain, std::uint64_t seed = 1);
 
+/// Up to `count` slices of [0, depth) not in `exclude`, spread evenly over the candidates
+/// (for pseudo-labelled replay). Sorted.
+std::vector<std::int64_t> spreadSlices(std::int64_t depth, const std::vector<std::int64_t>& exclude, int count);
+
 }  // namespace mitoseg

@@ -92,7 +92,7 @@ void TrainingWorker::run(const TrainingJob& job)
             c.threads = job.threads;
             c.validateEvery = job.validateEvery;
             c.warmupSteps = job.initModel.empty() ? 50 : 10;
-            c.learningRate = job.initModel.empty() ? 1e-3 : 3e-4;
+            c.learningRate = job.initModel.empty() ? 1e-3 : 1e-4;
             c.outModel = job.outModel;
             c.dataDescription = job.description;
             TrainData d;

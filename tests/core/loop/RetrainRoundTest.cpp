@@ -190,4 +190,10 @@ TEST(RetrainRound, RejectsUnusableData)
     EXPECT_THROW(RetrainRound(settings, data).run({}, CancelToken{}), Error);   // trains on a score slice
     data.scoreSlices = {9};
     EXPECT_THROW(RetrainRound(settings, data).run({}, CancelToken{}), Error);   // outside the stack
+    data.scoreSlices = {3};
+    data.pseudoSlices = {2};
+    EXPECT_THROW(RetrainRound(settings, data).run({}, CancelToken{}), Error);   // pseudo slices without labels
+    data.pseudoLabels = &s.labels;
+    data.pseudoSlices = {3};
+    EXPECT_THROW(RetrainRound(settings, data).run({}, CancelToken{}), Error);   // a validation slice as pseudo
 }

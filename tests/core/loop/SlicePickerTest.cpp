@@ -51,3 +51,11 @@ TEST(SlicePicker, RandomPicksAreSeededAndSkipLabelledAndUnpredictedSlices)
         EXPECT_NE(z, 7);
     }
 }
+
+TEST(SlicePicker, SpreadSlicesCoverTheStackEvenlyOutsideExcluded)
+{
+    EXPECT_EQ(spreadSlices(10, {}, 2), (std::vector<std::int64_t>{2, 7}));
+    EXPECT_EQ(spreadSlices(10, {7}, 3), (std::vector<std::int64_t>{1, 4, 8}));
+    EXPECT_EQ(spreadSlices(3, {1}, 5), (std::vector<std::int64_t>{0, 2}));
+    EXPECT_TRUE(spreadSlices(3, {}, 0).empty());
+}
