@@ -231,7 +231,8 @@ void MainWindow::rebuildSurfaces()
 void MainWindow::buildTraining()
 {
     trainingPanel_ = new TrainingPanel(training_, doc_, [this] { return view_->slice(); });
-    auto* dock = addDockPanel(trainingPanel_, tr("Training"), Qt::RightDockWidgetArea);
+    // Left, under Tools: the right side already holds Layers and IoU.
+    auto* dock = addDockPanel(trainingPanel_, tr("Training"), Qt::LeftDockWidgetArea);
     dock->setObjectName(QStringLiteral("trainingDock"));
     connect(trainingPanel_, &TrainingPanel::jumpToSlice, view_, &SliceView::setSlice);
     connect(trainingPanel_, &TrainingPanel::message, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });

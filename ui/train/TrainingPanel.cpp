@@ -118,6 +118,7 @@ TrainingPanel::TrainingPanel(TrainingController* training, StudioDocument* doc, 
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     table_->horizontalHeader()->setStretchLastSection(true);
+    table_->setMinimumHeight(130);
     layout->addWidget(table_, 1);
 
     auto* roundChart = new QChart;
@@ -129,14 +130,16 @@ TrainingPanel::TrainingPanel(TrainingController* training, StudioDocument* doc, 
     roundAxis_ = new QValueAxis(roundChart);
     roundAxis_->setLabelFormat(QStringLiteral("%d"));
     roundAxis_->setRange(0, 1);
-    auto* roundIoUAxis = new QValueAxis(roundChart);
-    roundIoUAxis->setRange(0, 1);
+    roundIoUAxis_ = new QValueAxis(roundChart);
+    roundIoUAxis_->setLabelFormat(QStringLiteral("%.2f"));
+    roundIoUAxis_->setRange(0, 1);
+    auto* roundIoUAxis = roundIoUAxis_;
     roundChart->addAxis(roundAxis_, Qt::AlignBottom);
     roundChart->addAxis(roundIoUAxis, Qt::AlignLeft);
     roundIoU_->attachAxis(roundAxis_);
     roundIoU_->attachAxis(roundIoUAxis);
     roundChart->legend()->hide();
-    layout->addWidget(chartView(roundChart, 120), 1);
+    layout->addWidget(chartView(roundChart, 150), 1);
 
     auto* roundButtons = new QHBoxLayout;
     useRound_ = new QPushButton(tr("Use this round's model"), this);
@@ -287,7 +290,19 @@ void TrainingPanel::refreshRounds()
             points.append(QPointF(r.number, r.iouAfter));
     }
     roundIoU_->replace(points);
-    roundAxis_->setRange(0, std::max(1, static_cast<int>(rounds.size()) - 1));
+    const int last = std::max(1, static_cast<int>(rounds.size()) - 1);
+    roundAxis_->setRange(0, last);
+    roundAxis_->setTickCount(std::min(last, 10) + 1);
+    // The IoU axis hugs the values, so a trend of a few hundredths shows.
+    double lo = 1, hi = 0;
+    for (const QPointF& p : points) {
+        lo = std::min(lo, p.y());
+        hi = std::max(hi, p.y());
+    }
+    if (points.isEmpty())
+        roundIoUAxis_->setRange(0, 1);
+    else
+        roundIoUAxis_->setRange(std::max(0.0, lo - 0.02), std::min(1.0, hi + 0.02));
     refreshCounts();
 }
 

@@ -72,7 +72,7 @@ private:
     QPushButton *train_, *retrain_, *stop_, *useRound_, *next_;
     QProgressBar* progress_;
     QLineSeries *loss_, *iou_, *roundIoU_;
-    QValueAxis *lossAxis_, *stepAxis_, *roundAxis_;
+    QValueAxis *lossAxis_, *stepAxis_, *roundAxis_, *roundIoUAxis_;
     QTableWidget* table_;
     QTimer* chartTimer_;
     std::vector<TrainingPoint> pending_;   ///< points waiting for the next chart refresh
