@@ -14,12 +14,12 @@
 
 #include "core/engine/Trainer.h"
 #include "tests/ui/UiTest.h"
+#include "ui/FileController.h"
 #include "ui/ImageSource.h"
 #include "ui/MainWindow.h"
 #include "ui/SegmentationController.h"
 #include "ui/Session.h"
 #include "ui/StudioDocument.h"
-#include "ui/FileController.h"
 #include "ui/train/TrainingController.h"
 #include "ui/train/TrainingPanel.h"
 

@@ -48,6 +48,7 @@ TrainingPanel::TrainingPanel(TrainingController* training, StudioDocument* doc, 
                              QWidget* parent)
     : QWidget(parent), training_(training), doc_(doc), shownSlice_(std::move(shownSlice))
 {
+    setMinimumWidth(420);   // the rounds table shows its IoU columns without scrolling
     auto* layout = new QVBoxLayout(this);
     counts_ = new QLabel(this);
     counts_->setWordWrap(true);
