@@ -194,6 +194,8 @@ Session FileController::currentSession() const
     l.zSmooth = doc_->postProcessing().zSmooth;
     l.minObjectVoxels = doc_->postProcessing().minObjectVoxels;
     s.layers = l;
+    if (saveHook_)
+        saveHook_(s);
     return s;
 }
 
@@ -283,6 +285,8 @@ bool FileController::applySession(const Session& s, const VolumeU8* maskOverride
         doc_->setClasses(std::move(classes));
     }
     applyView(s);
+    if (loadHook_)
+        loadHook_(s);
     return ok;
 }
 

@@ -7,6 +7,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
+
 #include "core/base/Volume.h"
 #include "ui/Session.h"
 
@@ -51,6 +53,13 @@ public:
     Session currentSession() const;
     /// Opens the files of `session` (mask from `maskOverride` when given) and restores the view.
     bool applySession(const Session& session, const VolumeU8* maskOverride = nullptr);
+    /// Session state owned by other parts (the training rounds): `save` adds it to the session
+    /// being built by currentSession, `load` reads it at the end of applySession.
+    void setSessionHooks(std::function<void(Session&)> save, std::function<void(const Session&)> load)
+    {
+        saveHook_ = std::move(save);
+        loadHook_ = std::move(load);
+    }
     /// Restores only the view part (slice, zoom, pan, levels).
     void applyView(const Session& session);
 
@@ -94,6 +103,8 @@ private:
     bool interactive_ = true;
     Answer answer_ = Answer::Discard;
     QString lastError_;
+    std::function<void(Session&)> saveHook_;
+    std::function<void(const Session&)> loadHook_;
 };
 
 }  // namespace mitoseg::ui

@@ -37,6 +37,9 @@
 #include "ui/SliceView.h"
 #include "ui/StudioDocument.h"
 #include "ui/ToolsPanel.h"
+#include "ui/train/TrainingController.h"
+#include "ui/train/TrainingPanel.h"
+#include "ui/train/TrainingRound.h"
 
 namespace mitoseg::ui {
 
@@ -50,7 +53,8 @@ MainWindow::MainWindow(QWidget* parent, const QString& autosaveFolder)
       iou_(new IoUPanel(doc_)),
       seg_(new SegmentationController(doc_, this)),
       files_(new FileController(doc_, view_, layers_, seg_, this)),
-      autosave_(new Autosaver(doc_, [this] { return files_->currentSession(); }, autosaveFolder, this))
+      autosave_(new Autosaver(doc_, [this] { return files_->currentSession(); }, autosaveFolder, this)),
+      training_(new TrainingController(doc_, seg_, this))
 {
     setWindowTitle(QStringLiteral("Mitoseg Studio"));
     setAcceptDrops(true);
@@ -213,6 +217,7 @@ void MainWindow::buildMenus()
     auto* toolsDock = addDockPanel(new ToolsPanel(tools_, doc_, {segSlice, segStack, accSlice, accStack}), tr("Tools"),
                                    Qt::LeftDockWidgetArea);
     toolsDock->setObjectName(QStringLiteral("toolsDock"));
+    buildTraining();
 
     QMenu* windows = menuBar()->addMenu(tr("&Window"));
     for (QDockWidget* d : findChildren<QDockWidget*>())
@@ -259,6 +264,29 @@ void MainWindow::rebuildSurfaces()
         return;
     surfaces_->setMask(doc_->mask().labels(), doc_->image()->spacing());
     surfaces_->setSlice(static_cast<int>(view_->slice()));
+}
+
+void MainWindow::buildTraining()
+{
+    trainingPanel_ = new TrainingPanel(training_, doc_, [this] { return view_->slice(); });
+    // Left, under Tools: the right side already holds Layers and IoU.
+    auto* dock = addDockPanel(trainingPanel_, tr("Training"), Qt::LeftDockWidgetArea);
+    dock->setObjectName(QStringLiteral("trainingDock"));
+    connect(trainingPanel_, &TrainingPanel::jumpToSlice, view_, &SliceView::setSlice);
+    connect(trainingPanel_, &TrainingPanel::message, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
+    QMenu* menu = menuBar()->addMenu(tr("&Train"));
+    menu->addAction(tr("Train"), trainingPanel_->trainButton(), &QPushButton::click);
+    menu->addAction(tr("Retrain on corrections"), QKeySequence(QStringLiteral("Ctrl+T")), trainingPanel_->retrainButton(),
+                    &QPushButton::click);
+    menu->addAction(tr("Stop training"), training_, &TrainingController::stop);
+    menu->addAction(tr("Next slice to correct"), QKeySequence(Qt::Key_N), trainingPanel_, &TrainingPanel::nextSliceToCorrect);
+    // The rounds live in the session file.
+    files_->setSessionHooks(
+        [this](Session& s) {
+            s.trainingRounds = roundsToJson(training_->rounds());
+            s.currentRound = training_->currentRound();
+        },
+        [this](const Session& s) { training_->setRounds(roundsFromJson(s.trainingRounds), s.currentRound); });
 }
 
 void MainWindow::buildDocks()
@@ -450,6 +478,7 @@ void MainWindow::closeEvent(QCloseEvent* e)
         return;
     }
     seg_->cancel();
+    training_->stop();
     autosave_->finish();
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());

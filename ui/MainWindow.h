@@ -27,6 +27,8 @@ class FileController;
 class SegmentationController;
 class Autosaver;
 class SurfacePanel;
+class TrainingController;
+class TrainingPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -62,6 +64,8 @@ public:
     Autosaver* autosaver() const { return autosave_; }
     /// The status bar's job progress (its text shows the time left).
     QProgressBar* progressBar() const { return progress_; }
+    TrainingController* training() const { return training_; }
+    TrainingPanel* trainingPanel() const { return trainingPanel_; }
     QUndoStack* undoStack() const { return undo_; }
     /// Dialogs on/off (tests switch them off).
     void setInteractive(bool on);
@@ -95,6 +99,9 @@ private:
     SegmentationController* seg_;
     FileController* files_;
     Autosaver* autosave_;
+    TrainingController* training_;
+    TrainingPanel* trainingPanel_ = nullptr;
+    void buildTraining();
     QSlider* sliceSlider_ = nullptr;
     QSpinBox* sliceSpin_ = nullptr;
     QLabel* depthLabel_ = nullptr;

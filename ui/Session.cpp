@@ -79,6 +79,10 @@ QJsonObject Session::toJson() const
     if (!predictions.isEmpty())
         o[QStringLiteral("predictions")] = QJsonObject{{QStringLiteral("file"), predictions},
                                                        {QStringLiteral("postProcessed"), predictionsPostProcessed}};
+    if (!trainingRounds.isEmpty()) {
+        o[QStringLiteral("trainingRounds")] = trainingRounds;
+        o[QStringLiteral("currentRound")] = currentRound;
+    }
     return o;
 }
 
@@ -103,6 +107,8 @@ std::optional<Session> Session::fromJson(const QJsonObject& o, QString* error)
         s.levelLow = view.value(QStringLiteral("levelLow")).toDouble();
         s.levelHigh = view.value(QStringLiteral("levelHigh")).toDouble();
     }
+    s.trainingRounds = o.value(QStringLiteral("trainingRounds")).toArray();
+    s.currentRound = o.value(QStringLiteral("currentRound")).toInt(-1);
     for (const auto& v : o.value(QStringLiteral("editedSlices")).toArray())
         s.editedSlices.push_back(static_cast<std::int64_t>(v.toDouble()));
     for (const auto& v : o.value(QStringLiteral("acceptedSlices")).toArray())

@@ -1,7 +1,8 @@
 #pragma once
 // A studio session as JSON: which files are open, the view (slice, zoom, pan, levels) and the
-// slices the user edited. Value type; any thread. Files are written atomically (QSaveFile).
+// slices the user edited, and the training rounds. Value type; any thread. Files are written atomically (QSaveFile).
 #include <QColor>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QPointF>
 #include <QString>
@@ -51,6 +52,8 @@ struct Session {
     /// empty: none. `predictionsPostProcessed`: the stack clean-up was applied to them.
     QString predictions;
     bool predictionsPostProcessed = false;
+    QJsonArray trainingRounds;           ///< the training panel's rounds (ui/train/TrainingRound.h); empty: none
+    int currentRound = -1;               ///< index of the round whose model is in use
 
     QJsonObject toJson() const;
     /// Parses a session; nullopt (and `error`) when it is not one.

@@ -26,7 +26,9 @@ const char* kHelp =
     "  --dropout P                 dropout before the bridge (default 0)\n"
     "  --context K                 2.5D: feed K neighbouring slices on each side as channels (default 0)\n"
     "  --classes N                 classes including background (default 2 = binary)\n"
-    "  --steps N                   training steps (default 2000)\n"
+    "  --steps N                   training steps (default 2000; with --minutes: no limit)\n"
+    "  --minutes M                 wall-time budget: stop after M minutes, with the learning-rate\n"
+    "                              decay fitted to the budget (--steps stays an upper bound)\n"
     "  --batch N --patch N         patches per step and patch edge (default 4 x 256)\n"
     "  --lr X --weight-decay X     AdamW learning rate and weight decay (default 1e-3, 1e-4)\n"
     "  --optimizer adam|adamw      (default adamw)\n"
@@ -61,7 +63,7 @@ extern "C" void onSignal(int)
 int run(const std::vector<std::string>& argv)
 {
     Args args(argv,
-              {"out", "preset", "base", "depth", "upsampling", "dropout", "context", "classes", "steps", "batch", "patch", "lr",
+              {"out", "minutes", "preset", "base", "depth", "upsampling", "dropout", "context", "classes", "steps", "batch", "patch", "lr",
                "weight-decay", "optimizer", "warmup", "labelled-slices", "val-z", "validate-every", "patience",
                "checkpoint-dir", "checkpoint-minutes", "resume", "init", "fg-fraction", "threads", "seed"},
               {"no-val", "fp32", "no-augment", "keep-snapshots"});
@@ -84,7 +86,10 @@ int run(const std::vector<std::string>& argv)
     } catch (const Error& e) {
         throw UsageError(e.what());
     }
-    c.steps = args.integer("steps", 2000);
+    c.maxSeconds = 60.0 * args.number("minutes", 0.0);
+    if (c.maxSeconds < 0)
+        throw UsageError("--minutes must be positive");
+    c.steps = args.integer("steps", c.maxSeconds > 0 ? 1000000000LL : 2000);
     c.batch = static_cast<int>(args.integer("batch", 4));
     c.patch = static_cast<int>(args.integer("patch", 256));
     c.learningRate = args.number("lr", 1e-3);
@@ -164,7 +169,8 @@ int run(const std::vector<std::string>& argv)
                                             : ", no validation") +
                         (c.initFrom.empty() ? "" : ", fine-tuned from " + c.initFrom.filename().string());
     std::cerr << "training " << c.arch.preset << " U-Net (base " << c.arch.base << ", depth " << c.arch.depth << ") on "
-              << c.dataDescription << ", " << c.steps << " steps of " << c.batch << "x" << c.patch << "^2"
+              << c.dataDescription << ", "
+              << (c.maxSeconds > 0 ? formatDuration(c.maxSeconds) + " of" : std::to_string(c.steps) + " steps of") << " " << c.batch << "x" << c.patch << "^2"
               << (c.bf16 ? ", bf16" : ", fp32") << "\n";
 
     CancelToken cancel;
@@ -186,7 +192,7 @@ int run(const std::vector<std::string>& argv)
     std::signal(SIGTERM, SIG_DFL);
     gCancel = nullptr;
     bar.finish();
-    std::cerr << (r.cancelled ? "stopped" : r.stoppedEarly ? "stopped early" : "finished") << " after " << r.steps << " steps in "
+    std::cerr << (r.cancelled ? "stopped" : r.stoppedEarly ? "stopped early" : r.outOfTime ? "time budget spent" : "finished") << " after " << r.steps << " steps in "
               << formatDuration(r.seconds);
     if (r.bestValIoU >= 0)
         std::cerr << "; best validation IoU " << r.bestValIoU << " at step " << r.bestStep;

@@ -23,6 +23,7 @@ extern const Command kAverageCommand;
 extern const Command kEvaluateCommand;
 extern const Command kMeshCommand;
 extern const Command kBenchLoadCommand;
+extern const Command kBenchLoopCommand;
 extern const Command kBenchTrainCommand;
 extern const Command kBenchPredictCommand;
 extern const Command kBenchMeshCommand;

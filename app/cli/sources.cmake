@@ -11,6 +11,7 @@ set(MITOSEG_CLI_SOURCES
   cli/CmdEvaluate.cpp
   cli/CmdMesh.cpp
   cli/CmdBenchLoad.cpp
+  cli/CmdBenchLoop.cpp
   cli/CmdBenchTrain.cpp
   cli/CmdBenchPredict.cpp
   cli/CmdBenchMesh.cpp

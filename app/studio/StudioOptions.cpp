@@ -41,6 +41,16 @@ void addOptions(QCommandLineParser& cli)
         {QStringLiteral("segment-slice"), QStringLiteral("Segment the shown slice at start (with --screenshot: wait for it).")},
         {QStringLiteral("segment-stack"),
          QStringLiteral("Segment every slice at start, then apply the model's 3D clean-up (with --screenshot: wait for it).")},
+        {QStringLiteral("bench-train-seconds"),
+         QStringLiteral("With --bench: seconds of background training while measuring the event-loop delay (default 20; "
+                        "0 = skip)."),
+         QStringLiteral("s"), QStringLiteral("20")},
+        {QStringLiteral("simulate-rounds"),
+         QStringLiteral("After loading (and --segment-stack): run N retraining rounds, each on the next slice to correct "
+                        "with its labels from --truth."),
+         QStringLiteral("n")},
+        {QStringLiteral("round-seconds"), QStringLiteral("Budget of a simulated round (default 60)."), QStringLiteral("s"),
+         QStringLiteral("60")},
         {QStringLiteral("print-options"), QStringLiteral("Print what the options resolved to, then quit.")},
     });
 }
@@ -128,6 +138,16 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments, co
     o.segmentSlice = cli.isSet(QStringLiteral("segment-slice"));
     o.segmentStack = cli.isSet(QStringLiteral("segment-stack"));
     o.printOptions = cli.isSet(QStringLiteral("print-options"));
+    bool okTrain = false, okRounds = true, okSeconds = false;
+    o.benchTrainSeconds = cli.value(QStringLiteral("bench-train-seconds")).toDouble(&okTrain);
+    if (cli.isSet(QStringLiteral("simulate-rounds")))
+        o.simulateRounds = cli.value(QStringLiteral("simulate-rounds")).toInt(&okRounds);
+    o.roundSeconds = cli.value(QStringLiteral("round-seconds")).toDouble(&okSeconds);
+    if (!okTrain || o.benchTrainSeconds < 0 || !okRounds || o.simulateRounds < 0 || !okSeconds || o.roundSeconds <= 0) {
+        if (error)
+            *error = QStringLiteral("need --bench-train-seconds >= 0, --simulate-rounds >= 0 and --round-seconds > 0");
+        return std::nullopt;
+    }
     return o;
 }
 
@@ -151,6 +171,9 @@ QString describe(const StudioOptions& o)
     line("3d", flag(o.surfaces));
     line("segment-slice", flag(o.segmentSlice));
     line("segment-stack", flag(o.segmentStack));
+    line("bench-train-seconds", QString::number(o.benchTrainSeconds));
+    line("simulate-rounds", QString::number(o.simulateRounds));
+    line("round-seconds", QString::number(o.roundSeconds));
     return out;
 }
 

@@ -17,6 +17,9 @@ struct StudioOptions {
     std::optional<long long> slice;   ///< 1-based, as given
     bool bench = false, ortho = false, surfaces = false;
     bool segmentSlice = false, segmentStack = false, printOptions = false;
+    double benchTrainSeconds = 20;    ///< --bench: background training while measuring the event loop (0 = skip)
+    int simulateRounds = 0;           ///< retraining rounds to run after loading (0 = none)
+    double roundSeconds = 60;         ///< budget of a simulated round
 };
 
 /// The version mitoseg-studio reports.

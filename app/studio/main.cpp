@@ -1,5 +1,6 @@
 // mitoseg-studio [STACK] [--mask M] [--truth T] [--model F] [--open-session S] [--slice Z] [--ortho] [--3d]
-//                [--segment-slice | --segment-stack] [--screenshot PNG] [--bench [--stack S]]
+//                [--segment-slice | --segment-stack] [--screenshot PNG] [--simulate-rounds N [--round-seconds S]]
+//                [--bench [--stack S] [--bench-train-seconds S]]
 // With no stack the window opens on the generated demo stack.
 #include <QApplication>
 #include <QDir>
@@ -9,9 +10,11 @@
 
 #include <cstdio>
 
+#include "app/studio/LoopDemo.h"
 #include "app/studio/StudioBench.h"
 #include "app/studio/StudioOptions.h"
 #include "app/studio/StudioStyle.h"
+#include "app/studio/TrainingBench.h"
 #include "core/engine/Segmenter.h"
 #include "ui/FileController.h"
 #include "ui/MainWindow.h"
@@ -47,8 +50,12 @@ int main(int argc, char** argv)
         std::fputs(qPrintable(mitoseg::studio::describe(opt)), stdout);
         return 0;
     }
-    if (opt.bench)
-        return mitoseg::studio::runBench(opt.benchStack, opt.truth);
+    if (opt.bench) {
+        const int rc = mitoseg::studio::runBench(opt.benchStack, opt.truth);
+        if (rc != 0 || opt.benchTrainSeconds <= 0)
+            return rc;
+        return mitoseg::studio::runTrainingBench(opt.benchStack, opt.truth, opt.benchTrainSeconds);
+    }
 
     mitoseg::studio::applyDarkTheme(app);
     mitoseg::ui::MainWindow window;
@@ -115,6 +122,11 @@ int main(int argc, char** argv)
     if (screenshot && pending > 0) {
         QTimer::singleShot(opt.segmentStack ? 3600000 : 120000, &settle, &QEventLoop::quit);
         settle.exec();
+    }
+    if (opt.simulateRounds > 0) {
+        const int rc = mitoseg::studio::simulateRounds(window, opt.simulateRounds, opt.roundSeconds);
+        if (rc != 0)
+            return rc;
     }
     if (screenshot)
         return mitoseg::studio::takeScreenshot(window, opt.screenshot);

@@ -22,8 +22,14 @@ PatchSampler::PatchSampler(const TrainConfig& config, const TrainData& data, std
             for (std::int64_t x = 0; x < W; x += 4)
                 if (s[y * W + x])
                     fg.push_back(static_cast<std::int32_t>(y * W + x));
-        if (!fg.empty())
+        const bool focus = std::find(data.focusSlices.begin(), data.focusSlices.end(), slices_[i]) != data.focusSlices.end();
+        if (focus)
+            focus_.push_back(i);
+        if (!fg.empty()) {
             slicesWithForeground_.push_back(i);
+            if (focus)
+                focusWithForeground_.push_back(i);
+        }
         foreground_.push_back(std::move(fg));
     }
     if (data.imageF32) {
@@ -55,9 +61,12 @@ void PatchSampler::sample(int batch, std::vector<float>& input, std::vector<std:
     for (int b = 0; b < batch; ++b) {
         std::size_t si;
         std::int64_t y0, x0;
-        bool useFg = !slicesWithForeground_.empty() && u01(rng_) < config_.foregroundFraction;
+        // Focus slices (when there are any) get their share of patches first.
+        const bool focus = !focus_.empty() && u01(rng_) < data_.focusFraction;
+        const std::vector<std::size_t>& withFg = focus ? focusWithForeground_ : slicesWithForeground_;
+        bool useFg = !withFg.empty() && u01(rng_) < config_.foregroundFraction;
         if (useFg) {
-            si = slicesWithForeground_[std::uniform_int_distribution<std::size_t>(0, slicesWithForeground_.size() - 1)(rng_)];
+            si = withFg[std::uniform_int_distribution<std::size_t>(0, withFg.size() - 1)(rng_)];
             const auto& fg = foreground_[si];
             std::int32_t pos = fg[std::uniform_int_distribution<std::size_t>(0, fg.size() - 1)(rng_)];
             std::int64_t jitter = P / 4;
@@ -66,7 +75,8 @@ void PatchSampler::sample(int batch, std::vector<float>& input, std::vector<std:
             y0 = std::clamp<std::int64_t>(cy - P / 2, 0, H - P);
             x0 = std::clamp<std::int64_t>(cx - P / 2, 0, W - P);
         } else {
-            si = std::uniform_int_distribution<std::size_t>(0, slices_.size() - 1)(rng_);
+            si = focus ? focus_[std::uniform_int_distribution<std::size_t>(0, focus_.size() - 1)(rng_)]
+                       : std::uniform_int_distribution<std::size_t>(0, slices_.size() - 1)(rng_);
             y0 = std::uniform_int_distribution<std::int64_t>(0, H - P)(rng_);
             x0 = std::uniform_int_distribution<std::int64_t>(0, W - P)(rng_);
         }

@@ -38,6 +38,7 @@ private:
     std::vector<std::int64_t> slices_;
     std::vector<std::vector<std::int32_t>> foreground_;   ///< per slice in slices_: y*W+x on a stride-4 grid
     std::vector<std::size_t> slicesWithForeground_;
+    std::vector<std::size_t> focus_, focusWithForeground_;   ///< TrainData::focusSlices, as indices into slices_
     Normalisation norm_;
     int patch_;
     float rawMax_ = 255.0f;

@@ -85,11 +85,15 @@ torch::Tensor lossFunction(const torch::Tensor& logitsIn, const torch::Tensor& t
     return ce + diceWeight * dice.slice(0, 1).mean();
 }
 
-double learningRate(const TrainConfig& c, std::int64_t step)
+/// Warm-up over the first steps, then cosine decay over the steps (or, with a time budget, over
+/// the share `elapsedFraction` of it spent).
+double learningRate(const TrainConfig& c, std::int64_t step, double elapsedFraction)
 {
     if (step < c.warmupSteps)
         return c.learningRate * (0.1 + 0.9 * static_cast<double>(step) / static_cast<double>(c.warmupSteps));
-    double t = static_cast<double>(step - c.warmupSteps) / static_cast<double>(std::max<std::int64_t>(1, c.steps - c.warmupSteps));
+    double t = c.maxSeconds > 0
+                   ? elapsedFraction
+                   : static_cast<double>(step - c.warmupSteps) / static_cast<double>(std::max<std::int64_t>(1, c.steps - c.warmupSteps));
     t = std::clamp(t, 0.0, 1.0);
     const double pi = 3.14159265358979323846;
     return c.learningRate * (c.minLrFraction + (1 - c.minLrFraction) * 0.5 * (1 + std::cos(pi * t)));
@@ -127,6 +131,17 @@ double validate(UNet& net, const TrainConfig& c, const TrainData& d, const Norma
     for (int k = 1; k < c.arch.classes; ++k)
         sum += uni[static_cast<std::size_t>(k)] > 0 ? inter[static_cast<std::size_t>(k)] / uni[static_cast<std::size_t>(k)] : 1.0;
     return sum / (c.arch.classes - 1);
+}
+
+/// Training mode, with batch-norm layers kept in inference mode when the config asks for it.
+void setTrainingMode(UNet& net, const TrainConfig& c)
+{
+    net->train();
+    if (!c.freezeBatchNorm)
+        return;
+    for (const auto& m : net->modules(/*include_self=*/false))
+        if (m->as<torch::nn::BatchNorm2dImpl>())
+            m->eval();
 }
 
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig& c, UNet& net)
@@ -408,14 +423,17 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
     double lastValSeconds = 0;
     double lastVal = st.curve.empty() ? -1 : st.curve.back().second;
     const int C = config.arch.inChannels;
-    net->train();
+    const auto loopStart = Clock::now();
+    const bool budget = config.maxSeconds > 0;
+    setTrainingMode(net, config);
     while (st.step < config.steps) {
         if (cancel.cancelled()) {
             result.cancelled = true;
             break;
         }
         auto t0 = Clock::now();
-        double lr = learningRate(config, st.step);
+        const double elapsed = seconds(loopStart, t0);
+        double lr = learningRate(config, st.step, budget ? elapsed / config.maxSeconds : 0.0);
         setLearningRate(*opt, config, lr);
         sampler.sample(config.batch, inBuf, tgBuf);
         torch::Tensor x = torch::from_blob(inBuf.data(), {config.batch, C, patch, patch});
@@ -444,7 +462,16 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
             recentLoss.pop_front();
             recentTime.pop_front();
         }
-        bool doValidate = validation && (st.step % std::max<std::int64_t>(1, config.validateEvery) == 0 || st.step == config.steps);
+        // With a time budget, this is the last step when another one (and the closing validation)
+        // would end past it.
+        double stepEstimate = 0;
+        for (double t : recentTime)
+            stepEstimate += t;
+        stepEstimate /= static_cast<double>(recentTime.size());
+        const double spent = seconds(loopStart, Clock::now());
+        const bool lastByTime = budget && spent + stepEstimate + (validation ? lastValSeconds : 0.0) > config.maxSeconds;
+        const bool lastStep = st.step == config.steps || lastByTime;
+        bool doValidate = validation && (st.step % std::max<std::int64_t>(1, config.validateEvery) == 0 || lastStep);
         TrainProgress p;
         if (doValidate) {
             auto v0 = Clock::now();
@@ -452,11 +479,11 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
             try {
                 iou = validate(net, config, data, st.norm, cancel);
             } catch (const Cancelled&) {
-                net->train();
+                setTrainingMode(net, config);
                 result.cancelled = true;
                 break;
             }
-            net->train();
+            setTrainingMode(net, config);
             lastValSeconds = seconds(v0, Clock::now());
             st.curve.emplace_back(st.step, iou);
             lastVal = iou;
@@ -474,7 +501,7 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
             }
         }
         // Without validation, --keep-snapshots still records the trajectory (for weight averaging).
-        if (!validation && snapshots && (st.step % std::max<std::int64_t>(1, config.validateEvery) == 0 || st.step == config.steps))
+        if (!validation && snapshots && (st.step % std::max<std::int64_t>(1, config.validateEvery) == 0 || lastStep))
             snapshot(-1);
         double spStep = 0, meanLoss = 0;
         for (std::size_t i = 0; i < recentLoss.size(); ++i) {
@@ -484,9 +511,13 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
         spStep /= static_cast<double>(recentTime.size());
         meanLoss /= static_cast<double>(recentLoss.size());
         std::int64_t left = config.steps - st.step;
+        if (budget) {
+            const double remaining = std::max(0.0, config.maxSeconds - seconds(loopStart, Clock::now()));
+            left = lastByTime ? 0 : std::min(left, static_cast<std::int64_t>(remaining / std::max(spStep, 1e-6)));
+        }
         std::int64_t valsLeft = validation ? left / std::max<std::int64_t>(1, config.validateEvery) + 1 : 0;
         p.step = st.step;
-        p.totalSteps = config.steps;
+        p.totalSteps = st.step + left;
         p.loss = lv;
         p.averageLoss = meanLoss;
         p.learningRate = lr;
@@ -497,7 +528,7 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
         if (onProgress)
             onProgress(p);
         bool stop = config.earlyStopPatience > 0 && st.staleValidations >= config.earlyStopPatience;
-        if (!ckptPath.empty() && (p.validated || stop || st.step == config.steps ||
+        if (!ckptPath.empty() && (p.validated || stop || lastStep ||
                                   seconds(lastCheckpoint, Clock::now()) >= config.checkpointSeconds)) {
             writeCheckpoint(ckptPath, st, net, *opt, sampler);
             lastCheckpoint = Clock::now();
@@ -506,10 +537,16 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
             result.stoppedEarly = true;
             break;
         }
+        if (lastByTime) {
+            result.outOfTime = true;
+            break;
+        }
     }
     if (result.cancelled && !ckptPath.empty())
         writeCheckpoint(ckptPath, st, net, *opt, sampler);
-    if (!validation && !config.outModel.empty() && st.step > 0)
+    // Without validation the last model is the result; a run stopped before its first
+    // validation still leaves the model it has so far.
+    if (!config.outModel.empty() && st.step > 0 && (!validation || (result.cancelled && st.bestValIoU < 0)))
         saveModel(config.outModel, spec(-1), net);
     result.steps = st.step;
     result.bestValIoU = st.bestValIoU;

@@ -21,6 +21,10 @@ enum class OptimizerKind { Adam, AdamW };
 struct TrainConfig {
     UNetConfig arch = UNetConfig::fromPreset("fast");
     std::int64_t steps = 2000;
+    /// Wall-time budget in seconds (0 = none). The run stops before a step that would end past
+    /// it (validating then, when it validates), and the cosine decay runs over the budget
+    /// instead of over `steps`, which stays an upper bound.
+    double maxSeconds = 0;
     int batch = 4;
     int patch = 256;                       ///< square patch edge (rounded down to a multiple of 2^depth)
     OptimizerKind optimizer = OptimizerKind::AdamW;
@@ -48,6 +52,9 @@ struct TrainConfig {
     std::uint64_t seed = 1;
     int threads = 0;                       ///< torch threads; 0 = all cores
     bool bf16 = true;                      ///< CPU autocast to bfloat16 for the convolutions
+    /// Keep batch-norm layers in inference mode (their statistics fixed): fine-tuning on a few
+    /// slices then cannot drag the statistics the model learnt on much more data.
+    bool freezeBatchNorm = false;
     bool channelsLast = true;              ///< NHWC activations
     std::string dataDescription;           ///< stored in the model file ("training.tif + ...")
     std::vector<std::string> classNames;   ///< empty = "background", "mitochondria" / "class N"
@@ -62,6 +69,10 @@ struct TrainData {
     const VolumeU8* labels = nullptr;
     std::vector<std::int64_t> labelledSlices;   ///< empty = every slice is labelled
     std::int64_t valBegin = -1, valEnd = -1;    ///< inclusive; -1 = no validation
+    /// Labelled slices that get `focusFraction` of the patches whatever their number (e.g. the
+    /// newest corrections among many replayed slices); empty = all slices alike.
+    std::vector<std::int64_t> focusSlices = {};
+    double focusFraction = 0.5;
 };
 
 /// Reported after every step (and after each validation) on the training thread.
@@ -86,6 +97,7 @@ struct TrainResult {
     std::int64_t bestStep = 0;
     bool stoppedEarly = false;
     bool cancelled = false;
+    bool outOfTime = false;                 ///< stopped by TrainConfig::maxSeconds
     std::vector<std::pair<std::int64_t, double>> validationCurve;   ///< (step, IoU)
     std::vector<double> losses;            ///< loss of each step run in this call
     double seconds = 0;
@@ -95,7 +107,7 @@ struct TrainResult {
 /// config.outModel and checkpoints to config.checkpointDir. Callable from any one thread (one
 /// training per process at a time: it seeds torch's global RNG and sets its thread count);
 /// uses config.threads torch threads. `onProgress` runs on the calling thread. On cancel it writes a checkpoint and returns with
-/// cancelled = true. Throws mitoseg::Error on unusable data (shape mismatch, nothing labelled
+/// cancelled = true (and, when no validation has written a model yet, writes the model so far). Throws mitoseg::Error on unusable data (shape mismatch, nothing labelled
 /// outside the validation range), IoError on unreadable checkpoints or unwritable outputs.
 TrainResult train(const TrainConfig& config, const TrainData& data, const TrainCallback& onProgress,
                   const CancelToken& cancel);

@@ -10,4 +10,5 @@ list(APPEND MITOSEG_UI_TEST_SOURCES
   SessionTest.cpp
   WorkSafetyTest.cpp
   RoughEdgesTest.cpp
+  TrainingTest.cpp
 )

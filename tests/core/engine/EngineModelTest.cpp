@@ -11,6 +11,7 @@
 #include "core/engine/Segmenter.h"
 #include "core/engine/TiledPredictor.h"
 #include "core/engine/TorchModel.h"
+#include "core/engine/Trainer.h"
 
 using namespace mitoseg;
 using mitoseg::test::ScratchDir;
@@ -381,4 +382,46 @@ TEST(Segmenter, PredictsStacksWithCallbacksAndFindsTheModelFromTheEnvironment)
     setenv("MITOSEG_MODEL", (dir / "m.msm").c_str(), 1);
     EXPECT_EQ(Segmenter::defaultModelPath(), dir / "m.msm");
     unsetenv("MITOSEG_MODEL");
+}
+
+TEST(Trainer, FrozenBatchNormKeepsTheStartingModelsStatistics)
+{
+    ScratchDir dir;
+    const ModelSpec spec = tinySpec();
+    UNet start = trainedTiny(spec);
+    saveModel(dir / "start.msm", spec, start);
+    VolumeU8 image(Shape{2, 32, 32}), labels(Shape{2, 32, 32});
+    for (std::size_t i = 0; i < image.values().size(); ++i) {
+        image.values()[i] = static_cast<std::uint8_t>((i * 37) % 200);
+        labels.values()[i] = image.values()[i] > 120 ? 1 : 0;
+    }
+    auto fineTune = [&](bool freeze, const std::string& name) {
+        TrainConfig c;
+        c.arch.inChannels = 0;
+        c.initFrom = dir / "start.msm";
+        c.outModel = dir / name;
+        c.steps = 5;
+        c.batch = 2;
+        c.patch = 16;
+        c.threads = 1;
+        c.bf16 = c.channelsLast = false;
+        c.freezeBatchNorm = freeze;
+        TrainData d{&image, nullptr, &labels, {}, -1, -1};
+        train(c, d, {}, CancelToken{});
+        return loadModel(dir / name).net;
+    };
+    UNet frozen = fineTune(true, "frozen.msm"), moving = fineTune(false, "moving.msm");
+    auto startBuffers = start->named_buffers(), frozenBuffers = frozen->named_buffers(), movingBuffers = moving->named_buffers();
+    int stats = 0, moved = 0;
+    for (const auto& b : startBuffers) {
+        if (b.key().find("running_") == std::string::npos)
+            continue;
+        ++stats;
+        EXPECT_TRUE(torch::equal(b.value(), frozenBuffers[b.key()])) << b.key();
+        moved += !torch::equal(b.value(), movingBuffers[b.key()]);
+    }
+    EXPECT_GT(stats, 0);
+    EXPECT_EQ(moved, stats);   // without freezing, training moves every statistic
+    // The weights did train.
+    EXPECT_FALSE(torch::equal(start->named_parameters()[0].value(), frozen->named_parameters()[0].value()));
 }

@@ -304,3 +304,22 @@ TEST(Segmenter, SmoothAlongZAveragesNeighbourSlicesAndRethresholds)
     EXPECT_EQ(p.labels(1, 0, 0), 1);                        // 0.3 alone would be background
     EXPECT_EQ(p.labels(2, 0, 1), 0);
 }
+
+TEST(Trainer, TimeBudgetStopsTheRunAndSavesTheModel)
+{
+    ScratchDir dir;
+    auto s = test::makeDiscs(4, 48, 48, 2);
+    TrainConfig c = tinyConfig(1000000);
+    c.maxSeconds = 1.0;
+    c.outModel = dir / "m.msm";
+    TrainData d{&s.image, nullptr, &s.labels, {}, -1, -1};
+    std::int64_t lastTotal = 0;
+    double lastEta = -1;
+    TrainResult r = train(c, d, [&](const TrainProgress& p) { lastTotal = p.totalSteps; lastEta = p.etaSeconds; }, CancelToken{});
+    EXPECT_TRUE(r.outOfTime);
+    EXPECT_GT(r.steps, 2);
+    EXPECT_LT(r.seconds, 1.0 + 0.5);
+    EXPECT_EQ(lastTotal, r.steps);   // the estimate of the total shrinks to the steps done
+    EXPECT_EQ(lastEta, 0.0);
+    EXPECT_EQ(Segmenter::load(c.outModel)->info().steps, r.steps);
+}

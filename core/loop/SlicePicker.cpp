@@ -1,0 +1,93 @@
+#include "core/loop/SlicePicker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+namespace mitoseg {
+
+namespace {
+
+/// Binary entropy of p in bits.
+double entropy(double p)
+{
+    if (p <= 0.0 || p >= 1.0)
+        return 0.0;
+    return -(p * std::log2(p) + (1.0 - p) * std::log2(1.0 - p));
+}
+
+}  // namespace
+
+double meanBinaryEntropy(const float* probability, std::int64_t n)
+{
+    if (n <= 0)
+        return 0.0;
+    double sum = 0;
+    for (std::int64_t i = 0; i < n; ++i)
+        sum += entropy(static_cast<double>(probability[i]));
+    return sum / static_cast<double>(n);
+}
+
+double meanBinaryEntropy(const std::uint8_t* probability, std::int64_t n)
+{
+    if (n <= 0)
+        return 0.0;
+    static const auto table = [] {
+        std::vector<double> t(256);
+        for (int v = 0; v < 256; ++v)
+            t[static_cast<std::size_t>(v)] = entropy(v / 255.0);
+        return t;
+    }();
+    double sum = 0;
+    for (std::int64_t i = 0; i < n; ++i)
+        sum += table[probability[i]];
+    return sum / static_cast<double>(n);
+}
+
+std::vector<double> sliceUncertainty(const VolumeF32& probability)
+{
+    std::vector<double> out(static_cast<std::size_t>(probability.depth()));
+    for (std::int64_t z = 0; z < probability.depth(); ++z)
+        out[static_cast<std::size_t>(z)] = meanBinaryEntropy(probability.slice(z), probability.shape().sliceVoxels());
+    return out;
+}
+
+std::vector<std::int64_t> pickSlices(const std::vector<double>& uncertainty, const std::vector<std::int64_t>& exclude, int count,
+                                     PickMode mode, std::uint64_t seed)
+{
+    std::vector<std::int64_t> candidates;
+    for (std::int64_t z = 0; z < static_cast<std::int64_t>(uncertainty.size()); ++z)
+        if (uncertainty[static_cast<std::size_t>(z)] >= 0 && std::find(exclude.begin(), exclude.end(), z) == exclude.end())
+            candidates.push_back(z);
+    if (mode == PickMode::Random) {
+        std::mt19937_64 rng(seed);
+        std::shuffle(candidates.begin(), candidates.end(), rng);
+    } else {
+        // Most uncertain first; ties by slice index, so the order is deterministic.
+        std::stable_sort(candidates.begin(), candidates.end(), [&](std::int64_t a, std::int64_t b) {
+            return uncertainty[static_cast<std::size_t>(a)] > uncertainty[static_cast<std::size_t>(b)];
+        });
+    }
+    if (count >= 0 && candidates.size() > static_cast<std::size_t>(count))
+        candidates.resize(static_cast<std::size_t>(count));
+    return candidates;
+}
+
+std::vector<std::int64_t> spreadSlices(std::int64_t depth, const std::vector<std::int64_t>& exclude, int count)
+{
+    std::vector<std::int64_t> candidates;
+    for (std::int64_t z = 0; z < depth; ++z)
+        if (std::find(exclude.begin(), exclude.end(), z) == exclude.end())
+            candidates.push_back(z);
+    if (count <= 0 || candidates.empty())
+        return {};
+    if (static_cast<std::size_t>(count) >= candidates.size())
+        return candidates;
+    std::vector<std::int64_t> out;
+    const double step = static_cast<double>(candidates.size()) / count;
+    for (int i = 0; i < count; ++i)
+        out.push_back(candidates[static_cast<std::size_t>((i + 0.5) * step)]);
+    return out;
+}
+
+}  // namespace mitoseg

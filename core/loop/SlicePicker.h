@@ -1,0 +1,33 @@
+#pragma once
+// Which slice should the user correct next: per-slice uncertainty of a prediction (mean binary
+// entropy of the probabilities) and picking the most uncertain (or random) slices that are not
+// labelled yet. Pure functions, no torch, no Qt; any thread.
+#include <cstdint>
+#include <vector>
+
+#include "core/base/Volume.h"
+
+namespace mitoseg {
+
+/// Mean binary entropy (bits, 0..1) of `n` probabilities; 0 when n is 0. For multiclass
+/// predictions pass the probability of the chosen class: its entropy still measures doubt.
+double meanBinaryEntropy(const float* probability, std::int64_t n);
+/// The same for probabilities stored as 0..255 (the studio's overlay).
+double meanBinaryEntropy(const std::uint8_t* probability, std::int64_t n);
+
+/// meanBinaryEntropy of every slice of `probability`.
+std::vector<double> sliceUncertainty(const VolumeF32& probability);
+
+enum class PickMode { Uncertain, Random };
+
+/// Up to `count` slice indices in [0, uncertainty.size()) that are not in `exclude` (any order)
+/// and have a score (>= 0; negative = not predicted): the most uncertain first, or uniformly
+/// random ones (seeded, deterministic) for comparison.
+std::vector<std::int64_t> pickSlices(const std::vector<double>& uncertainty, const std::vector<std::int64_t>& exclude, int count,
+                                     PickMode mode = PickMode::Uncertain, std::uint64_t seed = 1);
+
+/// Up to `count` slices of [0, depth) not in `exclude`, spread evenly over the candidates
+/// (for pseudo-labelled replay). Sorted.
+std::vector<std::int64_t> spreadSlices(std::int64_t depth, const std::vector<std::int64_t>& exclude, int count);
+
+}  // namespace mitoseg

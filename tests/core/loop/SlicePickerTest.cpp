@@ -1,0 +1,61 @@
+// Per-slice uncertainty and slice picking for the retraining loop.
+#include <gtest/gtest.h>
+
+#include "core/loop/SlicePicker.h"
+
+using namespace mitoseg;
+
+TEST(SlicePicker, EntropyIsZeroWhenSureAndOneAtHalf)
+{
+    const float sure[] = {0.0f, 1.0f, 0.0f, 1.0f};
+    const float half[] = {0.5f, 0.5f};
+    EXPECT_DOUBLE_EQ(meanBinaryEntropy(sure, 4), 0.0);
+    EXPECT_NEAR(meanBinaryEntropy(half, 2), 1.0, 1e-12);
+    const float mixed[] = {0.5f, 1.0f};
+    EXPECT_NEAR(meanBinaryEntropy(mixed, 2), 0.5, 1e-12);
+    // The overlay's 0..255 form agrees with the float form.
+    const std::uint8_t bytes[] = {0, 255, 51, 204};
+    const float floats[] = {0.0f, 1.0f, 0.2f, 0.8f};
+    EXPECT_NEAR(meanBinaryEntropy(bytes, 4), meanBinaryEntropy(floats, 4), 1e-6);
+    EXPECT_DOUBLE_EQ(meanBinaryEntropy(floats, 0), 0.0);
+}
+
+TEST(SlicePicker, SliceUncertaintyRanksTheDoubtfulSliceFirst)
+{
+    VolumeF32 p(Shape{4, 2, 2}, 0.99f);
+    p(2, 0, 0) = 0.5f;
+    p(2, 1, 1) = 0.4f;
+    p(1, 0, 0) = 0.7f;
+    const auto u = sliceUncertainty(p);
+    ASSERT_EQ(u.size(), 4u);
+    EXPECT_GT(u[2], u[1]);
+    EXPECT_GT(u[1], u[0]);
+    EXPECT_DOUBLE_EQ(u[0], u[3]);
+    EXPECT_EQ(pickSlices(u, {}, 2), (std::vector<std::int64_t>{2, 1}));
+    // Labelled slices are never picked; ties go to the lower index.
+    EXPECT_EQ(pickSlices(u, {2}, 2), (std::vector<std::int64_t>{1, 0}));
+    EXPECT_EQ(pickSlices(u, {0, 1, 2, 3}, 2), (std::vector<std::int64_t>{}));
+}
+
+TEST(SlicePicker, RandomPicksAreSeededAndSkipLabelledAndUnpredictedSlices)
+{
+    std::vector<double> u(50, 0.1);
+    u[7] = -1;   // not predicted
+    const auto a = pickSlices(u, {3, 4}, 10, PickMode::Random, 5);
+    EXPECT_EQ(a, pickSlices(u, {3, 4}, 10, PickMode::Random, 5));
+    EXPECT_NE(a, pickSlices(u, {3, 4}, 10, PickMode::Random, 6));
+    ASSERT_EQ(a.size(), 10u);
+    for (auto z : a) {
+        EXPECT_NE(z, 3);
+        EXPECT_NE(z, 4);
+        EXPECT_NE(z, 7);
+    }
+}
+
+TEST(SlicePicker, SpreadSlicesCoverTheStackEvenlyOutsideExcluded)
+{
+    EXPECT_EQ(spreadSlices(10, {}, 2), (std::vector<std::int64_t>{2, 7}));
+    EXPECT_EQ(spreadSlices(10, {7}, 3), (std::vector<std::int64_t>{1, 4, 8}));
+    EXPECT_EQ(spreadSlices(3, {1}, 5), (std::vector<std::int64_t>{0, 2}));
+    EXPECT_TRUE(spreadSlices(3, {}, 0).empty());
+}

@@ -1,0 +1,331 @@
+#include "ui/train/TrainingController.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QStandardPaths>
+
+#include <algorithm>
+
+#include "core/loop/SlicePicker.h"
+#include "ui/ImageSource.h"
+#include "ui/SegmentationController.h"
+#include "ui/StudioDocument.h"
+#include "ui/train/LabelledSlices.h"
+
+namespace mitoseg::ui {
+
+TrainingController::TrainingController(StudioDocument* doc, SegmentationController* seg, QObject* parent)
+    : QObject(parent), doc_(doc), seg_(seg), worker_(new TrainingWorker)
+{
+    qRegisterMetaType<mitoseg::ui::TrainingJob>();
+    qRegisterMetaType<mitoseg::ui::TrainingPoint>();
+    qRegisterMetaType<mitoseg::ui::TrainingOutcome>();
+    worker_->moveToThread(&thread_);
+    connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+    connect(this, &TrainingController::runJob, worker_, &TrainingWorker::run, Qt::QueuedConnection);
+    connect(worker_, &TrainingWorker::progress, this, [this](int gen, const TrainingPoint& p) {
+        if (gen == generation_)
+            Q_EMIT progress(p);
+    }, Qt::QueuedConnection);
+    connect(worker_, &TrainingWorker::finished, this, &TrainingController::onFinished, Qt::QueuedConnection);
+    // A model waiting for a segmentation to stop goes in once it has.
+    connect(seg_, &SegmentationController::finished, this, [this](bool ok) {
+        if (seg_->busy())
+            return;
+        if (!pendingModel_.isEmpty()) {
+            applyModel(std::exchange(pendingModel_, QString()));
+            return;
+        }
+        // A round is scored on the re-predicted stack (with the model's post-processing).
+        if (awaitingScore_ >= 0 && awaitingScore_ < static_cast<int>(rounds_.size()) && ok) {
+            rounds_[static_cast<std::size_t>(awaitingScore_)].iouAfter = validationIoU();
+            Q_EMIT roundsChanged();
+        }
+        awaitingScore_ = -1;
+    });
+    connect(doc_, &StudioDocument::predictionChanged, this, [this](qint64 z) {
+        if (z >= 0 && z < static_cast<qint64>(uncertainty_.size()))
+            uncertainty_[static_cast<std::size_t>(z)] = -2;
+    });
+    connect(doc_, &StudioDocument::imageChanged, this, [this] {
+        uncertainty_.clear();
+        stop();
+        ++generation_;   // results for the old stack are dropped
+        if (busy_) {
+            busy_ = false;
+            Q_EMIT finished(false, tr("Training stopped (new stack)"));
+        }
+        rounds_.clear();
+        current_ = -1;
+        Q_EMIT roundsChanged();
+    });
+    thread_.setObjectName(QStringLiteral("training"));
+    thread_.start();
+}
+
+TrainingController::~TrainingController()
+{
+    if (cancel_)
+        cancel_->cancel();
+    thread_.quit();
+    thread_.wait();
+}
+
+QString TrainingController::modelsFolder() const
+{
+    if (!modelsFolder_.isEmpty())
+        return modelsFolder_;
+    const QString stack = doc_->hasImage() && !doc_->image()->path().isEmpty() ? QFileInfo(doc_->image()->path()).completeBaseName()
+                                                                                : QStringLiteral("demo");
+    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/rounds/") + stack;
+}
+
+std::vector<std::int64_t> TrainingController::labelled() const { return labelledSlices(*doc_); }
+
+std::pair<std::int64_t, std::int64_t> TrainingController::validationRange() const
+{
+    if (!doc_->hasImage() || !doc_->reference() || doc_->classes().size() > 2)
+        return {-1, -1};
+    // The last run of up to 8 slices (a quarter of the stack) that holds no labelled slice.
+    const std::int64_t depth = doc_->shape().depth, n = std::clamp<std::int64_t>(depth / 4, 1, 8);
+    const auto lab = labelled();
+    for (std::int64_t end = depth - 1; end - n + 1 >= 0; --end) {
+        const auto first = std::lower_bound(lab.begin(), lab.end(), end - n + 1);
+        if (first == lab.end() || *first > end)
+            return {end - n + 1, end};
+    }
+    return {-1, -1};
+}
+
+double TrainingController::validationIoU() const
+{
+    const auto [v0, v1] = validationRange();
+    if (v0 < 0)
+        return -1;
+    const std::int64_t n = doc_->shape().sliceVoxels();
+    double inter = 0, uni = 0;
+    for (std::int64_t z = v0; z <= v1; ++z) {
+        const std::uint8_t* p = doc_->predictionLabels(z);
+        if (!p)
+            return -1;
+        const std::uint8_t* t = doc_->reference()->slice(z);
+        for (std::int64_t i = 0; i < n; ++i) {
+            inter += p[i] && t[i];
+            uni += p[i] || t[i];
+        }
+    }
+    return uni > 0 ? inter / uni : 1.0;
+}
+
+QString TrainingController::newModelPath(int number) const
+{
+    return QDir(modelsFolder()).filePath(
+        QStringLiteral("round-%1-%2.msm").arg(number).arg(QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-hhmmss-zzz"))));
+}
+
+bool TrainingController::prepare(TrainingJob& job, std::int64_t shownSlice, QString* why)
+{
+    auto fail = [&](const QString& text) {
+        if (why)
+            *why = text;
+        return false;
+    };
+    if (busy_)
+        return fail(tr("Training is already running."));
+    if (!doc_->hasImage())
+        return fail(tr("No stack is open."));
+    job.labelled = labelled();
+    if (job.labelled.empty())
+        return fail(tr("No slice is labelled yet: correct a slice with the brush first."));
+    if (!QDir().mkpath(modelsFolder()))
+        return fail(tr("Cannot create the models folder %1").arg(modelsFolder()));
+    const auto [v0, v1] = validationRange();
+    job.valBegin = v0;
+    job.valEnd = v1;
+    // The mask as it is now (the user keeps painting), with the reference on the validation slices.
+    auto labels = std::make_shared<VolumeU8>(doc_->mask().labels());
+    for (std::int64_t z = v0; v0 >= 0 && z <= v1; ++z)
+        std::copy_n(doc_->reference()->slice(z), labels->shape().sliceVoxels(), labels->slice(z));
+    job.labels = std::move(labels);
+    job.image = doc_->image();
+    job.seconds = options_.seconds;
+    job.threads = options_.threads;
+    job.patch = options_.patch;
+    job.batch = options_.batch;
+    job.bf16 = options_.bf16;
+    job.validateEvery = options_.validateEvery;
+    job.preset = options_.preset.toStdString();
+    for (const auto& c : doc_->classes())
+        job.classNames.push_back(c.name);
+    job.description = doc_->image()->name().toStdString() + " in Mitoseg Studio";
+    shownSlice_ = shownSlice;
+    iouBefore_ = validationIoU();
+    return true;
+}
+
+bool TrainingController::startTraining(std::int64_t shownSlice, QString* why)
+{
+    TrainingJob job;
+    if (!prepare(job, shownSlice, why))
+        return false;
+    job.kind = TrainingJob::Kind::Train;
+    if (!options_.fromScratch) {
+        if (doc_->modelPath().isEmpty()) {
+            if (why)
+                *why = tr("No model to fine-tune: open one, or train from scratch.");
+            return false;
+        }
+        job.initModel = doc_->modelPath().toStdString();
+    }
+    job.outModel = newModelPath(static_cast<int>(std::max<std::size_t>(1, rounds_.size()))).toStdString();
+    busy_ = true;
+    cancel_ = std::make_shared<CancelToken>();
+    job.cancel = cancel_;
+    job.generation = ++generation_;
+    running_ = job;
+    Q_EMIT started(false);
+    Q_EMIT runJob(job);
+    return true;
+}
+
+bool TrainingController::retrain(std::int64_t shownSlice, QString* why)
+{
+    TrainingJob job;
+    if (!prepare(job, shownSlice, why))
+        return false;
+    if (doc_->modelPath().isEmpty()) {
+        if (why)
+            *why = tr("No model to retrain: open one (File ▸ Open model) or train one first.");
+        return false;
+    }
+    job.kind = TrainingJob::Kind::Round;
+    job.initModel = doc_->modelPath().toStdString();
+    // Rounds are scored on the re-predicted stack, not inside the job: the new model goes in sooner.
+    job.valBegin = job.valEnd = -1;
+    // Corrected since the rounds up to the current one: new data; the rest is replayed.
+    std::vector<std::int64_t> seen;
+    for (int i = 0; i <= current_ && i < static_cast<int>(rounds_.size()); ++i)
+        seen.insert(seen.end(), rounds_[static_cast<std::size_t>(i)].slices.begin(), rounds_[static_cast<std::size_t>(i)].slices.end());
+    std::vector<std::int64_t> corrected, replay;
+    for (auto z : job.labelled)
+        (std::find(seen.begin(), seen.end(), z) == seen.end() ? corrected : replay).push_back(z);
+    if (corrected.empty())
+        std::swap(corrected, replay);   // nothing new: fine-tune on everything again
+    job.labelled = corrected;
+    job.replay = replay;
+    job.outModel = newModelPath(static_cast<int>(std::max<std::size_t>(1, rounds_.size()))).toStdString();
+    busy_ = true;
+    cancel_ = std::make_shared<CancelToken>();
+    job.cancel = cancel_;
+    job.generation = ++generation_;
+    running_ = job;
+    Q_EMIT started(true);
+    Q_EMIT runJob(job);
+    return true;
+}
+
+void TrainingController::stop()
+{
+    if (cancel_)
+        cancel_->cancel();
+}
+
+void TrainingController::onFinished(int generation, const TrainingOutcome& out)
+{
+    if (generation != generation_)
+        return;
+    busy_ = false;
+    if (!out.ok) {
+        Q_EMIT finished(false, out.error.isEmpty() ? tr("Training stopped before its first step") : tr("Training failed: %1").arg(out.error));
+        return;
+    }
+    if (rounds_.empty() && !running_.initModel.empty()) {
+        TrainingRound start;
+        start.kind = TrainingRound::Kind::Start;
+        start.number = 0;
+        start.model = QString::fromStdString(running_.initModel);
+        start.iouAfter = iouBefore_;
+        rounds_.push_back(start);
+        current_ = 0;
+    }
+    TrainingRound r;
+    r.kind = running_.kind == TrainingJob::Kind::Round ? TrainingRound::Kind::Retrain : TrainingRound::Kind::Train;
+    r.number = static_cast<int>(std::max<std::size_t>(1, rounds_.size()));
+    r.model = QString::fromStdString(out.model);
+    r.slices = out.trainedOn;
+    r.steps = out.steps;
+    r.seconds = out.seconds;
+    r.iouBefore = iouBefore_;
+    rounds_.push_back(r);
+    current_ = static_cast<int>(rounds_.size()) - 1;
+    awaitingScore_ = current_;
+    Q_EMIT roundsChanged();
+    applyModel(r.model);
+    Q_EMIT finished(true, out.cancelled ? tr("Training stopped after %1 steps; its model is in use").arg(out.steps)
+                                        : tr("Round %1 done: %2 steps in %3 s").arg(r.number).arg(out.steps).arg(out.seconds, 0, 'f', 1));
+}
+
+void TrainingController::applyModel(const QString& path)
+{
+    if (seg_->busy()) {   // swap once the running segmentation has stopped
+        pendingModel_ = path;
+        seg_->cancel();
+        return;
+    }
+    const QString error = seg_->loadModel(path);
+    if (!error.isEmpty()) {
+        Q_EMIT finished(false, tr("Cannot use the new model: %1").arg(error));
+        return;
+    }
+    seg_->segmentStack(std::clamp<std::int64_t>(shownSlice_, 0, std::max<std::int64_t>(0, doc_->shape().depth - 1)));
+}
+
+bool TrainingController::useRound(int index, std::int64_t shownSlice, QString* why)
+{
+    if (index < 0 || index >= static_cast<int>(rounds_.size())) {
+        if (why)
+            *why = tr("No such round.");
+        return false;
+    }
+    if (busy_) {
+        if (why)
+            *why = tr("Training is running; stop it first.");
+        return false;
+    }
+    current_ = index;
+    shownSlice_ = shownSlice;
+    applyModel(rounds_[static_cast<std::size_t>(index)].model);
+    Q_EMIT roundsChanged();
+    return true;
+}
+
+void TrainingController::setRounds(std::vector<TrainingRound> rounds, int current)
+{
+    rounds_ = std::move(rounds);
+    current_ = rounds_.empty() ? -1 : std::clamp(current, 0, static_cast<int>(rounds_.size()) - 1);
+    Q_EMIT roundsChanged();
+}
+
+std::int64_t TrainingController::nextSliceToCorrect() const
+{
+    if (!doc_->hasImage())
+        return -1;
+    const Shape s = doc_->shape();
+    uncertainty_.resize(static_cast<std::size_t>(s.depth), -2);
+    for (std::int64_t z = 0; z < s.depth; ++z) {
+        double& u = uncertainty_[static_cast<std::size_t>(z)];
+        if (u == -2) {
+            const std::uint8_t* p = doc_->predictionProbability(z);
+            u = p ? meanBinaryEntropy(p, s.sliceVoxels()) : -1;
+        }
+    }
+    auto exclude = labelled();
+    const auto [v0, v1] = validationRange();
+    for (std::int64_t z = v0; v0 >= 0 && z <= v1; ++z)
+        exclude.push_back(z);
+    const auto picked = pickSlices(uncertainty_, exclude, 1);
+    return picked.empty() ? -1 : picked.front();
+}
+
+}  // namespace mitoseg::ui
