@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,6 +86,11 @@ std::pair<double, double> runPredictChild(const std::filesystem::path& in, const
     if (pid < 0)
         throw Error("cannot start a child process");
     if (pid == 0) {
+        const int devnull = ::open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            ::dup2(devnull, 1);
+            ::dup2(devnull, 2);
+        }
         const std::string t = std::to_string(threads);
         ::execl("/proc/self/exe", "mitoseg", "predict", in.c_str(), "--out", out.c_str(), "--threads", t.c_str(),
                 static_cast<char*>(nullptr));

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <deque>
 #include <future>
+#include <mutex>
+#include <thread>
 #include <cstdlib>
 #include <map>
 
@@ -21,6 +24,63 @@ namespace mitoseg {
 namespace {
 
 constexpr const char* kDefaultModel = "mito-fast.msm";
+
+/// A few threads that predict whole slices for predictStack (persistent for one stack, so the
+/// torch thread setting and malloc arenas are made once, not per slice). Joins on destruction.
+class SlicePool {
+public:
+    explicit SlicePool(int threads)
+    {
+        for (int i = 0; i < threads; ++i)
+            threads_.emplace_back([this] { loop(); });
+    }
+    ~SlicePool()
+    {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        for (auto& t : threads_)
+            t.join();
+    }
+    SlicePool(const SlicePool&) = delete;
+    SlicePool& operator=(const SlicePool&) = delete;
+
+    std::future<torch::Tensor> submit(std::function<torch::Tensor()> job)
+    {
+        std::packaged_task<torch::Tensor()> task(std::move(job));
+        auto future = task.get_future();
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            jobs_.push_back(std::move(task));
+        }
+        wake_.notify_one();
+        return future;
+    }
+
+private:
+    void loop()
+    {
+        for (;;) {
+            std::packaged_task<torch::Tensor()> task;
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                wake_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+                if (jobs_.empty())
+                    return;
+                task = std::move(jobs_.front());
+                jobs_.pop_front();
+            }
+            task();
+        }
+    }
+    std::vector<std::thread> threads_;
+    std::deque<std::packaged_task<torch::Tensor()>> jobs_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stop_ = false;
+};
 
 class TorchSegmenter final : public Segmenter {
 public:
@@ -94,6 +154,7 @@ public:
             return pred.predict(input, options, cancel);   // (outputs, H, W)
         };
         std::deque<std::future<torch::Tensor>> inFlight;
+        SlicePool pool(parallel ? workers : 0);
         auto finishOne = [&](std::int64_t z) {
             torch::Tensor p = inFlight.front().get();
             inFlight.pop_front();
@@ -124,7 +185,7 @@ public:
                 if (!parallel) {
                     inFlight.push_back(std::async(std::launch::deferred, predictOne, input));
                 } else {
-                    inFlight.push_back(std::async(std::launch::async, predictOne, input));
+                    inFlight.push_back(pool.submit([predictOne, input] { return predictOne(input); }));
                     if (static_cast<int>(inFlight.size()) < workers)
                         continue;
                 }
