@@ -194,6 +194,10 @@ Session FileController::currentSession() const
     l.zSmooth = doc_->postProcessing().zSmooth;
     l.minObjectVoxels = doc_->postProcessing().minObjectVoxels;
     s.layers = l;
+    if (doc_->hasImage() && doc_->voxelSizeSet()) {
+        const Spacing sp = doc_->spacing();
+        s.voxelSize = SessionVoxelSize{sp.z, sp.y, sp.x, QString::fromStdString(sp.unit)};
+    }
     if (saveHook_)
         saveHook_(s);
     return s;
@@ -284,6 +288,8 @@ bool FileController::applySession(const Session& s, const VolumeU8* maskOverride
                                static_cast<std::uint8_t>(c.color.green()), static_cast<std::uint8_t>(c.color.blue())});
         doc_->setClasses(std::move(classes));
     }
+    if (s.voxelSize)
+        doc_->setVoxelSize(Spacing{s.voxelSize->z, s.voxelSize->y, s.voxelSize->x, s.voxelSize->unit.toStdString()});
     applyView(s);
     if (loadHook_)
         loadHook_(s);

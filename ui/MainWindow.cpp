@@ -3,6 +3,7 @@
 #include <QTimer>
 
 #include "ui/surface/SurfacePanel.h"
+#include "ui/surface/VoxelSizeDialog.h"
 
 #include <QCloseEvent>
 #include <QDockWidget>
@@ -25,6 +26,8 @@
 #include <QToolBar>
 #include <QUndoStack>
 #include <QVBoxLayout>
+
+#include <exception>
 
 #include "ui/Autosaver.h"
 #include "ui/EditTools.h"
@@ -186,6 +189,8 @@ void MainWindow::buildMenus()
     viewMenu->addAction(tr("Zoom in"), QKeySequence::ZoomIn, view_, [this] { view_->setZoom(view_->zoom() * 1.25); });
     viewMenu->addAction(tr("Zoom out"), QKeySequence::ZoomOut, view_, [this] { view_->setZoom(view_->zoom() / 1.25); });
     viewMenu->addAction(tr("Auto levels"), QKeySequence(QStringLiteral("Ctrl+L")), files_, &FileController::autoLevels);
+    viewMenu->addSeparator();
+    voxelSizeAction_ = viewMenu->addAction(tr("Voxel size…"), this, &MainWindow::editVoxelSize);
 
     QMenu* seg = menuBar()->addMenu(tr("&Segment"));
     QAction* segSlice = seg->addAction(tr("Segment slice"), QKeySequence(QStringLiteral("Ctrl+R")), this, [this] { segment(false); });
@@ -251,6 +256,8 @@ SurfacePanel* MainWindow::showSurfaces()
             connect(doc_, signal, surfacesRebuild_, qOverload<>(&QTimer::start));
         connect(view_, &SliceView::sliceChanged, surfaces_, [this](qint64 z) { surfaces_->setSlice(static_cast<int>(z)); });
         connect(surfaces_, &SurfacePanel::requestJumpTo, view_, &SliceView::jumpTo);
+        connect(surfaces_, &SurfacePanel::voxelSizeRequested, this, &MainWindow::editVoxelSize);
+        connect(doc_, &StudioDocument::spacingChanged, this, &MainWindow::rebuildSurfaces);
         rebuildSurfaces();
     }
     surfacesDock_->show();
@@ -258,11 +265,27 @@ SurfacePanel* MainWindow::showSurfaces()
     return surfaces_;
 }
 
+bool MainWindow::editVoxelSize()
+{
+    if (!doc_->hasImage())
+        return false;
+    VoxelSizeDialog dialog(doc_->spacing(), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return false;
+    try {
+        doc_->setVoxelSize(dialog.spacing());
+    } catch (const std::exception& e) {
+        statusBar()->showMessage(tr("Voxel size not changed: %1").arg(QString::fromUtf8(e.what())), 5000);
+        return false;
+    }
+    return true;
+}
+
 void MainWindow::rebuildSurfaces()
 {
     if (!surfaces_ || !doc_->image())
         return;
-    surfaces_->setMask(doc_->mask().labels(), doc_->image()->spacing());
+    surfaces_->setMask(doc_->mask().labels(), doc_->spacing());
     surfaces_->setSlice(static_cast<int>(view_->slice()));
 }
 

@@ -73,6 +73,10 @@ public:
     /// Shows the 3D surface dock, creating it on first use (it holds an OpenGL view, so it is
     /// never built unless asked for). Meshes rebuild in the background when the mask settles.
     SurfacePanel* showSurfaces();
+    /// View > Voxel size…: asks for the voxel size (z, y, x, unit) used by the 3D measurements
+    /// and sets it on the document; the 3D table re-measures. True when it was set.
+    bool editVoxelSize();
+    QAction* voxelSizeAction() const { return voxelSizeAction_; }
 
 protected:
     void closeEvent(QCloseEvent* e) override;
@@ -117,6 +121,7 @@ private:
     QDockWidget* surfacesDock_ = nullptr;
     QTimer* surfacesRebuild_ = nullptr;
     QAction* surfacesAction_ = nullptr;
+    QAction* voxelSizeAction_ = nullptr;
     void rebuildSurfaces();
 };
 

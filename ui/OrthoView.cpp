@@ -31,6 +31,7 @@ OrthoView::OrthoView(StudioDocument* doc, LayerSettings* layers, Plane plane, QW
         update();
     });
     connect(doc_, &StudioDocument::referenceChanged, this, markStale);
+    connect(doc_, &StudioDocument::spacingChanged, this, markStale);
     connect(doc_, &StudioDocument::maskChanged, this, [this](qint64, qint64, int x0, int y0, int x1, int y1) {
         const bool hit = plane_ == Plane::XZ ? (at_ >= y0 && at_ < y1) : (at_ >= x0 && at_ < x1);
         if (hit && isVisible())
@@ -116,7 +117,7 @@ QRectF OrthoView::target() const
     if (image_.isNull())
         return {};
     // Keep the physical aspect: z spacing relative to the in-plane spacing.
-    const Spacing sp = doc_->image()->spacing();
+    const Spacing sp = doc_->spacing();
     const double inPlane = plane_ == Plane::XZ ? sp.x : sp.y;
     const double zScale = inPlane > 0 ? sp.z / inPlane : 1.0;
     const double w = image_.width(), h = image_.height() * zScale;

@@ -76,6 +76,9 @@ QJsonObject Session::toJson() const
             {QStringLiteral("minObjectVoxels"), static_cast<double>(layers->minObjectVoxels)},
         };
     }
+    if (voxelSize)
+        o[QStringLiteral("voxelSize")] = QJsonObject{{QStringLiteral("z"), voxelSize->z}, {QStringLiteral("y"), voxelSize->y},
+                                                     {QStringLiteral("x"), voxelSize->x}, {QStringLiteral("unit"), voxelSize->unit}};
     if (!predictions.isEmpty())
         o[QStringLiteral("predictions")] = QJsonObject{{QStringLiteral("file"), predictions},
                                                        {QStringLiteral("postProcessed"), predictionsPostProcessed}};
@@ -134,6 +137,19 @@ std::optional<Session> Session::fromJson(const QJsonObject& o, QString* error)
         layers.zSmooth = std::clamp(l.value(QStringLiteral("zSmooth")).toInt(0), 0, 1000);
         layers.minObjectVoxels = std::max<std::int64_t>(0, static_cast<std::int64_t>(l.value(QStringLiteral("minObjectVoxels")).toDouble()));
         s.layers = layers;
+    }
+    if (o.contains(QStringLiteral("voxelSize"))) {
+        const QJsonObject v = o.value(QStringLiteral("voxelSize")).toObject();
+        SessionVoxelSize size{v.value(QStringLiteral("z")).toDouble(), v.value(QStringLiteral("y")).toDouble(),
+                              v.value(QStringLiteral("x")).toDouble(), v.value(QStringLiteral("unit")).toString()};
+        if (!(size.z > 0 && size.y > 0 && size.x > 0)) {
+            if (error)
+                *error = QStringLiteral("the voxel size must be positive");
+            return std::nullopt;
+        }
+        if (size.unit.isEmpty())
+            size.unit = QStringLiteral("px");
+        s.voxelSize = size;
     }
     const QJsonObject pred = o.value(QStringLiteral("predictions")).toObject();
     s.predictions = pred.value(QStringLiteral("file")).toString();

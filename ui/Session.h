@@ -33,6 +33,13 @@ struct SessionLayers {
     bool operator==(const SessionLayers&) const = default;
 };
 
+/// A voxel size the user set (View > Voxel size…), overriding the stack's calibration.
+struct SessionVoxelSize {
+    double z = 1.0, y = 1.0, x = 1.0;
+    QString unit = QStringLiteral("px");
+    bool operator==(const SessionVoxelSize&) const = default;
+};
+
 struct Session {
     QString stack;       ///< empty: the demo stack
     QString mask;
@@ -48,6 +55,7 @@ struct Session {
     std::vector<std::int64_t> markedSlices;
     std::vector<SessionClass> classes;   ///< the mask's classes (background first); empty: default
     std::optional<SessionLayers> layers;  ///< absent in sessions written before they were kept
+    std::optional<SessionVoxelSize> voxelSize;  ///< absent: the stack's own calibration
     /// File of the stored predictions (PredictionStore), relative to the session's folder;
     /// empty: none. `predictionsPostProcessed`: the stack clean-up was applied to them.
     QString predictions;

@@ -141,9 +141,30 @@ void StudioDocument::restoreLabelledSlices(const std::vector<std::int64_t>& edit
     checkLabelled();
 }
 
+Spacing StudioDocument::spacing() const
+{
+    if (voxelSize_)
+        return *voxelSize_;
+    return image_ ? image_->spacing() : Spacing{};
+}
+
+void StudioDocument::setVoxelSize(const Spacing& spacing)
+{
+    if (!(spacing.z > 0 && spacing.y > 0 && spacing.x > 0) || !std::isfinite(spacing.z * spacing.y * spacing.x))
+        throw std::invalid_argument("voxel size must be positive");
+    Spacing s = spacing;
+    if (s.unit.empty())
+        s.unit = "px";
+    const bool changed = !(s == this->spacing());
+    voxelSize_ = s;
+    if (changed)
+        Q_EMIT spacingChanged();
+}
+
 void StudioDocument::setImage(std::shared_ptr<ImageSource> image)
 {
     image_ = std::move(image);
+    voxelSize_.reset();
     const Shape s = shape();
     mask_ = std::make_unique<labels::LabelEditor>(s, mask_->classes());
     connectMask();

@@ -7,6 +7,7 @@
 #include <QString>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/engine/Calibration.h"
@@ -87,6 +88,15 @@ public:
     /// The document label that model class `modelClass` is written as.
     std::uint8_t predictionLabelFor(int modelClass) const;
 
+    /// The voxel size used for 3D measurements and views: the user's (setVoxelSize) if set,
+    /// else the stack's calibration (px when it has none).
+    Spacing spacing() const;
+    /// Sets the voxel size (z, y, x > 0, else std::invalid_argument; an empty unit becomes
+    /// "px"); kept until another stack is opened. Emits spacingChanged when it differs.
+    void setVoxelSize(const Spacing& spacing);
+    /// True when the user set the voxel size for this stack.
+    bool voxelSizeSet() const { return voxelSize_.has_value(); }
+
     bool hasImage() const { return image_ != nullptr; }
     const std::shared_ptr<ImageSource>& image() const { return image_; }
     Shape shape() const { return image_ ? image_->shape() : Shape{}; }
@@ -155,6 +165,8 @@ Q_SIGNALS:
     void dirtyChanged(bool dirty);
     /// The class list changed (names, colours or count).
     void classesChanged();
+    /// spacing() changed (the user set the voxel size).
+    void spacingChanged();
     /// labelledSlices() or a slice's LabelSource changed (edit, accept, undo, mark, load).
     void labelledSlicesChanged();
 
@@ -179,6 +191,7 @@ private:
     int postGeneration_ = 0;   ///< bumped by every change that makes a running job's result stale
     labels::ConfusionCounts predConfusion_;
     QString maskPath_, referencePath_, modelPath_;
+    std::optional<Spacing> voxelSize_;   ///< the user's voxel size; none: the stack's
     bool dirty_ = false;
     std::vector<bool> marked_;
     std::vector<std::string> modelNames_;   ///< empty: labels kept as the model gives them

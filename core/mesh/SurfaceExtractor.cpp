@@ -27,6 +27,8 @@ namespace mitoseg {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// A mesh enclosing less than this fraction of its object's voxel volume has collapsed.
+constexpr double kCollapsedMeshFraction = 0.25;
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 void checkCancel(const CancelToken* cancel)
@@ -291,7 +293,15 @@ MeshScene meshComponents(const Components& components, const Spacing& spacing, c
         if (!converted[i])
             meshes[i] = toSurfaceMesh(polys[i], scene.objects[i].id);
         polys[i] = nullptr;
-        setSurfaceMeasures(scene.objects[i], meshes[i].area(), meshes[i].signedVolume());
+        // Smoothing shrinks the surface of an object of one or two voxels to almost nothing (a
+        // lone 5 nm voxel keeps 0.0002 nm^2): when the mesh is empty or encloses under a quarter
+        // of the voxels' volume, the area of the exposed voxel faces is used instead.
+        const double meshVolume = meshes[i].signedVolume();
+        if (meshes[i].empty() || meshVolume < kCollapsedMeshFraction * scene.objects[i].volume)
+            setVoxelSurfaceMeasures(scene.objects[i],
+                                    exposedFaceArea(components.labels, sourceLabel[i], scene.objects[i], spacing));
+        else
+            setSurfaceMeasures(scene.objects[i], meshes[i].area(), meshVolume);
         scene.objects[i].triangles = static_cast<std::int64_t>(meshes[i].triangleCount());
     });
     std::size_t points = 0, tris = 0;

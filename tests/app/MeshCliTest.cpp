@@ -109,6 +109,13 @@ TEST(MeshCli, WritesMeshesAndStatsWithSummary)
     // Object 1: 3*4*5 = 60 voxels of 2*1*0.5 = 1 nm^3.
     EXPECT_EQ(csv[1].rfind("1,60,60,", 0), 0u) << csv[1];
     EXPECT_EQ(csv[2].rfind("2,8,8,", 0), 0u) << csv[2];
+    // The lone voxel in the corner: the area of its six faces (no mesh worth measuring), and
+    // cut by the volume border (the last column; the earlier ones keep their order).
+    EXPECT_EQ(csv[3].rfind("3,1,1,1,7,", 0), 0u) << csv[3];
+    EXPECT_TRUE(csv[0].ends_with(",touches_border")) << csv[0];
+    EXPECT_TRUE(csv[1].ends_with(",0")) << csv[1];
+    EXPECT_TRUE(csv[2].ends_with(",0")) << csv[2];
+    EXPECT_TRUE(csv[3].ends_with(",1")) << csv[3];
     auto err = lines(dir / "err.txt");
     EXPECT_FALSE(err.empty()) << "progress goes to stderr";
 }

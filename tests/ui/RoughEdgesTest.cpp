@@ -1,7 +1,11 @@
 // Rough edges a new user met: key hints on tool buttons, what the IoU panel's stack figures
 // cover, brightness/contrast following other level changes, the heat map's own colours and
-// legend, and a time estimate on long jobs.
+// legend, a time estimate on long jobs, and a voxel size the user can set.
+#include <QApplication>
+#include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QProgressBar>
+#include <QTimer>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QTemporaryDir>
@@ -21,7 +25,9 @@
 #include "ui/SegmentationController.h"
 #include "ui/SliceComposer.h"
 #include "ui/StudioDocument.h"
+#include "ui/Session.h"
 #include "ui/ToolsPanel.h"
+#include "ui/surface/VoxelSizeDialog.h"
 
 namespace mitoseg::ui::test {
 
@@ -155,8 +161,81 @@ private Q_SLOTS:
         QVERIFY2(formats.filter(QStringLiteral("left")).size() >= 2, qPrintable(formats.join(QStringLiteral(" | "))));
     }
 
+    // An uncalibrated stack measures in pixels; View > Voxel size… shows that, sets z, y, x and
+    // the unit on the document, and a saved session brings it back.
+    void voxelSizeIsSetInADialogAndKeptInTheSession()
+    {
+        QVERIFY(window_->files()->openDemo(4, 48, 64));
+        doc()->setImage(ImageSource::fromVolume(blobVolume(Shape{4, 30, 40}), QStringLiteral("blobs")));
+        QCOMPARE(doc()->spacing(), (Spacing{1, 1, 1, "px"}));
+        QVERIFY(!doc()->voxelSizeSet());
+        QSignalSpy changed(doc(), &StudioDocument::spacingChanged);
+
+        // Cancel changes nothing; the dialog showed the current size.
+        bool shown = false;
+        answerVoxelSizeDialog([&](VoxelSizeDialog* d) {
+            shown = d->unitBox()->currentText() == QStringLiteral("px") && d->zBox()->value() == 1.0;
+            d->reject();
+        });
+        window_->voxelSizeAction()->trigger();
+        QVERIFY(shown);
+        QCOMPARE(changed.count(), 0);
+
+        answerVoxelSizeDialog([](VoxelSizeDialog* d) {
+            d->zBox()->setValue(30.0);
+            d->yBox()->setValue(5.0);
+            d->xBox()->setValue(4.5);
+            d->unitBox()->setCurrentText(QStringLiteral("nm"));
+            d->accept();
+        });
+        window_->voxelSizeAction()->trigger();
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(doc()->spacing(), (Spacing{30, 5, 4.5, "nm"}));
+        QVERIFY(doc()->voxelSizeSet());
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, doc()->setVoxelSize(Spacing{0, 5, 5, "nm"}));
+        QCOMPARE(doc()->spacing(), (Spacing{30, 5, 4.5, "nm"}));
+
+        // Kept in the session (on the demo stack, which a session reopens by itself).
+        QVERIFY(window_->files()->openDemo(4, 48, 64));
+        const Spacing demo = doc()->spacing();
+        doc()->setVoxelSize(Spacing{40, 6, 6, "nm"});
+        const QString path = scratch_->filePath(QStringLiteral("s.json"));
+        QVERIFY(window_->files()->saveSession(path));
+        auto saved = Session::load(path);
+        QVERIFY(saved && saved->voxelSize);
+        QCOMPARE(saved->voxelSize->z, 40.0);
+        QCOMPARE(saved->voxelSize->unit, QStringLiteral("nm"));
+        QVERIFY(window_->files()->openDemo(4, 48, 64));
+        QCOMPARE(doc()->spacing(), demo);   // a new stack starts from its own calibration
+        QVERIFY(window_->files()->openSession(path));
+        QCOMPARE(doc()->spacing(), (Spacing{40, 6, 6, "nm"}));
+
+        // A session with a nonsensical size is refused; one without keeps the stack's.
+        QJsonObject json = saved->toJson();
+        json[QStringLiteral("voxelSize")] = QJsonObject{{QStringLiteral("z"), -1.0}, {QStringLiteral("y"), 1.0},
+                                                        {QStringLiteral("x"), 1.0}, {QStringLiteral("unit"), QStringLiteral("nm")}};
+        QVERIFY(!Session::fromJson(json));
+        json.remove(QStringLiteral("voxelSize"));
+        QVERIFY(window_->files()->applySession(*Session::fromJson(json)));
+        QCOMPARE(doc()->spacing(), demo);
+    }
+
 private:
     StudioDocument* doc() { return window_->document(); }
+    // Runs `answer` on the voxel size dialog once it is open (it is modal: exec blocks).
+    void answerVoxelSizeDialog(std::function<void(VoxelSizeDialog*)> answer)
+    {
+        auto* timer = new QTimer(this);
+        timer->setInterval(10);
+        connect(timer, &QTimer::timeout, this, [timer, answer] {
+            if (auto* d = qobject_cast<VoxelSizeDialog*>(QApplication::activeModalWidget())) {
+                timer->stop();
+                timer->deleteLater();
+                answer(d);
+            }
+        });
+        timer->start();
+    }
 };
 
 }  // namespace mitoseg::ui::test

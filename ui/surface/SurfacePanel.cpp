@@ -25,7 +25,7 @@ namespace mitoseg::ui {
 
 namespace {
 
-enum Column { ColId, ColVoxels, ColVolume, ColArea, ColSphericity, ColZ, ColY, ColX, ColCount };
+enum Column { ColId, ColVoxels, ColVolume, ColArea, ColSphericity, ColZ, ColY, ColX, ColBorder, ColCount };
 
 // Volumes and areas in nm are shown in um (EM objects are ~1e7 nm^3).
 struct DisplayUnit {
@@ -36,6 +36,8 @@ DisplayUnit displayUnit(const Spacing& s)
 {
     if (s.unit == "nm")
         return {QStringLiteral("\u00b5m"), 1e-3};
+    if (s.unit == "um")
+        return {QStringLiteral("\u00b5m"), 1.0};
     return {QString::fromStdString(s.unit.empty() ? std::string("px") : s.unit), 1.0};
 }
 
@@ -47,6 +49,16 @@ QTableWidgetItem* numberItem(double value, int decimals)
     item->setFlags(item->flags() & ~Qt::ItemIsEditable);
     item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
     return item;
+}
+
+// `value` to `digits` significant digits, so a tiny area (a lone 5 nm voxel: 1.5e-4 um^2) does
+// not round to 0.
+double significant(double value, int digits)
+{
+    if (value == 0.0 || !std::isfinite(value))
+        return value;
+    const double scale = std::pow(10.0, digits - 1 - static_cast<int>(std::floor(std::log10(std::abs(value)))));
+    return std::round(value * scale) / scale;
 }
 
 }  // namespace
@@ -77,6 +89,9 @@ SurfacePanel::SurfacePanel(QWidget* parent) : QWidget(parent)
     meshMenu->addAction(tr("One file per object..."), this, &SurfacePanel::exportObjectMeshes);
     exportMeshButton_->setMenu(meshMenu);
     exportCsvButton_ = new QPushButton(tr("Export CSV..."), this);
+    voxelSizeButton_ = new QPushButton(tr("Voxel size..."), this);
+    voxelSizeButton_->setToolTip(tr("See or set the voxel size used by the measurements"));
+    connect(voxelSizeButton_, &QPushButton::clicked, this, &SurfacePanel::voxelSizeRequested);
     exportMeshButton_->setEnabled(false);
     exportCsvButton_->setEnabled(false);
     connect(exportCsvButton_, &QPushButton::clicked, this, &SurfacePanel::exportCsv);
@@ -84,6 +99,7 @@ SurfacePanel::SurfacePanel(QWidget* parent) : QWidget(parent)
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(status_, 1);
     buttons->addWidget(progress_);
+    buttons->addWidget(voxelSizeButton_);
     buttons->addWidget(exportMeshButton_);
     buttons->addWidget(exportCsvButton_);
 
@@ -203,10 +219,18 @@ void SurfacePanel::fillTable()
     const auto& objects = scene_ ? scene_->objects : std::vector<ObjectMeasure>{};
     const DisplayUnit u = scene_ ? displayUnit(scene_->spacing) : DisplayUnit{};
     table_->setHorizontalHeaderLabels({tr("ID"), tr("Voxels"), tr("Volume") + QStringLiteral(" (") + u.name + QStringLiteral("\u00b3)"),
-                                       tr("Area") + QStringLiteral(" (") + u.name + QStringLiteral("\u00b2)"), tr("Sphericity"), tr("slice"), tr("y"), tr("x")});
+                                       tr("Area") + QStringLiteral(" (") + u.name + QStringLiteral("\u00b2)"), tr("Sphericity"), tr("slice"), tr("y"), tr("x"),
+                                       tr("Border")});
     // The slice view counts slices from 1: the centroid's z is shown the same way.
     if (auto* zHeader = table_->horizontalHeaderItem(ColZ))
         zHeader->setToolTip(tr("Centroid slice, counted from 1 as in the slice view"));
+    if (auto* borderHeader = table_->horizontalHeaderItem(ColBorder))
+        borderHeader->setToolTip(tr("\"cut\": the object touches the volume border, so it is probably cut and "
+                                    "its measures are partial"));
+    if (scene_)
+        voxelSizeButton_->setToolTip(tr("Voxel size: %1 x %2 x %3 %4 (z, y, x). Click to change it.")
+                                         .arg(scene_->spacing.z).arg(scene_->spacing.y).arg(scene_->spacing.x)
+                                         .arg(QString::fromStdString(scene_->spacing.unit)));
     table_->setRowCount(static_cast<int>(objects.size()));
     const double l = u.lengthScale;
     for (int row = 0; row < static_cast<int>(objects.size()); ++row) {
@@ -218,11 +242,18 @@ void SurfacePanel::fillTable()
         table_->setItem(row, ColId, idItem);
         table_->setItem(row, ColVoxels, numberItem(static_cast<double>(m.voxels), 0));
         table_->setItem(row, ColVolume, numberItem(m.volume * l * l * l, 5));
-        table_->setItem(row, ColArea, numberItem(m.surfaceArea * l * l, 4));
+        auto* areaItem = numberItem(significant(m.surfaceArea * l * l, 5), -1);
+        if (m.voxelSurface)
+            areaItem->setToolTip(tr("Too small for a smooth surface: the area of its voxel faces"));
+        table_->setItem(row, ColArea, areaItem);
         table_->setItem(row, ColSphericity, numberItem(m.sphericity, 3));
         table_->setItem(row, ColZ, numberItem(m.centroidVoxel[0] + 1.0, 1));
         table_->setItem(row, ColY, numberItem(m.centroidVoxel[1], 1));
         table_->setItem(row, ColX, numberItem(m.centroidVoxel[2], 1));
+        auto* borderItem = new QTableWidgetItem(m.touchesBorder ? tr("cut") : QString());
+        borderItem->setData(Qt::UserRole, m.touchesBorder);
+        borderItem->setFlags(borderItem->flags() & ~Qt::ItemIsEditable);
+        table_->setItem(row, ColBorder, borderItem);
     }
     table_->setSortingEnabled(true);
     syncing_ = false;

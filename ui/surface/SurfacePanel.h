@@ -1,6 +1,7 @@
 #pragma once
 // The studio's 3D panel: a SurfaceView with every object in its own colour, a table of per-object
-// measurements (row <-> object selection both ways), and export buttons. Meshes are rebuilt in a
+// measurements (row <-> object selection both ways; objects cut by the volume border are marked),
+// a "Voxel size..." button and export buttons. Meshes are rebuilt in a
 // background thread whenever a new mask arrives; stale results are dropped. GUI thread only.
 //
 // Use (the studio's main() must call ui::setDefaultSurfaceFormat() before QApplication):
@@ -47,6 +48,7 @@ public:
 
     SurfaceView* view() const { return view_; }
     QTableWidget* table() const { return table_; }
+    QPushButton* voxelSizeButton() const { return voxelSizeButton_; }
 
     /// Options used by the next rebuild (connectivity, smoothing, decimation, minimum size).
     void setOptions(const MeshOptions& options) { options_ = options; }
@@ -90,6 +92,8 @@ Q_SIGNALS:
     void meshesReady(int objects, qint64 triangles);
     /// A rebuild failed with `message`.
     void meshingFailed(const QString& message);
+    /// The user asked to see or set the voxel size (the owner opens a VoxelSizeDialog).
+    void voxelSizeRequested();
 
 private:
     void applyResult(std::uint64_t generation, std::shared_ptr<const MeshScene> scene,
@@ -104,6 +108,7 @@ private:
     QProgressBar* progress_ = nullptr;
     QPushButton* exportMeshButton_ = nullptr;
     QPushButton* exportCsvButton_ = nullptr;
+    QPushButton* voxelSizeButton_ = nullptr;
     MeshOptions options_;
     std::shared_ptr<const MeshScene> scene_;
     std::uint64_t generation_ = 0;

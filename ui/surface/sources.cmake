@@ -2,6 +2,7 @@
 list(APPEND MITOSEG_UI_SOURCES
   surface/SurfacePanel.cpp
   surface/SurfaceView.cpp
+  surface/VoxelSizeDialog.cpp
 )
 # The 3D view renders: add VTK's rendering modules (found by the top-level CMakeLists.txt) to the
 # VTK list that mitoseg_ui links and autoinitialises (the OpenGL2 factory overrides must be

@@ -16,7 +16,11 @@
 #include <filesystem>
 #include <set>
 
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QPushButton>
 #include <QTemporaryDir>
+#include <QTimer>
 
 #include "core/base/Volume.h"
 #include "ui/EditTools.h"
@@ -27,6 +31,7 @@
 #include "ui/StudioDocument.h"
 #include "ui/surface/SurfacePanel.h"
 #include "ui/surface/SurfaceView.h"
+#include "ui/surface/VoxelSizeDialog.h"
 
 using namespace mitoseg;
 using mitoseg::ui::SurfacePanel;
@@ -370,6 +375,80 @@ TEST(StudioSurfaceDock, OpeningItKeepsEverythingInViewAt1400x900)
     EXPECT_LE(window.statusBar()->mapTo(&window, QPoint(0, window.statusBar()->height())).y(), window.height());
     EXPECT_GE(panel->view()->height(), 250);
     EXPECT_GE(panel->view()->width(), 400);
+}
+
+// Objects whose bounding box touches a face of the volume are marked "cut"; a lone voxel is
+// listed with the area of its faces, not 0.
+TEST(SurfacePanel, TableMarksObjectsCutByTheBorderAndGivesTinyObjectsAnArea)
+{
+    VolumeU8 mask(Shape{30, 40, 50});
+    paintBall(mask, 15, 20, 20, 8);          // inside
+    paintBall(mask, 15, 20, 49, 5);          // cut by the x = 49 face
+    mask(25, 35, 5) = 255;                   // one voxel, inside
+    SurfacePanel panel;
+    ASSERT_TRUE(showAndBuild(panel, mask, Spacing{5, 5, 5, "nm"}));
+    ASSERT_EQ(panel.table()->rowCount(), 3);
+    const int border = panel.table()->columnCount() - 1;
+    EXPECT_EQ(panel.table()->horizontalHeaderItem(border)->text(), QStringLiteral("Border"));
+    for (int row = 0; row < 3; ++row) {
+        const auto id = panel.table()->item(row, 0)->data(Qt::UserRole).toUInt();
+        const ObjectMeasure& m = panel.scene()->objects[id - 1];
+        EXPECT_EQ(panel.table()->item(row, border)->text() == QStringLiteral("cut"), m.touchesBorder) << "object " << id;
+        EXPECT_EQ(m.touchesBorder, m.bboxMax[2] == 49) << "object " << id;
+        const double area = panel.table()->item(row, 3)->data(Qt::DisplayRole).toDouble();
+        EXPECT_GT(area, 0.0) << "object " << id << " is listed with no area";
+        if (m.voxels == 1) {   // six 5 x 5 nm faces, shown in um^2
+            EXPECT_NEAR(area, 6 * 25 * 1e-6, 1e-12);
+        }
+    }
+}
+
+// The studio's voxel size: an uncalibrated stack is measured in pixels; the dock's "Voxel
+// size..." button sets nm sizes on the document and the table re-measures in um.
+TEST(StudioSurfaceDock, SettingTheVoxelSizeReMeasuresInPhysicalUnits)
+{
+    QTemporaryDir scratch;
+    ui::MainWindow window(nullptr, scratch.path());
+    window.setInteractive(false);
+    window.resize(1400, 900);
+    window.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+    window.document()->setImage(ui::ImageSource::fromVolume(VolumeU8(Shape{20, 30, 40}, 128), QStringLiteral("flat")));
+    VolumeU8 mask(Shape{20, 30, 40});
+    for (int z = 5; z < 15; ++z)
+        for (int y = 10; y < 20; ++y)
+            for (int x = 10; x < 20; ++x)
+                mask(z, y, x) = 1;
+    window.document()->setMask(mask, QString());
+    SurfacePanel* panel = window.showSurfaces();
+    ASSERT_TRUE(QTest::qWaitFor([&] { return panel->scene() && !panel->busy(); }, 30000));
+    ASSERT_EQ(panel->table()->rowCount(), 1);
+    EXPECT_TRUE(panel->table()->horizontalHeaderItem(2)->text().contains(QStringLiteral("px")));
+    EXPECT_DOUBLE_EQ(panel->table()->item(0, 2)->data(Qt::DisplayRole).toDouble(), 1000.0);
+
+    auto* timer = new QTimer(&window);
+    timer->setInterval(10);
+    QObject::connect(timer, &QTimer::timeout, [timer] {
+        if (auto* d = qobject_cast<ui::VoxelSizeDialog*>(QApplication::activeModalWidget())) {
+            timer->stop();
+            d->zBox()->setValue(10.0);
+            d->yBox()->setValue(5.0);
+            d->xBox()->setValue(5.0);
+            d->unitBox()->setCurrentText(QStringLiteral("nm"));
+            d->accept();
+        }
+    });
+    timer->start();
+    QSignalSpy ready(panel, &SurfacePanel::meshesReady);
+    panel->voxelSizeButton()->click();
+    EXPECT_EQ(window.document()->spacing(), (Spacing{10, 5, 5, "nm"}));
+    ASSERT_TRUE(ready.wait(30000)) << "the table did not re-measure";
+    ASSERT_TRUE(panel->scene());
+    EXPECT_DOUBLE_EQ(panel->scene()->objects[0].volume, 1000 * 250.0);
+    EXPECT_TRUE(panel->table()->horizontalHeaderItem(2)->text().contains(QStringLiteral("\u00b5m"))) << panel->table()->horizontalHeaderItem(2)->text().toStdString();
+    EXPECT_NEAR(panel->table()->item(0, 2)->data(Qt::DisplayRole).toDouble(), 1000 * 250.0 * 1e-9, 1e-9);
+    EXPECT_TRUE(panel->voxelSizeButton()->toolTip().contains(QStringLiteral("10 x 5 x 5 nm")))
+        << panel->voxelSizeButton()->toolTip().toStdString();
 }
 
 int main(int argc, char** argv)
