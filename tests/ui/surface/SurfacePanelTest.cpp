@@ -292,8 +292,19 @@ TEST(SurfacePanel, KeepsRenderingWhenItsDockFloats)
     dock->setFloating(true);
     dock->resize(500, 500);
     ASSERT_TRUE(QTest::qWaitForWindowExposed(dock));
-    QTest::qWait(100);
-    QImage floating = panel->view()->grabFramebuffer();
+    // Under load (ctest -j2) the re-parented GL view can take a while to draw its first frame.
+    QImage floating;
+    QTest::qWaitFor([&] {
+        floating = panel->view()->grabFramebuffer();
+        if (floating.isNull())
+            return false;
+        const QRgb corner = floating.pixel(0, 0);
+        for (int y = 0; y < floating.height(); y += 7)
+            for (int x = 0; x < floating.width(); x += 7)
+                if (floating.pixel(x, y) != corner)
+                    return true;
+        return false;
+    }, 5000);
     ASSERT_FALSE(floating.isNull());
     panel->view()->clear();
     QImage floatingEmpty = panel->view()->grabFramebuffer();
