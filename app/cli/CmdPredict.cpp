@@ -34,7 +34,7 @@ const char* kHelp =
     "  --tile N --overlap N       tile edge and overlap in pixels (default 1024, 128)\n"
     "  --batch N                  tiles per forward pass (default 2)\n"
     "  --workers N                slices predicted at once, one torch thread each\n"
-    "                             (default: as many as --threads; 1 = one slice on all threads)\n"
+    "                             (default: --threads + 1; 1 = one slice on all threads)\n"
     "  --fp32                     float32 weights and activations (default bfloat16)\n"
     "  --reference                the network exactly as trained (float32, transposed\n"
     "                             convolution, batch norm unfolded): slow; for checking\n";

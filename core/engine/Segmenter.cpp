@@ -144,7 +144,10 @@ public:
         // Whole slices in flight on `workers` threads of one torch thread each (two slices on two
         // cores beat one slice on two: the memory-bound layers do not scale with threads).
         const int threads = resolvedThreads(options);
-        const int workers = D > 1 ? (options.workers > 0 ? options.workers : threads) : 1;
+        // Default: one more worker than cores, so the main thread's reading, post-processing and
+        // writing overlap with two slices computing (measured: 26 s for the EPFL stack, 28-30 s
+        // with two workers, 27 s with four).
+        const int workers = D > 1 ? (options.workers > 0 ? options.workers : (threads >= 2 ? threads + 1 : 1)) : 1;
         const bool parallel = workers > 1;
         if (parallel)
             torch::set_num_threads(1);

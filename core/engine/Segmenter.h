@@ -43,7 +43,8 @@ struct PredictOptions {
     /// folding or conversion. Slow; for checking the fast path.
     bool referencePath = false;
     /// predictStack: slices predicted at once, each on its own thread with one torch thread
-    /// (0 = as many as `threads`; 1 = one slice at a time on `threads` torch threads).
+    /// (0 = `threads` + 1 when threads >= 2, else 1; 1 = one slice at a time on `threads` torch
+    /// threads).
     int workers = 0;
     /// predictStack of binary models: average P(foreground) over +-zSmooth neighbouring slices
     /// before thresholding (after all slices are predicted; onSlice sees unsmoothed slices).
