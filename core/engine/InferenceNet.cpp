@@ -11,12 +11,12 @@ namespace mitoseg {
 namespace nn = torch::nn;
 
 InferenceNet::Conv InferenceNet::convert(const torch::Tensor& weight, const torch::Tensor& bias,
-                                         const nn::BatchNorm2dImpl* bn, int padding) const
+                                         const nn::BatchNorm2dImpl* bn, int padding)
 {
     torch::NoGradGuard guard;
     Conv c;
     c.padding = padding;
-    c.index = const_cast<InferenceNet*>(this)->convCount_++;
+    c.index = convCount_++;
     torch::Tensor w = weight.detach().to(torch::kFloat).clone();
     torch::Tensor b = bias.defined() ? bias.detach().to(torch::kFloat).clone() : torch::zeros({w.size(0)});
     if (bn) {
@@ -43,7 +43,7 @@ InferenceNet::Conv InferenceNet::convert(const torch::Tensor& weight, const torc
     return c;
 }
 
-InferenceNet::Block InferenceNet::convertBlock(ConvBlockImpl& block) const
+InferenceNet::Block InferenceNet::convertBlock(ConvBlockImpl& block)
 {
     // ConvBlock's body: Conv2d, [BatchNorm2d], ReLU, Conv2d, [BatchNorm2d], ReLU.
     std::vector<std::shared_ptr<nn::Module>> parts;

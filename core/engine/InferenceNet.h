@@ -46,9 +46,10 @@ private:
     struct Block {
         Conv first, second;
     };
+    /// Construction only: numbers each conv in order (Conv::index).
     Conv convert(const torch::Tensor& weight, const torch::Tensor& bias, const torch::nn::BatchNorm2dImpl* bn,
-                 int padding) const;
-    Block convertBlock(ConvBlockImpl& block) const;
+                 int padding);
+    Block convertBlock(ConvBlockImpl& block);
     torch::Tensor run(const Conv& c, const torch::Tensor& x, bool relu) const;
     torch::Tensor runBlock(const Block& b, const torch::Tensor& x) const;
 

@@ -164,8 +164,10 @@ public:
             if (binary) {
                 post->push(p.data_ptr<float>());
             } else {
-                torch::Tensor lab = TiledPredictor::labels(p, 0.5f).contiguous();
-                torch::Tensor best = std::get<0>(p.max(0)).contiguous();
+                // One pass gives both the arg-max labels and the chosen class's probability.
+                auto [bestValues, bestIndices] = p.max(0);
+                torch::Tensor lab = bestIndices.to(torch::kUInt8).contiguous();
+                torch::Tensor best = bestValues.contiguous();
                 sink.probability(z, best.data_ptr<float>());
                 sink.labels(z, lab.data_ptr<std::uint8_t>());
             }
