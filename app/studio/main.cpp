@@ -15,6 +15,7 @@
 #include "app/studio/StudioOptions.h"
 #include "app/studio/StudioStyle.h"
 #include "app/studio/TrainingBench.h"
+#include "core/base/MemoryReuse.h"
 #include "core/engine/Segmenter.h"
 #include "ui/FileController.h"
 #include "ui/MainWindow.h"
@@ -25,6 +26,7 @@
 
 int main(int argc, char** argv)
 {
+    mitoseg::keepFreedMemoryForReuse();  // before any thread starts: see MemoryReuse.h
     // --help and --version print and exit without a display: no QApplication yet.
     if (const auto rc = mitoseg::studio::answerHelpOrVersion(argc, argv))
         return *rc;
