@@ -44,6 +44,10 @@ const char* kHelp =
     "  --train-bn           let batch-norm statistics move during fine-tuning (default: frozen)\n"
     "  --threads N          torch threads (default: all cores)\n"
     "  --seed N             seed of training and of --pick random (default 1)\n"
+    "  --pick-gap N         uncertain picks at least N slices from each other and from corrected\n"
+    "                       slices (default: the model's context + 1; 0 = no spacing)\n"
+    "  --steps N            also stop each round after N steps (runs that compare recipes on a busy\n"
+    "                       machine then train the same amount whatever the load)\n"
     "  --json               last line: one JSON object with a `rounds` array\n";
 
 /// Foreground IoU of `pred` against `truth` over the slices where `use(z)` is true.
@@ -133,7 +137,7 @@ std::string jsonLine(const std::string& model, const std::string& pick, double s
 
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv, {"model", "pseudo", "rounds", "per-round", "seconds", "val-z", "pick", "keep-models", "batch", "patch", "lr", "threads", "seed"},
+    Args args(argv, {"model", "pseudo", "rounds", "per-round", "seconds", "val-z", "pick", "keep-models", "batch", "patch", "lr", "threads", "seed", "steps", "pick-gap"},
               {"json", "train-bn"});
     args.expectPositionals(2, 2);
     const std::filesystem::path modelPath = modelPathFromArgs(args);
@@ -152,6 +156,11 @@ int run(const std::vector<std::string>& argv)
     settings.learningRate = args.number("lr", 1e-4);
     settings.threads = static_cast<int>(args.integer("threads", 0));
     settings.seed = static_cast<std::uint64_t>(args.integer("seed", 1));
+    if (args.value("steps")) {
+        settings.maxSteps = args.integer("steps", 0);
+        if (settings.maxSteps < 1)
+            throw UsageError("--steps must be at least 1");
+    }
     settings.freezeBatchNorm = !args.flag("train-bn");
     settings.scoreBefore = false;   // the previous round's stack prediction scored it
     settings.predictStack = true;
@@ -235,6 +244,7 @@ int run(const std::vector<std::string>& argv)
         lines.push_back(r0);
         print(r0);
     }
+    const int gap = args.value("pick-gap") ? static_cast<int>(args.integer("pick-gap", 0)) : pickGapFor(model->info().contextSlices);
     model.reset();
     std::filesystem::path current = modelPath;
     for (int round = 1; round <= rounds; ++round) {
@@ -244,7 +254,7 @@ int run(const std::vector<std::string>& argv)
         RoundLine line;
         line.round = round;
         line.slices = pickSlices(uncertainty, corrected, perRound, pick == "random" ? PickMode::Random : PickMode::Uncertain,
-                                 settings.seed + static_cast<std::uint64_t>(round));
+                                 settings.seed + static_cast<std::uint64_t>(round), gap);
         if (line.slices.empty()) {
             std::cerr << "no slice left to correct\n";
             break;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 
 namespace mitoseg {
@@ -53,7 +54,7 @@ std::vector<double> sliceUncertainty(const VolumeF32& probability)
 }
 
 std::vector<std::int64_t> pickSlices(const std::vector<double>& uncertainty, const std::vector<std::int64_t>& exclude, int count,
-                                     PickMode mode, std::uint64_t seed)
+                                     PickMode mode, std::uint64_t seed, int minGap)
 {
     std::vector<std::int64_t> candidates;
     for (std::int64_t z = 0; z < static_cast<std::int64_t>(uncertainty.size()); ++z)
@@ -67,6 +68,20 @@ std::vector<std::int64_t> pickSlices(const std::vector<double>& uncertainty, con
         std::stable_sort(candidates.begin(), candidates.end(), [&](std::int64_t a, std::int64_t b) {
             return uncertainty[static_cast<std::size_t>(a)] > uncertainty[static_cast<std::size_t>(b)];
         });
+    }
+    if (mode == PickMode::Uncertain && minGap > 1 && count > 0) {
+        std::vector<std::int64_t> picked, rest;
+        auto farFrom = [&](std::int64_t z, const std::vector<std::int64_t>& others) {
+            return std::none_of(others.begin(), others.end(), [&](std::int64_t o) { return std::llabs(z - o) < minGap; });
+        };
+        for (std::int64_t z : candidates) {
+            if (static_cast<int>(picked.size()) < count && farFrom(z, picked) && farFrom(z, exclude))
+                picked.push_back(z);
+            else
+                rest.push_back(z);
+        }
+        picked.insert(picked.end(), rest.begin(), rest.end());   // still most uncertain first
+        candidates = std::move(picked);
     }
     if (count >= 0 && candidates.size() > static_cast<std::size_t>(count))
         candidates.resize(static_cast<std::size_t>(count));

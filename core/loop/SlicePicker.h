@@ -23,8 +23,16 @@ enum class PickMode { Uncertain, Random };
 /// Up to `count` slice indices in [0, uncertainty.size()) that are not in `exclude` (any order)
 /// and have a score (>= 0; negative = not predicted): the most uncertain first, or uniformly
 /// random ones (seeded, deterministic) for comparison.
+/// With `minGap` > 1 the uncertain picks are spread out: each is at least `minGap` slices from
+/// the others and from every excluded (already labelled) slice, so one round does not spend the
+/// user's time on neighbours that show the model the same structures (a 2.5D model reads +-2
+/// slices). When too few slices are that far apart, the rest are the most uncertain of the others.
 std::vector<std::int64_t> pickSlices(const std::vector<double>& uncertainty, const std::vector<std::int64_t>& exclude, int count,
-                                     PickMode mode = PickMode::Uncertain, std::uint64_t seed = 1);
+                                     PickMode mode = PickMode::Uncertain, std::uint64_t seed = 1, int minGap = 0);
+
+/// The gap pickSlices keeps between uncertain picks for a model that reads `contextSlices`
+/// slices on each side: its context plus one.
+inline int pickGapFor(int contextSlices) { return contextSlices + 1; }
 
 /// Up to `count` slices of [0, depth) not in `exclude`, spread evenly over the candidates
 /// (for pseudo-labelled replay). Sorted.

@@ -59,3 +59,16 @@ TEST(SlicePicker, SpreadSlicesCoverTheStackEvenlyOutsideExcluded)
     EXPECT_EQ(spreadSlices(3, {1}, 5), (std::vector<std::int64_t>{0, 2}));
     EXPECT_TRUE(spreadSlices(3, {}, 0).empty());
 }
+
+TEST(SlicePicker, UncertainPicksKeepTheirDistanceFromEachOtherAndFromLabelledSlices)
+{
+    // Doubt peaks at 10-12 (next to the labelled slice 9) and at 30-31.
+    std::vector<double> u(40, 0.1);
+    u[10] = 0.9, u[11] = 0.8, u[12] = 0.7, u[31] = 0.6, u[30] = 0.5, u[20] = 0.3;
+    EXPECT_EQ(pickSlices(u, {9}, 3), (std::vector<std::int64_t>{10, 11, 12}));
+    EXPECT_EQ(pickSlices(u, {9}, 3, PickMode::Uncertain, 1, 3), (std::vector<std::int64_t>{12, 31, 20}));
+    // Too few far-apart slices: the rest are the most uncertain of the others.
+    std::vector<double> few{0.5, 0.9, 0.4};
+    EXPECT_EQ(pickSlices(few, {}, 3, PickMode::Uncertain, 1, 3), (std::vector<std::int64_t>{1, 0, 2}));
+    EXPECT_EQ(pickGapFor(2), 3);
+}
