@@ -435,8 +435,9 @@ void MainWindow::showCursorInfo(qint64 x, qint64 y, qint64 z, bool inside)
     }
     const Shape s = doc_->shape();
     const std::size_t i = static_cast<std::size_t>(y * s.width + x);
-    const float v = doc_->image()->cachedSlice(z)[i];
-    QString text = tr("x %1  y %2  z %3   value %4   mask %5").arg(x).arg(y).arg(z + 1).arg(static_cast<double>(v)).arg(
+    const float* slice = doc_->image()->trySlice(z);
+    const QString value = slice ? QStringLiteral("%1").arg(static_cast<double>(slice[i])) : tr("unreadable");
+    QString text = tr("x %1  y %2  z %3   value %4   mask %5").arg(x).arg(y).arg(z + 1).arg(value).arg(
         doc_->mask().labels()(z, y, x));
     if (doc_->reference())
         text += tr("   ref %1").arg((*doc_->reference())(z, y, x));
