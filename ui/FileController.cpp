@@ -145,9 +145,12 @@ bool FileController::openReference(const QString& path)
 bool FileController::openModel(const QString& path)
 {
     const QString why = seg_->loadModel(path);
-    if (!why.isEmpty())
+    if (!why.isEmpty()) {
+        // The reason names the file, like every other open error.
+        const QString named = why.contains(QFileInfo(path).fileName()) ? why : tr("%1: %2").arg(path, why);
         return fail(tr("No segmentation model"), tr("The model could not be loaded, so Segment slice/stack is not "
-                                                    "available.\n\n%1").arg(why));
+                                                    "available.\n\n%1").arg(named));
+    }
     Q_EMIT message(tr("Model loaded: %1").arg(seg_->providerName()));
     return true;
 }
