@@ -124,8 +124,12 @@ bool Autosaver::saveInBackground()
         return false;
     if (failed_.exchange(false)) {
         pending_ = true;   // retry a write that failed
-        std::lock_guard<std::mutex> lock(errorMutex_);
-        writeError_ = tr("the last autosave could not be written: %1").arg(threadError_);
+        QString error;
+        {
+            std::lock_guard<std::mutex> lock(errorMutex_);
+            error = threadError_;
+        }
+        writeError_ = tr("the last autosave could not be written: %1").arg(error);
         Q_EMIT stateChanged(writeError_);
     } else if (!writeError_.isEmpty() && !writing_) {
         writeError_.clear();   // the retry worked
@@ -193,7 +197,7 @@ bool writeMaskRle(const QString& path, const VolumeU8& mask, QString* error)
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly)) {
         if (error)
-            *error = f.errorString();
+            *error = QStringLiteral("%1: %2").arg(path, f.errorString());
         return false;
     }
     QDataStream out(&f);
@@ -211,7 +215,7 @@ bool writeMaskRle(const QString& path, const VolumeU8& mask, QString* error)
     }
     if (!f.commit()) {
         if (error)
-            *error = f.errorString();
+            *error = QStringLiteral("%1: %2").arg(path, f.errorString());
         return false;
     }
     return true;

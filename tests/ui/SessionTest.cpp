@@ -191,6 +191,29 @@ private Q_SLOTS:
         w.autosaver()->finish();
     }
 
+    void aFailingAutosaveIsShownUntilItWorksAgain()
+    {
+        QTemporaryDir dir;
+        const QString folder = dir.filePath(QStringLiteral("autosave"));
+        MainWindow w(nullptr, folder);
+        w.setInteractive(false);
+        QVERIFY(!w.startAutosave(3600));
+        QVERIFY(w.files()->openDemo());
+        auto* status = w.findChild<QLabel*>(QStringLiteral("autosaveStatus"));
+        QVERIFY(status && status->isHidden());
+        // Something in the way of the mask file (a folder of that name): the write fails.
+        QVERIFY(QDir().mkpath(w.autosaver()->maskPath()));
+        w.document()->mask().stamp(2, 40, 50, 5, 1);
+        QVERIFY(!w.autosaver()->saveNow());
+        QVERIFY(!status->isHidden());
+        QVERIFY2(status->text().contains(QStringLiteral("Autosave failing")), qPrintable(status->text()));
+        QVERIFY2(status->toolTip().contains(QStringLiteral("mask.msgmask")), qPrintable(status->toolTip()));
+        QVERIFY(QDir(w.autosaver()->maskPath()).removeRecursively());
+        QVERIFY(w.autosaver()->saveNow());
+        QVERIFY(status->isHidden());
+        w.autosaver()->finish();
+    }
+
     void corruptAutosaveIsRejected()
     {
         QTemporaryDir dir;
