@@ -8,8 +8,11 @@
 #include <QStandardPaths>
 
 #include <cerrno>
+#include <cstring>
 
-#include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "ui/StudioDocument.h"
 
@@ -28,7 +31,11 @@ Autosaver::Autosaver(StudioDocument* doc, std::function<Session()> session, QStr
     connect(&timer_, &QTimer::timeout, this, &Autosaver::saveInBackground);
 }
 
-Autosaver::~Autosaver() { joinWriter(); }
+Autosaver::~Autosaver()
+{
+    joinWriter();
+    releaseLock();   // as the kernel would for a crashed process: the autosave stays
+}
 
 void Autosaver::joinWriter()
 {
@@ -40,26 +47,23 @@ QString Autosaver::lockPath() const { return folder_ + QStringLiteral("/studio.l
 QString Autosaver::sessionPath() const { return folder_ + QStringLiteral("/session.json"); }
 QString Autosaver::maskPath() const { return folder_ + QStringLiteral("/mask.msgmask"); }
 
-qint64 Autosaver::lockOwner() const
-{
-    QFile lock(lockPath());
-    if (!lock.open(QIODevice::ReadOnly))
-        return 0;
-    return lock.read(32).trimmed().toLongLong();
-}
-
 bool Autosaver::lockedByOther() const
 {
-    const qint64 pid = lockOwner();
-    if (pid <= 0 || pid == QCoreApplication::applicationPid())
-        return false;   // no lock, or a leftover of this very process
-    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+    if (lockFd_ >= 0)
+        return false;   // this studio holds it
+    // flock() locks belong to an open file: a second open here conflicts with any other holder,
+    // in this process or another; the kernel drops the locks of a process that ends.
+    const int fd = ::open(QFile::encodeName(lockPath()).constData(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;   // no lock file: nobody holds it
+    const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);
+    return held;
 }
 
 bool Autosaver::hasRecovery() const
 {
-    return !ownsLock_ && QFile::exists(lockPath()) && !lockedByOther() && QFile::exists(sessionPath())
-           && QFile::exists(maskPath());
+    return lockFd_ < 0 && QFile::exists(sessionPath()) && QFile::exists(maskPath()) && !lockedByOther();
 }
 
 std::optional<std::pair<Session, VolumeU8>> Autosaver::recover(QString* error) const
@@ -75,23 +79,62 @@ std::optional<std::pair<Session, VolumeU8>> Autosaver::recover(QString* error) c
 
 bool Autosaver::start(int seconds)
 {
-    if (lockedByOther())
-        return false;
-    QDir().mkpath(folder_);
-    QFile lock(lockPath());
-    if (lock.open(QIODevice::WriteOnly))
-        lock.write(QByteArray::number(QCoreApplication::applicationPid()));
-    ownsLock_ = true;
+    if (lockFd_ < 0) {
+        auto refuse = [this](const QString& why) {
+            offReason_ = why;
+            Q_EMIT stateChanged(QString());
+            return false;
+        };
+        if (!QDir().mkpath(folder_))
+            return refuse(tr("the autosave folder %1 cannot be created").arg(folder_));
+        const int fd = ::open(QFile::encodeName(lockPath()).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return refuse(tr("the lock file %1 cannot be opened: %2").arg(lockPath(), QString::fromLocal8Bit(std::strerror(errno))));
+        if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            const int why = errno;
+            ::close(fd);
+            if (why == EWOULDBLOCK)
+                return refuse(tr("another Mitoseg Studio is running and autosaves to %1").arg(folder_));
+            return refuse(tr("the lock file %1 cannot be locked: %2").arg(lockPath(), QString::fromLocal8Bit(std::strerror(why))));
+        }
+        // For people looking at the folder: who holds it (the lock itself is the flock).
+        const QByteArray pid = QByteArray::number(QCoreApplication::applicationPid()) + '\n';
+        if (::ftruncate(fd, 0) == 0)
+            (void)!::write(fd, pid.constData(), static_cast<std::size_t>(pid.size()));
+        lockFd_ = fd;
+    }
+    offReason_.clear();
     timer_.start(seconds * 1000);
+    Q_EMIT stateChanged(QString());
     return true;
+}
+
+void Autosaver::releaseLock()
+{
+    if (lockFd_ < 0)
+        return;
+    ::flock(lockFd_, LOCK_UN);
+    ::close(lockFd_);
+    lockFd_ = -1;
 }
 
 bool Autosaver::saveInBackground()
 {
-    if (!ownsLock_)
+    if (lockFd_ < 0)
         return false;
-    if (failed_.exchange(false))
+    if (failed_.exchange(false)) {
         pending_ = true;   // retry a write that failed
+        QString error;
+        {
+            std::lock_guard<std::mutex> lock(errorMutex_);
+            error = threadError_;
+        }
+        writeError_ = tr("the last autosave could not be written: %1").arg(error);
+        Q_EMIT stateChanged(writeError_);
+    } else if (!writeError_.isEmpty() && !writing_) {
+        writeError_.clear();   // the retry worked
+        Q_EMIT stateChanged(QString());
+    }
     if (!pending_ || !doc_->hasImage() || writing_)
         return false;
     joinWriter();
@@ -101,8 +144,12 @@ bool Autosaver::saveInBackground()
     // Copies on the GUI thread; the worker owns them and touches nothing else.
     writer_ = std::thread([mask = doc_->mask().labels(), session = session_(), maskPath = maskPath(),
                            sessionPath = sessionPath(), this] {
-        if (!writeMaskRle(maskPath, mask) || !session.save(sessionPath))
+        QString error;
+        if (!writeMaskRle(maskPath, mask, &error) || !session.save(sessionPath, &error)) {
+            std::lock_guard<std::mutex> lock(errorMutex_);
+            threadError_ = error;
             failed_ = true;
+        }
         writing_ = false;
     });
     return true;
@@ -110,14 +157,20 @@ bool Autosaver::saveInBackground()
 
 bool Autosaver::saveNow()
 {
-    if (!ownsLock_ || !pending_ || !doc_->hasImage())
+    if (lockFd_ < 0 || !pending_ || !doc_->hasImage())
         return false;
     joinWriter();
     QDir().mkpath(folder_);
-    if (!writeMaskRle(maskPath(), doc_->mask().labels()))
+    QString error;
+    if (!writeMaskRle(maskPath(), doc_->mask().labels(), &error) || !session_().save(sessionPath(), &error)) {
+        writeError_ = tr("the last autosave could not be written: %1").arg(error);
+        Q_EMIT stateChanged(writeError_);
         return false;
-    if (!session_().save(sessionPath()))
-        return false;
+    }
+    if (!writeError_.isEmpty()) {
+        writeError_.clear();
+        Q_EMIT stateChanged(QString());
+    }
     pending_ = false;
     return true;
 }
@@ -132,11 +185,11 @@ void Autosaver::discard()
 void Autosaver::finish()
 {
     timer_.stop();
-    if (!ownsLock_)
+    if (lockFd_ < 0)
         return;   // another studio's autosave: not ours to remove
     discard();
-    QFile::remove(lockPath());
-    ownsLock_ = false;
+    releaseLock();
+    Q_EMIT stateChanged(QString());
 }
 
 bool writeMaskRle(const QString& path, const VolumeU8& mask, QString* error)
@@ -144,7 +197,7 @@ bool writeMaskRle(const QString& path, const VolumeU8& mask, QString* error)
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly)) {
         if (error)
-            *error = f.errorString();
+            *error = QStringLiteral("%1: %2").arg(path, f.errorString());
         return false;
     }
     QDataStream out(&f);
@@ -162,7 +215,7 @@ bool writeMaskRle(const QString& path, const VolumeU8& mask, QString* error)
     }
     if (!f.commit()) {
         if (error)
-            *error = f.errorString();
+            *error = QStringLiteral("%1: %2").arg(path, f.errorString());
         return false;
     }
     return true;

@@ -9,6 +9,7 @@
 #include <QMessageBox>
 #include <QSettings>
 
+#include <algorithm>
 #include <array>
 
 #include "ui/DemoData.h"
@@ -88,10 +89,14 @@ bool FileController::openStack(const QString& path)
 
 bool FileController::openDemo(std::int64_t depth, std::int64_t height, std::int64_t width)
 {
-    DemoVolumes demo = makeDemoVolumes(Shape{depth, height, width});
-    doc_->setImage(ImageSource::fromVolume(std::move(demo.image), tr("demo")));
-    doc_->setClasses(classesFromNames(demo.classNames));
-    doc_->setReference(std::make_shared<VolumeU8>(std::move(demo.truth)), tr("demo ground truth"));
+    try {
+        DemoVolumes demo = makeDemoVolumes(Shape{depth, height, width});
+        doc_->setImage(ImageSource::fromVolume(std::move(demo.image), tr("demo")));
+        doc_->setClasses(classesFromNames(demo.classNames));
+        doc_->setReference(std::make_shared<VolumeU8>(std::move(demo.truth)), tr("demo ground truth"));
+    } catch (const std::exception& e) {
+        return fail(tr("Cannot open the demo stack"), QString::fromStdString(e.what()));
+    }
     autoLevels();
     Q_EMIT message(tr("Demo stack: generated EM-like volume with its ground truth as reference"));
     return true;
@@ -140,9 +145,12 @@ bool FileController::openReference(const QString& path)
 bool FileController::openModel(const QString& path)
 {
     const QString why = seg_->loadModel(path);
-    if (!why.isEmpty())
+    if (!why.isEmpty()) {
+        // The reason names the file, like every other open error.
+        const QString named = why.contains(QFileInfo(path).fileName()) ? why : tr("%1: %2").arg(path, why);
         return fail(tr("No segmentation model"), tr("The model could not be loaded, so Segment slice/stack is not "
-                                                    "available.\n\n%1").arg(why));
+                                                    "available.\n\n%1").arg(named));
+    }
     Q_EMIT message(tr("Model loaded: %1").arg(seg_->providerName()));
     return true;
 }
@@ -311,9 +319,16 @@ void FileController::autoLevels()
 {
     if (!doc_->hasImage())
         return;
-    const auto& slice = doc_->image()->cachedSlice(view_->slice());
-    const auto [lo, hi] = percentileLevels(slice.data(), static_cast<std::int64_t>(slice.size()), 0.5, 99.5);
-    layers_->setLevels(lo, hi);
+    // From the shown slice, or the nearest readable one when it cannot be read.
+    const std::int64_t depth = doc_->shape().depth, z = view_->slice();
+    for (std::int64_t step = 0; step < std::min<std::int64_t>(depth, 16); ++step)
+        for (const std::int64_t at : {z - step, z + step})
+            if (at >= 0 && at < depth)
+                if (const float* slice = doc_->image()->trySlice(at)) {
+                    const auto [lo, hi] = percentileLevels(slice, doc_->shape().sliceVoxels(), 0.5, 99.5);
+                    layers_->setLevels(lo, hi);
+                    return;
+                }
 }
 
 bool FileController::maybeSave(const QString& question)

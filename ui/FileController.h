@@ -63,7 +63,8 @@ public:
     /// Restores only the view part (slice, zoom, pan, levels).
     void applyView(const Session& session);
 
-    /// Sets levels from percentiles of the shown slice.
+    /// Sets levels from percentiles of the shown slice, or of the nearest readable slice (within
+    /// 16) when it cannot be read; unchanged when none can.
     void autoLevels();
 
     /// Asks Save / Discard / Cancel when the mask has unsaved edits (`question` replaces "Save

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/base/Error.h"
 #include "ui/StackFiles.h"
 
 namespace mitoseg::ui {
@@ -30,22 +31,45 @@ private:
 
 }  // namespace
 
-const std::vector<float>& ImageSource::cachedSlice(std::int64_t z) const
+const ImageSource::Entry& ImageSource::entry(std::int64_t z) const
 {
     for (auto it = cache_.begin(); it != cache_.end(); ++it)
         if (it->z == z) {
             cache_.splice(cache_.begin(), cache_, it);
-            return cache_.front().values;
+            return cache_.front();
         }
-    Entry e{z, {}};
+    Entry e{z, {}, {}};
     if (cache_.size() >= kCacheSlices) {
         e.values = std::move(cache_.back().values);
         cache_.pop_back();
     }
-    e.values.resize(static_cast<std::size_t>(shape().sliceVoxels()));
-    readSliceF32(z, e.values.data());
+    try {
+        e.values.resize(static_cast<std::size_t>(shape().sliceVoxels()));
+        readSliceF32(z, e.values.data());
+    } catch (const std::exception& error) {
+        e.values = {};
+        e.error = QString::fromStdString(error.what());
+        if (e.error.isEmpty())
+            e.error = QStringLiteral("slice %1 cannot be read").arg(z + 1);
+    }
     cache_.push_front(std::move(e));
-    return cache_.front().values;
+    return cache_.front();
+}
+
+const std::vector<float>& ImageSource::cachedSlice(std::int64_t z) const
+{
+    const Entry& e = entry(z);
+    if (!e.error.isEmpty())
+        throw Error(e.error.toStdString());
+    return e.values;
+}
+
+const float* ImageSource::trySlice(std::int64_t z, QString* error) const
+{
+    const Entry& e = entry(z);
+    if (error)
+        *error = e.error;
+    return e.error.isEmpty() ? e.values.data() : nullptr;
 }
 
 std::shared_ptr<ImageSource> ImageSource::fromVolume(VolumeU8 volume, const QString& name)

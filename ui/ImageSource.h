@@ -27,8 +27,13 @@ public:
     /// Raw voxel values of slice z as float. Any thread.
     virtual void readSliceF32(std::int64_t z, float* dst) const = 0;
 
-    /// Slice z from a small LRU cache (GUI thread only). Valid until the next call.
+    /// Slice z from a small LRU cache (GUI thread only). Valid until the next call. Throws
+    /// mitoseg::IoError (naming the file and page) when the slice cannot be read.
     const std::vector<float>& cachedSlice(std::int64_t z) const;
+    /// Slice z from the same cache (GUI thread only; valid until the next call), or nullptr
+    /// when it cannot be read, with the reason (the error naming the file and page) in `error`.
+    /// A failed read is remembered with the cached slices, so painting does not retry it.
+    const float* trySlice(std::int64_t z, QString* error = nullptr) const;
 
     /// An in-memory source owning `volume`.
     static std::shared_ptr<ImageSource> fromVolume(VolumeU8 volume, const QString& name);
@@ -39,7 +44,9 @@ private:
     struct Entry {
         std::int64_t z;
         std::vector<float> values;
+        QString error;   ///< why slice z cannot be read; values are empty then
     };
+    const Entry& entry(std::int64_t z) const;
     mutable std::list<Entry> cache_;
 };
 

@@ -398,6 +398,20 @@ void MainWindow::buildStatusBar()
     progress_->setVisible(false);
     cancel_ = new QPushButton(tr("Cancel"), this);
     cancel_->setVisible(false);
+    // Shown only when autosave is not protecting the work: off (and why) or failing.
+    autosaveLabel_ = new QLabel(this);
+    autosaveLabel_->setObjectName(QStringLiteral("autosaveStatus"));
+    autosaveLabel_->setStyleSheet(QStringLiteral("color: #f0a040; font-weight: bold;"));
+    autosaveLabel_->hide();
+    statusBar()->addPermanentWidget(autosaveLabel_);
+    connect(autosave_, &Autosaver::stateChanged, this, [this](const QString& writeError) {
+        const QString why = !autosave_->offReason().isEmpty() ? autosave_->offReason() : writeError;
+        autosaveLabel_->setVisible(!why.isEmpty());
+        autosaveLabel_->setText(autosave_->isActive() ? tr("Autosave failing") : tr("Autosave off"));
+        autosaveLabel_->setToolTip(why.isEmpty() ? QString()
+                                                 : tr("Unsaved mask edits are not protected by autosave in this window: "
+                                                      "%1. Save the mask yourself (File ▸ Save mask).").arg(why));
+    });
     statusBar()->addPermanentWidget(cursorLabel_);
     statusBar()->addPermanentWidget(zoomLabel_);
     statusBar()->addPermanentWidget(modelLabel_);
@@ -435,8 +449,9 @@ void MainWindow::showCursorInfo(qint64 x, qint64 y, qint64 z, bool inside)
     }
     const Shape s = doc_->shape();
     const std::size_t i = static_cast<std::size_t>(y * s.width + x);
-    const float v = doc_->image()->cachedSlice(z)[i];
-    QString text = tr("x %1  y %2  z %3   value %4   mask %5").arg(x).arg(y).arg(z + 1).arg(static_cast<double>(v)).arg(
+    const float* slice = doc_->image()->trySlice(z);
+    const QString value = slice ? QStringLiteral("%1").arg(static_cast<double>(slice[i])) : tr("unreadable");
+    QString text = tr("x %1  y %2  z %3   value %4   mask %5").arg(x).arg(y).arg(z + 1).arg(value).arg(
         doc_->mask().labels()(z, y, x));
     if (doc_->reference())
         text += tr("   ref %1").arg((*doc_->reference())(z, y, x));
@@ -490,7 +505,7 @@ bool MainWindow::startAutosave(int autosaveSeconds, bool acceptRecovery)
         autosave_->discard();
     }
     if (!autosave_->start(autosaveSeconds))
-        statusBar()->showMessage(tr("Another Mitoseg Studio is running: autosave is off in this window"), 8000);
+        statusBar()->showMessage(tr("Autosave is off in this window: %1").arg(autosave_->offReason()), 8000);
     return restored;
 }
 

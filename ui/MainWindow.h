@@ -113,6 +113,7 @@ private:
     QLabel* zoomLabel_ = nullptr;
     QLabel* editedLabel_ = nullptr;
     QLabel* modelLabel_ = nullptr;
+    QLabel* autosaveLabel_ = nullptr;   ///< "Autosave off" / "Autosave failing", with the reason as tooltip
     QProgressBar* progress_ = nullptr;
     QPushButton* cancel_ = nullptr;
     JobEta eta_;

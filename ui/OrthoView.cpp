@@ -4,9 +4,11 @@
 #include <QPainter>
 
 #include <algorithm>
+#include <exception>
 #include <vector>
 
 #include "ui/LayerSettings.h"
+#include "ui/SliceComposer.h"
 #include "ui/StudioDocument.h"
 
 namespace mitoseg::ui {
@@ -95,9 +97,18 @@ void OrthoView::rebuild()
         const int v = channel == 0 ? c.red() : channel == 1 ? c.green() : c.blue();
         return (g * (100 - pct) + v * pct) / 100;
     };
+    unreadable_ = 0;
     for (std::int64_t z = 0; z < s.depth; ++z) {
-        doc_->image()->readSliceF32(z, slice.data());
         auto* line = reinterpret_cast<QRgb*>(image_.scanLine(static_cast<int>(z)));
+        try {
+            doc_->image()->readSliceF32(z, slice.data());
+        } catch (const std::exception&) {
+            // The slice view says why; here the row shows the same pattern.
+            ++unreadable_;
+            for (std::int64_t i = 0; i < n; ++i)
+                line[i] = SliceComposer::unreadablePixel(static_cast<int>(i), static_cast<int>(z * 4));
+            continue;
+        }
         for (std::int64_t i = 0; i < n; ++i) {
             const std::int64_t y = plane_ == Plane::XZ ? at_ : i, x = plane_ == Plane::XZ ? i : at_;
             const std::size_t k = static_cast<std::size_t>(y * s.width + x);
@@ -139,7 +150,9 @@ void OrthoView::paintEvent(QPaintEvent*)
     const double zy = t.top() + (z_ + 0.5) * t.height() / image_.height();
     p.setPen(QPen(QColor(64, 140, 230), 1));
     p.drawLine(QPointF(t.left(), zy), QPointF(t.right(), zy));
-    const QString label = plane_ == Plane::XZ ? tr("XZ at y %1").arg(at_) : tr("YZ at x %1").arg(at_);
+    QString label = plane_ == Plane::XZ ? tr("XZ at y %1").arg(at_) : tr("YZ at x %1").arg(at_);
+    if (unreadable_ > 0)
+        label += tr(" · %n slice(s) unreadable", nullptr, static_cast<int>(unreadable_));
     const QRect box = p.fontMetrics().boundingRect(label).adjusted(-4, -2, 4, 2).translated(8, 6 + p.fontMetrics().ascent());
     p.fillRect(box, QColor(24, 24, 27, 190));
     p.setPen(QColor(200, 200, 205));

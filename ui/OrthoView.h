@@ -2,7 +2,8 @@
 // An orthogonal view through the stack: the XZ plane at the cursor's y, or the YZ plane at its
 // x (z runs downwards), with the mask and reference overlaid and a line at the shown slice.
 // Rebuilt only while visible and after the cursor rests (it reads every slice of the stack).
-// Clicking picks the slice. GUI thread only; does not own the document or settings.
+// Clicking picks the slice. Slices that cannot be read are drawn as the slice view's unreadable
+// pattern and counted in the label. GUI thread only; does not own the document or settings.
 #include <QImage>
 #include <QTimer>
 #include <QWidget>
@@ -46,6 +47,7 @@ private:
     std::int64_t at_ = -1;   // y for XZ, x for YZ
     std::int64_t z_ = 0;
     QImage image_;
+    std::int64_t unreadable_ = 0;   // slices of image_ that could not be read
     bool stale_ = true;
     QTimer rest_;
 };

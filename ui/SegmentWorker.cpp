@@ -15,36 +15,47 @@ void SegmentWorker::run(const SegmentJob& job)
     const int total = static_cast<int>(job.slices.size());
     const Shape s = job.image->shape();
     const int context = job.provider->contextSlices();
-    std::vector<float> raw(static_cast<std::size_t>(s.sliceVoxels()));
-    // 2.5D models: raw slices by z, kept while a neighbour may still need them.
-    std::map<std::int64_t, std::vector<float>> neighbours;
-    auto neighbour = [&](std::int64_t z) -> const float* {
+    const auto sliceVoxels = static_cast<std::size_t>(s.sliceVoxels());
+    // Raw slices by z (2.5D models keep them while a neighbour may still need them); an empty
+    // vector marks a slice that cannot be read, `unreadable` says why.
+    std::map<std::int64_t, std::vector<float>> slices;
+    std::map<std::int64_t, QString> unreadable;
+    auto slice = [&](std::int64_t z) -> const float* {
         z = std::clamp<std::int64_t>(z, 0, s.depth - 1);
-        auto it = neighbours.find(z);
-        if (it == neighbours.end()) {
-            it = neighbours.emplace(z, std::vector<float>(static_cast<std::size_t>(s.sliceVoxels()))).first;
-            job.image->readSliceF32(z, it->second.data());
+        auto it = slices.find(z);
+        if (it == slices.end()) {
+            it = slices.emplace(z, std::vector<float>(sliceVoxels)).first;
+            try {
+                job.image->readSliceF32(z, it->second.data());
+            } catch (const IoError& e) {
+                it->second.clear();
+                unreadable[z] = QString::fromStdString(e.what());
+            }
         }
-        return it->second.data();
+        return it->second.empty() ? nullptr : it->second.data();
     };
     try {
         for (int i = 0; i < total; ++i) {
             job.cancel->check();
             const std::int64_t z = job.slices[static_cast<std::size_t>(i)];
+            for (auto it = slices.begin(); it != slices.end();)
+                it = std::abs(it->first - z) > context ? slices.erase(it) : std::next(it);
+            const float* centre = i == 0 && job.firstSlice.size() == sliceVoxels ? job.firstSlice.data() : slice(z);
+            if (!centre) {
+                Q_EMIT sliceUnreadable(job.generation, z, unreadable[z]);
+                Q_EMIT progress(job.generation, i + 1, total);
+                continue;
+            }
             SlicePrediction p;
             if (context > 0) {
-                for (auto it = neighbours.begin(); it != neighbours.end();)
-                    it = std::abs(it->first - z) > context ? neighbours.erase(it) : std::next(it);
-                std::vector<const float*> slices;
-                for (int k = -context; k <= context; ++k)
-                    slices.push_back(neighbour(z + k));
-                p = job.provider->predictWithContext(slices, s.height, s.width, *job.cancel);
+                std::vector<const float*> stack;
+                for (int k = -context; k <= context; ++k) {
+                    const float* n = k == 0 ? centre : slice(z + k);
+                    stack.push_back(n ? n : centre);
+                }
+                p = job.provider->predictWithContext(stack, s.height, s.width, *job.cancel);
             } else {
-                if (i == 0 && job.firstSlice.size() == raw.size())
-                    raw = job.firstSlice;
-                else
-                    job.image->readSliceF32(z, raw.data());
-                p = job.provider->predict(raw.data(), s.height, s.width, *job.cancel);
+                p = job.provider->predict(centre, s.height, s.width, *job.cancel);
             }
             auto pred = std::make_shared<const SlicePrediction>(std::move(p));
             Q_EMIT sliceReady(job.generation, z, pred);

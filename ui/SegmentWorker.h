@@ -31,11 +31,15 @@ class SegmentWorker : public QObject {
     Q_OBJECT
 public:
     using QObject::QObject;
-    /// Runs `job` (worker thread). Emits sliceReady per slice, then finished.
+    /// Runs `job` (worker thread). Emits sliceReady per slice (sliceUnreadable for a slice whose
+    /// image cannot be read: it is skipped and the job goes on), then finished.
     void run(const SegmentJob& job);
 
 Q_SIGNALS:
     void sliceReady(int generation, qint64 z, std::shared_ptr<const mitoseg::SlicePrediction> prediction);
+    /// Slice z was skipped: its image cannot be read (`error` names the file and page). A 2.5D
+    /// model given an unreadable neighbour uses the slice itself in its place instead.
+    void sliceUnreadable(int generation, qint64 z, const QString& error);
     void progress(int generation, int done, int total);
     /// `error` is empty on success; `cancelled` when stopped through the token.
     void finished(int generation, bool cancelled, const QString& error);

@@ -2,6 +2,8 @@
 
 #include <QStringList>
 
+#include <algorithm>
+
 #include "ui/ImageSource.h"
 #include "ui/PredictionProvider.h"
 #include "ui/StudioDocument.h"
@@ -25,6 +27,10 @@ SegmentationController::SegmentationController(StudioDocument* doc, QObject* par
         if (gen == generation_)
             Q_EMIT progress(done, total);
     }, Qt::QueuedConnection);
+    connect(worker_, &SegmentWorker::sliceUnreadable, this, [this](int gen, qint64 z, const QString& error) {
+        if (gen == generation_)
+            unreadable_.emplace_back(z, error);
+    }, Qt::QueuedConnection);
     connect(worker_, &SegmentWorker::finished, this, [this](int gen, bool cancelled, const QString& error) {
         if (gen != generation_)
             return;
@@ -33,6 +39,8 @@ SegmentationController::SegmentationController(StudioDocument* doc, QObject* par
             Q_EMIT finished(false, tr("Segmentation cancelled"));
         else if (!error.isEmpty())
             Q_EMIT finished(false, tr("Segmentation failed: %1").arg(error));
+        else if (!unreadable_.empty())
+            Q_EMIT finished(false, unreadableMessage());
         else if (doc_->startStackPostProcessing()) {
             busy_ = true;   // `finished` comes once the model's 3D clean-up is in
             awaitingPost_ = true;
@@ -138,6 +146,8 @@ bool SegmentationController::start(SegmentJob job, QString* why)
         return false;
     }
     busy_ = true;
+    unreadable_.clear();
+    total_ = static_cast<int>(job.slices.size());
     cancel_ = std::make_shared<CancelToken>();
     job.generation = ++generation_;
     job.image = doc_->image();
@@ -152,8 +162,16 @@ bool SegmentationController::segmentSlice(std::int64_t z, QString* why)
 {
     SegmentJob job;
     job.slices = {z};
-    if (doc_->hasImage())
-        job.firstSlice = doc_->image()->cachedSlice(z);
+    if (doc_->hasImage() && provider_ && !busy_) {
+        QString error;
+        const float* slice = doc_->image()->trySlice(z, &error);
+        if (!slice) {
+            if (why)
+                *why = tr("Slice %1 cannot be read, so it cannot be segmented: %2").arg(z + 1).arg(error);
+            return false;
+        }
+        job.firstSlice.assign(slice, slice + doc_->shape().sliceVoxels());
+    }
     return start(std::move(job), why);
 }
 
@@ -164,6 +182,24 @@ bool SegmentationController::segmentStack(std::int64_t fromZ, QString* why)
     for (std::int64_t i = 0; i < d; ++i)
         job.slices.push_back((fromZ + i) % std::max<std::int64_t>(1, d));
     return start(std::move(job), why);
+}
+
+QString SegmentationController::unreadableMessage() const
+{
+    std::vector<qint64> slices;
+    for (const auto& [z, error] : unreadable_)
+        slices.push_back(z);
+    std::sort(slices.begin(), slices.end());
+    QStringList numbers;
+    for (std::size_t i = 0; i < slices.size() && i < 12; ++i)
+        numbers << QString::number(slices[i] + 1);
+    if (slices.size() > 12)
+        numbers << QStringLiteral("…");
+    const int skipped = static_cast<int>(unreadable_.size());
+    const QString which = skipped == 1 ? tr("slice %1").arg(numbers.front()) : tr("slices %1").arg(numbers.join(QStringLiteral(", ")));
+    return tr("Segmentation incomplete: %1 could not be read and %2 skipped (%3). The other %n slice(s) are segmented.",
+              nullptr, total_ - skipped)
+        .arg(which, skipped == 1 ? tr("was") : tr("were"), unreadable_.front().second);
 }
 
 void SegmentationController::cancel()

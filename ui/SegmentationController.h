@@ -37,7 +37,9 @@ public:
     bool busy() const { return busy_; }
 
     /// Starts segmenting slice z / every slice (starting at `fromZ`). Returns false with a
-    /// reason in `why` when no model is loaded or a job is running.
+    /// reason in `why` when no model is loaded, a job is running or (segmentSlice) slice z
+    /// cannot be read. A stack job skips slices that cannot be read and names them when it
+    /// finishes (not ok; the other slices keep their predictions).
     bool segmentSlice(std::int64_t z, QString* why = nullptr);
     bool segmentStack(std::int64_t fromZ, QString* why = nullptr);
 
@@ -57,6 +59,8 @@ Q_SIGNALS:
 
 private:
     bool start(SegmentJob job, QString* why);
+    /// The finished message of a job that skipped unreadable slices (1-based numbers, the first reason).
+    QString unreadableMessage() const;
 
     StudioDocument* doc_;
     QThread thread_;
@@ -66,6 +70,8 @@ private:
     int generation_ = 0;
     bool busy_ = false;
     bool awaitingPost_ = false;   ///< a finished stack job waits for the document's 3D clean-up
+    std::vector<std::pair<qint64, QString>> unreadable_;   ///< slices the running job skipped, and why
+    int total_ = 0;               ///< slices in the running job
 };
 
 }  // namespace mitoseg::ui

@@ -108,6 +108,11 @@ Table heatTable(const OverlayStyle& s)
 
 }  // namespace
 
+QRgb SliceComposer::unreadablePixel(int x, int y)
+{
+    return ((x + y) / 4) % 2 == 0 ? qRgb(58, 30, 34) : qRgb(34, 22, 26);
+}
+
 QColor SliceComposer::heatColour(double p)
 {
     p = std::clamp(p, 0.0, 1.0);
@@ -160,15 +165,19 @@ void SliceComposer::compose(const StudioDocument& doc, const LayerSettings& laye
     if (rs.visible && doc.reference())
         passes.push_back({doc.reference()->slice(z), labelTable(rs, doc, false), rs.outline});
 
-    // Row by row (cache-friendly): grey levels through a linear window, then the overlays.
-    const float* img = doc.image()->cachedSlice(z).data();
+    // Row by row (cache-friendly): grey levels through a linear window, then the overlays. A
+    // slice that cannot be read shows the unreadable pattern under its overlays.
+    const float* img = doc.image()->trySlice(z);
     const float lo = layers.levelLow();
     const float scale = 255.f / (layers.levelHigh() - layers.levelLow());
     const bool showImage = layers.imageVisible();
     for (int y = r.top(); y <= r.bottom(); ++y) {
         auto* line = reinterpret_cast<std::uint32_t*>(out.scanLine(y));
-        const float* row = img + static_cast<std::ptrdiff_t>(y) * w;
-        if (showImage) {
+        if (!img) {
+            for (int x = r.left(); x <= r.right(); ++x)
+                line[x] = unreadablePixel(x, y);
+        } else if (showImage) {
+            const float* row = img + static_cast<std::ptrdiff_t>(y) * w;
             for (int x = r.left(); x <= r.right(); ++x) {
                 const auto gi = static_cast<std::uint32_t>(std::clamp((row[x] - lo) * scale, 0.f, 255.f));
                 line[x] = 0xff000000u | gi * 0x010101u;

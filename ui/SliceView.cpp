@@ -3,6 +3,7 @@
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QTextOption>
 #include <QWheelEvent>
 
 #include <algorithm>
@@ -75,6 +76,53 @@ const QImage& SliceView::composed()
         dirty_ = QRect();
     }
     return composed_;
+}
+
+QString SliceView::notice() const
+{
+    QString error;
+    if (!doc_->hasImage() || doc_->image()->trySlice(z_, &error))
+        return {};
+    return tr("Slice %1 cannot be read\n%2\nThe other slices, the mask and the ortho views still work.")
+        .arg(z_ + 1)
+        .arg(error);
+}
+
+void SliceView::drawNotice(QPainter& p, const QSize& size, const QString& text)
+{
+    // A box in the middle of the view: a bold title line, then the reason, wrapped.
+    const int margin = 16;
+    const int boxWidth = std::min(size.width() - 2 * margin, std::max(320, size.width() * 3 / 5));
+    if (boxWidth <= 40)
+        return;
+    const QString title = text.section(QLatin1Char('\n'), 0, 0);
+    const QString body = text.section(QLatin1Char('\n'), 1);
+    p.save();
+    p.setFont(font());
+    QFont titleFont = font();
+    titleFont.setBold(true);
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.25);
+    const QFontMetrics tm(titleFont);
+    const int inner = boxWidth - 2 * margin;
+    const QRect titleRect = tm.boundingRect(QRect(0, 0, inner, 1000), Qt::TextWordWrap, title);
+    // Long paths have no spaces: break at word boundaries where possible, anywhere otherwise.
+    QTextOption wrap;
+    wrap.setWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
+    const QRectF bodyRect = p.boundingRect(QRectF(0, 0, inner, 1000), body, wrap);
+    const int boxHeight = titleRect.height() + static_cast<int>(std::ceil(bodyRect.height())) + 3 * margin - 4;
+    const QRect box((size.width() - boxWidth) / 2, std::max(margin, (size.height() - boxHeight) / 2), boxWidth, boxHeight);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(QPen(QColor(235, 120, 100), 1.5));
+    p.setBrush(QColor(20, 16, 18, 225));
+    p.drawRoundedRect(box, 6, 6);
+    p.setFont(titleFont);
+    p.setPen(QColor(255, 170, 150));
+    p.drawText(QRect(box.left() + margin, box.top() + margin, inner, titleRect.height()), Qt::TextWordWrap, title);
+    p.setFont(font());
+    p.setPen(QColor(225, 225, 230));
+    p.drawText(QRectF(box.left() + margin, box.top() + 2 * margin - 4 + titleRect.height(), inner, bodyRect.height()), body,
+               wrap);
+    p.restore();
 }
 
 void SliceView::setSlice(qint64 z)
@@ -158,6 +206,8 @@ void SliceView::render(QPainter& p, const QSize& size)
         p.setBrush(Qt::NoBrush);
         p.drawEllipse(c, r, r);
     }
+    if (const QString text = notice(); !text.isEmpty())
+        drawNotice(p, size, text);
 }
 
 void SliceView::paintEvent(QPaintEvent*)

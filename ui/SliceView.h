@@ -34,6 +34,9 @@ public:
     void render(QPainter& painter, const QSize& size);
     /// The cached composed slice (composes first when stale).
     const QImage& composed();
+    /// The message drawn over the view, e.g. why the shown slice cannot be read (names the
+    /// slice, the file and the page); empty when there is none.
+    QString notice() const;
 
 public Q_SLOTS:
     void setSlice(qint64 z);
@@ -65,6 +68,7 @@ protected:
     void leaveEvent(QEvent*) override;
 
 private:
+    void drawNotice(QPainter& painter, const QSize& size, const QString& text);
     void onMaskChanged(qint64 z0, qint64 z1, int x0, int y0, int x1, int y1);
     void onImageChanged();
 

@@ -2,15 +2,18 @@
 
 #include <algorithm>
 #include <cctype>
-#include <iterator>
-#include <string>
 #include <cmath>
+#include <iterator>
+#include <new>
 #include <stdexcept>
+#include <string>
 
 #include <QCoreApplication>
 #include <QPointer>
 #include <QThreadPool>
 
+#include "core/base/Error.h"
+#include "core/base/Memory.h"
 #include "core/labels/ClassMatch.h"
 #include "core/metrics/Components.h"
 
@@ -64,14 +67,14 @@ StudioDocument::StudioDocument(QObject* parent) : QObject(parent)
 
 StudioDocument::~StudioDocument() = default;
 
-void StudioDocument::connectMask()
+void StudioDocument::connectMask(labels::LabelEditor& mask)
 {
-    mask_->labelsChanged.connect([this](const labels::Box& b) {
+    mask.labelsChanged.connect([this](const labels::Box& b) {
         markDirty();
         Q_EMIT maskChanged(b.z0, b.z1, static_cast<int>(b.x0), static_cast<int>(b.y0), static_cast<int>(b.x1),
                            static_cast<int>(b.y1));
     });
-    mask_->historyChanged.connect([this] {
+    mask.historyChanged.connect([this] {
         Q_EMIT historyChanged();
         checkLabelled();
     });
@@ -161,26 +164,78 @@ void StudioDocument::setVoxelSize(const Spacing& spacing)
         Q_EMIT spacingChanged();
 }
 
+std::uint64_t StudioDocument::memoryNeeded(const Shape& shape)
+{
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(0, shape.voxels()));
+}
+
+namespace {
+/// Why a stack of `shape` called `name` cannot be opened: its mask needs `needed` bytes and
+/// only `available` are free (0: unknown).
+std::string memoryMessage(const QString& name, const Shape& shape, std::uint64_t needed, std::uint64_t available)
+{
+    std::string text = "cannot open " + name.toStdString() + ": its mask needs " + formatBytes(needed) + " of memory ("
+                       + std::to_string(shape.depth) + " slices of " + std::to_string(shape.width) + " x "
+                       + std::to_string(shape.height) + " pixels, one byte per voxel), but ";
+    text += available > 0 ? "only " + formatBytes(available) + " is available" : "that much could not be allocated";
+    if (memoryLimit() > 0)
+        text += " (the limit set by MITOSEG_MEMORY_LIMIT)";
+    return text + ". Open a smaller part of the stack (e.g. a crop saved from Fiji), or close other programs.";
+}
+}  // namespace
+
 void StudioDocument::setImage(std::shared_ptr<ImageSource> image)
 {
-    image_ = std::move(image);
+    const Shape s = image ? image->shape() : Shape{};
+    const QString name = !image ? QString() : image->path().isEmpty() ? image->name() : image->path();
+    // The mask is held in memory in full: refuse a stack it does not fit before allocating.
+    const std::uint64_t needed = memoryNeeded(s), available = availableMemoryBytes();
+    if (available > 0 && needed > available)
+        throw Error(memoryMessage(name, s, needed, available));
+
+    // Build everything new first. Nothing after the swap below can throw, so a failure here
+    // (std::bad_alloc above all) leaves the open document, its mask and its history as they were.
+    const auto depth = static_cast<std::size_t>(s.depth);
+    std::unique_ptr<labels::LabelEditor> mask;
+    std::vector<std::vector<std::uint8_t>> predProb;
+    std::vector<bool> hasPred, binaryPred, marked;
+    std::vector<LabelSource> labelled;
+    labels::ConfusionCounts confusion;
+    try {
+        mask = std::make_unique<labels::LabelEditor>(s, mask_->classes());
+        connectMask(*mask);
+        predProb.resize(depth);
+        hasPred.assign(depth, false);
+        binaryPred.assign(depth, false);
+        marked.assign(depth, false);
+        labelled.assign(depth, LabelSource::None);
+        confusion.reset(s.depth, static_cast<int>(mask->classes().size()));
+    } catch (const std::bad_alloc&) {
+        throw Error(memoryMessage(name, s, needed, 0));
+    } catch (const std::length_error&) {
+        throw Error(memoryMessage(name, s, needed, 0));
+    }
+
+    // Swap in (no-throw from here on).
+    image_.swap(image);
+    mask_.swap(mask);
     voxelSize_.reset();
-    const Shape s = shape();
-    mask_ = std::make_unique<labels::LabelEditor>(s, mask_->classes());
-    connectMask();
     reference_.reset();
     referencePath_.clear();
     maskPath_.clear();
     predLabels_ = VolumeU8();
-    predProb_.assign(static_cast<std::size_t>(s.depth), {});
-    hasPred_.assign(static_cast<std::size_t>(s.depth), false);
-    binaryPred_.assign(static_cast<std::size_t>(s.depth), false);
+    predProb_.swap(predProb);
+    hasPred_.swap(hasPred);
+    binaryPred_.swap(binaryPred);
     stackPostProcessed_ = false;
     ++postGeneration_;
-    predConfusion_.reset(s.depth, static_cast<int>(mask_->classes().size()));
+    predConfusion_ = std::move(confusion);
     dirty_ = false;
-    marked_.assign(static_cast<std::size_t>(s.depth), false);
-    checkLabelled();
+    marked_.swap(marked);
+    const bool labelledChanged = labelled != labelled_;
+    labelled_.swap(labelled);
+    if (labelledChanged)
+        Q_EMIT labelledSlicesChanged();
     Q_EMIT historyReset();
     Q_EMIT imageChanged();
     Q_EMIT dirtyChanged(false);

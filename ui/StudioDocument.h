@@ -33,7 +33,12 @@ public:
     ~StudioDocument() override;
 
     /// Shows `image` with an empty mask of the same shape; drops reference and predictions.
+    /// All or nothing: when the mask does not fit in memory (memoryNeeded against
+    /// availableMemoryBytes, or an allocation fails) it throws mitoseg::Error, naming the stack
+    /// and the bytes it needs, and the open document, its mask and its undo history stay.
     void setImage(std::shared_ptr<ImageSource> image);
+    /// Bytes the studio holds in memory for a stack of `shape` when it is opened (its mask).
+    static std::uint64_t memoryNeeded(const Shape& shape);
     /// Replaces the mask (shape must match; throws std::invalid_argument otherwise).
     void setMask(VolumeU8 mask, const QString& path);
     /// Sets the reference ("truth") mask; null removes it. Throws on shape mismatch.
@@ -171,7 +176,7 @@ Q_SIGNALS:
     void labelledSlicesChanged();
 
 private:
-    void connectMask();
+    void connectMask(labels::LabelEditor& mask);
     void checkLabelled();
     void updateClassMap();
     void thresholdSlice(std::int64_t z);

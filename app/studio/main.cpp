@@ -71,33 +71,49 @@ int main(int argc, char** argv)
         window.setOrthoViewsVisible(true);
     window.show();
 
+    // Whatever the command line names must open. A file that does not is reported on stderr,
+    // naming it (as `mitoseg` does), and fails a --screenshot run (interactive runs also show
+    // the error in a message box and go on).
+    bool openFailed = false;
+    auto opened = [&](bool ok) {
+        if (!ok) {
+            openFailed = true;
+            std::fprintf(stderr, "mitoseg-studio: %s\n", qPrintable(files->lastError().simplified()));
+        }
+        return ok;
+    };
     bool restored = false;
     if (!screenshot)
         restored = window.startAutosave(60);
     if (!restored) {
+        bool stackOpen = true;
         if (!opt.session.isEmpty())
-            files->openSession(opt.session);
+            stackOpen = opened(files->openSession(opt.session));
         else if (!opt.stack.isEmpty())
-            files->openStack(opt.stack);
+            stackOpen = opened(files->openStack(opt.stack));
         else
-            files->openDemo();
-        if (!opt.mask.isEmpty())
-            files->openMask(opt.mask);
-        if (!opt.truth.isEmpty())
-            files->openReference(opt.truth);
+            stackOpen = opened(files->openDemo());
+        // A mask or reference needs the stack: without it they would only fail for that reason.
+        if (stackOpen && !opt.mask.isEmpty())
+            opened(files->openMask(opt.mask));
+        if (stackOpen && !opt.truth.isEmpty())
+            opened(files->openReference(opt.truth));
         if (opt.slice)
             window.sliceView()->setSlice(*opt.slice - 1);
         // A model is optional: without one the Segment actions explain what is missing.
         if (!opt.model.isEmpty()) {
-            files->openModel(opt.model);
+            opened(files->openModel(opt.model));
         } else {
             const auto shipped = mitoseg::Segmenter::defaultModelPath();
             if (!shipped.empty())
                 window.segmentation()->loadModel(QString::fromStdString(shipped.string()));
         }
     }
+    if (screenshot && openFailed)
+        return 1;
     QEventLoop settle;
     int pending = 0;
+    bool jobFailed = false;
     auto donePart = [&] {
         if (--pending == 0)
             settle.quit();
@@ -111,11 +127,19 @@ int main(int argc, char** argv)
     if (opt.segmentSlice || opt.segmentStack) {
         QString why;
         ++pending;
-        QObject::connect(window.segmentation(), &mitoseg::ui::SegmentationController::finished, &settle, donePart);
+        QObject::connect(window.segmentation(), &mitoseg::ui::SegmentationController::finished, &settle,
+                         [&](bool ok, const QString& message) {
+                             if (!ok) {   // e.g. slices that cannot be read: say which
+                                 jobFailed = true;
+                                 std::fprintf(stderr, "mitoseg-studio: %s\n", qPrintable(message));
+                             }
+                             donePart();
+                         });
         auto* seg = window.segmentation();
         const std::int64_t z = window.sliceView()->slice();
         if (!(opt.segmentStack ? seg->segmentStack(z, &why) : seg->segmentSlice(z, &why))) {
             std::fprintf(stderr, "mitoseg-studio: cannot segment: %s\n", qPrintable(why));
+            jobFailed = true;
             --pending;
         }
     }
@@ -130,7 +154,10 @@ int main(int argc, char** argv)
         if (rc != 0)
             return rc;
     }
-    if (screenshot)
-        return mitoseg::studio::takeScreenshot(window, opt.screenshot);
+    if (screenshot) {
+        // The screenshot shows what there is; the exit code says that a job asked for failed.
+        const int rc = mitoseg::studio::takeScreenshot(window, opt.screenshot);
+        return rc != 0 ? rc : jobFailed ? 1 : 0;
+    }
     return app.exec();
 }

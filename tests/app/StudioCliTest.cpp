@@ -2,10 +2,12 @@
 // and every option in its documented forms (--print-options shows what they resolved to).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "TestSupport.h"
+#include "tests/ui/CorruptTiff.h"
 
 using mitoseg::test::runCommand;
 using mitoseg::test::ScratchDir;
@@ -27,6 +29,24 @@ std::string resolved(const std::string& args, int* rc = nullptr)
 }
 
 bool has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
+
+/// `path` in single quotes, for a shell command line.
+std::string shellQuoted(const std::filesystem::path& path)
+{
+    std::string q = "'";
+    q += path.string();
+    q += '\'';
+    return q;
+}
+
+/// Runs the studio offscreen with `args` (settings and autosave kept in `dir`); returns its exit
+/// code and fills `out` with stdout and stderr.
+int runStudio(const ScratchDir& dir, const std::string& args, std::string* out)
+{
+    const std::string env = "QT_QPA_PLATFORM=offscreen XDG_CONFIG_HOME='" + (dir / "config").string() + "' XDG_DATA_HOME='"
+                            + (dir / "data").string() + "' ";
+    return runCommand(env + "'" + studio() + "' " + args + " 2>&1", out);
+}
 
 }  // namespace
 
@@ -79,4 +99,49 @@ TEST(StudioCli, EveryOptionInItsDocumentedForms)
     EXPECT_NE(out.find("--slice"), std::string::npos) << out;
     resolved("--no-such-option", &rc);
     EXPECT_NE(rc, 0);
+}
+
+TEST(StudioCli, AFileThatCannotBeOpenedFailsTheRunWithTheFileNamed)
+{
+    ScratchDir dir;
+    const std::string png = (dir / "shot.png").string();
+    std::ofstream(dir / "bad.json") << "{ this is not a session";
+    std::ofstream(dir / "bad.msm") << "not a model";
+    std::ofstream(dir / "bad.tif") << "not a TIFF";
+    struct Case {
+        std::string args, named;
+    };
+    const Case cases[] = {
+        {shellQuoted(dir / "missing.tif"), "missing.tif"},
+        {shellQuoted(dir / "bad.tif"), "bad.tif"},
+        {"--open-session " + shellQuoted(dir / "bad.json"), "bad.json"},
+        {"--open-session " + shellQuoted(dir / "nosuch.json"), "nosuch.json"},
+        {"--model " + shellQuoted(dir / "missing.msm"), "missing.msm"},
+        {"--model " + shellQuoted(dir / "bad.msm"), "bad.msm"},
+        {"--mask " + shellQuoted(dir / "nomask.tif"), "nomask.tif"},
+        {"--truth " + shellQuoted(dir / "notruth.tif"), "notruth.tif"},
+    };
+    for (const Case& c : cases) {
+        std::filesystem::remove(png);
+        std::string out;
+        const int rc = runStudio(dir, c.args + " --screenshot " + shellQuoted(png), &out);
+        EXPECT_NE(rc, 0) << c.args << "\n" << out;
+        EXPECT_NE(out.find(c.named), std::string::npos) << c.args << ": the error does not name the file:\n" << out;
+        EXPECT_NE(out.find("mitoseg-studio: "), std::string::npos) << c.args << "\n" << out;
+        EXPECT_FALSE(std::filesystem::exists(png)) << c.args;
+    }
+}
+
+TEST(StudioCli, ADamagedSliceDoesNotStopTheStudio)
+{
+    // One page of this Deflate stack does not decode; the slice view shows it, the ortho
+    // views read every slice at start-up.
+    ScratchDir dir;
+    const auto stack = dir / "damaged.tif";
+    mitoseg::test::writeStackWithCorruptPage(stack, mitoseg::Shape{5, 30, 40}, 2);
+    const std::string png = (dir / "shot.png").string();
+    std::string out;
+    const int rc = runStudio(dir, shellQuoted(stack) + " --ortho --slice 3 --screenshot " + shellQuoted(png), &out);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_TRUE(std::filesystem::exists(png)) << out;
 }

@@ -1,7 +1,12 @@
 // Session files (JSON) round trip, and crash recovery from the autosave.
 #include <QDir>
 #include <QFile>
+#include <QLabel>
 #include <QTemporaryDir>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "tests/ui/UiTest.h"
 #include "ui/Autosaver.h"
@@ -118,18 +123,95 @@ private Q_SLOTS:
             QFile f(folder + QString::fromLatin1(name));
             QVERIFY(f.open(QIODevice::WriteOnly));
         }
+        // The other studio holds the lock (as a running process does: an open, locked file).
+        const QString lockPath = folder + QStringLiteral("/studio.lock");
+        const int held = ::open(QFile::encodeName(lockPath).constData(), O_RDWR | O_CREAT, 0644);
+        QVERIFY(held >= 0);
+        QVERIFY(::flock(held, LOCK_EX | LOCK_NB) == 0);
+        QVERIFY(::write(held, "1\n", 2) == 2);
+        {
+            MainWindow w(nullptr, folder);
+            w.setInteractive(false);
+            QVERIFY(w.autosaver()->lockedByOther());
+            QVERIFY(!w.autosaver()->hasRecovery());
+            QVERIFY(!w.startAutosave(3600, true));
+            // The window says so, and why.
+            auto* status = w.findChild<QLabel*>(QStringLiteral("autosaveStatus"));
+            QVERIFY(status);
+            QVERIFY(!status->isHidden());
+            QVERIFY2(status->text().contains(QStringLiteral("Autosave off")), qPrintable(status->text()));
+            QVERIFY2(status->toolTip().contains(QStringLiteral("another Mitoseg Studio")), qPrintable(status->toolTip()));
+            QVERIFY2(status->toolTip().contains(folder), qPrintable(status->toolTip()));
+            w.autosaver()->finish();
+            QVERIFY(QFile::exists(lockPath));   // the other studio's lock stays
+            QVERIFY(QFile::exists(folder + QStringLiteral("/mask.msgmask")));
+        }
+        // Once the other studio is gone (its lock released), autosave works here.
+        ::close(held);
+        MainWindow w(nullptr, folder);
+        w.setInteractive(false);
+        QVERIFY(!w.autosaver()->lockedByOther());
+        w.startAutosave(3600, false);
+        auto* status = w.findChild<QLabel*>(QStringLiteral("autosaveStatus"));
+        QVERIFY(status && status->isHidden());
+        w.autosaver()->finish();
+    }
+
+    void aStaleLockWithTheIdOfAnUnrelatedLiveProcessIsACrash()
+    {
+        // The crashed studio's process id now belongs to another live process (here pid 1):
+        // the lock is stale all the same, and the autosave is offered and taken.
+        QTemporaryDir dir;
+        const QString folder = dir.filePath(QStringLiteral("autosave"));
+        VolumeU8 painted;
+        {
+            MainWindow w(nullptr, folder);
+            w.setInteractive(false);
+            QVERIFY(!w.startAutosave(3600));
+            QVERIFY(w.files()->openDemo());
+            w.document()->mask().stamp(4, 40, 50, 5, 1);
+            painted = w.document()->mask().labels();
+            QVERIFY(w.autosaver()->saveNow());
+        }
         QFile lock(folder + QStringLiteral("/studio.lock"));
-        QVERIFY(lock.open(QIODevice::WriteOnly));
-        lock.write("1");   // pid 1 is always running
+        QVERIFY(lock.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        lock.write("1\n");
         lock.close();
         MainWindow w(nullptr, folder);
         w.setInteractive(false);
-        QVERIFY(w.autosaver()->lockedByOther());
-        QVERIFY(!w.autosaver()->hasRecovery());
-        QVERIFY(!w.startAutosave(3600, true));
+        QVERIFY(!w.autosaver()->lockedByOther());
+        QVERIFY(w.autosaver()->hasRecovery());
+        QVERIFY(w.startAutosave(3600, true));
+        QVERIFY(w.document()->mask().labels().values() == painted.values());
+        // And this window autosaves.
+        auto* status = w.findChild<QLabel*>(QStringLiteral("autosaveStatus"));
+        QVERIFY(status && status->isHidden());
+        w.document()->mask().stamp(5, 40, 50, 5, 1);
+        QVERIFY(w.autosaver()->saveNow());
         w.autosaver()->finish();
-        QVERIFY(QFile::exists(lock.fileName()));   // the other studio's lock stays
-        QVERIFY(QFile::exists(folder + QStringLiteral("/mask.msgmask")));
+    }
+
+    void aFailingAutosaveIsShownUntilItWorksAgain()
+    {
+        QTemporaryDir dir;
+        const QString folder = dir.filePath(QStringLiteral("autosave"));
+        MainWindow w(nullptr, folder);
+        w.setInteractive(false);
+        QVERIFY(!w.startAutosave(3600));
+        QVERIFY(w.files()->openDemo());
+        auto* status = w.findChild<QLabel*>(QStringLiteral("autosaveStatus"));
+        QVERIFY(status && status->isHidden());
+        // Something in the way of the mask file (a folder of that name): the write fails.
+        QVERIFY(QDir().mkpath(w.autosaver()->maskPath()));
+        w.document()->mask().stamp(2, 40, 50, 5, 1);
+        QVERIFY(!w.autosaver()->saveNow());
+        QVERIFY(!status->isHidden());
+        QVERIFY2(status->text().contains(QStringLiteral("Autosave failing")), qPrintable(status->text()));
+        QVERIFY2(status->toolTip().contains(QStringLiteral("mask.msgmask")), qPrintable(status->toolTip()));
+        QVERIFY(QDir(w.autosaver()->maskPath()).removeRecursively());
+        QVERIFY(w.autosaver()->saveNow());
+        QVERIFY(status->isHidden());
+        w.autosaver()->finish();
     }
 
     void corruptAutosaveIsRejected()

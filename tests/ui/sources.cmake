@@ -11,4 +11,6 @@ list(APPEND MITOSEG_UI_TEST_SOURCES
   WorkSafetyTest.cpp
   RoughEdgesTest.cpp
   TrainingTest.cpp
+  BadStackTest.cpp
+  CorruptTiff.cpp
 )

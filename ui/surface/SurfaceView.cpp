@@ -147,6 +147,7 @@ struct SurfaceView::Impl {
     QPoint pressPos;
     bool clickCandidate = false;
     std::vector<unsigned long> observers;
+    QMetaObject::Connection contextConnection;   ///< the context's aboutToBeDestroyed -> releaseGraphics
 
     // VTK asks for its context: make the widget's QOpenGLContext current on the widget's own
     // surface. (QOpenGLWidget::makeCurrent() here would rebind Qt's framebuffer: black view.)
@@ -245,6 +246,9 @@ SurfaceView::SurfaceView(QWidget* parent) : QOpenGLWidget(parent), d_(std::make_
 
 SurfaceView::~SurfaceView()
 {
+    // QOpenGLWidget's destructor, which runs after this one (and after d_ is gone), destroys
+    // the context: its aboutToBeDestroyed must not reach this object any more.
+    QObject::disconnect(d_->contextConnection);
     makeCurrent();
     releaseGraphics();
     doneCurrent();
@@ -276,13 +280,16 @@ void SurfaceView::initializeGL()
     d_->window->OpenGLInitContext();
     d_->interactor->Initialize();
     d_->initialized = true;
-    connect(context(), &QOpenGLContext::aboutToBeDestroyed, this,
-            [this] {
-                makeCurrent();
-                releaseGraphics();
-                doneCurrent();
-            },
-            Qt::DirectConnection);
+    // A context destroyed while this view lives (the widget moved to another window) takes
+    // VTK's resources with it. One connection at a time; the destructor drops it.
+    QObject::disconnect(d_->contextConnection);
+    d_->contextConnection = connect(context(), &QOpenGLContext::aboutToBeDestroyed, this,
+                                    [this] {
+                                        makeCurrent();
+                                        releaseGraphics();
+                                        doneCurrent();
+                                    },
+                                    Qt::DirectConnection);
 }
 
 void SurfaceView::resizeGL(int w, int h)

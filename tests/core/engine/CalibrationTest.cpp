@@ -82,7 +82,9 @@ TEST(Calibration, WritesTheChosenSettingsIntoACopyOfTheModel)
     c.outModel = dir / "m.msm";
     train(c, TrainData{&s.image, nullptr, &s.labels, {}, -1, -1}, {}, CancelToken{});
     writeModelPostProcessing(dir / "m.msm", dir / "cal.msm", PostProcessing{2, 0.65f, 1234}, "unit test z 1-2");
-    const ModelInfo& info = Segmenter::load(dir / "cal.msm")->info();
+    // Keep the segmenter alive while its info is used (info() refers into it).
+    const auto calibrated = Segmenter::load(dir / "cal.msm");
+    const ModelInfo& info = calibrated->info();
     EXPECT_EQ(info.zSmooth, 2);
     EXPECT_FLOAT_EQ(info.threshold, 0.65f);
     EXPECT_EQ(info.minObjectVoxels, 1234);

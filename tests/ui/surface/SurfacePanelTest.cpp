@@ -12,8 +12,14 @@
 #include <QTableWidget>
 #include <QTest>
 
+#include <malloc.h>
+
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <new>
 #include <set>
 
 #include <QComboBox>
@@ -36,6 +42,22 @@
 using namespace mitoseg;
 using mitoseg::ui::SurfacePanel;
 using mitoseg::ui::SurfaceView;
+
+// While set, every block deleted is overwritten and kept (not returned to malloc, so nothing
+// reuses it): code that reads an object after it was deleted sees garbage and fails, instead of
+// the stale values that usually still sit there. A poor man's AddressSanitizer for the lifetime
+// test below; it leaks what is deleted in that short window.
+static std::atomic<bool> g_poisonFrees{false};
+
+void operator delete(void* p) noexcept
+{
+    if (p && g_poisonFrees.load(std::memory_order_relaxed)) {
+        std::memset(p, 0xA5, malloc_usable_size(p));
+        return;
+    }
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
 
 namespace {
 
@@ -310,6 +332,34 @@ TEST(SurfacePanel, KeepsRenderingWhenItsDockFloats)
     QImage floatingEmpty = panel->view()->grabFramebuffer();
     EXPECT_GT(compare(floating, floatingEmpty).changedFraction, 0.03) << "the floating view rendered nothing";
     EXPECT_GT(compare(floating, floatingEmpty).meanValue, 0.05);
+}
+
+// Deleting a view that has drawn: Qt destroys its OpenGL context in QOpenGLWidget's destructor,
+// after SurfaceView's own destructor ran and freed its VTK state. Nothing may reach that state
+// from the context's aboutToBeDestroyed signal then (it did: a heap-use-after-free under ASan).
+TEST(SurfaceViewLifetime, DeletingAShownViewTouchesNothingItFreed)
+{
+    for (bool inDock : {false, true}) {
+        QMainWindow window;
+        auto* view = new SurfaceView;
+        if (inDock) {
+            auto* dock = new QDockWidget(QStringLiteral("3D"), &window);
+            dock->setWidget(view);
+            window.addDockWidget(Qt::RightDockWidgetArea, dock);
+            window.setCentralWidget(new QWidget);
+            window.resize(600, 400);
+            window.show();
+            ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+        } else {
+            view->resize(300, 300);
+            view->show();
+            ASSERT_TRUE(QTest::qWaitForWindowExposed(view));
+        }
+        ASSERT_FALSE(view->grabFramebuffer().isNull());   // initializeGL and a first frame
+        g_poisonFrees = true;
+        delete view;
+        g_poisonFrees = false;
+    }
 }
 
 // The studio's 3D dock: built only when asked for, it meshes the mask the user paints (after

@@ -1,0 +1,21 @@
+#pragma once
+// How much memory a job may still take, and byte counts for people. Used before big
+// allocations (the studio's mask) so a stack that cannot fit is refused with the bytes it needs
+// instead of failing half-way. Any thread; no state.
+#include <cstdint>
+#include <string>
+
+namespace mitoseg {
+
+/// Bytes this process may still allocate: the kernel's MemAvailable (/proc/meminfo; physical
+/// RAM when that is unknown), or the limit in the environment variable MITOSEG_MEMORY_LIMIT
+/// (bytes, or with a K, M, G or T suffix: powers of 1024) when one is set. 0 when unknown.
+std::uint64_t availableMemoryBytes();
+
+/// The limit set by MITOSEG_MEMORY_LIMIT in bytes; 0 when none is set.
+std::uint64_t memoryLimit();
+
+/// `bytes` for people: "512 bytes", "5.9 KiB", "3.0 GiB" (one decimal from KiB on).
+std::string formatBytes(std::uint64_t bytes);
+
+}  // namespace mitoseg
