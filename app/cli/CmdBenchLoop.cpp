@@ -34,8 +34,9 @@ const char* kHelp =
     "Prints per round: slices picked, steps, retrain and re-predict seconds (and until the first\n"
     "slice), foreground IoU on the validation slices and on every slice not corrected so far.\n"
     "\n"
-    "  --val-z A-B          validation slices, never picked (default: the last 32 slices of stacks\n"
-    "                       of 100+ slices, else the last 20%)\n"
+    "  --val-z A-B          validation slices, never picked, nor are the model's context slices\n"
+    "                       around them (default: the last 32 slices of stacks of 100+ slices,\n"
+    "                       else the last 20%)\n"
     "  --keep-models DIR    write each round's model to DIR/round-N.msm (default: a temporary folder)\n"
     "  --batch N --patch N  fine-tuning patches (default 4 x 256)\n"
     "  --lr X               fine-tuning learning rate (default 1e-4)\n"
@@ -244,13 +245,16 @@ int run(const std::vector<std::string>& argv)
         lines.push_back(r0);
         print(r0);
     }
+    const std::int64_t context = model->info().contextSlices;
     const int gap = args.value("pick-gap") ? static_cast<int>(args.integer("pick-gap", 0)) : pickGapFor(model->info().contextSlices);
     model.reset();
     std::filesystem::path current = modelPath;
     for (int round = 1; round <= rounds; ++round) {
         std::vector<double> uncertainty = sliceUncertainty(prediction.probability);
-        for (std::int64_t z = v0; z <= v1; ++z)
-            uncertainty[static_cast<std::size_t>(z)] = -1;   // validation slices are never corrected
+        // Validation slices are never corrected, nor are slices whose 2.5D input would show the
+        // network a validation slice's image during training.
+        for (std::int64_t z = std::max<std::int64_t>(0, v0 - context); z <= std::min(shape.depth - 1, v1 + context); ++z)
+            uncertainty[static_cast<std::size_t>(z)] = -1;
         RoundLine line;
         line.round = round;
         line.slices = pickSlices(uncertainty, corrected, perRound, pick == "random" ? PickMode::Random : PickMode::Uncertain,

@@ -316,7 +316,7 @@ TEST(SurfacePanel, KeepsRenderingWhenItsDockFloats)
     ASSERT_TRUE(QTest::qWaitForWindowExposed(dock));
     // Under load (ctest -j2) the re-parented GL view can take a while to draw its first frame.
     QImage floating;
-    QTest::qWaitFor([&] {
+    (void)QTest::qWaitFor([&] {  // the checks below say what was wrong
         floating = panel->view()->grabFramebuffer();
         if (floating.isNull())
             return false;
