@@ -8,6 +8,7 @@
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QDragEnterEvent>
+#include <QDir>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -42,6 +43,8 @@
 #include "ui/ToolsPanel.h"
 #include "ui/train/TrainingController.h"
 #include "ui/train/TrainingPanel.h"
+#include "ui/train/ModelManager.h"
+#include "ui/train/RoundFiles.h"
 #include "ui/train/TrainingRound.h"
 
 namespace mitoseg::ui {
@@ -156,6 +159,11 @@ void MainWindow::buildMenus()
     file->addAction(tr("Open &mask…"), files_, &FileController::openMaskDialog);
     file->addAction(tr("Open &reference…"), files_, &FileController::openReferenceDialog);
     file->addAction(tr("Open m&odel…"), files_, &FileController::openModelDialog);
+    file->addAction(tr("Model manager…"), this, [this] {
+        ModelManager* m = modelManager();
+        m->show();
+        m->raise();
+    });
     file->addAction(tr("Open &demo stack"), this, [this] {
         if (files_->maybeSave())
             files_->openDemo();
@@ -289,6 +297,13 @@ void MainWindow::rebuildSurfaces()
     surfaces_->setSlice(static_cast<int>(view_->slice()));
 }
 
+ModelManager* MainWindow::modelManager()
+{
+    if (!modelManager_)
+        modelManager_ = new ModelManager(doc_, seg_, training_, files_, this);
+    return modelManager_;
+}
+
 void MainWindow::buildTraining()
 {
     trainingPanel_ = new TrainingPanel(training_, doc_, [this] { return view_->slice(); });
@@ -303,13 +318,52 @@ void MainWindow::buildTraining()
                     &QPushButton::click);
     menu->addAction(tr("Stop training"), training_, &TrainingController::stop);
     menu->addAction(tr("Next slice to correct"), QKeySequence(Qt::Key_N), trainingPanel_, &TrainingPanel::nextSliceToCorrect);
-    // The rounds live in the session file.
+    QAction* validation = menu->addAction(tr("Set slice aside for validation"));
+    validation->setShortcut(QKeySequence(Qt::Key_V));
+    validation->setCheckable(true);
+    connect(validation, &QAction::triggered, this, [this, validation](bool on) {
+        const std::int64_t z = view_->slice();
+        if (on && !doc_->isLabelled(z)) {
+            statusBar()->showMessage(tr("Slice %1 is not labelled: correct or mark it first (Ctrl+M)").arg(z + 1), 6000);
+            validation->setChecked(false);
+            return;
+        }
+        training_->setValidationSlice(z, on);
+    });
+    validation->setToolTip(tr("A labelled slice set aside is never trained on; each round is scored on it"));
+    auto syncValidation = [this, validation] { validation->setChecked(training_->isUserValidation(view_->slice())); };
+    connect(training_, &TrainingController::validationChanged, validation, syncValidation);
+    connect(doc_, &StudioDocument::labelledSlicesChanged, validation, syncValidation);
+    connect(view_, &SliceView::sliceChanged, validation, syncValidation);
+    // The rounds and the slices set aside for validation live in the session file; saved to a
+    // file, the rounds' models are copied beside it (and later rounds are written there).
     files_->setSessionHooks(
-        [this](Session& s) {
-            s.trainingRounds = roundsToJson(training_->rounds());
+        [this](Session& s, const QString& path) {
+            std::vector<TrainingRound> rounds = training_->rounds(), stored = rounds;
+            if (!path.isEmpty()) {
+                QString model = s.model, error;
+                if (storeRoundModels(rounds, model, path, &stored, &error)) {
+                    training_->setRounds(rounds, training_->currentRound());
+                    training_->setModelsFolder(roundModelsFolderFor(path));
+                    const QDir dir = QFileInfo(path).absoluteDir();
+                    s.model = model.startsWith(QFileInfo(roundModelsFolderFor(path)).absoluteFilePath()) ? dir.relativeFilePath(model) : model;
+                } else {
+                    statusBar()->showMessage(tr("The rounds' models stay where they are: %1").arg(error), 8000);
+                }
+            }
+            s.trainingRounds = roundsToJson(stored);
             s.currentRound = training_->currentRound();
+            s.validationSlices = training_->userValidationSlices();
         },
-        [this](const Session& s) { training_->setRounds(roundsFromJson(s.trainingRounds), s.currentRound); });
+        [this](const Session& s, const QString& path) {
+            std::vector<TrainingRound> rounds = roundsFromJson(s.trainingRounds);
+            if (!path.isEmpty()) {
+                resolveRoundModels(rounds, path);
+                training_->setModelsFolder(roundModelsFolderFor(path));
+            }
+            training_->setRounds(std::move(rounds), s.currentRound);
+            training_->setUserValidationSlices(s.validationSlices);
+        });
 }
 
 void MainWindow::buildDocks()

@@ -154,6 +154,8 @@ bool SegmentationController::segmentSlice(std::int64_t z, QString* why)
     job.slices = {z};
     if (doc_->hasImage())
         job.firstSlice = doc_->image()->cachedSlice(z);
+    if (yieldGate_ && doc_->hasImage() && provider_ && !busy_)
+        job.yieldHold = PauseGate::hold(yieldGate_);
     return start(std::move(job), why);
 }
 

@@ -8,6 +8,8 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineSeries>
+#include <QListWidget>
+#include <QSignalBlocker>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
@@ -53,6 +55,18 @@ TrainingPanel::TrainingPanel(TrainingController* training, StudioDocument* doc, 
     counts_ = new QLabel(this);
     counts_->setWordWrap(true);
     layout->addWidget(counts_);
+    slices_ = new QListWidget(this);
+    slices_->setToolTip(tr("Labelled slices. Tick a slice to set it aside for validation (never trained on; each "
+                           "round is scored on it). Double-click to go to it."));
+    slices_->setFlow(QListView::LeftToRight);
+    slices_->setWrapping(true);
+    slices_->setResizeMode(QListView::Adjust);
+    slices_->setSpacing(1);
+    slices_->setFixedHeight(fontMetrics().height() * 4 + 12);
+    layout->addWidget(slices_);
+    validation_ = new QLabel(this);
+    validation_->setWordWrap(true);
+    layout->addWidget(validation_);
 
     auto* form = new QFormLayout;
     startFrom_ = new QComboBox(this);
@@ -171,9 +185,15 @@ TrainingPanel::TrainingPanel(TrainingController* training, StudioDocument* doc, 
     connect(training_, &TrainingController::progress, this, &TrainingPanel::onProgress);
     connect(training_, &TrainingController::finished, this, &TrainingPanel::onFinished);
     connect(training_, &TrainingController::roundsChanged, this, &TrainingPanel::refreshRounds);
+    connect(slices_, &QListWidget::itemChanged, this, [this](QListWidgetItem* item) {
+        training_->setValidationSlice(item->data(Qt::UserRole).toLongLong(), item->checkState() == Qt::Checked);
+    });
+    connect(slices_, &QListWidget::itemActivated, this,
+            [this](QListWidgetItem* item) { Q_EMIT jumpToSlice(item->data(Qt::UserRole).toLongLong()); });
     connect(doc_, kLabelledSlicesChanged, this, &TrainingPanel::refreshCounts);
     connect(doc_, &StudioDocument::imageChanged, this, &TrainingPanel::refreshCounts);
     connect(doc_, &StudioDocument::referenceChanged, this, &TrainingPanel::refreshCounts);
+    connect(training_, &TrainingController::validationChanged, this, &TrainingPanel::refreshCounts);
     refreshCounts();
     refreshRounds();
 }
@@ -255,17 +275,42 @@ void TrainingPanel::onFinished(bool ok, const QString& text)
 void TrainingPanel::refreshCounts()
 {
     const auto lab = labelledSlices(*doc_);
-    const auto [v0, v1] = training_->validationRange();
-    QString text = tr("Labelled slices: %1").arg(lab.size());
-    if (!lab.empty() && lab.size() <= 12) {
+    const auto train = training_->trainingSlices();
+    const auto val = training_->validationSlices();
+    counts_->setText(tr("<b>Labelled %1</b> · training %2 · validation %3").arg(lab.size()).arg(train.size()).arg(val.size()));
+    QString where;
+    if (!training_->validationFromReference()) {
         QStringList list;
-        for (auto z : lab)
+        for (auto z : val)
             list << QString::number(z + 1);
-        text += QStringLiteral(" (%1)").arg(list.join(QStringLiteral(", ")));
+        where = tr("Validation: slice(s) %1, set aside, scored on your labels").arg(list.join(QStringLiteral(", ")));
+    } else if (!val.empty()) {
+        where = tr("Validation: the reference on slices %1–%2 (no labels there)").arg(val.front() + 1).arg(val.back() + 1);
+    } else {
+        where = tr("Validation: none. Tick labelled slices above to set them aside, or open a reference mask.");
     }
-    text += v0 >= 0 ? tr(" · validation: slices %1–%2 of the reference").arg(v0 + 1).arg(v1 + 1)
-                    : tr(" · validation: none (open a reference mask)");
-    counts_->setText(text);
+    validation_->setText(where);
+    refreshSlices();
+}
+
+void TrainingPanel::refreshSlices()
+{
+    const QSignalBlocker block(slices_);   // rebuilding must not echo back as validation changes
+    const auto lab = labelledSlices(*doc_);
+    const int keep = slices_->currentRow();
+    slices_->clear();
+    for (const std::int64_t z : lab) {
+        const LabelSource src = doc_->sliceLabelSource(z);
+        const QString why = src == LabelSource::Edited ? tr("edited") : src == LabelSource::Accepted ? tr("accepted") : tr("marked");
+        auto* item = new QListWidgetItem(QString::number(z + 1), slices_);
+        item->setData(Qt::UserRole, static_cast<qlonglong>(z));
+        item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
+        const bool val = training_->isUserValidation(z);
+        item->setCheckState(val ? Qt::Checked : Qt::Unchecked);
+        item->setToolTip(tr("Slice %1 (%2): %3").arg(z + 1).arg(why, val ? tr("validation") : tr("training")));
+    }
+    if (keep >= 0 && keep < slices_->count())
+        slices_->setCurrentRow(keep);
 }
 
 void TrainingPanel::refreshRounds()

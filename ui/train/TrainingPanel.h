@@ -14,6 +14,7 @@
 class QComboBox;
 class QLabel;
 class QLineSeries;
+class QListWidget;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
@@ -44,6 +45,11 @@ public:
     QPushButton* stopButton() const { return stop_; }
     QSpinBox* secondsBox() const { return seconds_; }
     QComboBox* startFromBox() const { return startFrom_; }
+    /// The labelled slices, one item each (user data: the 0-based slice); checked = set aside
+    /// for validation. Activating an item jumps to its slice.
+    QListWidget* slicesList() const { return slices_; }
+    /// The counts line ("labelled N · training T · validation V").
+    QLabel* countsLabel() const { return counts_; }
 
 public Q_SLOTS:
     /// Jumps to the most uncertain unlabelled slice (or says there is none).
@@ -61,12 +67,15 @@ private:
     void flushChart();
     void onFinished(bool ok, const QString& message);
     void refreshCounts();
+    void refreshSlices();
     void refreshRounds();
 
     TrainingController* training_;
     StudioDocument* doc_;
     std::function<std::int64_t()> shownSlice_;
     QLabel* counts_;
+    QLabel* validation_;
+    QListWidget* slices_;
     QComboBox* startFrom_;
     QSpinBox* seconds_;
     QPushButton *train_, *retrain_, *stop_, *useRound_, *next_;
