@@ -2,6 +2,8 @@
 
 #include <QTimer>
 
+#include <algorithm>
+
 #include "ui/surface/SurfacePanel.h"
 #include "ui/surface/VoxelSizeDialog.h"
 
@@ -24,6 +26,7 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QStatusBar>
+#include <QStyle>
 #include <QToolBar>
 #include <QUndoStack>
 #include <QVBoxLayout>
@@ -85,6 +88,15 @@ MainWindow::MainWindow(QWidget* parent, const QString& autosaveFolder)
                       == QMessageBox::Yes;
     });
     resize(1400, 900);
+    // Tools keeps the height it needs; Training gets the rest of the left column.
+    auto* toolsDock = findChild<QDockWidget*>(QStringLiteral("toolsDock"));
+    auto* trainingDock = findChild<QDockWidget*>(QStringLiteral("trainingDock"));
+    if (toolsDock && trainingDock) {
+        auto* scroller = qobject_cast<QScrollArea*>(toolsDock->widget());
+        const int panel = scroller && scroller->widget() ? scroller->widget()->sizeHint().height() : toolsDock->widget()->sizeHint().height();
+        const int toolsHeight = panel + toolsDock->style()->pixelMetric(QStyle::PM_TitleBarHeight) + 30;
+        resizeDocks({toolsDock, trainingDock}, {toolsHeight, std::max(400, height() - toolsHeight)}, Qt::Vertical);
+    }
 }
 
 MainWindow::~MainWindow() = default;
@@ -310,6 +322,7 @@ void MainWindow::buildTraining()
     // Left, under Tools: the right side already holds Layers and IoU.
     auto* dock = addDockPanel(trainingPanel_, tr("Training"), Qt::LeftDockWidgetArea);
     dock->setObjectName(QStringLiteral("trainingDock"));
+
     connect(trainingPanel_, &TrainingPanel::jumpToSlice, view_, &SliceView::setSlice);
     connect(trainingPanel_, &TrainingPanel::message, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
     QMenu* menu = menuBar()->addMenu(tr("&Train"));
@@ -429,8 +442,10 @@ QDockWidget* MainWindow::addDockPanel(QWidget* panel, const QString& title, Qt::
         scroller->setWidgetResizable(true);
         scroller->setFrameShape(QFrame::NoFrame);
         scroller->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-        // As wide as the panel wants, as short as the window needs.
-        scroller->setMinimumWidth(panel->sizeHint().width() + scroller->verticalScrollBar()->sizeHint().width());
+        // As wide as the panel wants (and at least its minimum: narrower would clip its right
+        // edge, as the horizontal scroll bar is off), as short as the window needs.
+        const int wanted = std::max({panel->sizeHint().width(), panel->minimumSizeHint().width(), panel->minimumWidth()});
+        scroller->setMinimumWidth(wanted + scroller->verticalScrollBar()->sizeHint().width());
         dock->setWidget(scroller);
     } else {
         dock->setWidget(panel);

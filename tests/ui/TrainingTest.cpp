@@ -1,8 +1,13 @@
 // The Training dock end to end on a tiny stack: background training with a live chart while
 // the user paints, Stop keeping a usable model, a retraining round swapping its model in, going
 // back a round restoring the previous predictions, and the rounds in the session.
+#include <QApplication>
 #include <QComboBox>
+#include <QHeaderView>
 #include <QProcess>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QTabWidget>
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
@@ -196,6 +201,42 @@ private Q_SLOTS:
         training()->setModelsFolder(scratch_->filePath(QStringLiteral("models")));
     }
     void cleanup() { window_.reset(); }
+
+    void theDockShowsTheWholePanelAndEveryRoundsColumnAt1400x900()
+    {
+        window_->resize(1400, 900);
+        window_->show();
+        QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+        std::vector<TrainingRound> rounds(3);
+        for (int i = 0; i < 3; ++i) {
+            rounds[static_cast<std::size_t>(i)].number = i;
+            rounds[static_cast<std::size_t>(i)].model = QStringLiteral("/nowhere/round-%1.msm").arg(i);
+            for (std::int64_t z = 0; z < 7; z += 1 + i)
+                rounds[static_cast<std::size_t>(i)].slices.push_back(z);
+            rounds[static_cast<std::size_t>(i)].steps = 12345;
+            rounds[static_cast<std::size_t>(i)].seconds = 59.87;
+            rounds[static_cast<std::size_t>(i)].iouBefore = 0.8123;
+            rounds[static_cast<std::size_t>(i)].iouAfter = 0.8456;
+        }
+        training()->setRounds(rounds, 2);
+        panel()->tabs()->setCurrentIndex(1);
+        QApplication::processEvents();
+        auto* scroller = qobject_cast<QScrollArea*>(panel()->parentWidget()->parentWidget());
+        QVERIFY(scroller);
+        // Nothing cut at the right (the dock is as wide as the panel's minimum) ...
+        QVERIFY2(panel()->width() <= scroller->viewport()->width(),
+                 qPrintable(QStringLiteral("panel %1 > viewport %2").arg(panel()->width()).arg(scroller->viewport()->width())));
+        // ... every column of the rounds table fits, the IoU ones included ...
+        QTableWidget* table = panel()->roundsTable();
+        QVERIFY2(table->horizontalHeader()->length() <= table->viewport()->width(),
+                 qPrintable(QStringLiteral("columns %1 > table %2").arg(table->horizontalHeader()->length()).arg(table->viewport()->width())));
+        QVERIFY(table->columnWidth(6) >= table->fontMetrics().horizontalAdvance(QStringLiteral("0.8456")));
+        QCOMPARE(table->item(0, 2)->text(), QStringLiteral("1–7"));
+        QCOMPARE(table->item(1, 2)->text(), QStringLiteral("1,3,5,7"));
+        // ... and the panel needs no vertical scrolling under the Tools dock.
+        QVERIFY2(!scroller->verticalScrollBar()->isVisible(),
+                 qPrintable(QStringLiteral("panel %1 high in %2").arg(panel()->height()).arg(scroller->viewport()->height())));
+    }
 
     void explainsWhatIsMissing()
     {

@@ -19,6 +19,7 @@ class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QTableWidget;
+class QTabWidget;
 class QTimer;
 class QValueAxis;
 
@@ -40,6 +41,9 @@ public:
     QLineSeries* roundSeries() const { return roundIoU_; }
     QProgressBar* progressBar() const { return progress_; }
     QTableWidget* roundsTable() const { return table_; }
+    /// The lower half: tab 0 the live chart, tab 1 the rounds (table, "use this round"), tab 2
+    /// the IoU per round.
+    QTabWidget* tabs() const { return tabs_; }
     QPushButton* trainButton() const { return train_; }
     QPushButton* retrainButton() const { return retrain_; }
     QPushButton* stopButton() const { return stop_; }
@@ -83,6 +87,7 @@ private:
     QLineSeries *loss_, *iou_, *roundIoU_;
     QValueAxis *lossAxis_, *stepAxis_, *roundAxis_, *roundIoUAxis_;
     QTableWidget* table_;
+    QTabWidget* tabs_;
     QTimer* chartTimer_;
     std::vector<TrainingPoint> pending_;   ///< points waiting for the next chart refresh
     double maxLoss_ = 0;
