@@ -450,6 +450,7 @@ private Q_SLOTS:
 
         // ... is described by the model manager from its own file ...
         ModelManager* manager = window_->modelManager();
+        manager->show();
         QVERIFY(manager->field(QStringLiteral("architecture")).contains(QStringLiteral("preset tiny")));
         QCOMPARE(manager->field(QStringLiteral("classes")), QStringLiteral("background, mitochondria"));
         const QString trainedOn = manager->field(QStringLiteral("trained on"));

@@ -60,11 +60,28 @@ ModelManager::ModelManager(StudioDocument* doc, SegmentationController* seg, Tra
     connect(saveAs_, &QPushButton::clicked, files, &FileController::saveModelAsDialog);
     connect(seg, &SegmentationController::providerChanged, this, &ModelManager::refresh);
     connect(training, &TrainingController::roundsChanged, this, &ModelManager::refresh);
-    refresh();
+    rebuild();
 }
 
 void ModelManager::refresh()
 {
+    if (!isVisible()) {
+        stale_ = true;
+        return;
+    }
+    rebuild();
+}
+
+void ModelManager::showEvent(QShowEvent* e)
+{
+    if (stale_)
+        rebuild();
+    QDialog::showEvent(e);
+}
+
+void ModelManager::rebuild()
+{
+    stale_ = false;
     while (form_->rowCount() > 0)
         form_->removeRow(0);
     const QString path = doc_->modelPath();

@@ -30,10 +30,16 @@ public:
     QPushButton* saveAsButton() const { return saveAs_; }
 
 public Q_SLOTS:
-    /// Re-reads the model in use (called when it changes).
+    /// Re-reads the model in use (called when it changes; while hidden it only notes that the
+    /// view is stale, as reading a model file takes a moment on the GUI thread).
     void refresh();
 
+protected:
+    void showEvent(QShowEvent* e) override;
+
 private:
+    void rebuild();
+    bool stale_ = false;
     StudioDocument* doc_;
     TrainingController* training_;
     QLabel* title_;
