@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/engine/Segmenter.h"
 #include "ui/DemoData.h"
 #include "ui/LayerSettings.h"
 #include "ui/SegmentationController.h"
@@ -155,6 +156,34 @@ bool FileController::openModel(const QString& path)
     return true;
 }
 
+bool FileController::openShippedModel()
+{
+    const auto shipped = Segmenter::defaultModelPath();
+    if (shipped.empty())
+        return fail(tr("No segmentation model"), tr("The shipped model was not found (set MITOSEG_MODEL or reinstall)."));
+    return openModel(QString::fromStdString(shipped.string()));
+}
+
+bool FileController::saveModelAs(const QString& path)
+{
+    const QString source = doc_->modelPath();
+    if (source.isEmpty() || !QFileInfo::exists(source))
+        return fail(tr("Cannot save model"), tr("No model file is in use."));
+    if (QFileInfo(path).absoluteFilePath() == QFileInfo(source).absoluteFilePath())
+        return true;
+    const QString partial = path + QStringLiteral(".part");
+    QFile::remove(partial);
+    if (!QFile::copy(source, partial))
+        return fail(tr("Cannot save model"), tr("Cannot write %1").arg(partial));
+    QFile::remove(path);
+    if (!QFile::rename(partial, path)) {
+        QFile::remove(partial);
+        return fail(tr("Cannot save model"), tr("Cannot write %1").arg(path));
+    }
+    Q_EMIT message(tr("Model saved to %1").arg(path));
+    return true;
+}
+
 bool FileController::saveMask(const QString& path)
 {
     if (!doc_->hasImage())
@@ -171,7 +200,7 @@ bool FileController::saveMask(const QString& path)
     return true;
 }
 
-Session FileController::currentSession() const
+Session FileController::currentSession(const QString& sessionPath) const
 {
     Session s;
     if (doc_->hasImage())
@@ -207,7 +236,7 @@ Session FileController::currentSession() const
         s.voxelSize = SessionVoxelSize{sp.z, sp.y, sp.x, QString::fromStdString(sp.unit)};
     }
     if (saveHook_)
-        saveHook_(s);
+        saveHook_(s, sessionPath);
     return s;
 }
 
@@ -220,7 +249,7 @@ QString FileController::predictionsPathFor(const QString& sessionPath)
 bool FileController::saveSession(const QString& path)
 {
     QString error;
-    Session session = currentSession();
+    Session session = currentSession(path);
     // The predictions go beside the session (compressed, atomic), so reopening needs no new run.
     const QString predPath = predictionsPathFor(path);
     if (doc_->hasImage() && doc_->predictedSlices() > 0) {
@@ -244,7 +273,9 @@ bool FileController::openSession(const QString& path)
     if (!s)
         return fail(tr("Cannot open session"), error);
     addRecent(path);
-    const bool ok = applySession(*s);
+    if (!s->model.isEmpty() && QFileInfo(s->model).isRelative())
+        s->model = QDir::cleanPath(QFileInfo(path).absoluteDir().absoluteFilePath(s->model));
+    const bool ok = applySession(*s, nullptr, path);
     if (ok && !s->predictions.isEmpty()) {
         const QString predPath = QFileInfo(path).dir().filePath(s->predictions);
         const int restored = PredictionStore::load(*doc_, predPath, &error);
@@ -258,7 +289,7 @@ bool FileController::openSession(const QString& path)
     return ok;
 }
 
-bool FileController::applySession(const Session& s, const VolumeU8* maskOverride)
+bool FileController::applySession(const Session& s, const VolumeU8* maskOverride, const QString& sessionPath)
 {
     bool ok = s.stack.isEmpty() ? openDemo() : openStack(s.stack);
     if (!ok)
@@ -300,7 +331,7 @@ bool FileController::applySession(const Session& s, const VolumeU8* maskOverride
         doc_->setVoxelSize(Spacing{s.voxelSize->z, s.voxelSize->y, s.voxelSize->x, s.voxelSize->unit.toStdString()});
     applyView(s);
     if (loadHook_)
-        loadHook_(s);
+        loadHook_(s, sessionPath);
     return ok;
 }
 
@@ -421,6 +452,13 @@ void FileController::openModelDialog()
                                                    tr("Mitoseg models (*.msm);;All files (*)"));
     if (!f.isEmpty())
         openModel(f);
+}
+
+void FileController::saveModelAsDialog()
+{
+    const QString f = QFileDialog::getSaveFileName(parent_, tr("Save model as"), dialogDir(), tr("Mitoseg models (*.msm)"));
+    if (!f.isEmpty())
+        saveModelAs(f);
 }
 
 bool FileController::saveMaskDialog(bool saveAs)

@@ -39,6 +39,11 @@ public:
     bool openMask(const QString& path);
     bool openReference(const QString& path);
     bool openModel(const QString& path);
+    /// Loads the model shipped with Mitoseg (Segmenter::defaultModelPath); false when there is none.
+    bool openShippedModel();
+    /// Copies the model in use to `path` (atomically; an existing file is replaced). The model
+    /// in use stays the same file.
+    bool saveModelAs(const QString& path);
     /// Writes the mask as TIFF (atomic). Marks the document clean on success.
     bool saveMask(const QString& path);
     /// Writes the session (JSON) and, when there are predictions, predictionsPathFor(path).
@@ -49,13 +54,19 @@ public:
     /// Where saveSession puts the predictions of a session saved as `sessionPath`.
     static QString predictionsPathFor(const QString& sessionPath);
 
-    /// The current state as a session (files, view, edited slices).
-    Session currentSession() const;
+    /// The current state as a session (files, view, edited slices). `sessionPath`: where it is
+    /// being saved (empty: not to a file of the user's, e.g. the autosave).
+    Session currentSession(const QString& sessionPath = {}) const;
     /// Opens the files of `session` (mask from `maskOverride` when given) and restores the view.
-    bool applySession(const Session& session, const VolumeU8* maskOverride = nullptr);
+    /// `sessionPath`: the file it came from (empty: none); relative model paths in it are
+    /// relative to that file's folder.
+    bool applySession(const Session& session, const VolumeU8* maskOverride = nullptr, const QString& sessionPath = {});
     /// Session state owned by other parts (the training rounds): `save` adds it to the session
-    /// being built by currentSession, `load` reads it at the end of applySession.
-    void setSessionHooks(std::function<void(Session&)> save, std::function<void(const Session&)> load)
+    /// being built by currentSession (with the path it is saved to, may be empty), `load` reads
+    /// it at the end of applySession.
+    using SaveHook = std::function<void(Session&, const QString& sessionPath)>;
+    using LoadHook = std::function<void(const Session&, const QString& sessionPath)>;
+    void setSessionHooks(SaveHook save, LoadHook load)
     {
         saveHook_ = std::move(save);
         loadHook_ = std::move(load);
@@ -83,6 +94,7 @@ public Q_SLOTS:
     void openMaskDialog();
     void openReferenceDialog();
     void openModelDialog();
+    void saveModelAsDialog();
     bool saveMaskDialog(bool saveAs = false);
     void saveSessionDialog();
     void openSessionDialog();
@@ -104,8 +116,8 @@ private:
     bool interactive_ = true;
     Answer answer_ = Answer::Discard;
     QString lastError_;
-    std::function<void(Session&)> saveHook_;
-    std::function<void(const Session&)> loadHook_;
+    SaveHook saveHook_;
+    LoadHook loadHook_;
 };
 
 }  // namespace mitoseg::ui

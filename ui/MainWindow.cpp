@@ -2,12 +2,15 @@
 
 #include <QTimer>
 
+#include <algorithm>
+
 #include "ui/surface/SurfacePanel.h"
 #include "ui/surface/VoxelSizeDialog.h"
 
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QDragEnterEvent>
+#include <QDir>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -23,6 +26,7 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QStatusBar>
+#include <QStyle>
 #include <QToolBar>
 #include <QUndoStack>
 #include <QVBoxLayout>
@@ -42,6 +46,8 @@
 #include "ui/ToolsPanel.h"
 #include "ui/train/TrainingController.h"
 #include "ui/train/TrainingPanel.h"
+#include "ui/train/ModelManager.h"
+#include "ui/train/RoundFiles.h"
 #include "ui/train/TrainingRound.h"
 
 namespace mitoseg::ui {
@@ -82,6 +88,15 @@ MainWindow::MainWindow(QWidget* parent, const QString& autosaveFolder)
                       == QMessageBox::Yes;
     });
     resize(1400, 900);
+    // Tools keeps the height it needs; Training gets the rest of the left column.
+    auto* toolsDock = findChild<QDockWidget*>(QStringLiteral("toolsDock"));
+    auto* trainingDock = findChild<QDockWidget*>(QStringLiteral("trainingDock"));
+    if (toolsDock && trainingDock) {
+        auto* scroller = qobject_cast<QScrollArea*>(toolsDock->widget());
+        const int panel = scroller && scroller->widget() ? scroller->widget()->sizeHint().height() : toolsDock->widget()->sizeHint().height();
+        const int toolsHeight = panel + toolsDock->style()->pixelMetric(QStyle::PM_TitleBarHeight) + 30;
+        resizeDocks({toolsDock, trainingDock}, {toolsHeight, std::max(400, height() - toolsHeight)}, Qt::Vertical);
+    }
 }
 
 MainWindow::~MainWindow() = default;
@@ -156,6 +171,11 @@ void MainWindow::buildMenus()
     file->addAction(tr("Open &mask…"), files_, &FileController::openMaskDialog);
     file->addAction(tr("Open &reference…"), files_, &FileController::openReferenceDialog);
     file->addAction(tr("Open m&odel…"), files_, &FileController::openModelDialog);
+    file->addAction(tr("Model manager…"), this, [this] {
+        ModelManager* m = modelManager();
+        m->show();
+        m->raise();
+    });
     file->addAction(tr("Open &demo stack"), this, [this] {
         if (files_->maybeSave())
             files_->openDemo();
@@ -289,12 +309,20 @@ void MainWindow::rebuildSurfaces()
     surfaces_->setSlice(static_cast<int>(view_->slice()));
 }
 
+ModelManager* MainWindow::modelManager()
+{
+    if (!modelManager_)
+        modelManager_ = new ModelManager(doc_, seg_, training_, files_, this);
+    return modelManager_;
+}
+
 void MainWindow::buildTraining()
 {
     trainingPanel_ = new TrainingPanel(training_, doc_, [this] { return view_->slice(); });
     // Left, under Tools: the right side already holds Layers and IoU.
     auto* dock = addDockPanel(trainingPanel_, tr("Training"), Qt::LeftDockWidgetArea);
     dock->setObjectName(QStringLiteral("trainingDock"));
+
     connect(trainingPanel_, &TrainingPanel::jumpToSlice, view_, &SliceView::setSlice);
     connect(trainingPanel_, &TrainingPanel::message, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
     QMenu* menu = menuBar()->addMenu(tr("&Train"));
@@ -303,13 +331,52 @@ void MainWindow::buildTraining()
                     &QPushButton::click);
     menu->addAction(tr("Stop training"), training_, &TrainingController::stop);
     menu->addAction(tr("Next slice to correct"), QKeySequence(Qt::Key_N), trainingPanel_, &TrainingPanel::nextSliceToCorrect);
-    // The rounds live in the session file.
+    QAction* validation = menu->addAction(tr("Set slice aside for validation"));
+    validation->setShortcut(QKeySequence(Qt::Key_V));
+    validation->setCheckable(true);
+    connect(validation, &QAction::triggered, this, [this, validation](bool on) {
+        const std::int64_t z = view_->slice();
+        if (on && !doc_->isLabelled(z)) {
+            statusBar()->showMessage(tr("Slice %1 is not labelled: correct or mark it first (Ctrl+M)").arg(z + 1), 6000);
+            validation->setChecked(false);
+            return;
+        }
+        training_->setValidationSlice(z, on);
+    });
+    validation->setToolTip(tr("A labelled slice set aside is never trained on; each round is scored on it"));
+    auto syncValidation = [this, validation] { validation->setChecked(training_->isUserValidation(view_->slice())); };
+    connect(training_, &TrainingController::validationChanged, validation, syncValidation);
+    connect(doc_, &StudioDocument::labelledSlicesChanged, validation, syncValidation);
+    connect(view_, &SliceView::sliceChanged, validation, syncValidation);
+    // The rounds and the slices set aside for validation live in the session file; saved to a
+    // file, the rounds' models are copied beside it (and later rounds are written there).
     files_->setSessionHooks(
-        [this](Session& s) {
-            s.trainingRounds = roundsToJson(training_->rounds());
+        [this](Session& s, const QString& path) {
+            std::vector<TrainingRound> rounds = training_->rounds(), stored = rounds;
+            if (!path.isEmpty()) {
+                QString model = s.model, error;
+                if (storeRoundModels(rounds, model, path, &stored, &error)) {
+                    training_->setRounds(rounds, training_->currentRound());
+                    training_->setModelsFolder(roundModelsFolderFor(path));
+                    const QDir dir = QFileInfo(path).absoluteDir();
+                    s.model = model.startsWith(QFileInfo(roundModelsFolderFor(path)).absoluteFilePath()) ? dir.relativeFilePath(model) : model;
+                } else {
+                    statusBar()->showMessage(tr("The rounds' models stay where they are: %1").arg(error), 8000);
+                }
+            }
+            s.trainingRounds = roundsToJson(stored);
             s.currentRound = training_->currentRound();
+            s.validationSlices = training_->userValidationSlices();
         },
-        [this](const Session& s) { training_->setRounds(roundsFromJson(s.trainingRounds), s.currentRound); });
+        [this](const Session& s, const QString& path) {
+            std::vector<TrainingRound> rounds = roundsFromJson(s.trainingRounds);
+            if (!path.isEmpty()) {
+                resolveRoundModels(rounds, path);
+                training_->setModelsFolder(roundModelsFolderFor(path));
+            }
+            training_->setRounds(std::move(rounds), s.currentRound);
+            training_->setUserValidationSlices(s.validationSlices);
+        });
 }
 
 void MainWindow::buildDocks()
@@ -375,8 +442,10 @@ QDockWidget* MainWindow::addDockPanel(QWidget* panel, const QString& title, Qt::
         scroller->setWidgetResizable(true);
         scroller->setFrameShape(QFrame::NoFrame);
         scroller->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-        // As wide as the panel wants, as short as the window needs.
-        scroller->setMinimumWidth(panel->sizeHint().width() + scroller->verticalScrollBar()->sizeHint().width());
+        // As wide as the panel wants (and at least its minimum: narrower would clip its right
+        // edge, as the horizontal scroll bar is off), as short as the window needs.
+        const int wanted = std::max({panel->sizeHint().width(), panel->minimumSizeHint().width(), panel->minimumWidth()});
+        scroller->setMinimumWidth(wanted + scroller->verticalScrollBar()->sizeHint().width());
         dock->setWidget(scroller);
     } else {
         dock->setWidget(panel);

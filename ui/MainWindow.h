@@ -29,6 +29,7 @@ class Autosaver;
 class SurfacePanel;
 class TrainingController;
 class TrainingPanel;
+class ModelManager;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -67,6 +68,9 @@ public:
     TrainingController* training() const { return training_; }
     TrainingPanel* trainingPanel() const { return trainingPanel_; }
     QUndoStack* undoStack() const { return undo_; }
+    /// File ▸ Model manager…: the model in use, its metadata, open / shipped / save a copy
+    /// (created on first use, owned by the window).
+    ModelManager* modelManager();
     /// Dialogs on/off (tests switch them off).
     void setInteractive(bool on);
 
@@ -105,6 +109,7 @@ private:
     Autosaver* autosave_;
     TrainingController* training_;
     TrainingPanel* trainingPanel_ = nullptr;
+    ModelManager* modelManager_ = nullptr;
     void buildTraining();
     QSlider* sliceSlider_ = nullptr;
     QSpinBox* sliceSpin_ = nullptr;

@@ -25,6 +25,9 @@ struct SegmentJob {
     std::vector<float> firstSlice;                ///< optional copy of slices[0] (single-slice jobs)
     std::shared_ptr<PredictionProvider> provider;
     std::shared_ptr<CancelToken> cancel;
+    /// Held while the job exists (single-slice jobs: a pause of training, so the shown slice
+    /// answers first); released when the worker is done with the job.
+    std::shared_ptr<void> yieldHold;
 };
 
 class SegmentWorker : public QObject {

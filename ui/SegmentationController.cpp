@@ -171,6 +171,8 @@ bool SegmentationController::segmentSlice(std::int64_t z, QString* why)
             return false;
         }
         job.firstSlice.assign(slice, slice + doc_->shape().sliceVoxels());
+        if (yieldGate_)
+            job.yieldHold = PauseGate::hold(yieldGate_);
     }
     return start(std::move(job), why);
 }

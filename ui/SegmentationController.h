@@ -35,6 +35,9 @@ public:
     /// than two, else the binary default.
     std::vector<labels::LabelClass> modelClasses() const;
     bool busy() const { return busy_; }
+    /// Gate that "segment slice" jobs pause while they run (the training's, so training yields
+    /// the cores to the shown slice); null = none.
+    void setYieldGate(std::shared_ptr<PauseGate> gate) { yieldGate_ = std::move(gate); }
 
     /// Starts segmenting slice z / every slice (starting at `fromZ`). Returns false with a
     /// reason in `why` when no model is loaded, a job is running or (segmentSlice) slice z
@@ -67,6 +70,7 @@ private:
     SegmentWorker* worker_;
     std::shared_ptr<PredictionProvider> provider_;
     std::shared_ptr<CancelToken> cancel_;
+    std::shared_ptr<PauseGate> yieldGate_;
     int generation_ = 0;
     bool busy_ = false;
     bool awaitingPost_ = false;   ///< a finished stack job waits for the document's 3D clean-up

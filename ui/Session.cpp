@@ -59,6 +59,8 @@ QJsonObject Session::toJson() const
     o[QStringLiteral("editedSlices")] = array(editedSlices);
     o[QStringLiteral("acceptedSlices")] = array(acceptedSlices);
     o[QStringLiteral("markedSlices")] = array(markedSlices);
+    if (!validationSlices.empty())
+        o[QStringLiteral("validationSlices")] = array(validationSlices);
     QJsonArray classArray;
     for (const auto& c : classes)
         classArray.append(QJsonObject{{QStringLiteral("name"), c.name}, {QStringLiteral("color"), c.color.name()}});
@@ -118,6 +120,8 @@ std::optional<Session> Session::fromJson(const QJsonObject& o, QString* error)
         s.acceptedSlices.push_back(static_cast<std::int64_t>(v.toDouble()));
     for (const auto& v : o.value(QStringLiteral("markedSlices")).toArray())
         s.markedSlices.push_back(static_cast<std::int64_t>(v.toDouble()));
+    for (const auto& v : o.value(QStringLiteral("validationSlices")).toArray())
+        s.validationSlices.push_back(static_cast<std::int64_t>(v.toDouble()));
     const QJsonArray classArray = o.value(QStringLiteral("classes")).toArray();
     if (classArray.size() == 1 || classArray.size() > 256) {
         if (error)

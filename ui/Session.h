@@ -62,6 +62,7 @@ struct Session {
     bool predictionsPostProcessed = false;
     QJsonArray trainingRounds;           ///< the training panel's rounds (ui/train/TrainingRound.h); empty: none
     int currentRound = -1;               ///< index of the round whose model is in use
+    std::vector<std::int64_t> validationSlices;  ///< labelled slices set aside for validation (0-based)
 
     QJsonObject toJson() const;
     /// Parses a session; nullopt (and `error`) when it is not one.

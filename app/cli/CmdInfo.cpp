@@ -7,6 +7,7 @@
 #include "app/cli/Command.h"
 #include "core/engine/Json.h"
 #include "core/engine/ModelFile.h"
+#include "core/engine/ModelSummary.h"
 #include "core/engine/Segmenter.h"
 #include "core/io/TiffStack.h"
 
@@ -42,36 +43,19 @@ bool isModelFile(const std::filesystem::path& path)
 
 int describeModel(const std::filesystem::path& path, bool json)
 {
-    ModelContainer c = readModelContainer(path);
-    auto seg = Segmenter::load(path);   // full validation, parameter count
-    const ModelInfo& mi = seg->info();
     if (json) {
+        ModelContainer c = readModelContainer(path);
+        auto seg = Segmenter::load(path);   // full validation, parameter count
         Json j = c.header;
         j["path"] = path.string();
-        j["parameters"] = mi.parameters;
+        j["parameters"] = seg->info().parameters;
         std::cout << j.dump() << "\n";
         return 0;
     }
-    const Json& arch = c.header["architecture"];
-    const std::string chosenOn = c.header.string("post_processing_chosen_on", "");
-    std::string names;
-    for (const auto& n : mi.classNames)
-        names += (names.empty() ? "" : ", ") + n;
-    std::cout << "model:           " << path.string() << "\n"
-              << "architecture:    U-Net preset " << mi.preset << ", depth " << arch.number("depth", 0) << ", base "
-              << arch.number("base", 0) << ", " << arch.string("upsampling", "?") << " up-sampling, "
-              << arch.number("in_channels", 1) << " input slice(s), " << mi.parameters << " parameters\n"
-              << "classes:         " << names << "\n"
-              << "post-processing: ";
-    if (mi.classes == 2)
-        std::cout << "z-smoothing +-" << mi.zSmooth << ", threshold " << mi.threshold << ", smallest object "
-                  << mi.minObjectVoxels << " voxels" << (chosenOn.empty() ? "" : " (chosen on " + chosenOn + ")") << "\n";
-    else
-        std::cout << "arg-max\n";
-    std::cout << "trained on:      " << mi.trainedOn << "\n"
-              << "steps:           " << mi.steps << "\n"
-              << "validation IoU:  " << (mi.validationIoU >= 0 ? number(mi.validationIoU) : std::string("not measured")) << "\n"
-              << "date, version:   " << mi.date << ", " << mi.version << "\n";
+    for (const ModelField& f : describeModelFile(path)) {
+        const std::string label = f.label + ":";
+        std::cout << label << std::string(label.size() < 17 ? 17 - label.size() : 1, ' ') << f.value << "\n";
+    }
     return 0;
 }
 

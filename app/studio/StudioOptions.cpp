@@ -51,6 +51,10 @@ void addOptions(QCommandLineParser& cli)
          QStringLiteral("n")},
         {QStringLiteral("round-seconds"), QStringLiteral("Budget of a simulated round (default 60)."), QStringLiteral("s"),
          QStringLiteral("60")},
+        {QStringLiteral("first-run"),
+         QStringLiteral("Train a new network from scratch on the demo stack in the Training dock for S seconds, "
+                        "re-predict, print the per-class IoU on the held-out slices, quit (with --screenshot: save it)."),
+         QStringLiteral("s")},
         {QStringLiteral("print-options"), QStringLiteral("Print what the options resolved to, then quit.")},
     });
 }
@@ -143,6 +147,15 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments, co
     if (cli.isSet(QStringLiteral("simulate-rounds")))
         o.simulateRounds = cli.value(QStringLiteral("simulate-rounds")).toInt(&okRounds);
     o.roundSeconds = cli.value(QStringLiteral("round-seconds")).toDouble(&okSeconds);
+    if (cli.isSet(QStringLiteral("first-run"))) {
+        bool okFirst = false;
+        o.firstRunSeconds = cli.value(QStringLiteral("first-run")).toDouble(&okFirst);
+        if (!okFirst || o.firstRunSeconds <= 0) {
+            if (error)
+                *error = QStringLiteral("--first-run needs a number of seconds > 0");
+            return std::nullopt;
+        }
+    }
     if (!okTrain || o.benchTrainSeconds < 0 || !okRounds || o.simulateRounds < 0 || !okSeconds || o.roundSeconds <= 0) {
         if (error)
             *error = QStringLiteral("need --bench-train-seconds >= 0, --simulate-rounds >= 0 and --round-seconds > 0");
@@ -174,6 +187,7 @@ QString describe(const StudioOptions& o)
     line("bench-train-seconds", QString::number(o.benchTrainSeconds));
     line("simulate-rounds", QString::number(o.simulateRounds));
     line("round-seconds", QString::number(o.roundSeconds));
+    line("first-run", QString::number(o.firstRunSeconds));
     return out;
 }
 

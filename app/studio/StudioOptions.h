@@ -20,6 +20,7 @@ struct StudioOptions {
     double benchTrainSeconds = 20;    ///< --bench: background training while measuring the event loop (0 = skip)
     int simulateRounds = 0;           ///< retraining rounds to run after loading (0 = none)
     double roundSeconds = 60;         ///< budget of a simulated round
+    double firstRunSeconds = 0;       ///< --first-run: train from scratch on the demo for this long, report, quit (0 = no)
 };
 
 /// The version mitoseg-studio reports.

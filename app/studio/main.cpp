@@ -1,6 +1,6 @@
 // mitoseg-studio [STACK] [--mask M] [--truth T] [--model F] [--open-session S] [--slice Z] [--ortho] [--3d]
 //                [--segment-slice | --segment-stack] [--screenshot PNG] [--simulate-rounds N [--round-seconds S]]
-//                [--bench [--stack S] [--bench-train-seconds S]]
+//                [--bench [--stack S] [--bench-train-seconds S]] [--first-run S]
 // With no stack the window opens on the generated demo stack.
 #include <QApplication>
 #include <QDir>
@@ -10,6 +10,7 @@
 
 #include <cstdio>
 
+#include "app/studio/FirstRun.h"
 #include "app/studio/LoopDemo.h"
 #include "app/studio/StudioBench.h"
 #include "app/studio/StudioOptions.h"
@@ -60,6 +61,8 @@ int main(int argc, char** argv)
     }
 
     mitoseg::studio::applyDarkTheme(app);
+    if (opt.firstRunSeconds > 0)
+        return mitoseg::studio::runFirstRun(opt.firstRunSeconds, opt.screenshot);
     mitoseg::ui::MainWindow window;
     auto* files = window.files();
     const bool screenshot = !opt.screenshot.isEmpty();

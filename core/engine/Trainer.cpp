@@ -100,7 +100,8 @@ double learningRate(const TrainConfig& c, std::int64_t step, double elapsedFract
 }
 
 /// Foreground IoU (binary) or mean IoU of the non-background classes over the validation slices.
-double validate(UNet& net, const TrainConfig& c, const TrainData& d, const Normalisation& norm, const CancelToken& cancel)
+double validate(UNet& net, const TrainConfig& c, const TrainData& d, const std::vector<std::int64_t>& slices, const Normalisation& norm,
+                const CancelToken& cancel)
 {
     TiledPredictor pred(net, c.bf16, c.channelsLast);
     PredictOptions opt;
@@ -108,7 +109,7 @@ double validate(UNet& net, const TrainConfig& c, const TrainData& d, const Norma
     const int ctx = c.arch.context();
     const std::int64_t D = d.labels->depth(), H = d.labels->height(), W = d.labels->width();
     std::vector<double> inter(static_cast<std::size_t>(c.arch.classes), 0), uni(static_cast<std::size_t>(c.arch.classes), 0);
-    for (std::int64_t z = d.valBegin; z <= d.valEnd; ++z) {
+    for (const std::int64_t z : slices) {
         torch::Tensor in = torch::empty({c.arch.inChannels, H, W});
         for (int k = -ctx; k <= ctx; ++k) {
             std::int64_t zz = std::clamp<std::int64_t>(z + k, 0, D - 1);
@@ -350,14 +351,20 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
         throw Error("image is " + std::to_string(shape.depth) + "x" + std::to_string(shape.height) + "x" + std::to_string(shape.width) +
                     " but the mask is " + std::to_string(ls.depth) + "x" + std::to_string(ls.height) + "x" + std::to_string(ls.width));
     config.arch.validate();
-    const bool validation = data.valBegin >= 0 && data.valEnd >= data.valBegin;
-    if (validation && data.valEnd >= shape.depth)
-        throw Error("validation range " + std::to_string(data.valBegin) + "-" + std::to_string(data.valEnd) + " exceeds the " +
-                    std::to_string(shape.depth) + " slices");
+    std::vector<std::int64_t> valSlices = data.valSlices;
+    if (valSlices.empty())
+        for (std::int64_t z = data.valBegin; z >= 0 && z <= data.valEnd; ++z)
+            valSlices.push_back(z);
+    std::sort(valSlices.begin(), valSlices.end());
+    valSlices.erase(std::unique(valSlices.begin(), valSlices.end()), valSlices.end());
+    const bool validation = !valSlices.empty();
+    if (validation && (valSlices.front() < 0 || valSlices.back() >= shape.depth))
+        throw Error("validation slice " + std::to_string(valSlices.front() < 0 ? valSlices.front() : valSlices.back()) +
+                    " is outside the " + std::to_string(shape.depth) + " slices");
     std::vector<std::int64_t> trainSlices;
     for (std::int64_t z = 0; z < shape.depth; ++z) {
         bool labelled = data.labelledSlices.empty() || std::binary_search(data.labelledSlices.begin(), data.labelledSlices.end(), z);
-        bool held = validation && z >= data.valBegin && z <= data.valEnd;
+        bool held = validation && std::binary_search(valSlices.begin(), valSlices.end(), z);
         if (labelled && !held)
             trainSlices.push_back(z);
     }
@@ -423,10 +430,14 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
     double lastValSeconds = 0;
     double lastVal = st.curve.empty() ? -1 : st.curve.back().second;
     const int C = config.arch.inChannels;
-    const auto loopStart = Clock::now();
+    auto loopStart = Clock::now();   // moved on by pauses: they do not count against the budget
     const bool budget = config.maxSeconds > 0;
     setTrainingMode(net, config);
     while (st.step < config.steps) {
+        if (config.pause) {
+            const double waited = config.pause->waitWhilePaused(cancel);
+            loopStart += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(waited));
+        }
         if (cancel.cancelled()) {
             result.cancelled = true;
             break;
@@ -477,7 +488,7 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
             auto v0 = Clock::now();
             double iou;
             try {
-                iou = validate(net, config, data, st.norm, cancel);
+                iou = validate(net, config, data, valSlices, st.norm, cancel);
             } catch (const Cancelled&) {
                 setTrainingMode(net, config);
                 result.cancelled = true;

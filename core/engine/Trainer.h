@@ -58,6 +58,9 @@ struct TrainConfig {
     bool channelsLast = true;              ///< NHWC activations
     std::string dataDescription;           ///< stored in the model file ("training.tif + ...")
     std::vector<std::string> classNames;   ///< empty = "background", "mitochondria" / "class N"
+    /// Checked before every step: while paused the run waits (cores free for other work) and
+    /// the wait does not count against maxSeconds. Null = never pauses; must outlive train().
+    const PauseGate* pause = nullptr;
 };
 
 /// The data: raw image (uint8 or float, exactly one set), labels (binary models: non-zero =
@@ -73,6 +76,9 @@ struct TrainData {
     /// newest corrections among many replayed slices); empty = all slices alike.
     std::vector<std::int64_t> focusSlices = {};
     double focusFraction = 0.5;
+    /// Validation slices in any order (e.g. labelled slices the user set aside); when not
+    /// empty they replace valBegin..valEnd. Never trained on.
+    std::vector<std::int64_t> valSlices = {};
 };
 
 /// Reported after every step (and after each validation) on the training thread.

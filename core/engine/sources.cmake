@@ -9,6 +9,7 @@ list(APPEND MITOSEG_CORE_SOURCES
   engine/ModelFile.cpp
   engine/InferenceNet.cpp
   engine/ModelSpec.cpp
+  engine/ModelSummary.cpp
   engine/PatchSampler.cpp
   engine/PredictFile.cpp
   engine/PostProcessPlan.cpp

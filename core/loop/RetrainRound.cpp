@@ -175,6 +175,7 @@ RoundReport RetrainRound::run(const RoundCallback& onProgress, const CancelToken
     config.channelsLast = settings_.channelsLast;
     config.freezeBatchNorm = settings_.freezeBatchNorm;
     config.dataDescription = settings_.description;
+    config.pause = settings_.pause;
     TrainData train;
     train.image = data_.image;
     train.imageF32 = data_.imageF32;

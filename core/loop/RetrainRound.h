@@ -54,6 +54,7 @@ struct RoundSettings {
     bool predictStack = false;         ///< re-predict every slice with the new model (with its post-processing)
     std::int64_t firstSlice = 0;       ///< with predictStack: predicted first (the slice on screen)
     std::string description;           ///< stored in the model file ("round 2 on training.tif")
+    const PauseGate* pause = nullptr;  ///< training waits while it is paused (see TrainConfig::pause)
 };
 
 /// Where a round is, for progress bars (reported on the thread running the round).

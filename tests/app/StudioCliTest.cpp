@@ -93,7 +93,13 @@ TEST(StudioCli, EveryOptionInItsDocumentedForms)
         EXPECT_TRUE(has(out, "stack=")) << form << ":\n" << out;
     }
 
+    out = resolved("--first-run 60 --screenshot f.png");
+    EXPECT_TRUE(has(out, "first-run=60") && has(out, "screenshot=f.png")) << out;
+    EXPECT_TRUE(has(resolved(""), "first-run=0"));
+
     int rc = 0;
+    out = resolved("--first-run 0", &rc);
+    EXPECT_NE(rc, 0) << out;
     out = resolved("--slice 0", &rc);
     EXPECT_NE(rc, 0) << out;
     EXPECT_NE(out.find("--slice"), std::string::npos) << out;

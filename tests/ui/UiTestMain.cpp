@@ -35,9 +35,14 @@ int main(int argc, char** argv)
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("MitosegTest"));
     QApplication::setApplicationName(QStringLiteral("ui_tests"));
+    // MITOSEG_UI_TEST_CLASS=Name runs only that test class (for quick local runs).
+    const QByteArray only = qgetenv("MITOSEG_UI_TEST_CLASS");
     int failed = 0;
     for (const auto& make : mitoseg::ui::test::registry()) {
         auto object = make();
+        if (!only.isEmpty() && only != object->metaObject()->className() &&
+            !QByteArray(object->metaObject()->className()).endsWith("::" + only))
+            continue;
         failed += QTest::qExec(object.get(), argc, argv) != 0 ? 1 : 0;
     }
     std::printf("ui_tests: %zu test classes, %d failed\n", mitoseg::ui::test::registry().size(), failed);

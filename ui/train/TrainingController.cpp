@@ -39,7 +39,7 @@ TrainingController::TrainingController(StudioDocument* doc, SegmentationControll
         }
         // A round is scored on the re-predicted stack (with the model's post-processing).
         if (awaitingScore_ >= 0 && awaitingScore_ < static_cast<int>(rounds_.size()) && ok) {
-            rounds_[static_cast<std::size_t>(awaitingScore_)].iouAfter = validationIoU();
+            rounds_[static_cast<std::size_t>(awaitingScore_)].iouAfter = scoreSlices(scored_, scoredOnReference_);
             Q_EMIT roundsChanged();
         }
         awaitingScore_ = -1;
@@ -58,8 +58,11 @@ TrainingController::TrainingController(StudioDocument* doc, SegmentationControll
         }
         rounds_.clear();
         current_ = -1;
+        userValidation_.clear();
         Q_EMIT roundsChanged();
+        Q_EMIT validationChanged();
     });
+    seg_->setYieldGate(pause_);   // the shown slice answers first: training yields while it is segmented
     thread_.setObjectName(QStringLiteral("training"));
     thread_.start();
 }
@@ -83,9 +86,64 @@ QString TrainingController::modelsFolder() const
 
 std::vector<std::int64_t> TrainingController::labelled() const { return labelledSlices(*doc_); }
 
+void TrainingController::setValidationSlice(std::int64_t z, bool on)
+{
+    const auto it = std::lower_bound(userValidation_.begin(), userValidation_.end(), z);
+    const bool there = it != userValidation_.end() && *it == z;
+    if (on == there || z < 0 || z >= doc_->shape().depth)
+        return;
+    if (on)
+        userValidation_.insert(it, z);
+    else
+        userValidation_.erase(it);
+    Q_EMIT validationChanged();
+}
+
+bool TrainingController::isUserValidation(std::int64_t z) const
+{
+    return std::binary_search(userValidation_.begin(), userValidation_.end(), z) && doc_->isLabelled(z);
+}
+
+std::vector<std::int64_t> TrainingController::userValidationSlices() const
+{
+    std::vector<std::int64_t> out;
+    for (auto z : userValidation_)
+        if (z < doc_->shape().depth && doc_->isLabelled(z))
+            out.push_back(z);
+    return out;
+}
+
+void TrainingController::setUserValidationSlices(std::vector<std::int64_t> slices)
+{
+    std::sort(slices.begin(), slices.end());
+    slices.erase(std::unique(slices.begin(), slices.end()), slices.end());
+    std::erase_if(slices, [this](std::int64_t z) { return z < 0 || z >= doc_->shape().depth; });
+    userValidation_ = std::move(slices);
+    Q_EMIT validationChanged();
+}
+
+std::vector<std::int64_t> TrainingController::trainingSlices() const
+{
+    auto out = labelled();
+    std::erase_if(out, [this](std::int64_t z) { return std::binary_search(userValidation_.begin(), userValidation_.end(), z); });
+    return out;
+}
+
+std::vector<std::int64_t> TrainingController::validationSlices() const
+{
+    auto user = userValidationSlices();
+    if (!user.empty())
+        return user;
+    std::vector<std::int64_t> out;
+    const auto [v0, v1] = validationRange();
+    for (std::int64_t z = v0; v0 >= 0 && z <= v1; ++z)
+        out.push_back(z);
+    return out;
+}
+
 std::pair<std::int64_t, std::int64_t> TrainingController::validationRange() const
 {
-    if (!doc_->hasImage() || !doc_->reference() || doc_->classes().size() > 2)
+    if (!doc_->hasImage() || !doc_->reference())
         return {-1, -1};
     // The last run of up to 8 slices (a quarter of the stack) that holds no labelled slice.
     const std::int64_t depth = doc_->shape().depth, n = std::clamp<std::int64_t>(depth / 4, 1, 8);
@@ -98,24 +156,49 @@ std::pair<std::int64_t, std::int64_t> TrainingController::validationRange() cons
     return {-1, -1};
 }
 
-double TrainingController::validationIoU() const
+double TrainingController::validationIoU() const { return scoreSlices(validationSlices(), validationFromReference()); }
+
+double TrainingController::scoreSlices(const std::vector<std::int64_t>& slices, bool againstReference) const
 {
-    const auto [v0, v1] = validationRange();
-    if (v0 < 0)
+    if (slices.empty() || !doc_->hasImage() || (againstReference && !doc_->reference()))
         return -1;
     const std::int64_t n = doc_->shape().sliceVoxels();
-    double inter = 0, uni = 0;
-    for (std::int64_t z = v0; z <= v1; ++z) {
+    const std::size_t classes = std::max<std::size_t>(2, doc_->classes().size());
+    std::vector<double> inter(classes, 0), uni(classes, 0);
+    for (const std::int64_t z : slices) {
+        if (z < 0 || z >= doc_->shape().depth)
+            return -1;
         const std::uint8_t* p = doc_->predictionLabels(z);
         if (!p)
             return -1;
-        const std::uint8_t* t = doc_->reference()->slice(z);
+        const std::uint8_t* t = againstReference ? doc_->reference()->slice(z) : doc_->mask().labels().slice(z);
+        if (classes == 2) {
+            for (std::int64_t i = 0; i < n; ++i) {
+                inter[1] += p[i] && t[i];
+                uni[1] += p[i] || t[i];
+            }
+            continue;
+        }
         for (std::int64_t i = 0; i < n; ++i) {
-            inter += p[i] && t[i];
-            uni += p[i] || t[i];
+            const std::size_t a = std::min<std::size_t>(p[i], classes - 1), b = std::min<std::size_t>(t[i], classes - 1);
+            if (a == b) {
+                inter[a] += 1;
+                uni[a] += 1;
+            } else {
+                uni[a] += 1;
+                uni[b] += 1;
+            }
         }
     }
-    return uni > 0 ? inter / uni : 1.0;
+    // Mean over the non-background classes present in the prediction or the truth.
+    double sum = 0;
+    int counted = 0;
+    for (std::size_t k = 1; k < classes; ++k)
+        if (uni[k] > 0) {
+            sum += inter[k] / uni[k];
+            ++counted;
+        }
+    return counted > 0 ? sum / counted : 1.0;
 }
 
 QString TrainingController::newModelPath(int number) const
@@ -135,20 +218,24 @@ bool TrainingController::prepare(TrainingJob& job, std::int64_t shownSlice, QStr
         return fail(tr("Training is already running."));
     if (!doc_->hasImage())
         return fail(tr("No stack is open."));
-    job.labelled = labelled();
-    if (job.labelled.empty())
+    if (labelled().empty())
         return fail(tr("No slice is labelled yet: correct a slice with the brush first."));
+    job.labelled = trainingSlices();
+    if (job.labelled.empty())
+        return fail(tr("Every labelled slice is set aside for validation: leave at least one for training."));
     if (!QDir().mkpath(modelsFolder()))
         return fail(tr("Cannot create the models folder %1").arg(modelsFolder()));
-    const auto [v0, v1] = validationRange();
-    job.valBegin = v0;
-    job.valEnd = v1;
-    // The mask as it is now (the user keeps painting), with the reference on the validation slices.
+    job.valSlices = validationSlices();
+    scored_ = job.valSlices;
+    scoredOnReference_ = validationFromReference();
+    // The mask as it is now (the user keeps painting), with the reference on its validation slices.
     auto labels = std::make_shared<VolumeU8>(doc_->mask().labels());
-    for (std::int64_t z = v0; v0 >= 0 && z <= v1; ++z)
-        std::copy_n(doc_->reference()->slice(z), labels->shape().sliceVoxels(), labels->slice(z));
+    if (scoredOnReference_)
+        for (const std::int64_t z : job.valSlices)
+            std::copy_n(doc_->reference()->slice(z), labels->shape().sliceVoxels(), labels->slice(z));
     job.labels = std::move(labels);
     job.image = doc_->image();
+    job.pause = pause_;
     job.seconds = options_.seconds;
     job.threads = options_.threads;
     job.patch = options_.patch;
@@ -158,10 +245,28 @@ bool TrainingController::prepare(TrainingJob& job, std::int64_t shownSlice, QStr
     job.preset = options_.preset.toStdString();
     for (const auto& c : doc_->classes())
         job.classNames.push_back(c.name);
-    job.description = doc_->image()->name().toStdString() + " in Mitoseg Studio";
+    job.description = doc_->image()->name().toStdString();
     shownSlice_ = shownSlice;
-    iouBefore_ = validationIoU();
+    iouBefore_ = scoreSlices(scored_, scoredOnReference_);
     return true;
+}
+
+void TrainingController::describeJob(TrainingJob& job) const
+{
+    // What the model file records as "trained on": the stack, the slices, the round.
+    std::vector<std::int64_t> slices = job.labelled;
+    slices.insert(slices.end(), job.replay.begin(), job.replay.end());
+    std::sort(slices.begin(), slices.end());
+    std::string list;
+    for (std::size_t i = 0; i < slices.size() && i < 24; ++i)
+        list += (i ? "," : "") + std::to_string(slices[i] + 1);
+    if (slices.size() > 24)
+        list += ",…";
+    const int number = static_cast<int>(std::max<std::size_t>(1, rounds_.size()));
+    job.description += ", slices " + list + " (" + std::to_string(slices.size()) + "), round " + std::to_string(number) +
+                       (job.kind == TrainingJob::Kind::Round ? " (retrain)" : job.initModel.empty() ? " (from scratch)" : " (fine-tune)") +
+                       ", validation " + (scored_.empty() ? std::string("none") : std::to_string(scored_.size()) + " slice(s)") +
+                       ", in Mitoseg Studio";
 }
 
 bool TrainingController::startTraining(std::int64_t shownSlice, QString* why)
@@ -179,6 +284,7 @@ bool TrainingController::startTraining(std::int64_t shownSlice, QString* why)
         job.initModel = doc_->modelPath().toStdString();
     }
     job.outModel = newModelPath(static_cast<int>(std::max<std::size_t>(1, rounds_.size()))).toStdString();
+    describeJob(job);
     busy_ = true;
     cancel_ = std::make_shared<CancelToken>();
     job.cancel = cancel_;
@@ -202,7 +308,7 @@ bool TrainingController::retrain(std::int64_t shownSlice, QString* why)
     job.kind = TrainingJob::Kind::Round;
     job.initModel = doc_->modelPath().toStdString();
     // Rounds are scored on the re-predicted stack, not inside the job: the new model goes in sooner.
-    job.valBegin = job.valEnd = -1;
+    job.valSlices.clear();
     // Corrected since the rounds up to the current one: new data; the rest is replayed.
     std::vector<std::int64_t> seen;
     for (int i = 0; i <= current_ && i < static_cast<int>(rounds_.size()); ++i)
@@ -215,6 +321,7 @@ bool TrainingController::retrain(std::int64_t shownSlice, QString* why)
     job.labelled = corrected;
     job.replay = replay;
     job.outModel = newModelPath(static_cast<int>(std::max<std::size_t>(1, rounds_.size()))).toStdString();
+    describeJob(job);
     busy_ = true;
     cancel_ = std::make_shared<CancelToken>();
     job.cancel = cancel_;
@@ -321,8 +428,7 @@ std::int64_t TrainingController::nextSliceToCorrect() const
         }
     }
     auto exclude = labelled();
-    const auto [v0, v1] = validationRange();
-    for (std::int64_t z = v0; v0 >= 0 && z <= v1; ++z)
+    for (const std::int64_t z : validationSlices())
         exclude.push_back(z);
     const auto picked = pickSlices(uncertainty_, exclude, 1);
     return picked.empty() ? -1 : picked.front();

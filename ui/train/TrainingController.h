@@ -43,10 +43,29 @@ public:
 
     /// Slices that count as labelled (see LabelledSlices.h).
     std::vector<std::int64_t> labelled() const;
-    /// Validation slices [first, last] scored by rounds and training (reference on slices not
-    /// labelled, binary only); {-1, -1} when there is none.
+    /// Sets labelled slice z aside for validation (or back to training). A set-aside slice is
+    /// never trained on; while any is set aside, validation is those slices scored against the
+    /// mask. Marks on slices that stop being labelled are ignored until they are labelled again.
+    /// Cleared by a new stack; kept in the session. Emits validationChanged.
+    void setValidationSlice(std::int64_t z, bool on);
+    /// Labelled slices the user set aside (sorted).
+    std::vector<std::int64_t> userValidationSlices() const;
+    bool isUserValidation(std::int64_t z) const;
+    /// Restores the set-aside slices (a session); emits validationChanged.
+    void setUserValidationSlices(std::vector<std::int64_t> slices);
+    /// Labelled slices used for training: labelled() without the set-aside ones.
+    std::vector<std::int64_t> trainingSlices() const;
+    /// The validation slices scored by training and rounds: the set-aside slices (against the
+    /// mask) when there are any, else the reference on validationRange() (binary only).
+    std::vector<std::int64_t> validationSlices() const;
+    /// True when validationSlices() are scored against the reference (else against the mask).
+    bool validationFromReference() const { return userValidationSlices().empty(); }
+    /// With a reference: the last run of up to 8 slices (a quarter of the stack) with no
+    /// labelled slice, scored against the reference; {-1, -1} when there is none.
     std::pair<std::int64_t, std::int64_t> validationRange() const;
     bool busy() const { return busy_; }
+    /// Paused by "segment slice" jobs while they run: training waits between steps meanwhile.
+    const PauseGate& pauseGate() const { return *pause_; }
 
     /// Starts a training run (fine-tuning the current model, or from scratch per options()).
     /// False with the reason in `why` when it cannot start. When it ends, its model becomes the
@@ -66,8 +85,9 @@ public:
     /// Restores rounds from a session (their models are not loaded: the session's model is).
     void setRounds(std::vector<TrainingRound> rounds, int current);
 
-    /// Foreground IoU of the document's predictions against the reference on the validation
-    /// slices; -1 when there are none or not all of them are predicted.
+    /// IoU of the document's predictions on validationSlices() (against the reference or the
+    /// mask, see there): foreground IoU, or for multiclass the mean IoU of the non-background
+    /// classes; -1 when there are none or not all of them are predicted.
     double validationIoU() const;
 
     /// The predicted slice the model is least sure of (mean binary entropy) that is not
@@ -81,12 +101,16 @@ Q_SIGNALS:
     void finished(bool ok, const QString& message);
     /// Rounds were added, restored or the current one changed.
     void roundsChanged();
+    /// The set-aside validation slices changed.
+    void validationChanged();
     void runJob(const mitoseg::ui::TrainingJob& job);
 
 private:
     bool prepare(TrainingJob& job, std::int64_t shownSlice, QString* why);
+    void describeJob(TrainingJob& job) const;
     void onFinished(int generation, const TrainingOutcome& outcome);
     void applyModel(const QString& path);
+    double scoreSlices(const std::vector<std::int64_t>& slices, bool againstReference) const;
     QString newModelPath(int number) const;
 
     StudioDocument* doc_;
@@ -100,9 +124,13 @@ private:
     bool busy_ = false;
     int generation_ = 0;
     std::shared_ptr<CancelToken> cancel_;
+    std::shared_ptr<PauseGate> pause_ = std::make_shared<PauseGate>();
     TrainingJob running_;
     std::int64_t shownSlice_ = 0;
     QString pendingModel_;                    ///< waits for a running segmentation to stop
+    std::vector<std::int64_t> userValidation_;   ///< slices set aside (sorted; may include unlabelled ones)
+    std::vector<std::int64_t> scored_;        ///< validation slices of the running job (before and after use the same)
+    bool scoredOnReference_ = true;
     double iouBefore_ = -1;                   ///< validationIoU() when the running job started
     int awaitingScore_ = -1;                  ///< round whose IoU after comes with the re-prediction
     mutable std::vector<double> uncertainty_; ///< per slice; -2 = to compute, -1 = not predicted

@@ -8,9 +8,12 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineSeries>
+#include <QListWidget>
+#include <QSignalBlocker>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTimer>
 #include <QValueAxis>
@@ -25,6 +28,20 @@ namespace mitoseg::ui {
 namespace {
 
 QString iouText(double v) { return v >= 0 ? QString::number(v, 'f', 4) : QStringLiteral("–"); }
+
+/// 1-based slice numbers with runs folded: "1–40,43".
+QString sliceRanges(const std::vector<std::int64_t>& slices)
+{
+    QStringList parts;
+    for (std::size_t i = 0; i < slices.size();) {
+        std::size_t j = i;
+        while (j + 1 < slices.size() && slices[j + 1] == slices[j] + 1)
+            ++j;
+        parts << (j > i ? QStringLiteral("%1–%2").arg(slices[i] + 1).arg(slices[j] + 1) : QString::number(slices[i] + 1));
+        i = j + 1;
+    }
+    return parts.join(QLatin1Char(','));
+}
 
 QString duration(double s)
 {
@@ -48,11 +65,33 @@ TrainingPanel::TrainingPanel(TrainingController* training, StudioDocument* doc, 
                              QWidget* parent)
     : QWidget(parent), training_(training), doc_(doc), shownSlice_(std::move(shownSlice))
 {
-    setMinimumWidth(420);   // the rounds table shows its IoU columns without scrolling
+    setMinimumWidth(400);   // the rounds table shows every column, the buttons their labels
     auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 4, 6, 4);
+    layout->setSpacing(4);
+    // One line each, no word wrap: a wrapping label makes the dock's scroll area size the panel
+    // by its preferred height (height-for-width), which pushes the rounds out of a 900-pixel view.
     counts_ = new QLabel(this);
-    counts_->setWordWrap(true);
     layout->addWidget(counts_);
+    slices_ = new QListWidget(this);
+    slices_->setToolTip(tr("Labelled slices. Tick a slice to set it aside for validation (never trained on; each "
+                           "round is scored on it). Double-click to go to it."));
+    slices_->setFlow(QListView::LeftToRight);
+    slices_->setWrapping(true);
+    slices_->setResizeMode(QListView::Adjust);
+    slices_->setUniformItemSizes(true);
+    slices_->setGridSize(QSize(fontMetrics().horizontalAdvance(QStringLiteral("0000")) + 30, fontMetrics().height() + 6));
+    slices_->setFixedHeight(slices_->gridSize().height() * 2 + 2 * slices_->frameWidth() + 2);
+    layout->addWidget(slices_);
+    validation_ = new QLabel(this);
+    validation_->setToolTip(tr("Validation slices are never trained on; training and every round are scored on them. "
+                               "Tick labelled slices in the list (or press V on one) to set them aside and score them "
+                               "against your labels; with none set aside and a reference open, the reference on the "
+                               "last run of up to 8 slices with no label is used."));
+    layout->addWidget(validation_);
+    next_ = new QPushButton(tr("Next slice to correct  (N)"), this);
+    next_->setToolTip(tr("Jump to the predicted slice the model is least sure of that is not labelled yet (N)"));
+    layout->addWidget(next_);
 
     auto* form = new QFormLayout;
     startFrom_ = new QComboBox(this);
@@ -108,19 +147,39 @@ TrainingPanel::TrainingPanel(TrainingController* training, StudioDocument* doc, 
     loss_->attachAxis(lossAxis_);
     iou_->attachAxis(stepAxis_);
     iou_->attachAxis(iouAxis);
-    layout->addWidget(chartView(chart, 180), 2);
+    // The live chart, the rounds table and the IoU per round share the lower half as tabs: the
+    // dock then fits a 900-pixel screen under the Tools dock. A run shows its chart; a finished
+    // round shows the rounds.
+    tabs_ = new QTabWidget(this);
+    tabs_->addTab(chartView(chart, 120), tr("Training"));
+    auto* roundsPage = new QWidget(tabs_);
+    auto* roundsLayout = new QVBoxLayout(roundsPage);
+    roundsLayout->setContentsMargins(0, 2, 0, 0);
+    roundsLayout->setSpacing(2);
+    tabs_->addTab(roundsPage, tr("Rounds"));
+    layout->addWidget(tabs_, 1);
 
     table_ = new QTableWidget(0, 7, this);
-    table_->setHorizontalHeaderLabels({tr("Round"), tr("Kind"), tr("Slices"), tr("Steps"), tr("Seconds"), tr("IoU before"),
-                                       tr("IoU after")});
+    table_->setHorizontalHeaderLabels({tr("#"), tr("Kind"), tr("Slices"), tr("Steps"), tr("s"), tr("IoU before"), tr("IoU after")});
+    table_->horizontalHeaderItem(0)->setToolTip(tr("Round (▶ the model in use)"));
+    table_->horizontalHeaderItem(4)->setToolTip(tr("Seconds of training"));
+    table_->horizontalHeaderItem(5)->setToolTip(tr("IoU on the validation slices before the round"));
+    table_->horizontalHeaderItem(6)->setToolTip(tr("IoU on the validation slices after the round (re-predicted)"));
     table_->verticalHeader()->setVisible(false);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    // Every column but the slices fits its contents; the slices column takes what is left and
+    // elides, so the IoU columns at the right are never cut off.
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    table_->horizontalHeader()->setStretchLastSection(true);
-    table_->setMinimumHeight(130);
-    layout->addWidget(table_, 1);
+    table_->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
+    table_->horizontalHeader()->setStretchLastSection(false);
+    table_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    table_->setTextElideMode(Qt::ElideRight);
+    table_->setWordWrap(false);
+    table_->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
+    table_->setMinimumHeight(84);
+    roundsLayout->addWidget(table_, 1);
 
     auto* roundChart = new QChart;
     roundChart->setTitle(tr("IoU per round"));
@@ -140,16 +199,15 @@ TrainingPanel::TrainingPanel(TrainingController* training, StudioDocument* doc, 
     roundIoU_->attachAxis(roundAxis_);
     roundIoU_->attachAxis(roundIoUAxis);
     roundChart->legend()->hide();
-    layout->addWidget(chartView(roundChart, 150), 1);
+    tabs_->addTab(chartView(roundChart, 120), tr("IoU per round"));
 
     auto* roundButtons = new QHBoxLayout;
     useRound_ = new QPushButton(tr("Use this round's model"), this);
+    useRound_->setMinimumWidth(useRound_->sizeHint().width());
     useRound_->setToolTip(tr("Go back (or forward) to the selected round's model and re-predict; your corrections stay"));
-    next_ = new QPushButton(tr("Next slice to correct"), this);
-    next_->setToolTip(tr("Jump to the predicted slice the model is least sure of that is not labelled yet (N)"));
     roundButtons->addWidget(useRound_);
-    roundButtons->addWidget(next_);
-    layout->addLayout(roundButtons);
+    roundButtons->addStretch(1);
+    roundsLayout->addLayout(roundButtons);
 
     chartTimer_ = new QTimer(this);
     chartTimer_->setInterval(250);   // the chart redraws a few times a second, not per step
@@ -171,9 +229,15 @@ TrainingPanel::TrainingPanel(TrainingController* training, StudioDocument* doc, 
     connect(training_, &TrainingController::progress, this, &TrainingPanel::onProgress);
     connect(training_, &TrainingController::finished, this, &TrainingPanel::onFinished);
     connect(training_, &TrainingController::roundsChanged, this, &TrainingPanel::refreshRounds);
+    connect(slices_, &QListWidget::itemChanged, this, [this](QListWidgetItem* item) {
+        training_->setValidationSlice(item->data(Qt::UserRole).toLongLong(), item->checkState() == Qt::Checked);
+    });
+    connect(slices_, &QListWidget::itemActivated, this,
+            [this](QListWidgetItem* item) { Q_EMIT jumpToSlice(item->data(Qt::UserRole).toLongLong()); });
     connect(doc_, kLabelledSlicesChanged, this, &TrainingPanel::refreshCounts);
     connect(doc_, &StudioDocument::imageChanged, this, &TrainingPanel::refreshCounts);
     connect(doc_, &StudioDocument::referenceChanged, this, &TrainingPanel::refreshCounts);
+    connect(training_, &TrainingController::validationChanged, this, &TrainingPanel::refreshCounts);
     refreshCounts();
     refreshRounds();
 }
@@ -201,6 +265,7 @@ void TrainingPanel::onStarted(bool round)
     stop_->setEnabled(true);
     progress_->setRange(0, 0);
     progress_->setFormat(round ? tr("retraining: preparing…") : tr("training: preparing…"));
+    tabs_->setCurrentIndex(0);
     chartTimer_->start();
 }
 
@@ -249,23 +314,52 @@ void TrainingPanel::onFinished(bool ok, const QString& text)
     progress_->setRange(0, 1);
     progress_->setValue(ok ? 1 : 0);
     progress_->setFormat(ok ? tr("done") : tr("stopped"));
+    if (ok)
+        tabs_->setCurrentIndex(1);
     Q_EMIT message(text);
 }
 
 void TrainingPanel::refreshCounts()
 {
     const auto lab = labelledSlices(*doc_);
-    const auto [v0, v1] = training_->validationRange();
-    QString text = tr("Labelled slices: %1").arg(lab.size());
-    if (!lab.empty() && lab.size() <= 12) {
+    const auto train = training_->trainingSlices();
+    const auto val = training_->validationSlices();
+    counts_->setText(tr("<b>Labelled %1</b> · training %2 · validation %3").arg(lab.size()).arg(train.size()).arg(val.size()));
+    QString where;
+    if (!training_->validationFromReference()) {
         QStringList list;
-        for (auto z : lab)
-            list << QString::number(z + 1);
-        text += QStringLiteral(" (%1)").arg(list.join(QStringLiteral(", ")));
+        for (std::size_t i = 0; i < val.size() && i < 6; ++i)
+            list << QString::number(val[i] + 1);
+        if (val.size() > 6)
+            list << QStringLiteral("…");
+        where = tr("Validation: slice(s) %1 (your labels)").arg(list.join(QStringLiteral(", ")));
+    } else if (!val.empty()) {
+        where = tr("Validation: the reference on slices %1–%2").arg(val.front() + 1).arg(val.back() + 1);
+    } else {
+        where = tr("Validation: none (tick slices above, or open a reference)");
     }
-    text += v0 >= 0 ? tr(" · validation: slices %1–%2 of the reference").arg(v0 + 1).arg(v1 + 1)
-                    : tr(" · validation: none (open a reference mask)");
-    counts_->setText(text);
+    validation_->setText(where);
+    refreshSlices();
+}
+
+void TrainingPanel::refreshSlices()
+{
+    const QSignalBlocker block(slices_);   // rebuilding must not echo back as validation changes
+    const auto lab = labelledSlices(*doc_);
+    const int keep = slices_->currentRow();
+    slices_->clear();
+    for (const std::int64_t z : lab) {
+        const LabelSource src = doc_->sliceLabelSource(z);
+        const QString why = src == LabelSource::Edited ? tr("edited") : src == LabelSource::Accepted ? tr("accepted") : tr("marked");
+        auto* item = new QListWidgetItem(QString::number(z + 1), slices_);
+        item->setData(Qt::UserRole, static_cast<qlonglong>(z));
+        item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
+        const bool val = training_->isUserValidation(z);
+        item->setCheckState(val ? Qt::Checked : Qt::Unchecked);
+        item->setToolTip(tr("Slice %1 (%2): %3").arg(z + 1).arg(why, val ? tr("validation") : tr("training")));
+    }
+    if (keep >= 0 && keep < slices_->count())
+        slices_->setCurrentRow(keep);
 }
 
 void TrainingPanel::refreshRounds()
@@ -275,16 +369,16 @@ void TrainingPanel::refreshRounds()
     QList<QPointF> points;
     for (int i = 0; i < static_cast<int>(rounds.size()); ++i) {
         const TrainingRound& r = rounds[static_cast<std::size_t>(i)];
-        QStringList slices;
+        QStringList all;
         for (auto z : r.slices)
-            slices << QString::number(z + 1);
+            all << QString::number(z + 1);
         const QString kind = r.kind == TrainingRound::Kind::Start ? tr("start") : r.kind == TrainingRound::Kind::Train ? tr("train") : tr("retrain");
         const QStringList cells = {(i == training_->currentRound() ? QStringLiteral("▶ ") : QString()) + QString::number(r.number), kind,
-                                   slices.join(QStringLiteral(",")), QString::number(r.steps), QString::number(r.seconds, 'f', 1),
+                                   sliceRanges(r.slices), QString::number(r.steps), QString::number(r.seconds, 'f', 1),
                                    iouText(r.iouBefore), iouText(r.iouAfter)};
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
-            item->setToolTip(r.model);
+            item->setToolTip(tr("Slices %1\n%2").arg(all.join(QStringLiteral(", ")), r.model));
             table_->setItem(i, c, item);
         }
         if (r.iouAfter >= 0)

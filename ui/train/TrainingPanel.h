@@ -14,10 +14,12 @@
 class QComboBox;
 class QLabel;
 class QLineSeries;
+class QListWidget;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QTableWidget;
+class QTabWidget;
 class QTimer;
 class QValueAxis;
 
@@ -39,11 +41,19 @@ public:
     QLineSeries* roundSeries() const { return roundIoU_; }
     QProgressBar* progressBar() const { return progress_; }
     QTableWidget* roundsTable() const { return table_; }
+    /// The lower half: tab 0 the live chart, tab 1 the rounds (table, "use this round"), tab 2
+    /// the IoU per round.
+    QTabWidget* tabs() const { return tabs_; }
     QPushButton* trainButton() const { return train_; }
     QPushButton* retrainButton() const { return retrain_; }
     QPushButton* stopButton() const { return stop_; }
     QSpinBox* secondsBox() const { return seconds_; }
     QComboBox* startFromBox() const { return startFrom_; }
+    /// The labelled slices, one item each (user data: the 0-based slice); checked = set aside
+    /// for validation. Activating an item jumps to its slice.
+    QListWidget* slicesList() const { return slices_; }
+    /// The counts line ("labelled N · training T · validation V").
+    QLabel* countsLabel() const { return counts_; }
 
 public Q_SLOTS:
     /// Jumps to the most uncertain unlabelled slice (or says there is none).
@@ -61,12 +71,15 @@ private:
     void flushChart();
     void onFinished(bool ok, const QString& message);
     void refreshCounts();
+    void refreshSlices();
     void refreshRounds();
 
     TrainingController* training_;
     StudioDocument* doc_;
     std::function<std::int64_t()> shownSlice_;
     QLabel* counts_;
+    QLabel* validation_;
+    QListWidget* slices_;
     QComboBox* startFrom_;
     QSpinBox* seconds_;
     QPushButton *train_, *retrain_, *stop_, *useRound_, *next_;
@@ -74,6 +87,7 @@ private:
     QLineSeries *loss_, *iou_, *roundIoU_;
     QValueAxis *lossAxis_, *stepAxis_, *roundAxis_, *roundIoUAxis_;
     QTableWidget* table_;
+    QTabWidget* tabs_;
     QTimer* chartTimer_;
     std::vector<TrainingPoint> pending_;   ///< points waiting for the next chart refresh
     double maxLoss_ = 0;

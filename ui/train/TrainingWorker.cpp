@@ -95,13 +95,13 @@ void TrainingWorker::run(const TrainingJob& job)
             c.learningRate = job.initModel.empty() ? 1e-3 : 1e-4;
             c.outModel = job.outModel;
             c.dataDescription = job.description;
+            c.pause = job.pause.get();
             TrainData d;
             d.image = stack.isU8 ? &stack.u8 : nullptr;
             d.imageF32 = stack.isU8 ? nullptr : &stack.f32;
             d.labels = job.labels.get();
             d.labelledSlices = job.labelled;
-            d.valBegin = job.valBegin;
-            d.valEnd = job.valEnd;
+            d.valSlices = job.valSlices;
             const int gen = job.generation;
             TrainResult r = train(c, d, [&](const TrainProgress& p) { Q_EMIT progress(gen, pointFrom(p)); }, *job.cancel);
             out.cancelled = r.cancelled;
@@ -116,8 +116,7 @@ void TrainingWorker::run(const TrainingJob& job)
             data.labels = job.labels.get();
             data.corrected = job.labelled;
             data.replay = job.replay;
-            for (std::int64_t z = job.valBegin; job.valBegin >= 0 && z <= job.valEnd; ++z)
-                data.scoreSlices.push_back(z);
+            data.scoreSlices = job.valSlices;
             RoundSettings s;
             s.model = job.initModel;
             s.outModel = job.outModel;
@@ -127,6 +126,7 @@ void TrainingWorker::run(const TrainingJob& job)
             s.batch = job.batch;
             s.bf16 = s.channelsLast = job.bf16;
             s.description = job.description;
+            s.pause = job.pause.get();
             const int gen = job.generation;
             RoundReport r = RetrainRound(s, data).run(
                 [&](const RoundProgress& p) {

@@ -27,7 +27,7 @@ struct TrainingJob {
     std::shared_ptr<const VolumeU8> labels;        ///< copy of the mask (reference on the validation slices)
     std::vector<std::int64_t> labelled;            ///< Train: labelled slices; Round: corrected since the last round
     std::vector<std::int64_t> replay;              ///< Round: slices of earlier rounds
-    std::int64_t valBegin = -1, valEnd = -1;       ///< validation slices (inclusive; -1 = none)
+    std::vector<std::int64_t> valSlices;           ///< validation slices (never trained on; empty = none)
     std::string initModel;                         ///< start from this model (empty = from scratch)
     std::string outModel;
     std::string preset = "fast";                   ///< from scratch: the architecture
@@ -39,6 +39,7 @@ struct TrainingJob {
     std::int64_t validateEvery = 50;               ///< Train: steps between validations
     std::string description;                       ///< stored in the model file
     std::shared_ptr<CancelToken> cancel;
+    std::shared_ptr<const PauseGate> pause;        ///< training waits between steps while it is paused
 };
 
 /// One point of the live chart: a training step (and its validation when `validated`).

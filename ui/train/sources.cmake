@@ -2,6 +2,8 @@
 list(APPEND MITOSEG_UI_SOURCES
   train/TrainingController.cpp
   train/TrainingPanel.cpp
+  train/ModelManager.cpp
+  train/RoundFiles.cpp
   train/TrainingRound.cpp
   train/TrainingWorker.cpp
 )

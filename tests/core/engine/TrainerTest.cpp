@@ -1,7 +1,9 @@
 // Training end to end on tiny synthetic problems (torch-free: through Trainer.h/Segmenter.h).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "../base/TestSupport.h"
@@ -322,4 +324,45 @@ TEST(Trainer, TimeBudgetStopsTheRunAndSavesTheModel)
     EXPECT_EQ(lastTotal, r.steps);   // the estimate of the total shrinks to the steps done
     EXPECT_EQ(lastEta, 0.0);
     EXPECT_EQ(Segmenter::load(c.outModel)->info().steps, r.steps);
+}
+
+TEST(Trainer, PauseGateHoldsTheRunBetweenStepsAndPausedTimeIsNotBudget)
+{
+    auto s = test::makeDiscs(4, 48, 48, 1);
+    TrainConfig c = tinyConfig(1000000);
+    c.maxSeconds = 1.0;
+    auto gate = std::make_shared<PauseGate>();
+    c.pause = gate.get();
+    std::atomic<std::int64_t> steps{0};
+    TrainData d{&s.image, nullptr, &s.labels, {}, -1, -1};
+    auto held = PauseGate::hold(gate);   // paused before the first step
+    TrainResult r;
+    std::thread worker([&] { r = train(c, d, [&](const TrainProgress& p) { steps = p.step; }, CancelToken{}); });
+    // The run parks in the gate and makes no step while paused, however long.
+    for (int i = 0; i < 500 && !gate->waiting(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    ASSERT_TRUE(gate->waiting());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));   // longer than the whole budget
+    EXPECT_EQ(steps.load(), 0);
+    held.reset();                                                      // resumes
+    worker.join();
+    EXPECT_FALSE(gate->paused());
+    EXPECT_TRUE(r.outOfTime);
+    EXPECT_GT(r.steps, 3);   // the budget was still there after the pause
+}
+
+TEST(Trainer, ExplicitValidationSlicesAreHeldOutAndScored)
+{
+    auto s = test::makeDiscs(6, 48, 48, 1);
+    TrainConfig c = tinyConfig(12);
+    c.validateEvery = 6;
+    TrainData d{&s.image, nullptr, &s.labels, {0, 1, 2, 4}, -1, -1};
+    d.valSlices = {4, 1};
+    TrainResult r = train(c, d, {}, CancelToken{});
+    EXPECT_EQ(r.validationCurve.size(), 2u);
+    EXPECT_GE(r.bestValIoU, 0.0);
+    d.valSlices = {0, 1, 2, 4};   // nothing left to train on
+    EXPECT_THROW(train(c, d, {}, CancelToken{}), Error);
+    d.valSlices = {6};
+    EXPECT_THROW(train(c, d, {}, CancelToken{}), Error);
 }
