@@ -123,6 +123,8 @@ std::vector<labels::LabelClass> SegmentationController::modelClasses() const
     return defaultClasses();
 }
 
+int SegmentationController::modelContextSlices() const { return provider_ ? provider_->contextSlices() : 0; }
+
 QString SegmentationController::providerName() const
 {
     return provider_ ? provider_->name() : QString();

@@ -30,6 +30,8 @@ public:
     /// classes by name.
     void setProvider(std::shared_ptr<PredictionProvider> provider);
     bool hasProvider() const { return provider_ != nullptr; }
+    /// Slices the model reads on each side of the one it segments (0 without a model).
+    int modelContextSlices() const;
     QString providerName() const;
     /// The classes the document should use: the model's (palette colours) when it has more
     /// than two, else the binary default.

@@ -45,8 +45,6 @@ const char* kHelp =
     "  --train-bn           let batch-norm statistics move during fine-tuning (default: frozen)\n"
     "  --threads N          torch threads (default: all cores)\n"
     "  --seed N             seed of training and of --pick random (default 1)\n"
-    "  --pick-gap N         uncertain picks at least N slices from each other and from corrected\n"
-    "                       slices (default: the model's context + 1; 0 = no spacing)\n"
     "  --steps N            also stop each round after N steps (runs that compare recipes on a busy\n"
     "                       machine then train the same amount whatever the load)\n"
     "  --json               last line: one JSON object with a `rounds` array\n";
@@ -138,7 +136,7 @@ std::string jsonLine(const std::string& model, const std::string& pick, double s
 
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv, {"model", "pseudo", "rounds", "per-round", "seconds", "val-z", "pick", "keep-models", "batch", "patch", "lr", "threads", "seed", "steps", "pick-gap"},
+    Args args(argv, {"model", "pseudo", "rounds", "per-round", "seconds", "val-z", "pick", "keep-models", "batch", "patch", "lr", "threads", "seed", "steps"},
               {"json", "train-bn"});
     args.expectPositionals(2, 2);
     const std::filesystem::path modelPath = modelPathFromArgs(args);
@@ -246,19 +244,19 @@ int run(const std::vector<std::string>& argv)
         print(r0);
     }
     const std::int64_t context = model->info().contextSlices;
-    const int gap = args.value("pick-gap") ? static_cast<int>(args.integer("pick-gap", 0)) : pickGapFor(model->info().contextSlices);
+    const PickMode mode = pick == "random" ? PickMode::Random : PickMode::Uncertain;
+    std::vector<std::int64_t> validation;
+    for (std::int64_t z = v0; z <= v1; ++z)
+        validation.push_back(z);
     model.reset();
     std::filesystem::path current = modelPath;
     for (int round = 1; round <= rounds; ++round) {
         std::vector<double> uncertainty = sliceUncertainty(prediction.probability);
-        // Validation slices are never corrected, nor are slices whose 2.5D input would show the
-        // network a validation slice's image during training.
-        for (std::int64_t z = std::max<std::int64_t>(0, v0 - context); z <= std::min(shape.depth - 1, v1 + context); ++z)
-            uncertainty[static_cast<std::size_t>(z)] = -1;
         RoundLine line;
         line.round = round;
-        line.slices = pickSlices(uncertainty, corrected, perRound, pick == "random" ? PickMode::Random : PickMode::Uncertain,
-                                 settings.seed + static_cast<std::uint64_t>(round), gap);
+        // The studio's rule (SlicePicker.h): not near validation, uncertain picks spread out.
+        line.slices = pickSlicesToCorrect(uncertainty, corrected, validation, perRound, static_cast<int>(context), mode,
+                                          settings.seed + static_cast<std::uint64_t>(round));
         if (line.slices.empty()) {
             std::cerr << "no slice left to correct\n";
             break;

@@ -88,6 +88,17 @@ std::vector<std::int64_t> pickSlices(const std::vector<double>& uncertainty, con
     return candidates;
 }
 
+std::vector<std::int64_t> pickSlicesToCorrect(std::vector<double> uncertainty, const std::vector<std::int64_t>& labelled,
+                                              const std::vector<std::int64_t>& validation, int count, int contextSlices,
+                                              PickMode mode, std::uint64_t seed)
+{
+    const auto depth = static_cast<std::int64_t>(uncertainty.size());
+    for (std::int64_t v : validation)
+        for (std::int64_t z = std::max<std::int64_t>(0, v - contextSlices); z <= std::min(depth - 1, v + contextSlices); ++z)
+            uncertainty[static_cast<std::size_t>(z)] = -1;
+    return pickSlices(uncertainty, labelled, count, mode, seed, mode == PickMode::Uncertain ? pickGapFor(contextSlices) : 0);
+}
+
 std::vector<std::int64_t> spreadSlices(std::int64_t depth, const std::vector<std::int64_t>& exclude, int count)
 {
     std::vector<std::int64_t> candidates;

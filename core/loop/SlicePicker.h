@@ -34,6 +34,14 @@ std::vector<std::int64_t> pickSlices(const std::vector<double>& uncertainty, con
 /// slices on each side: its context plus one.
 inline int pickGapFor(int contextSlices) { return contextSlices + 1; }
 
+/// What the studio's "Next slice to correct" and `mitoseg bench loop` both pick: up to `count`
+/// slices that are not labelled, not validation slices and not within `contextSlices` of one
+/// (their 2.5D input would show the network a validation slice's image in training); uncertain
+/// picks keep pickGapFor(contextSlices) from each other and from labelled slices.
+std::vector<std::int64_t> pickSlicesToCorrect(std::vector<double> uncertainty, const std::vector<std::int64_t>& labelled,
+                                              const std::vector<std::int64_t>& validation, int count, int contextSlices,
+                                              PickMode mode = PickMode::Uncertain, std::uint64_t seed = 1);
+
 /// Up to `count` slices of [0, depth) not in `exclude`, spread evenly over the candidates
 /// (for pseudo-labelled replay). Sorted.
 std::vector<std::int64_t> spreadSlices(std::int64_t depth, const std::vector<std::int64_t>& exclude, int count);

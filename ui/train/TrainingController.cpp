@@ -258,8 +258,11 @@ void TrainingController::describeJob(TrainingJob& job) const
     slices.insert(slices.end(), job.replay.begin(), job.replay.end());
     std::sort(slices.begin(), slices.end());
     std::string list;
-    for (std::size_t i = 0; i < slices.size() && i < 24; ++i)
-        list += (i ? "," : "") + std::to_string(slices[i] + 1);
+    for (std::size_t i = 0; i < slices.size() && i < 24; ++i) {
+        if (i)
+            list += ',';
+        list += std::to_string(slices[i] + 1);
+    }
     if (slices.size() > 24)
         list += ",…";
     const int number = static_cast<int>(std::max<std::size_t>(1, rounds_.size()));
@@ -427,10 +430,8 @@ std::int64_t TrainingController::nextSliceToCorrect() const
             u = p ? meanBinaryEntropy(p, s.sliceVoxels()) : -1;
         }
     }
-    auto exclude = labelled();
-    for (const std::int64_t z : validationSlices())
-        exclude.push_back(z);
-    const auto picked = pickSlices(uncertainty_, exclude, 1);
+    // The same rule as `mitoseg bench loop` (core/loop/SlicePicker.h).
+    const auto picked = pickSlicesToCorrect(uncertainty_, labelled(), validationSlices(), 1, seg_->modelContextSlices());
     return picked.empty() ? -1 : picked.front();
 }
 

@@ -72,3 +72,18 @@ TEST(SlicePicker, UncertainPicksKeepTheirDistanceFromEachOtherAndFromLabelledSli
     EXPECT_EQ(pickSlices(few, {}, 3, PickMode::Uncertain, 1, 3), (std::vector<std::int64_t>{1, 0, 2}));
     EXPECT_EQ(pickGapFor(2), 3);
 }
+
+TEST(SlicePicker, SlicesToCorrectStayOutOfTheValidationSlicesContext)
+{
+    // Most doubt right next to the validation slices 10-12; a 2-slice context keeps 8-14 out.
+    std::vector<double> u(20, 0.1);
+    u[9] = 0.9, u[13] = 0.9, u[8] = 0.8, u[14] = 0.7, u[11] = 0.95, u[5] = 0.5, u[4] = 0.45, u[17] = 0.4;
+    const std::vector<std::int64_t> validation{10, 11, 12};
+    EXPECT_EQ(pickSlicesToCorrect(u, {}, validation, 2, 2), (std::vector<std::int64_t>{5, 17}));
+    // Labelled slice 16 pushes the second pick away from 17 (gap 3), to the next doubtful far slice.
+    EXPECT_EQ(pickSlicesToCorrect(u, {16}, validation, 2, 2), (std::vector<std::int64_t>{5, 0}));
+    // A 2D model (no context): only the validation slices themselves are out, no spacing.
+    EXPECT_EQ(pickSlicesToCorrect(u, {}, validation, 2, 0), (std::vector<std::int64_t>{9, 13}));
+    for (auto z : pickSlicesToCorrect(u, {}, validation, 20, 2, PickMode::Random, 4))
+        EXPECT_TRUE(z < 8 || z > 14) << z;
+}
