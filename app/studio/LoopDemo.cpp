@@ -66,6 +66,7 @@ int simulateRounds(ui::MainWindow& window, int rounds, double seconds)
             ok = success;
         });
         QString why;
+        training->options().seconds = seconds;   // what the panel's Retrain button passes on
         if (!training->retrain(z, &why)) {
             std::fprintf(stderr, "mitoseg-studio: cannot retrain: %s\n", qPrintable(why));
             return 1;
