@@ -2,6 +2,8 @@
 list(APPEND MITOSEG_CORE_SOURCES
   base/AtomicFile.cpp
   base/Error.cpp
+  base/InputFile.cpp
   base/Progress.cpp
+  base/SystemMemory.cpp
   base/Volume.cpp
 )

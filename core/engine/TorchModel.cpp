@@ -40,6 +40,9 @@ void deserializeNet(UNet& net, const std::string& bytes, const std::filesystem::
                 if (t.sizes() != ref.sizes() || t.scalar_type() != ref.scalar_type())
                     throw IoError(IoError::Kind::BadModel, path, -1,
                                   "tensor '" + name + "' has the wrong shape or type for the architecture in the header");
+                if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>())
+                    throw IoError(IoError::Kind::BadModel, path, -1,
+                                  "tensor '" + name + "' holds values that are not finite (NaN or infinity)");
                 return;
             }
         throw IoError(IoError::Kind::BadModel, path, -1, "unexpected tensor '" + name + "'");
@@ -65,6 +68,16 @@ LoadedModel loadModel(const std::filesystem::path& path)
     m.spec = ModelSpec::fromJson(c.header, path);
     if (c.blobs.size() != 1)
         throw IoError(IoError::Kind::BadModel, path, -1, "expected one weight blob, found " + std::to_string(c.blobs.size()));
+    // Bound the architecture by what the blob can hold before building anything: a small file
+    // must not make us allocate (and initialise) gigabytes for a network it cannot fill.
+    const UNetConfig& arch = m.spec.arch;
+    const std::int64_t floats = arch.parameterCount() + arch.floatBufferCount();
+    const std::uint64_t needed = 4 * static_cast<std::uint64_t>(floats) + 8 * static_cast<std::uint64_t>(arch.batchNormLayers());
+    if (c.blobs[0].size() < needed)
+        throw IoError(IoError::Kind::BadModel, path, -1,
+                      "the header's architecture (depth " + std::to_string(arch.depth) + ", base " + std::to_string(arch.base) +
+                          ") has " + std::to_string(arch.parameterCount()) + " parameters (" + std::to_string(needed) +
+                          " bytes of weights) but the weights blob holds only " + std::to_string(c.blobs[0].size()) + " bytes");
     m.net = UNet(m.spec.arch);
     deserializeNet(m.net, c.blobs[0], path);
     setChannelsLast(*m.net, false);
