@@ -65,19 +65,7 @@ LoadedModel loadModel(const std::filesystem::path& path)
 {
     ModelContainer c = readModelContainer(path);
     LoadedModel m;
-    m.spec = ModelSpec::fromJson(c.header, path);
-    if (c.blobs.size() != 1)
-        throw IoError(IoError::Kind::BadModel, path, -1, "expected one weight blob, found " + std::to_string(c.blobs.size()));
-    // Bound the architecture by what the blob can hold before building anything: a small file
-    // must not make us allocate (and initialise) gigabytes for a network it cannot fill.
-    const UNetConfig& arch = m.spec.arch;
-    const std::int64_t floats = arch.parameterCount() + arch.floatBufferCount();
-    const std::uint64_t needed = 4 * static_cast<std::uint64_t>(floats) + 8 * static_cast<std::uint64_t>(arch.batchNormLayers());
-    if (c.blobs[0].size() < needed)
-        throw IoError(IoError::Kind::BadModel, path, -1,
-                      "the header's architecture (depth " + std::to_string(arch.depth) + ", base " + std::to_string(arch.base) +
-                          ") has " + std::to_string(arch.parameterCount()) + " parameters (" + std::to_string(needed) +
-                          " bytes of weights) but the weights blob holds only " + std::to_string(c.blobs[0].size()) + " bytes");
+    m.spec = ModelSpec::fromContainer(c, path);   // header, blob count, architecture vs blob size
     m.net = UNet(m.spec.arch);
     deserializeNet(m.net, c.blobs[0], path);
     setChannelsLast(*m.net, false);
