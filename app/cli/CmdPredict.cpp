@@ -72,8 +72,11 @@ int run(const std::vector<std::string>& argv)
 
     // Both outputs must be writable before the job starts (they are replaced together at the end).
     checkWritableOutput(*out);
-    if (auto prob = args.value("prob"))
+    if (auto prob = args.value("prob")) {
         checkWritableOutput(*prob);
+        if (std::filesystem::weakly_canonical(*prob) == std::filesystem::weakly_canonical(*out))
+            throw UsageError("--prob and --out name the same file");
+    }
     const std::filesystem::path modelPath = modelPathFromArgs(args);
     auto segmenter = Segmenter::load(modelPath);
     const ModelInfo& mi = segmenter->info();

@@ -25,8 +25,9 @@ struct ChildResult {
     double seconds = 0;
 };
 
-/// Runs argv[0] with `args`; the child gets RLIMIT_AS = `addressSpaceBytes` (0 = unlimited) and
-/// is killed after `timeoutSeconds`. `onStart(pid)` runs in the parent right after the fork.
+/// Runs argv[0] with `args`; the child gets RLIMIT_AS = `addressSpaceBytes` (0 = unlimited; always
+/// unlimited in a MITOSEG_SANITIZE build, where callers check maxRssKb) and is killed after
+/// `timeoutSeconds`. `onStart(pid)` runs in the parent right after the fork.
 template <class OnStart>
 ChildResult runChild(const std::vector<std::string>& argv, std::uint64_t addressSpaceBytes, double timeoutSeconds,
                      OnStart onStart)
@@ -44,6 +45,9 @@ ChildResult runChild(const std::vector<std::string>& argv, std::uint64_t address
     if (pid == 0) {
         ::dup2(pipeFd[1], 1);
         ::dup2(pipeFd[1], 2);
+#ifdef MITOSEG_SANITIZE
+        addressSpaceBytes = 0;   // ASan reserves terabytes of shadow address space: cap RSS instead
+#endif
         if (addressSpaceBytes > 0) {
             struct rlimit lim{addressSpaceBytes, addressSpaceBytes};
             ::setrlimit(RLIMIT_AS, &lim);

@@ -172,6 +172,9 @@ TEST(Reliability, EvaluateComparesShapesBeforeReading)
 // figure, when the process cannot have it (here: a 400 MB mask under a 2 GiB address space).
 TEST(Reliability, MeshRefusesAMaskItHasNoMemoryFor)
 {
+#ifdef MITOSEG_SANITIZE
+    GTEST_SKIP() << "needs RLIMIT_AS, which ASan's shadow memory rules out";
+#endif
     ScratchDir dir;
     hostile::writeSparseZeroStack(dir / "big.tif", 4, 10000, 10000);
     const auto r = runMitoseg({"mesh", (dir / "big.tif").string(), "--stats", (dir / "s.csv").string()}, 2 * kGiB, 60);
@@ -195,6 +198,8 @@ TEST(Reliability, SpecialOutputsAreRefusedAndLinksWrittenThrough)
                  (dir / "pipe.tif").string()});
     EXPECT_CLEAN_FAILURE(r, 1, (std::vector<std::string>{"pipe.tif"}));
     EXPECT_FALSE(std::filesystem::exists(dir / "m.tif"));
+    r = runMitoseg({"predict", stack, "--model", shippedModel(), "--out", (dir / "m.tif").string(), "--prob", (dir / "m.tif").string()});
+    EXPECT_CLEAN_FAILURE(r, 2, (std::vector<std::string>{"--prob"}));
     std::filesystem::create_symlink("/dev/null", dir / "null.tif");
     r = runMitoseg({"mesh", stack, "--stats", (dir / "null.tif").string()});
     EXPECT_CLEAN_FAILURE(r, 1, (std::vector<std::string>{"null.tif", "not a regular file"}));
