@@ -69,6 +69,9 @@ protected:
                 EXPECT_FALSE(r.timedOut) << r.output;
                 EXPECT_TRUE(r.exited) << "killed by signal " << r.signal << "\n" << r.output;
                 EXPECT_TRUE(r.exitCode == 0 || r.exitCode == 1) << r.output;
+                // Under MITOSEG_SANITIZE a report may also end in exit 1: it must not be there.
+                EXPECT_EQ(r.output.find("Sanitizer"), std::string::npos) << r.output;
+                EXPECT_EQ(r.output.find("runtime error:"), std::string::npos) << r.output;
                 if (r.exitCode == 1) {
                     EXPECT_NE(r.output.find(f.path.filename().string()), std::string::npos) << r.output;
                     EXPECT_NE(r.output.find("error"), std::string::npos) << r.output;

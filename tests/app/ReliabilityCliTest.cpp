@@ -57,6 +57,7 @@ bool hasTempFiles(const std::filesystem::path& dir)
         EXPECT_FALSE((r).timedOut) << (r).output;                                                               \
         EXPECT_TRUE((r).exited) << "signal " << (r).signal << "\n" << (r).output;                               \
         EXPECT_EQ((r).exitCode, code) << (r).output;                                                            \
+        EXPECT_EQ((r).output.find("Sanitizer"), std::string::npos) << (r).output;                               \
         for (const std::string& w : std::vector<std::string>(words))                                            \
             EXPECT_NE((r).output.find(w), std::string::npos) << "missing '" << w << "' in:\n" << (r).output;    \
     } while (0)
