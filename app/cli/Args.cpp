@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <limits>
+#include <sstream>
 
 namespace mitoseg::cli {
 
@@ -63,31 +66,61 @@ std::string Args::value(const std::string& name, const std::string& fallback) co
     return value(name).value_or(fallback);
 }
 
-long long Args::integer(const std::string& name, long long fallback) const
+long long parseInteger(const std::string& text, const std::string& what, long long min, long long max)
 {
-    auto v = value(name);
-    if (!v)
-        return fallback;
     long long out = 0;
-    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-    if (ec != std::errc() || p != v->data() + v->size())
-        throw UsageError("option --" + name + " needs an integer, got '" + *v + "'");
+    const char* end = text.data() + text.size();
+    auto [p, ec] = std::from_chars(text.data(), end, out);
+    if (ec == std::errc() && p == end && !text.empty() && out >= min && out <= max)
+        return out;
+    std::string range = max == std::numeric_limits<long long>::max() ? "at least " + std::to_string(min)
+                                                                      : "in " + std::to_string(min) + ".." + std::to_string(max);
+    throw UsageError(what + " needs an integer " + range + ", got '" + text + "'");
+}
+
+double parseNumber(const std::string& text, const std::string& what, double min, double max)
+{
+    double out = 0;
+    const char* end = text.data() + text.size();
+    auto [p, ec] = std::from_chars(text.data(), end, out);
+    if (ec == std::errc() && p == end && !text.empty() && std::isfinite(out) && out >= min && out <= max)
+        return out;
+    std::ostringstream range;
+    range << "a finite number";
+    if (max == std::numeric_limits<double>::max())
+        range << " >= " << min;
+    else
+        range << " in [" << min << ", " << max << "]";
+    throw UsageError(what + " needs " + range.str() + ", got '" + text + "'");
+}
+
+std::vector<double> parseNumberList(const std::string& text, std::size_t count, const std::string& what, double min,
+                                    double max)
+{
+    std::vector<double> out;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t comma = text.find(',', start);
+        out.push_back(parseNumber(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start), what, min, max));
+        if (comma == std::string::npos)
+            break;
+        start = comma + 1;
+    }
+    if (out.size() != count)
+        throw UsageError(what + " needs " + std::to_string(count) + " comma-separated numbers, got '" + text + "'");
     return out;
 }
 
-double Args::number(const std::string& name, double fallback) const
+long long Args::integer(const std::string& name, long long fallback, long long min, long long max) const
 {
     auto v = value(name);
-    if (!v)
-        return fallback;
-    try {
-        std::size_t used = 0;
-        double out = std::stod(*v, &used);
-        if (used == v->size())
-            return out;
-    } catch (const std::exception&) {
-    }
-    throw UsageError("option --" + name + " needs a number, got '" + *v + "'");
+    return v ? parseInteger(*v, "option --" + name, min, max) : fallback;
+}
+
+double Args::number(const std::string& name, double fallback, double min, double max) const
+{
+    auto v = value(name);
+    return v ? parseNumber(*v, "option --" + name, min, max) : fallback;
 }
 
 void Args::expectPositionals(std::size_t min, std::size_t max) const
@@ -103,16 +136,13 @@ std::pair<std::int64_t, std::int64_t> parseRange(const std::string& text, const 
     auto dash = text.find('-');
     try {
         if (dash == std::string::npos || dash == 0)
-            throw std::invalid_argument(text);
-        std::size_t used = 0;
-        long long a = std::stoll(text.substr(0, dash), &used);
-        if (used != dash)
-            throw std::invalid_argument(text);
-        long long b = std::stoll(text.substr(dash + 1), &used);
-        if (used != text.size() - dash - 1 || a < 0 || b < a)
-            throw std::invalid_argument(text);
+            throw UsageError(text);
+        const long long a = parseInteger(text.substr(0, dash), option, 0, std::numeric_limits<std::int32_t>::max());
+        const long long b = parseInteger(text.substr(dash + 1), option, 0, std::numeric_limits<std::int32_t>::max());
+        if (b < a)
+            throw UsageError(text);
         return {a, b};
-    } catch (const std::logic_error&) {
+    } catch (const UsageError&) {
         throw UsageError("bad " + option + " '" + text + "' (expected A-B with A <= B, e.g. 133-164)");
     }
 }

@@ -26,8 +26,13 @@ public:
     bool flag(const std::string& name) const;
     std::optional<std::string> value(const std::string& name) const;
     std::string value(const std::string& name, const std::string& fallback) const;
-    long long integer(const std::string& name, long long fallback) const;
-    double number(const std::string& name, double fallback) const;
+    /// The value of --name as an integer in [min, max], or `fallback` when the option is absent.
+    /// Throws UsageError naming the option and the range on anything else (trailing
+    /// characters, a fraction, a value that does not fit, e.g. 4294967297 for a slice count).
+    long long integer(const std::string& name, long long fallback, long long min, long long max) const;
+    /// The value of --name as a finite number in [min, max], or `fallback` when absent. NaN,
+    /// infinities, trailing characters and out-of-range values are a UsageError.
+    double number(const std::string& name, double fallback, double min, double max) const;
     const std::vector<std::string>& positionals() const { return positionals_; }
     /// Throws UsageError unless there are between `min` and `max` positionals.
     void expectPositionals(std::size_t min, std::size_t max) const;
@@ -37,6 +42,16 @@ private:
     std::map<std::string, bool> flags_;
     std::vector<std::string> positionals_;
 };
+
+/// The one strict integer parser behind every numeric option: the whole of `text` must be a
+/// decimal integer in [min, max]. Throws UsageError naming `what` (e.g. "option --threads").
+long long parseInteger(const std::string& text, const std::string& what, long long min, long long max);
+/// The one strict number parser: the whole of `text` must be a finite decimal number in
+/// [min, max] ("1e-3" and "5" are fine; "nan", "inf", "1,5" and "" are not).
+double parseNumber(const std::string& text, const std::string& what, double min, double max);
+/// A comma-separated list of exactly `count` numbers, each checked as parseNumber does.
+std::vector<double> parseNumberList(const std::string& text, std::size_t count, const std::string& what, double min,
+                                    double max);
 
 /// Parses an inclusive slice range "A-B" (0 <= A <= B); throws UsageError naming `option`.
 std::pair<std::int64_t, std::int64_t> parseRange(const std::string& text, const std::string& option);

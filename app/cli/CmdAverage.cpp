@@ -2,6 +2,7 @@
 
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
+#include "core/base/AtomicFile.h"
 #include "core/engine/ModelAverage.h"
 #include "core/engine/Segmenter.h"
 
@@ -16,6 +17,7 @@ int run(const std::vector<std::string>& argv)
     auto out = args.value("out");
     if (!out)
         throw UsageError("--out MODEL is required");
+    checkWritableOutput(*out);
     std::vector<std::filesystem::path> models(args.positionals().begin(), args.positionals().end());
     averageModels(models, *out);
     auto seg = Segmenter::load(*out);   // read back: the written file is a valid model

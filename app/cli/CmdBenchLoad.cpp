@@ -83,7 +83,7 @@ int run(const std::vector<std::string>& words)
     Args args(words, {"repeats"}, {"json", "no-peer"});
     args.expectPositionals(1, 1);
     const std::string path = args.positionals()[0];
-    const long long repeatsArg = args.integer("repeats", 3);
+    const long long repeatsArg = args.integer("repeats", 3, 1, 1000);
     if (repeatsArg < 1 || repeatsArg > 1000)
         throw UsageError("--repeats must be between 1 and 1000");
     const int repeats = static_cast<int>(repeatsArg);

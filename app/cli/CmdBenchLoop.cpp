@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -140,9 +141,9 @@ int run(const std::vector<std::string>& argv)
               {"json", "train-bn"});
     args.expectPositionals(2, 2);
     const std::filesystem::path modelPath = modelPathFromArgs(args);
-    const int rounds = static_cast<int>(args.integer("rounds", 3)), perRound = static_cast<int>(args.integer("per-round", 2));
-    const double seconds = args.number("seconds", 60);
-    const int pseudo = static_cast<int>(args.integer("pseudo", 0));
+    const int rounds = static_cast<int>(args.integer("rounds", 3, 0, 10000)), perRound = static_cast<int>(args.integer("per-round", 2, 1, 100000));
+    const double seconds = args.number("seconds", 60, 0.0, 1e7);
+    const int pseudo = static_cast<int>(args.integer("pseudo", 0, 0, 100000));
     const std::string pick = args.value("pick", "uncertain");
     if (pick != "uncertain" && pick != "random")
         throw UsageError("--pick must be uncertain or random");
@@ -150,16 +151,13 @@ int run(const std::vector<std::string>& argv)
         throw UsageError("need --rounds >= 0, --per-round >= 1 and --seconds > 0");
     RoundSettings settings;
     settings.seconds = seconds;
-    settings.batch = static_cast<int>(args.integer("batch", 4));
-    settings.patch = static_cast<int>(args.integer("patch", 256));
-    settings.learningRate = args.number("lr", 1e-4);
-    settings.threads = static_cast<int>(args.integer("threads", 0));
-    settings.seed = static_cast<std::uint64_t>(args.integer("seed", 1));
-    if (args.value("steps")) {
-        settings.maxSteps = args.integer("steps", 0);
-        if (settings.maxSteps < 1)
-            throw UsageError("--steps must be at least 1");
-    }
+    settings.batch = static_cast<int>(args.integer("batch", 4, 1, 4096));
+    settings.patch = static_cast<int>(args.integer("patch", 256, 16, 65536));
+    settings.learningRate = args.number("lr", 1e-4, 0.0, 10.0);
+    settings.threads = static_cast<int>(args.integer("threads", 0, 0, 1024));
+    settings.seed = static_cast<std::uint64_t>(args.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
+    if (args.value("steps"))
+        settings.maxSteps = args.integer("steps", 1, 1, std::numeric_limits<long long>::max());
     settings.freezeBatchNorm = !args.flag("train-bn");
     settings.scoreBefore = false;   // the previous round's stack prediction scored it
     settings.predictStack = true;

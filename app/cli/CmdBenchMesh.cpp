@@ -75,13 +75,13 @@ int run(const std::vector<std::string>& words)
     Args args(words, {"repeats", "threads", "connectivity"}, {"no-peer"});
     args.expectPositionals(1, 1);
     const std::string maskPath = args.positionals()[0];
-    const long long repeats = args.integer("repeats", 3);
+    const long long repeats = args.integer("repeats", 3, 1, 100);
     if (repeats < 1 || repeats > 100)
         throw UsageError("--repeats must be between 1 and 100");
-    const long long threads = args.integer("threads", 0);
+    const long long threads = args.integer("threads", 0, 0, 1024);
     if (threads < 0 || threads > 1024)
         throw UsageError("--threads must be between 0 and 1024");
-    const long long conn = args.integer("connectivity", 26);
+    const long long conn = args.integer("connectivity", 26, 6, 26);
     if (conn != 6 && conn != 26)
         throw UsageError("--connectivity must be 6 or 26");
     const bool withPeer = !args.flag("no-peer");

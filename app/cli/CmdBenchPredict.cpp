@@ -50,7 +50,7 @@ int runStack(const Args& args, int threads, int repeats)
     r.stack = *args.value("stack");
     r.mask = dir / "mask.tif";
     r.options.threads = threads;
-    r.options.workers = static_cast<int>(args.integer("workers", 0));
+    r.options.workers = static_cast<int>(args.integer("workers", 0, 0, 64));
     if (r.options.workers < 0 || r.options.workers > 64)
         throw UsageError("--workers must be 0..64");
     std::vector<double> times;
@@ -109,7 +109,7 @@ std::pair<double, double> runPredictChild(const std::filesystem::path& in, const
 int runRss(const Args& args, int threads)
 {
     std::vector<std::int64_t> depths = parseIndexList(*args.value("rss"));
-    int h = static_cast<int>(args.integer("height", 768)), w = static_cast<int>(args.integer("width", 1024));
+    int h = static_cast<int>(args.integer("height", 768, 16, 65536)), w = static_cast<int>(args.integer("width", 1024, 16, 65536));
     std::unique_ptr<TiffStack> source;
     if (auto st = args.value("stack")) {
         source = TiffStack::open(*st);
@@ -161,8 +161,8 @@ int run(const std::vector<std::string>& argv)
     Args args(argv, {"preset", "height", "width", "repeats", "threads", "batch", "stack", "model", "workers", "rss"},
               {"fp32", "no-peer", "levers"});
     args.expectPositionals(0, 0);
-    int repeats = static_cast<int>(args.integer("repeats", args.value("stack") ? 1 : 3));
-    int threads = static_cast<int>(args.integer("threads", 2));
+    int repeats = static_cast<int>(args.integer("repeats", args.value("stack") ? 1 : 3, 1, 1000));
+    int threads = static_cast<int>(args.integer("threads", 2, 1, 1024));
     if (repeats < 1 || threads < 1)
         throw UsageError("need --repeats >= 1, --threads >= 1");
     if (args.value("rss"))
@@ -170,8 +170,8 @@ int run(const std::vector<std::string>& argv)
     if (args.value("stack"))
         return runStack(args, threads, repeats);
     const UNetConfig arch = presetFromArgs(args);
-    int h = static_cast<int>(args.integer("height", 768)), w = static_cast<int>(args.integer("width", 1024));
-    int batch = static_cast<int>(args.integer("batch", 1));
+    int h = static_cast<int>(args.integer("height", 768, 16, 65536)), w = static_cast<int>(args.integer("width", 1024, 16, 65536));
+    int batch = static_cast<int>(args.integer("batch", 1, 1, 64));
     if (h < 16 || w < 16 || h % 16 || w % 16 || batch < 1 || batch > 64)
         throw UsageError("need --height/--width multiples of 16, --batch 1..64");
     BenchOptions o = benchOptionsFromArgs(args, threads);

@@ -25,8 +25,8 @@ int run(const std::vector<std::string>& argv)
     Args args(argv, {"preset", "batch", "patch", "steps", "threads"}, {"fp32", "no-peer", "levers"});
     args.expectPositionals(0, 0);
     const UNetConfig arch = presetFromArgs(args);
-    int batch = static_cast<int>(args.integer("batch", 4)), patch = static_cast<int>(args.integer("patch", 256));
-    int steps = static_cast<int>(args.integer("steps", 10)), threads = static_cast<int>(args.integer("threads", 2));
+    int batch = static_cast<int>(args.integer("batch", 4, 1, 4096)), patch = static_cast<int>(args.integer("patch", 256, 16, 65536));
+    int steps = static_cast<int>(args.integer("steps", 10, 1, 1000000)), threads = static_cast<int>(args.integer("threads", 2, 1, 1024));
     if (batch < 1 || patch < 16 || patch % 16 != 0 || steps < 1 || threads < 1)
         throw UsageError("need --batch >= 1, --patch a multiple of 16, --steps >= 1, --threads >= 1");
     const BenchOptions o = benchOptionsFromArgs(args, threads);

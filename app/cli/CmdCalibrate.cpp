@@ -4,6 +4,7 @@
 
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
+#include "core/base/AtomicFile.h"
 #include "app/cli/ModelArg.h"
 #include "app/cli/TerminalProgress.h"
 #include "core/base/Error.h"
@@ -48,9 +49,11 @@ int run(const std::vector<std::string>& argv)
     if (!range)
         throw UsageError("--z-range A-B is required (labelled slices the model was not trained on)");
     auto [z0, z1] = parseRange(*range, "--z-range");
-    const long long top = args.integer("top", 10);
+    const long long top = args.integer("top", 10, 1, 1000000);
     if (top < 1)
         throw UsageError("--top must be >= 1");
+    if (auto out = args.value("out"))
+        checkWritableOutput(*out);
     const std::filesystem::path modelPath = modelPathFromArgs(args);
     auto segmenter = Segmenter::load(modelPath);
     const ModelInfo& mi = segmenter->info();
@@ -75,7 +78,7 @@ int run(const std::vector<std::string>& argv)
     sub.depth = b - a + 1;
     PredictOptions opt;
     opt.tta = args.flag("tta");
-    opt.threads = static_cast<int>(args.integer("threads", 0));
+    opt.threads = static_cast<int>(args.integer("threads", 0, 0, 1024));
     opt.zSmooth = 0;
     opt.minObjectVoxels = 0;
     TerminalProgress bar("calibrate", 10.0);

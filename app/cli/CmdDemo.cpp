@@ -1,6 +1,7 @@
 // `mitoseg demo`: the headless pipeline on the generated demo stack. It runs as a sequence of
 // stages sharing one DemoRun; each stage prints its own results, so later stages (predict,
 // evaluate, mesh) slot in by appending to stages().
+#include <limits>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -71,11 +72,7 @@ Shape parseSize(const std::string& text)
         if (end == std::string::npos)
             throw UsageError("--size needs ZxYxX (e.g. 48x384x512), got '" + text + "'");
         const std::string part = text.substr(pos, end - pos);
-        if (part.empty() || part.size() > 6 || part.find_first_not_of("0123456789") != std::string::npos)
-            throw UsageError("--size needs ZxYxX with whole numbers (e.g. 48x384x512), got '" + text + "'");
-        *dims[i] = std::stoll(part);
-        if (*dims[i] < 1 || *dims[i] > 8192)
-            throw UsageError("--size: each extent must be within 1..8192, got '" + text + "'");
+        *dims[i] = parseInteger(part, "--size (ZxYxX, e.g. 48x384x512; each extent)", 1, 8192);
         pos = end + 1;
     }
     if (s.voxels() > (std::int64_t{1} << 30))
@@ -288,7 +285,7 @@ int run(const std::vector<std::string>& words)
     const Args args(words, {"out", "seed", "size", "steps", "threads"}, {});
     args.expectPositionals(0, 0);
     DemoRun run;
-    const long long seed = args.integer("seed", 1);
+    const long long seed = args.integer("seed", 1, 0, std::numeric_limits<long long>::max());
     if (seed < 0)
         throw UsageError("--seed must be a non-negative integer");
     run.options.seed = static_cast<std::uint64_t>(seed);
@@ -299,10 +296,10 @@ int run(const std::vector<std::string>& words)
         run.options.width = s.width;
     }
     run.outDir = args.value("out", "mitoseg-demo");
-    run.trainSteps = args.integer("steps", run.trainSteps);
+    run.trainSteps = args.integer("steps", run.trainSteps, 0, 100000000);
     if (run.trainSteps < 0)
         throw UsageError("--steps must be 0 or more");
-    run.threads = static_cast<int>(args.integer("threads", 0));
+    run.threads = static_cast<int>(args.integer("threads", 0, 0, 1024));
     std::cout << "mitoseg demo: EM-like neuropil stack with known labels\n";
     const auto list = stages(run);
     for (std::size_t i = 0; i < list.size(); ++i) {

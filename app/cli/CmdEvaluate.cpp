@@ -25,21 +25,27 @@ int run(const std::vector<std::string>& argv)
 {
     Args args(argv, {"z-range", "classes"}, {"json", "objects", "per-slice"});
     args.expectPositionals(2, 2);
-    int classes = static_cast<int>(args.integer("classes", 2));
+    int classes = static_cast<int>(args.integer("classes", 2, 2, 256));
     if (classes < 2 || classes > 256)
         throw UsageError("--classes must be in 2..256");
     std::int64_t z0 = 0, z1 = -1;
     if (auto r = args.value("z-range"))
         std::tie(z0, z1) = parseRange(*r, "--z-range");
     const std::filesystem::path predPath = args.positionals()[0], truthPath = args.positionals()[1];
+    // Compare the headers before reading a voxel: a mismatch costs nothing, whatever the sizes.
+    {
+        const Shape p = TiffStack::open(predPath)->info().shape, t = TiffStack::open(truthPath)->info().shape;
+        auto text = [](const Shape& s) {
+            return std::to_string(s.depth) + " x " + std::to_string(s.height) + " x " + std::to_string(s.width);
+        };
+        if (!(p == t))
+            throw Error("prediction " + predPath.string() + " is " + text(p) + " but truth " + truthPath.string() + " is " +
+                        text(t) + " (z x y x x): they must have the same shape");
+        if (z1 >= t.depth)
+            throw UsageError("--z-range exceeds the " + std::to_string(t.depth) + " slices");
+    }
     VolumeU8 pred = readLabels(predPath, classes == 2);
     VolumeU8 truth = readLabels(truthPath, classes == 2);
-    if (!(pred.shape() == truth.shape()))
-        throw Error("prediction " + predPath.string() + " is " + std::to_string(pred.depth()) + "x" + std::to_string(pred.height()) + "x" +
-                    std::to_string(pred.width()) + " but truth " + truthPath.string() + " is " + std::to_string(truth.depth()) + "x" +
-                    std::to_string(truth.height()) + "x" + std::to_string(truth.width()));
-    if (z1 >= truth.depth())
-        throw UsageError("--z-range exceeds the " + std::to_string(truth.depth()) + " slices");
     OverlapScores s = overlapScores(pred, truth, classes, z0, z1);
     Json j = Json::object();
     j["foreground_iou"] = s.foregroundIoU;

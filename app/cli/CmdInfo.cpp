@@ -1,10 +1,10 @@
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
+#include "core/base/InputFile.h"
 #include "core/engine/Json.h"
 #include "core/engine/ModelFile.h"
 #include "core/engine/ModelSummary.h"
@@ -33,13 +33,9 @@ std::string megabytes(std::uint64_t bytes)
     return buf;
 }
 
-/// True when `path` starts with the model-file magic.
-bool isModelFile(const std::filesystem::path& path)
-{
-    std::ifstream f(path, std::ios::binary);
-    char magic[8] = {};
-    return f.read(magic, 8) && std::string(magic, 8) == "MITOSEGM";
-}
+/// True when `path` is a regular file starting with the model-file magic (never blocks: a FIFO
+/// or device is not a model, and TiffStack::open then says what it is).
+bool isModelFile(const std::filesystem::path& path) { return startsWith(path, "MITOSEGM"); }
 
 int describeModel(const std::filesystem::path& path, bool json)
 {

@@ -1,11 +1,12 @@
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
+#include "core/base/AtomicFile.h"
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <sstream>
 
+#include "core/base/Memory.h"
 #include "core/io/TiffStack.h"
 #include "core/mesh/MeshWriter.h"
 #include "core/mesh/SurfaceExtractor.h"
@@ -47,14 +48,8 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 
 Spacing parseSpacing(const std::string& text, const Spacing& base)
 {
+    const std::vector<double> v = parseNumberList(text, 3, "--spacing Z,Y,X", 1e-30, 1e30);
     Spacing s = base;
-    double v[3];
-    char c1 = 0, c2 = 0;
-    std::istringstream in(text);
-    if (!(in >> v[0] >> c1 >> v[1] >> c2 >> v[2]) || c1 != ',' || c2 != ',' || !(in >> std::ws).eof())
-        throw UsageError("--spacing needs Z,Y,X (three numbers), got '" + text + "'");
-    if (v[0] <= 0 || v[1] <= 0 || v[2] <= 0)
-        throw UsageError("--spacing values must be positive, got '" + text + "'");
     s.z = v[0];
     s.y = v[1];
     s.x = v[2];
@@ -92,21 +87,21 @@ int run(const std::vector<std::string>& words)
         throw UsageError("nothing to do: give --out, --per-object and/or --stats");
 
     MeshOptions options;
-    const long long smooth = args.integer("smooth", 15);
+    const long long smooth = args.integer("smooth", 15, 0, 1000);
     if (smooth < 0 || smooth > 1000)
         throw UsageError("--smooth must be between 0 and 1000");
     options.smoothIterations = static_cast<int>(smooth);
-    options.decimate = args.number("decimate", 0.0);
+    options.decimate = args.number("decimate", 0.0, 0.0, 1.0);
     if (!(options.decimate >= 0.0 && options.decimate < 1.0))
         throw UsageError("--decimate must be at least 0 and below 1");
-    const long long conn = args.integer("connectivity", 26);
+    const long long conn = args.integer("connectivity", 26, 6, 26);
     if (conn != 6 && conn != 26)
         throw UsageError("--connectivity must be 6 or 26");
     options.connectivity = conn == 6 ? Connectivity::Six : Connectivity::TwentySix;
-    options.minVoxels = args.integer("min-voxels", 1);
+    options.minVoxels = args.integer("min-voxels", 1, 1, 1000000000000LL);
     if (options.minVoxels < 1)
         throw UsageError("--min-voxels must be at least 1");
-    const long long label = args.integer("label", -1);
+    const long long label = args.integer("label", -1, 1, 255);
     if (args.value("label") && (label < 1 || label > 255))
         throw UsageError("--label must be between 1 and 255 (0 is the background)");
     options.label = static_cast<int>(label);
@@ -115,7 +110,25 @@ int run(const std::vector<std::string>& words)
     MeshFormat format = MeshFormat::Stl;
     if (out)
         format = meshFormatFromPath(*out);
+    if (out)
+        checkWritableOutput(*out);
+    if (stats)
+        checkWritableOutput(*stats);
+    if (perObject) {
+        std::filesystem::create_directories(*perObject);
+        checkWritableOutput(std::filesystem::path(*perObject) / "object_0001.stl");
+    }
 
+    // Refuse up front, with the figure, a mask this process cannot mesh in the memory it has.
+    {
+        const Shape shape = TiffStack::open(maskPath)->info().shape;
+        const std::uint64_t need = estimateMeshSceneBytes(shape), have = availableMemoryBytes();
+        if (have > 0 && need > have)   // 0: unknown
+            throw Error(maskPath + ": not enough memory to mesh this " + std::to_string(shape.depth) + " x " +
+                        std::to_string(shape.height) + " x " + std::to_string(shape.width) + " mask: it needs about " +
+                        formatBytes(need) + " and " + formatBytes(have) + " is available; mesh a cropped or smaller mask, "
+                        "or free memory");
+    }
     auto t0 = Clock::now();
     std::fprintf(stderr, "mesh: reading %s\n", maskPath.c_str());
     VolumeU8 mask = readLabels(maskPath, options.label < 0);

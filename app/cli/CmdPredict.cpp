@@ -3,6 +3,7 @@
 
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
+#include "core/base/AtomicFile.h"
 #include "app/cli/ModelArg.h"
 #include "app/cli/TerminalProgress.h"
 #include "core/base/Error.h"
@@ -53,22 +54,29 @@ int run(const std::vector<std::string>& argv)
     opt.tta = args.flag("tta");
     opt.bf16 = !args.flag("fp32");
     opt.referencePath = args.flag("reference");
-    opt.workers = static_cast<int>(args.integer("workers", opt.workers));
-    opt.threads = static_cast<int>(args.integer("threads", 0));
-    opt.tile = static_cast<int>(args.integer("tile", opt.tile));
-    opt.overlap = static_cast<int>(args.integer("overlap", opt.overlap));
-    opt.batch = static_cast<int>(args.integer("batch", opt.batch));
-    opt.zSmooth = static_cast<int>(args.integer("z-smooth", -1));
+    opt.workers = static_cast<int>(args.integer("workers", opt.workers, 0, 64));
+    opt.threads = static_cast<int>(args.integer("threads", 0, 0, 1024));
+    opt.tile = static_cast<int>(args.integer("tile", opt.tile, 16, 65536));
+    opt.overlap = static_cast<int>(args.integer("overlap", opt.overlap, 0, 65535));
+    opt.batch = static_cast<int>(args.integer("batch", opt.batch, 1, 1024));
+    opt.zSmooth = static_cast<int>(args.integer("z-smooth", -1, 0, 16));
     if (opt.tile < 16 || opt.overlap < 0 || opt.overlap >= opt.tile || opt.batch < 1 || opt.workers < 0 || opt.workers > 64 || opt.zSmooth < -1 || opt.zSmooth > 16)
         throw UsageError("need --tile >= 16, 0 <= --overlap < --tile, --batch >= 1, 0 <= --workers <= 64, 0 <= --z-smooth <= 16");
-    double threshold = args.number("threshold", -1);
+    double threshold = args.number("threshold", -1, 0.0, 1.0);
     if (args.value("threshold") && !(threshold > 0 && threshold < 1))
         throw UsageError("--threshold must be in (0, 1)");
     opt.threshold = static_cast<float>(threshold);
-    opt.minObjectVoxels = args.integer("min-object", -1);
+    opt.minObjectVoxels = args.integer("min-object", -1, 0, 1000000000000LL);
     if (opt.minObjectVoxels < -1)
         throw UsageError("--min-object must be >= 0");
 
+    // Both outputs must be writable before the job starts (they are replaced together at the end).
+    checkWritableOutput(*out);
+    if (auto prob = args.value("prob")) {
+        checkWritableOutput(*prob);
+        if (std::filesystem::weakly_canonical(*prob) == std::filesystem::weakly_canonical(*out))
+            throw UsageError("--prob and --out name the same file");
+    }
     const std::filesystem::path modelPath = modelPathFromArgs(args);
     auto segmenter = Segmenter::load(modelPath);
     const ModelInfo& mi = segmenter->info();

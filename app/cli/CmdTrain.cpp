@@ -1,10 +1,12 @@
 #include <csignal>
+#include <limits>
 #include <tuple>
 #include <cstdio>
 #include <iostream>
 
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
+#include "core/base/AtomicFile.h"
 #include "app/cli/TerminalProgress.h"
 #include "core/base/Error.h"
 #include "core/engine/Trainer.h"
@@ -74,35 +76,35 @@ int run(const std::vector<std::string>& argv)
     TrainConfig c;
     try {
         c.arch = UNetConfig::fromPreset(args.value("preset", "fast"));
-        c.arch.base = static_cast<int>(args.integer("base", c.arch.base));
-        c.arch.depth = static_cast<int>(args.integer("depth", c.arch.depth));
+        c.arch.base = static_cast<int>(args.integer("base", c.arch.base, 1, 256));
+        c.arch.depth = static_cast<int>(args.integer("depth", c.arch.depth, 1, 7));
         c.arch.upsampling = parseUpsampling(args.value("upsampling", "transposed"));
-        c.arch.dropout = args.number("dropout", 0.0);
-        c.arch.inChannels = 2 * static_cast<int>(args.integer("context", 0)) + 1;
-        c.arch.classes = static_cast<int>(args.integer("classes", 2));
+        c.arch.dropout = args.number("dropout", 0.0, 0.0, 0.99);
+        c.arch.inChannels = 2 * static_cast<int>(args.integer("context", 0, 0, 31)) + 1;
+        c.arch.classes = static_cast<int>(args.integer("classes", 2, 2, 255));
         c.arch.validate();
     } catch (const UsageError&) {
         throw;
     } catch (const Error& e) {
         throw UsageError(e.what());
     }
-    c.maxSeconds = 60.0 * args.number("minutes", 0.0);
+    c.maxSeconds = 60.0 * args.number("minutes", 0.0, 0.0, 1e6);
     if (c.maxSeconds < 0)
         throw UsageError("--minutes must be positive");
-    c.steps = args.integer("steps", c.maxSeconds > 0 ? 1000000000LL : 2000);
-    c.batch = static_cast<int>(args.integer("batch", 4));
-    c.patch = static_cast<int>(args.integer("patch", 256));
-    c.learningRate = args.number("lr", 1e-3);
-    c.weightDecay = args.number("weight-decay", 1e-4);
+    c.steps = args.integer("steps", c.maxSeconds > 0 ? 1000000000LL : 2000, 1, 1000000000000LL);
+    c.batch = static_cast<int>(args.integer("batch", 4, 1, 4096));
+    c.patch = static_cast<int>(args.integer("patch", 256, 8, 65536));
+    c.learningRate = args.number("lr", 1e-3, 0.0, 10.0);
+    c.weightDecay = args.number("weight-decay", 1e-4, 0.0, 10.0);
     std::string optName = args.value("optimizer", "adamw");
     if (optName != "adam" && optName != "adamw")
         throw UsageError("--optimizer must be adam or adamw");
     c.optimizer = optName == "adam" ? OptimizerKind::Adam : OptimizerKind::AdamW;
-    c.warmupSteps = args.integer("warmup", 50);
-    c.validateEvery = args.integer("validate-every", 200);
-    c.earlyStopPatience = static_cast<int>(args.integer("patience", 0));
+    c.warmupSteps = args.integer("warmup", 50, 0, 1000000000000LL);
+    c.validateEvery = args.integer("validate-every", 200, 1, 1000000000000LL);
+    c.earlyStopPatience = static_cast<int>(args.integer("patience", 0, 0, 1000000));
     c.checkpointDir = args.value("checkpoint-dir", "");
-    c.checkpointSeconds = 60.0 * args.number("checkpoint-minutes", 5.0);
+    c.checkpointSeconds = 60.0 * args.number("checkpoint-minutes", 5.0, 0.0, 1e6);
     c.keepSnapshots = args.flag("keep-snapshots");
     if (c.keepSnapshots && c.checkpointDir.empty())
         throw UsageError("--keep-snapshots needs --checkpoint-dir");
@@ -110,17 +112,23 @@ int run(const std::vector<std::string>& argv)
     c.initFrom = args.value("init", "");
     if (!c.initFrom.empty() && !args.value("context"))
         c.arch.inChannels = 0;  // the model's own input slices
-    c.foregroundFraction = args.number("fg-fraction", 0.5);
+    c.foregroundFraction = args.number("fg-fraction", 0.5, 0.0, 1.0);
     if (!(c.foregroundFraction >= 0 && c.foregroundFraction <= 1))
         throw UsageError("--fg-fraction must be in [0, 1]");
-    c.threads = static_cast<int>(args.integer("threads", 0));
-    c.seed = static_cast<std::uint64_t>(args.integer("seed", 1));
+    c.threads = static_cast<int>(args.integer("threads", 0, 0, 1024));
+    c.seed = static_cast<std::uint64_t>(args.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
     c.bf16 = !args.flag("fp32");
     c.augmentGeometry = c.augmentIntensity = !args.flag("no-augment");
     c.outModel = *out;
     if (c.steps < 1 || c.batch < 1 || c.patch < 8 || !(c.learningRate > 0))
         throw UsageError("--steps, --batch, --patch and --lr must be positive (patch >= 8)");
 
+    // Fail now, not after hours of training, when an output cannot be written.
+    checkWritableOutput(c.outModel);
+    if (!c.checkpointDir.empty()) {
+        std::filesystem::create_directories(c.checkpointDir);
+        checkWritableOutput(c.checkpointDir / "checkpoint.msc");
+    }
     const std::filesystem::path imagePath = args.positionals()[0], maskPath = args.positionals()[1];
     auto stack = TiffStack::open(imagePath);
     const StackInfo& info = stack->info();
@@ -186,10 +194,11 @@ int run(const std::vector<std::string>& argv)
                           static_cast<long long>(p.step), p.loss, p.averageLoss, p.learningRate, p.secondsPerStep, p.valIoU,
                           p.bestValIoU);
             bar.update(static_cast<double>(p.step), static_cast<double>(p.totalSteps), detail, p.etaSeconds, p.validated);
+            if (!p.warning.empty())
+                std::cerr << "\nwarning: " << p.warning << "\n";
         },
         cancel);
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
+    installTempFileCleanup();   // back to removing temporary files on a signal
     gCancel = nullptr;
     bar.finish();
     std::cerr << (r.cancelled ? "stopped" : r.stoppedEarly ? "stopped early" : r.outOfTime ? "time budget spent" : "finished") << " after " << r.steps << " steps in "
@@ -197,6 +206,8 @@ int run(const std::vector<std::string>& argv)
     if (r.bestValIoU >= 0)
         std::cerr << "; best validation IoU " << r.bestValIoU << " at step " << r.bestStep;
     std::cerr << "\n";
+    if (r.failedWrites > 0)
+        std::cerr << "warning: " << r.failedWrites << " checkpoint/snapshot write(s) failed; last: " << r.lastWriteError << "\n";
     std::cout << "model: " << c.outModel.string() << "\n";
     if (!c.checkpointDir.empty())
         std::cout << "checkpoint: " << (c.checkpointDir / "checkpoint.msc").string() << "\n";

@@ -6,7 +6,11 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <string>
 
 namespace mitoseg {
 
@@ -48,13 +52,53 @@ std::uint64_t memAvailable()
     return pages > 0 && pageSize > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(pageSize) : 0;
 }
 
+/// The value in bytes of "Key:   123 kB" in a /proc file, or 0.
+std::uint64_t procKilobytes(const char* file, const std::string& key)
+{
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(key, 0) == 0) {
+            std::istringstream v(line.substr(key.size()));
+            std::uint64_t kb = 0;
+            if (v >> kb)
+                return kb * 1024;
+        }
+    return 0;
+}
+
+/// A cgroup v2 memory file's number; 0 when absent or "max".
+std::uint64_t cgroupValue(const char* file)
+{
+    std::ifstream in(file);
+    std::string text;
+    if (!(in >> text) || text == "max")
+        return 0;
+    try {
+        return std::stoull(text);
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
 }  // namespace
 
 std::uint64_t availableMemoryBytes()
 {
     if (const std::uint64_t limit = memoryLimit())
         return limit;
-    return memAvailable();
+    std::uint64_t room = memAvailable();
+    // A container's limit and the address-space limit (ulimit -v) bound it too.
+    const std::uint64_t cgMax = cgroupValue("/sys/fs/cgroup/memory.max"), cgNow = cgroupValue("/sys/fs/cgroup/memory.current");
+    if (cgMax > 0 && cgNow > 0)
+        room = std::min(room, cgMax > cgNow ? cgMax - cgNow : 1);
+    struct rlimit lim{};
+    if (::getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
+        const std::uint64_t used = procKilobytes("/proc/self/status", "VmSize:");
+        if (used > 0)
+            room = std::min<std::uint64_t>(room, lim.rlim_cur > used ? lim.rlim_cur - used : 1);
+    }
+    return room;
 }
 
 std::string formatBytes(std::uint64_t bytes)

@@ -8,8 +8,9 @@
 namespace mitoseg {
 
 /// Bytes this process may still allocate: the kernel's MemAvailable (/proc/meminfo; physical
-/// RAM when that is unknown), or the limit in the environment variable MITOSEG_MEMORY_LIMIT
-/// (bytes, or with a K, M, G or T suffix: powers of 1024) when one is set. 0 when unknown.
+/// RAM when that is unknown), bounded by the room left under the cgroup's memory.max and under
+/// RLIMIT_AS (ulimit -v); or the limit in the environment variable MITOSEG_MEMORY_LIMIT (bytes,
+/// or with a K, M, G or T suffix: powers of 1024) when one is set. 0 when unknown.
 std::uint64_t availableMemoryBytes();
 
 /// The limit set by MITOSEG_MEMORY_LIMIT in bytes; 0 when none is set.

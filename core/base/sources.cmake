@@ -2,6 +2,7 @@
 list(APPEND MITOSEG_CORE_SOURCES
   base/AtomicFile.cpp
   base/Error.cpp
+  base/InputFile.cpp
   base/Memory.cpp
   base/MemoryReuse.cpp
   base/Progress.cpp

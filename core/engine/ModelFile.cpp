@@ -2,10 +2,10 @@
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 
 #include "core/base/AtomicFile.h"
 #include "core/base/Error.h"
+#include "core/base/InputFile.h"
 
 namespace mitoseg {
 
@@ -14,6 +14,7 @@ namespace {
 constexpr char kMagic[8] = {'M', 'I', 'T', 'O', 'S', 'E', 'G', 'M'};
 constexpr std::uint32_t kMaxHeader = 1u << 20;
 constexpr std::uint32_t kMaxBlobs = 8;
+constexpr std::uint64_t kMaxFile = std::uint64_t{1} << 30;
 
 std::uint64_t fnv1a(std::uint64_t h, const char* p, std::size_t n)
 {
@@ -93,19 +94,11 @@ void writeModelContainer(const std::filesystem::path& path, const ModelContainer
 
 ModelContainer readModelContainer(const std::filesystem::path& path)
 {
-    std::error_code ec;
-    auto size = std::filesystem::file_size(path, ec);
-    if (ec)
-        throw IoError(IoError::Kind::Unreadable, path, -1, "cannot read model file: " + ec.message());
-    if (size > (std::uint64_t{1} << 30))
-        throw IoError(IoError::Kind::BadModel, path, -1, "file too large to be a model (" + std::to_string(size) + " bytes)");
-    std::ifstream f(path, std::ios::binary);
-    if (!f)
-        throw IoError(IoError::Kind::Unreadable, path, -1, "cannot open model file");
-    std::string data(static_cast<std::size_t>(size), '\0');
-    f.read(data.data(), static_cast<std::streamsize>(size));
-    if (static_cast<std::uint64_t>(f.gcount()) != size)
-        throw IoError(IoError::Kind::Unreadable, path, -1, "short read");
+    // Refuses FIFOs, devices and directories before reading a byte (a FIFO must not hang us).
+    InputFile file = InputFile::open(path, "model file");
+    if (file.size() > kMaxFile)
+        throw IoError(IoError::Kind::BadModel, path, -1, "file too large to be a model (" + std::to_string(file.size()) + " bytes)");
+    const std::string data = file.readAll(path, kMaxFile);
 
     Reader r(data, path);
     std::string magic = r.bytes(sizeof kMagic, "magic");

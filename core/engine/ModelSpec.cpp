@@ -7,6 +7,24 @@
 
 namespace mitoseg {
 
+ModelSpec ModelSpec::fromContainer(const ModelContainer& c, const std::filesystem::path& path)
+{
+    ModelSpec spec = fromJson(c.header, path);
+    if (c.blobs.size() != 1)
+        throw IoError(IoError::Kind::BadModel, path, -1, "expected one weight blob, found " + std::to_string(c.blobs.size()));
+    // Bound the architecture by what the blob can hold before anything is built: torch::save
+    // stores every float of the parameters and batch-norm statistics uncompressed.
+    const UNetConfig& arch = spec.arch;
+    const std::int64_t floats = arch.parameterCount() + arch.floatBufferCount();
+    const std::uint64_t needed = 4 * static_cast<std::uint64_t>(floats) + 8 * static_cast<std::uint64_t>(arch.batchNormLayers());
+    if (c.blobs[0].size() < needed)
+        throw IoError(IoError::Kind::BadModel, path, -1,
+                      "the header's architecture (depth " + std::to_string(arch.depth) + ", base " + std::to_string(arch.base) +
+                          ") has " + std::to_string(arch.parameterCount()) + " parameters (" + std::to_string(needed) +
+                          " bytes of weights) but the weights blob holds only " + std::to_string(c.blobs[0].size()) + " bytes");
+    return spec;
+}
+
 const char* engineVersion() { return "0.1.0"; }
 
 std::string utcNow()

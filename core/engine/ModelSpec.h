@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/engine/Json.h"
+#include "core/engine/ModelFile.h"
 #include "core/engine/Segmenter.h"
 #include "core/engine/UNetConfig.h"
 
@@ -25,6 +26,11 @@ struct ModelSpec {
     /// Parses and validates a header; throws IoError(BadModel) naming `path` on missing or
     /// out-of-range fields.
     static ModelSpec fromJson(const Json& j, const std::filesystem::path& path);
+    /// fromJson plus the checks a model file's weights must pass before a network is built:
+    /// exactly one blob, large enough for the parameters of the header's architecture (a small
+    /// file must not make the loader allocate gigabytes). Throws IoError(BadModel) naming `path`.
+    /// Torch-free (the .msm fuzzer runs it).
+    static ModelSpec fromContainer(const ModelContainer& container, const std::filesystem::path& path);
 };
 
 /// Software version written into model files.

@@ -50,11 +50,13 @@ public:
         }
         mask_->write(buffer_.data());
     }
+    /// Replaces the mask and the probability file together: both or neither.
     void commit()
     {
         if (prob_)
-            prob_->commit();
-        mask_->commit();
+            TiffSliceWriter::commitTogether({mask_.get(), prob_.get()});
+        else
+            mask_->commit();
     }
     std::int64_t foreground() const { return foreground_; }
 

@@ -40,6 +40,9 @@ void deserializeNet(UNet& net, const std::string& bytes, const std::filesystem::
                 if (t.sizes() != ref.sizes() || t.scalar_type() != ref.scalar_type())
                     throw IoError(IoError::Kind::BadModel, path, -1,
                                   "tensor '" + name + "' has the wrong shape or type for the architecture in the header");
+                if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>())
+                    throw IoError(IoError::Kind::BadModel, path, -1,
+                                  "tensor '" + name + "' holds values that are not finite (NaN or infinity)");
                 return;
             }
         throw IoError(IoError::Kind::BadModel, path, -1, "unexpected tensor '" + name + "'");
@@ -62,9 +65,7 @@ LoadedModel loadModel(const std::filesystem::path& path)
 {
     ModelContainer c = readModelContainer(path);
     LoadedModel m;
-    m.spec = ModelSpec::fromJson(c.header, path);
-    if (c.blobs.size() != 1)
-        throw IoError(IoError::Kind::BadModel, path, -1, "expected one weight blob, found " + std::to_string(c.blobs.size()));
+    m.spec = ModelSpec::fromContainer(c, path);   // header, blob count, architecture vs blob size
     m.net = UNet(m.spec.arch);
     deserializeNet(m.net, c.blobs[0], path);
     setChannelsLast(*m.net, false);

@@ -6,8 +6,11 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <functional>
+#include <utility>
 #include <sstream>
 
+#include "core/base/AtomicFile.h"
 #include "core/base/Error.h"
 #include "core/engine/ModelFile.h"
 #include "core/engine/PatchSampler.h"
@@ -330,6 +333,13 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
 {
     const auto start = Clock::now();
     TrainConfig config = configIn;
+    // Outputs that cannot be written fail now, not after the training time.
+    if (!config.outModel.empty())
+        checkWritableOutput(config.outModel);
+    if (!config.checkpointDir.empty()) {
+        std::filesystem::create_directories(config.checkpointDir);
+        checkWritableOutput(config.checkpointDir / "checkpoint.msc");
+    }
     LoadedModel init;
     if (!config.initFrom.empty()) {
         init = loadModel(config.initFrom);
@@ -418,11 +428,23 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
     };
     // --keep-snapshots: the model at this step, next to the checkpoint (iou -1 = not validated).
     const bool snapshots = config.keepSnapshots && !config.checkpointDir.empty();
+    TrainResult result;
+    // A checkpoint or snapshot that cannot be written (disk full) is reported and skipped: the
+    // write is atomic, so the previous file stays intact, and the run goes on.
+    std::string writeWarning;
+    auto tryWrite = [&](const std::function<void()>& write) {
+        try {
+            write();
+        } catch (const IoError& e) {
+            ++result.failedWrites;
+            result.lastWriteError = e.what();
+            writeWarning = std::string(e.what()) + " (training goes on; the previous checkpoint is kept)";
+        }
+    };
     auto snapshot = [&](double iou) {
-        saveModel(config.checkpointDir / ("model-step" + std::to_string(st.step) + ".msm"), spec(iou), net);
+        tryWrite([&] { saveModel(config.checkpointDir / ("model-step" + std::to_string(st.step) + ".msm"), spec(iou), net); });
     };
 
-    TrainResult result;
     std::vector<float> inBuf;
     std::vector<std::uint8_t> tgBuf;
     std::deque<double> recentLoss, recentTime;
@@ -536,14 +558,15 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
         p.bestValIoU = st.bestValIoU;
         p.secondsPerStep = spStep;
         p.etaSeconds = static_cast<double>(left) * spStep + static_cast<double>(valsLeft) * lastValSeconds;
-        if (onProgress)
-            onProgress(p);
         bool stop = config.earlyStopPatience > 0 && st.staleValidations >= config.earlyStopPatience;
         if (!ckptPath.empty() && (p.validated || stop || lastStep ||
                                   seconds(lastCheckpoint, Clock::now()) >= config.checkpointSeconds)) {
-            writeCheckpoint(ckptPath, st, net, *opt, sampler);
+            tryWrite([&] { writeCheckpoint(ckptPath, st, net, *opt, sampler); });
             lastCheckpoint = Clock::now();
         }
+        p.warning = std::exchange(writeWarning, std::string());
+        if (onProgress)
+            onProgress(p);
         if (stop) {
             result.stoppedEarly = true;
             break;
@@ -554,7 +577,7 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
         }
     }
     if (result.cancelled && !ckptPath.empty())
-        writeCheckpoint(ckptPath, st, net, *opt, sampler);
+        tryWrite([&] { writeCheckpoint(ckptPath, st, net, *opt, sampler); });
     // Without validation the last model is the result; a run stopped before its first
     // validation still leaves the model it has so far.
     if (!config.outModel.empty() && st.step > 0 && (!validation || (result.cancelled && st.bestValIoU < 0)))

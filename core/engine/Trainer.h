@@ -92,6 +92,9 @@ struct TrainProgress {
     double etaSeconds = 0;
     double secondsPerStep = 0;
     bool validated = false;       ///< true on the report right after a validation
+    /// Set on the report after a checkpoint or snapshot could not be written (e.g. disk full):
+    /// the message naming the file. Training goes on and the previous checkpoint stays.
+    std::string warning;
 };
 
 using TrainCallback = std::function<void(const TrainProgress&)>;
@@ -107,6 +110,8 @@ struct TrainResult {
     std::vector<std::pair<std::int64_t, double>> validationCurve;   ///< (step, IoU)
     std::vector<double> losses;            ///< loss of each step run in this call
     double seconds = 0;
+    std::int64_t failedWrites = 0;          ///< checkpoints/snapshots that could not be written
+    std::string lastWriteError;             ///< the last such failure (names the file)
 };
 
 /// Trains, writing the best model (by validation IoU; without validation: the last one) to
@@ -114,7 +119,10 @@ struct TrainResult {
 /// training per process at a time: it seeds torch's global RNG and sets its thread count);
 /// uses config.threads torch threads. `onProgress` runs on the calling thread. On cancel it writes a checkpoint and returns with
 /// cancelled = true (and, when no validation has written a model yet, writes the model so far). Throws mitoseg::Error on unusable data (shape mismatch, nothing labelled
-/// outside the validation range), IoError on unreadable checkpoints or unwritable outputs.
+/// outside the validation range), IoError on unreadable checkpoints or unwritable outputs
+/// (checked before the first step). A checkpoint or snapshot that cannot be written later
+/// (disk full) does not stop the run: it is reported (TrainProgress::warning,
+/// TrainResult::failedWrites), the previous checkpoint stays intact and training goes on.
 TrainResult train(const TrainConfig& config, const TrainData& data, const TrainCallback& onProgress,
                   const CancelToken& cancel);
 

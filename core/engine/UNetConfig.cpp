@@ -21,6 +21,56 @@ void UNetConfig::validate() const
         bad("dropout must be in [0, 1)");
 }
 
+namespace {
+
+/// Parameters, float buffers and batch-norm layers of one conv3x3-(BN)-ReLU x2 block.
+struct Counts {
+    std::int64_t parameters = 0, buffers = 0, batchNorms = 0;
+    void add(const Counts& o)
+    {
+        parameters += o.parameters;
+        buffers += o.buffers;
+        batchNorms += o.batchNorms;
+    }
+};
+
+Counts convBlock(std::int64_t in, std::int64_t out, bool batchNorm)
+{
+    Counts c;
+    c.parameters = in * out * 9 + out + out * out * 9 + out;
+    if (batchNorm) {
+        c.parameters += 2 * 2 * out;   // weight and bias of two BatchNorm2d
+        c.buffers += 2 * 2 * out;      // running mean and variance
+        c.batchNorms += 2;
+    }
+    return c;
+}
+
+/// Mirrors UNetImpl's constructor (core/engine/UNet.cpp); a test keeps the two in step.
+Counts countNetwork(const UNetConfig& cfg)
+{
+    std::vector<std::int64_t> w;
+    for (int i = 0; i <= cfg.depth; ++i)
+        w.push_back(static_cast<std::int64_t>(cfg.base) << i);
+    Counts total;
+    for (int i = 0; i < cfg.depth; ++i)
+        total.add(convBlock(i == 0 ? cfg.inChannels : w[static_cast<std::size_t>(i) - 1], w[static_cast<std::size_t>(i)], cfg.batchNorm));
+    total.add(convBlock(w[static_cast<std::size_t>(cfg.depth) - 1], w[static_cast<std::size_t>(cfg.depth)], cfg.batchNorm));
+    for (int i = cfg.depth - 1; i >= 0; --i) {
+        const std::int64_t in = w[static_cast<std::size_t>(i) + 1], out = w[static_cast<std::size_t>(i)];
+        total.parameters += in * out * (cfg.upsampling == Upsampling::Transposed ? 4 : 9) + out;
+        total.add(convBlock(2 * out, out, cfg.batchNorm));
+    }
+    total.parameters += w[0] * cfg.outputs() + cfg.outputs();
+    return total;
+}
+
+}  // namespace
+
+std::int64_t UNetConfig::parameterCount() const { return countNetwork(*this).parameters; }
+std::int64_t UNetConfig::floatBufferCount() const { return countNetwork(*this).buffers; }
+std::int64_t UNetConfig::batchNormLayers() const { return countNetwork(*this).batchNorms; }
+
 UNetConfig UNetConfig::fromPreset(const std::string& name)
 {
     UNetConfig c;

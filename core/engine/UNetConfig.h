@@ -28,6 +28,13 @@ struct UNetConfig {
     int context() const { return (inChannels - 1) / 2; }
     /// Throws mitoseg::Error when a field is out of range (e.g. depth 0, base 0, classes < 2).
     void validate() const;
+    /// Trainable parameters of the network this describes, computed without building it (so a
+    /// model file's header can be checked against its weights first). Call after validate().
+    std::int64_t parameterCount() const;
+    /// Float buffers of the network (batch-norm running means and variances).
+    std::int64_t floatBufferCount() const;
+    /// Batch-norm layers (each also holds one int64 step counter).
+    std::int64_t batchNormLayers() const;
 
     /// Named presets: "fast" (base 16, depth 4: the CPU default, same network as the peer's
     /// benchmark) and "seed" (the original Keras notebook: 64..1024, ~31 M parameters),

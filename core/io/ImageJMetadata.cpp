@@ -5,9 +5,26 @@
 #include <map>
 #include <sstream>
 
+#include "core/base/Error.h"
+
 namespace mitoseg {
 
 namespace {
+
+std::string formatNumber(double v)
+{
+    std::ostringstream out;
+    out.precision(17);
+    out << v;
+    return out.str();
+}
+
+std::string formatShort(double v)
+{
+    std::ostringstream out;
+    out << v;
+    return out.str();
+}
 
 std::map<std::string, std::string> parseKeyValues(const std::string& text)
 {
@@ -36,7 +53,15 @@ std::optional<double> positiveNumber(const std::string& s)
     return v;
 }
 
-bool usable(const std::optional<double>& r) { return r && std::isfinite(*r) && *r > 0; }
+/// A resolution tag that is present must be a positive, finite number of pixels per unit.
+double checkedResolution(const char* name, double r)
+{
+    if (!std::isfinite(r) || r <= 0)
+        throw Error(std::string("the ") + name + " tag is " + formatShort(r) +
+                    " pixels per unit; a calibrated stack needs a positive number (fix the metadata, e.g. in Fiji: "
+                    "Image > Properties)");
+    return r;
+}
 
 /// libtiff hands resolutions over as float: 1/0.2f is 4.9999999. Seven significant digits is
 /// all a float holds, so round there.
@@ -47,14 +72,6 @@ double fromFloatResolution(double factor, double resolution)
         return std::isfinite(v) && v > 0 ? v : 1.0;
     const double scale = std::pow(10.0, 6 - static_cast<int>(std::floor(std::log10(v))));
     return std::round(v * scale) / scale;
-}
-
-std::string formatNumber(double v)
-{
-    std::ostringstream out;
-    out.precision(17);
-    out << v;
-    return out.str();
 }
 
 }  // namespace
@@ -106,15 +123,19 @@ Spacing parseSpacing(const std::string& description, const ResolutionTags& tags)
     if (unit == "px")
         return s;  // uncalibrated: ImageJ ignores the resolution too
     s.unit = unit;
-    if (usable(tags.xResolution))
-        s.x = fromFloatResolution(factor, *tags.xResolution);
-    if (usable(tags.yResolution))
-        s.y = fromFloatResolution(factor, *tags.yResolution);
+    if (tags.xResolution)
+        s.x = fromFloatResolution(factor, checkedResolution("XResolution", *tags.xResolution));
+    if (tags.yResolution)
+        s.y = fromFloatResolution(factor, checkedResolution("YResolution", *tags.yResolution));
     else
         s.y = s.x;
-    if (imageJ && kv.count("spacing"))
-        if (auto z = positiveNumber(kv["spacing"]))
-            s.z = *z;
+    if (imageJ && kv.count("spacing")) {
+        const auto z = positiveNumber(kv["spacing"]);
+        if (!z)
+            throw Error("the ImageJ metadata gives spacing=" + kv["spacing"] +
+                        "; the z voxel size must be a positive number (fix it, e.g. in Fiji: Image > Properties)");
+        s.z = *z;
+    }
     return s;
 }
 

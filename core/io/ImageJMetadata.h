@@ -19,7 +19,9 @@ struct ResolutionTags {
 
 /// Spacing from an ImageDescription (may be empty or not ImageJ) and resolution tags.
 /// ImageJ's `unit=` wins; inch/centimetre resolution units are converted to micrometres.
-/// Without any calibration the result is 1 x 1 x 1 "px".
+/// Without any calibration the result is 1 x 1 x 1 "px". Throws mitoseg::Error when a calibrated
+/// stack states a voxel size that is zero, negative or not a number (ImageJ `spacing=`, or a
+/// present XResolution/YResolution tag).
 Spacing parseSpacing(const std::string& description, const ResolutionTags& tags);
 
 /// The "images=N" count of an ImageJ description, or 0 when absent / not ImageJ.

@@ -305,7 +305,13 @@ Index buildIndex(Handle& handle, int fd, const std::filesystem::path& path, std:
                 char* desc = nullptr;
                 if (TIFFGetField(tif, TIFFTAG_IMAGEDESCRIPTION, &desc) && desc)
                     description = desc;
-                index.info.spacing = parseSpacing(description, readResolution(tif));
+                try {
+                    index.info.spacing = parseSpacing(description, readResolution(tif));
+                } catch (const IoError&) {
+                    throw;
+                } catch (const Error& e) {
+                    throw IoError(Kind::Inconsistent, path, ifd, std::string("bad voxel size: ") + e.what());
+                }
             } else if (f.width != first.width || f.height != first.height) {
                 throw IoError(Kind::Inconsistent, path, ifd,
                               "page is " + shapeText(f.width, f.height) + " pixels but page 0 is " +

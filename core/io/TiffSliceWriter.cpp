@@ -143,9 +143,11 @@ void TiffSliceWriter::write(const void* slice)
     ++s.next;
 }
 
-void TiffSliceWriter::commit()
+void TiffSliceWriter::finish()
 {
     State& s = *s_;
+    if (s.committed)
+        s.fail(-1, "already committed");
     if (s.next != s.shape.depth)
         s.fail(-1, "only " + std::to_string(s.next) + " of " + std::to_string(s.shape.depth) + " pages were written");
     TIFF* tif = s.handle.get();
@@ -156,8 +158,25 @@ void TiffSliceWriter::commit()
         s.fail(-1, std::string("cannot sync the file to disk: ") + std::strerror(errno));
     if (!s.handle.close())
         s.fail(-1, "cannot close the file");
-    s.temp.commit();
-    s.committed = true;
+}
+
+void TiffSliceWriter::commit()
+{
+    finish();
+    s_->temp.commit();
+    s_->committed = true;
+}
+
+void TiffSliceWriter::commitTogether(const std::vector<TiffSliceWriter*>& writers)
+{
+    std::vector<TempFile*> temps;
+    for (TiffSliceWriter* w : writers) {
+        w->finish();
+        temps.push_back(&w->s_->temp);
+    }
+    TempFile::commitTogether(temps);
+    for (TiffSliceWriter* w : writers)
+        w->s_->committed = true;
 }
 
 }  // namespace mitoseg

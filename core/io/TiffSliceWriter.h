@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "core/base/Volume.h"
 #include "core/io/TiffWriter.h"
@@ -37,8 +38,13 @@ public:
     /// After the last page: flushes, syncs and renames into place. Throws IoError(WriteFailed)
     /// (also when fewer pages than the shape's depth were written).
     void commit();
+    /// Commits several finished stacks together (e.g. the mask and the probability of one
+    /// prediction): every target is replaced or none is (see TempFile::commitTogether).
+    static void commitTogether(const std::vector<TiffSliceWriter*>& writers);
 
 private:
+    /// Flushes, syncs and closes the temporary file (everything of commit() but the rename).
+    void finish();
     struct State;
     std::unique_ptr<State> s_;
 };

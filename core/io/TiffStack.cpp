@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/base/InputFile.h"
 #include "core/io/MappedFile.h"
 #include "core/io/TiffIndex.h"
 #include "core/io/TiffSupport.h"
@@ -271,17 +272,10 @@ std::optional<Volume<T>> readAllMapped(const TiffStack& stack, ProgressSink* pro
 
 std::unique_ptr<TiffStack> TiffStack::open(const std::filesystem::path& path)
 {
-    FdGuard fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};  // a FIFO must not block us
-    if (fd.fd < 0)
-        throw IoError(Kind::Unreadable, path, -1, std::string("cannot open: ") + std::strerror(errno));
-    struct stat st{};
-    if (::fstat(fd.fd, &st) != 0)
-        throw IoError(Kind::Unreadable, path, -1, std::string("cannot stat: ") + std::strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        throw IoError(Kind::Unreadable, path, -1, "is a directory, not a TIFF file");
-    if (!S_ISREG(st.st_mode))
-        throw IoError(Kind::Unreadable, path, -1, "is not a regular file");
-    const auto fileSize = static_cast<std::uint64_t>(st.st_size);
+    // Refuses directories, FIFOs, devices and sockets before reading a byte (never blocks).
+    InputFile file = InputFile::open(path, "TIFF stack");
+    FdGuard fd{file.release()};
+    const std::uint64_t fileSize = file.size();
     tiff::checkHeader(fd.fd, fileSize, path);
 
     auto handle = std::make_unique<tiff::Handle>();

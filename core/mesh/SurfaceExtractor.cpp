@@ -171,6 +171,12 @@ SurfaceMesh toSurfaceMesh(vtkPolyData* poly, std::uint32_t id)
 
 }  // namespace
 
+std::uint64_t estimateMeshSceneBytes(const Shape& shape)
+{
+    const auto voxels = static_cast<std::uint64_t>(std::max<std::int64_t>(0, shape.voxels()));
+    return voxels * 13 / 2 + (std::uint64_t{64} << 20);
+}
+
 MeshScene buildMeshScene(const VolumeU8& mask, const Spacing& spacing, const MeshOptions& options,
                          ProgressSink* progress, const CancelToken* cancel)
 {

@@ -55,6 +55,12 @@ struct MeshScene {
 MeshScene buildMeshScene(const VolumeU8& mask, const Spacing& spacing, const MeshOptions& options,
                          ProgressSink* progress = nullptr, const CancelToken* cancel = nullptr);
 
+/// Peak memory buildMeshScene needs for a mask of `shape`, reading the mask included, before
+/// any triangle is made: about 6.5 bytes per voxel (the mask, its 32-bit labels and the
+/// labelling's work space; 6.3x the mask was measured, issue #13) plus 64 MiB. Meshes of very
+/// many objects need more on top. Pure function.
+std::uint64_t estimateMeshSceneBytes(const Shape& shape);
+
 /// Same, from an existing labelling (objects 1..components.count).
 MeshScene meshComponents(const Components& components, const Spacing& spacing, const MeshOptions& options,
                          ProgressSink* progress = nullptr, const CancelToken* cancel = nullptr);

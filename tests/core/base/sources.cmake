@@ -1,5 +1,6 @@
 # Test sources of core/base (relative to tests/core/).
 list(APPEND MITOSEG_CORE_TEST_SOURCES
+  base/FileSafetyTest.cpp
   base/TestSupport.cpp
   base/MemoryReuseTest.cpp
   base/VolumeTest.cpp

@@ -8,6 +8,7 @@
 
 #include "../base/TestSupport.h"
 #include "SyntheticData.h"
+#include "core/base/AtomicFile.h"
 #include "core/base/Error.h"
 #include "core/engine/Segmenter.h"
 #include "core/engine/Trainer.h"
@@ -365,4 +366,60 @@ TEST(Trainer, ExplicitValidationSlicesAreHeldOutAndScored)
     EXPECT_THROW(train(c, d, {}, CancelToken{}), Error);
     d.valSlices = {6};
     EXPECT_THROW(train(c, d, {}, CancelToken{}), Error);
+}
+
+// Issue #13 item 10: a checkpoint write that fails (disk full, injected through the product's
+// commit hook) is reported, leaves the last good checkpoint in place, and training goes on to
+// the end and writes its model.
+TEST(Trainer, FailedCheckpointWritesAreReportedAndTrainingGoesOn)
+{
+    ScratchDir dir;
+    auto s = test::makeDiscs(4, 32, 32, 5);
+    TrainData d{&s.image, nullptr, &s.labels, {}, -1, -1};
+    TrainConfig c = tinyConfig(6);
+    c.checkpointDir = dir / "ckpt";
+    c.checkpointSeconds = 0;   // a checkpoint after every step
+    c.outModel = dir / "m.msm";
+    int checkpoints = 0;
+    setCommitFailureForTesting([&](const std::filesystem::path& target) {
+        return target.filename() == "checkpoint.msc" && ++checkpoints > 2;   // the disk fills after two
+    });
+    std::vector<std::string> warnings;
+    TrainResult r;
+    try {
+        r = train(c, d, [&](const TrainProgress& p) { if (!p.warning.empty()) warnings.push_back(p.warning); }, CancelToken{});
+    } catch (...) {
+        setCommitFailureForTesting(nullptr);
+        throw;
+    }
+    setCommitFailureForTesting(nullptr);
+    EXPECT_EQ(r.steps, 6);
+    EXPECT_EQ(r.failedWrites, 4);
+    ASSERT_EQ(warnings.size(), 4u);
+    EXPECT_NE(warnings[0].find("checkpoint.msc"), std::string::npos) << warnings[0];
+    EXPECT_NE(warnings[0].find("No space left"), std::string::npos) << warnings[0];
+    EXPECT_NE(r.lastWriteError.find("checkpoint.msc"), std::string::npos);
+    EXPECT_TRUE(std::filesystem::exists(c.outModel));
+    // The checkpoint on disk is the last good one (step 2), and a run resumes from it.
+    int files = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(c.checkpointDir))
+        ++files;
+    EXPECT_EQ(files, 1) << "no temporary files left";
+    TrainConfig resume = tinyConfig(3);
+    resume.resumeFrom = c.checkpointDir / "checkpoint.msc";
+    EXPECT_EQ(train(resume, d, {}, CancelToken{}).steps, 3);
+}
+
+// Outputs that cannot be written fail before the first step, not after the training time.
+TEST(Trainer, UnwritableOutputsFailBeforeTraining)
+{
+    ScratchDir dir;
+    auto s = test::makeDiscs(4, 32, 32, 5);
+    TrainData d{&s.image, nullptr, &s.labels, {}, -1, -1};
+    TrainConfig c = tinyConfig(1000000);
+    c.maxSeconds = 5;   // bounded even where the check is missing
+    c.outModel = dir / "missing" / "m.msm";
+    int steps = 0;
+    EXPECT_THROW(train(c, d, [&](const TrainProgress&) { ++steps; }, CancelToken{}), IoError);
+    EXPECT_EQ(steps, 0);
 }

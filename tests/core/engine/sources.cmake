@@ -4,6 +4,7 @@ list(APPEND MITOSEG_CORE_TEST_SOURCES
   engine/EngineModelTest.cpp
   engine/FastPathTest.cpp
   engine/JsonTest.cpp
+  engine/ModelHardeningTest.cpp
   engine/PostProcessPlanTest.cpp
   engine/ShippedModelSlowTest.cpp
   engine/TrainerTest.cpp
@@ -12,4 +13,4 @@ list(APPEND MITOSEG_CORE_TEST_SOURCES
 # (/usr/include itself must not become a -I path: it breaks #include_next in libstdc++.)
 set(_mitoseg_torch_includes ${TORCH_INCLUDE_DIRS})
 list(REMOVE_ITEM _mitoseg_torch_includes /usr/include)
-set_source_files_properties(engine/EngineModelTest.cpp engine/FastPathTest.cpp PROPERTIES INCLUDE_DIRECTORIES "${_mitoseg_torch_includes}")
+set_source_files_properties(engine/EngineModelTest.cpp engine/FastPathTest.cpp engine/ModelHardeningTest.cpp PROPERTIES INCLUDE_DIRECTORIES "${_mitoseg_torch_includes}")

@@ -7,11 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "../base/TestSupport.h"
 #include "TiffFixtures.h"
+#include "core/io/ImageJMetadata.h"
 #include "core/io/TiffStack.h"
 
 namespace mitoseg::test {
@@ -294,6 +296,48 @@ TEST(TiffBadInput, CorruptCompressedDataFailsOnReadNamingThePage)
         bytes[off + i] = static_cast<std::uint8_t>(0xFF - i * 13);
     writeBytes(dir / "garbled.tif", bytes);
     expectIoError(dir / "garbled.tif", Kind::Corrupt, 1, "cannot decode");
+}
+
+}  // namespace
+}  // namespace mitoseg::test
+
+namespace mitoseg::test {
+namespace {
+
+// Issue #13 item 8: a calibrated stack whose voxel size is zero, negative or not a number is
+// refused with the value named, instead of silently becoming 1 (nm).
+TEST(TiffBadInput, ZeroNegativeOrNaNVoxelSizeIsRefused)
+{
+    ScratchDir dir;
+    for (const char* z : {"0", "-5", "nan", "abc"}) {
+        FixtureSpec s;
+        s.description = std::string("ImageJ=1.11a\nimages=3\nslices=3\nunit=nm\nspacing=") + z + "\n";
+        s.xResolution = 0.2f;
+        s.yResolution = 0.2f;
+        writeFixture(dir / "z.tif", s);
+        expectIoError(dir / "z.tif", Kind::Inconsistent, 0, std::string("spacing=") + z);
+    }
+    // libtiff refuses to write a zero or negative resolution; a file can still hold 0/1.
+    ResolutionTags zero;
+    zero.xResolution = 0.0;
+    zero.yResolution = 0.2;
+    zero.unit = 3;
+    EXPECT_THROW(parseSpacing("", zero), Error);
+    zero.xResolution = std::nan("");
+    EXPECT_THROW(parseSpacing("", zero), Error);
+    // Uncalibrated stacks ignore their resolution tags, as ImageJ does.
+    zero.unit = 1;
+    EXPECT_EQ(parseSpacing("", zero).unit, "px");
+    // A well-calibrated stack still opens with its spacing.
+    FixtureSpec x;
+    x.description = "ImageJ=1.11a\nimages=3\nslices=3\nunit=nm\nspacing=5\n";
+    x.xResolution = 0.2f;
+    x.yResolution = 0.2f;
+    writeFixture(dir / "ok.tif", x);
+    const Spacing sp = TiffStack::open(dir / "ok.tif")->info().spacing;
+    EXPECT_DOUBLE_EQ(sp.z, 5.0);
+    EXPECT_DOUBLE_EQ(sp.x, 5.0);
+    EXPECT_EQ(sp.unit, "nm");
 }
 
 }  // namespace
