@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <sys/resource.h>
@@ -37,23 +38,8 @@ std::uint64_t memoryLimit()
 
 namespace {
 
-std::uint64_t memAvailable()
-{
-    std::ifstream in("/proc/meminfo");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("MemAvailable:", 0) == 0) {
-            std::istringstream fields(line.substr(13));
-            std::uint64_t kib = 0;
-            if (fields >> kib)
-                return kib * 1024;
-        }
-    const long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
-    return pages > 0 && pageSize > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(pageSize) : 0;
-}
-
-/// The value in bytes of "Key:   123 kB" in a /proc file, or 0.
-std::uint64_t procKilobytes(const char* file, const std::string& key)
+/// The value in bytes of "Key:   123 kB" in a /proc file; nothing when the key is absent.
+std::optional<std::uint64_t> procKilobytes(const char* file, const std::string& key)
 {
     std::ifstream in(file);
     std::string line;
@@ -64,7 +50,15 @@ std::uint64_t procKilobytes(const char* file, const std::string& key)
             if (v >> kb)
                 return kb * 1024;
         }
-    return 0;
+    return std::nullopt;
+}
+
+std::uint64_t memAvailable()
+{
+    if (const auto bytes = procKilobytes("/proc/meminfo", "MemAvailable:"))
+        return *bytes;
+    const long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
+    return pages > 0 && pageSize > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(pageSize) : 0;
 }
 
 /// A cgroup v2 memory file's number; 0 when absent or "max".
@@ -94,9 +88,8 @@ std::uint64_t availableMemoryBytes()
         room = std::min(room, cgMax > cgNow ? cgMax - cgNow : 1);
     struct rlimit lim{};
     if (::getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
-        const std::uint64_t used = procKilobytes("/proc/self/status", "VmSize:");
-        if (used > 0)
-            room = std::min<std::uint64_t>(room, lim.rlim_cur > used ? lim.rlim_cur - used : 1);
+        if (const auto used = procKilobytes("/proc/self/status", "VmSize:"))
+            room = std::min<std::uint64_t>(room, lim.rlim_cur > *used ? lim.rlim_cur - *used : 1);
     }
     return room;
 }
