@@ -45,11 +45,45 @@ double meanBinaryEntropy(const std::uint8_t* probability, std::int64_t n)
     return sum / static_cast<double>(n);
 }
 
-std::vector<double> sliceUncertainty(const VolumeF32& probability)
+namespace {
+
+template <typename T, typename ToP>
+double iouShortfall(const T* probability, std::int64_t n, float threshold, ToP toP)
+{
+    if (n <= 0)
+        return 0.0;
+    double inter = 0, mask = 0, sum = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double p = toP(probability[i]);
+        sum += p;
+        if (p > threshold) {
+            mask += 1;
+            inter += p;
+        }
+    }
+    const double eps = 0.001 * static_cast<double>(n);
+    return 1.0 - (inter + eps) / (mask + sum - inter + eps);
+}
+
+}  // namespace
+
+double expectedIoUShortfall(const float* probability, std::int64_t n, float threshold)
+{
+    return iouShortfall(probability, n, threshold, [](float v) { return static_cast<double>(v); });
+}
+
+double expectedIoUShortfall(const std::uint8_t* probability, std::int64_t n, float threshold)
+{
+    return iouShortfall(probability, n, threshold, [](std::uint8_t v) { return v / 255.0; });
+}
+
+std::vector<double> sliceUncertainty(const VolumeF32& probability, Uncertainty measure, float threshold)
 {
     std::vector<double> out(static_cast<std::size_t>(probability.depth()));
+    const std::int64_t n = probability.shape().sliceVoxels();
     for (std::int64_t z = 0; z < probability.depth(); ++z)
-        out[static_cast<std::size_t>(z)] = meanBinaryEntropy(probability.slice(z), probability.shape().sliceVoxels());
+        out[static_cast<std::size_t>(z)] = measure == Uncertainty::Entropy ? meanBinaryEntropy(probability.slice(z), n)
+                                                                           : expectedIoUShortfall(probability.slice(z), n, threshold);
     return out;
 }
 

@@ -15,8 +15,24 @@ double meanBinaryEntropy(const float* probability, std::int64_t n);
 /// The same for probabilities stored as 0..255 (the studio's overlay).
 double meanBinaryEntropy(const std::uint8_t* probability, std::int64_t n);
 
-/// meanBinaryEntropy of every slice of `probability`.
-std::vector<double> sliceUncertainty(const VolumeF32& probability);
+/// How much IoU the model expects to miss on its own mask of a slice: 1 - E[I]/E[U] with the
+/// probabilities taken as the truth's odds, for the mask p > threshold (E[I] = sum of p over the
+/// mask, E[U] = mask area + sum of p - E[I]), both smoothed by 0.1% of the slice's pixels so that
+/// an empty, confident slice scores 0. Unlike the mean entropy, which grows with the length of
+/// object boundaries, it ranks slices by the errors the foreground IoU counts: on EPFL 133-164 at
+/// half the pixel density its rank correlation with the slices' true 1 - IoU is +0.74, the mean
+/// entropy's -0.01. As a pick rule it did not train better models than the entropy (README).
+double expectedIoUShortfall(const float* probability, std::int64_t n, float threshold = 0.5f);
+/// The same for probabilities stored as 0..255 (the studio's overlay).
+double expectedIoUShortfall(const std::uint8_t* probability, std::int64_t n, float threshold = 0.5f);
+
+/// What ranks the slices: the mean binary entropy ("Next slice to correct") or the expected IoU
+/// shortfall (`mitoseg bench loop --pick shortfall`).
+enum class Uncertainty { Entropy, IoUShortfall };
+
+/// The uncertainty of every slice of `probability` (foreground probabilities).
+std::vector<double> sliceUncertainty(const VolumeF32& probability, Uncertainty measure = Uncertainty::Entropy,
+                                     float threshold = 0.5f);
 
 enum class PickMode { Uncertain, Random };
 

@@ -98,18 +98,24 @@ TEST(LoopCli, BenchLoopRunsRoundsOnUncertainSlicesOutsideValidation)
         auto m = Segmenter::load(dir / "rounds" / ("round-" + std::to_string(r) + ".msm"));
         EXPECT_EQ(m->info().steps, static_cast<std::int64_t>(round.number("steps", 0)));
     }
-    // The comparison picker runs the same loop.
-    std::string randomOut;
-    ASSERT_EQ(runCommand(cli() + " bench loop " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --model " +
-                             (dir / "m.msm").string() +
-                             " --rounds 1 --per-round 2 --seconds 0.5 --val-z 9-11 --patch 32 --threads 1 --json --pick random"
-                             " 2>/dev/null",
-                         &randomOut),
-              0)
-        << randomOut;
-    const Json r = lastJsonLine(randomOut);
-    ASSERT_EQ(r.find("rounds")->items().size(), 2u);
-    EXPECT_EQ(r.string("pick", ""), "random");
+    // The comparison pickers run the same loop, and stay out of the validation range too.
+    for (const std::string pick : {"random", "shortfall"}) {
+        std::string out2;
+        ASSERT_EQ(runCommand(cli() + " bench loop " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --model " +
+                                 (dir / "m.msm").string() +
+                                 " --rounds 1 --per-round 2 --seconds 0.5 --val-z 9-11 --patch 32 --threads 1 --json --pick " + pick +
+                                 " 2>/dev/null",
+                             &out2),
+                  0)
+            << out2;
+        const Json r = lastJsonLine(out2);
+        ASSERT_EQ(r.find("rounds")->items().size(), 2u);
+        EXPECT_EQ(r.string("pick", ""), pick);
+        const auto& slices = r.find("rounds")->items()[1].find("slices")->items();
+        ASSERT_EQ(slices.size(), 2u) << pick;
+        for (const auto& z : slices)
+            EXPECT_LT(z.number(), 9) << pick << " picked a validation slice";
+    }
 }
 
 TEST(LoopCli, BenchLoopRejectsBadOptions)

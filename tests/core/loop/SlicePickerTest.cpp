@@ -26,7 +26,7 @@ TEST(SlicePicker, SliceUncertaintyRanksTheDoubtfulSliceFirst)
     p(2, 0, 0) = 0.5f;
     p(2, 1, 1) = 0.4f;
     p(1, 0, 0) = 0.7f;
-    const auto u = sliceUncertainty(p);
+    const auto u = sliceUncertainty(p, Uncertainty::Entropy);
     ASSERT_EQ(u.size(), 4u);
     EXPECT_GT(u[2], u[1]);
     EXPECT_GT(u[1], u[0]);
@@ -35,6 +35,39 @@ TEST(SlicePicker, SliceUncertaintyRanksTheDoubtfulSliceFirst)
     // Labelled slices are never picked; ties go to the lower index.
     EXPECT_EQ(pickSlices(u, {2}, 2), (std::vector<std::int64_t>{1, 0}));
     EXPECT_EQ(pickSlices(u, {0, 1, 2, 3}, 2), (std::vector<std::int64_t>{}));
+}
+
+TEST(SlicePicker, IoUShortfallIsZeroWhenSureAndCountsDoubtRelativeToTheObjects)
+{
+    // Sure slices, empty or not, miss nothing; the byte form agrees with the float form.
+    const float sureEmpty[] = {0.0f, 0.0f, 0.0f, 0.0f};
+    const float sureFull[] = {1.0f, 1.0f, 0.0f, 0.0f};
+    EXPECT_NEAR(expectedIoUShortfall(sureEmpty, 4), 0.0, 1e-12);
+    EXPECT_NEAR(expectedIoUShortfall(sureFull, 4), 0.0, 1e-12);
+    const float floats[] = {0.8f, 0.6f, 0.2f, 0.0f};
+    const std::uint8_t bytes[] = {204, 153, 51, 0};
+    EXPECT_NEAR(expectedIoUShortfall(bytes, 4), expectedIoUShortfall(floats, 4), 1e-6);
+    // Mask {0.8, 0.6}: E[I] = 1.4, E[U] = 2 + 1.6 - 1.4 = 2.2, each plus the smoothing 0.004.
+    EXPECT_NEAR(expectedIoUShortfall(floats, 4), 1.0 - 1.404 / 2.204, 1e-6);
+    // The threshold decides the mask the shortfall is about.
+    EXPECT_GT(expectedIoUShortfall(floats, 4, 0.7f), expectedIoUShortfall(floats, 4, 0.5f));
+
+    // Slice 0: ten sure objects, each with a doubtful rim (many uncertain pixels, small share
+    // of the objects). Slice 1: one object the model half believes in. The mean entropy ranks
+    // slice 0 first; the IoU shortfall ranks slice 1 first, where the IoU is at stake.
+    VolumeF32 p(Shape{2, 100, 100}, 0.0f);
+    for (int k = 0; k < 10; ++k)
+        for (int y = 0; y < 20; ++y)
+            for (int x = k * 10; x < k * 10 + 8; ++x)
+                p(0, 10 + y, x) = (y == 0 || y == 19 || x == k * 10 || x == k * 10 + 7) ? 0.5f : 0.99f;
+    for (int y = 40; y < 50; ++y)
+        for (int x = 40; x < 50; ++x)
+            p(1, y, x) = 0.6f;
+    const auto entropy = sliceUncertainty(p, Uncertainty::Entropy);
+    const auto shortfall = sliceUncertainty(p, Uncertainty::IoUShortfall, 0.5f);
+    EXPECT_GT(entropy[0], entropy[1]);
+    EXPECT_GT(shortfall[1], shortfall[0]);
+    EXPECT_EQ(pickSlices(shortfall, {}, 1), (std::vector<std::int64_t>{1}));
 }
 
 TEST(SlicePicker, RandomPicksAreSeededAndSkipLabelledAndUnpredictedSlices)
