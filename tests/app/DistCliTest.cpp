@@ -16,6 +16,7 @@
 
 #include "ChildProcess.h"
 #include "TestSupport.h"
+#include "core/engine/Json.h"
 #include "core/engine/ModelAverage.h"
 #include "core/io/TiffStack.h"
 #include "core/io/TiffWriter.h"
@@ -228,4 +229,23 @@ TEST(DistCli, BadRendezvousIsAUsageError)
                     &out);
     EXPECT_EQ(rc, 2) << out;
     EXPECT_NE(out.find("MASTER_ADDR is not set"), std::string::npos) << out;
+}
+
+TEST(DistCli, BenchScaleReportsOneAndTwoRanks)
+{
+    std::string out;
+    int rc = runCommand(cli() + " bench scale --ranks 1,2 --steps 2 --batch 1 --patch 32 --preset tiny --threads 1 --json", &out);
+    ASSERT_EQ(rc, 0) << out;
+    Json rows = Json::parse(out.substr(0, out.find_last_not_of("\n") + 1));
+    ASSERT_EQ(rows.items().size(), 2u) << out;
+    const Json& one = rows.items()[0];
+    const Json& two = rows.items()[1];
+    EXPECT_EQ(one.number("ranks", 0), 1);
+    EXPECT_EQ(two.number("ranks", 0), 2);
+    EXPECT_GT(one.number("ms_per_step", 0), 0);
+    EXPECT_EQ(one.number("allreduce_bytes_per_step", -1), 0) << "one rank all-reduces nothing";
+    // Two ranks all-reduce every parameter's gradient (and BN statistics) each step.
+    EXPECT_GT(two.number("allreduce_bytes_per_step", 0), 4 * 1000) << out;
+    EXPECT_GT(two.number("comm_ms_per_step", 0), 0) << out;
+    EXPECT_GT(two.number("patches_per_second", 0), 0) << out;
 }
