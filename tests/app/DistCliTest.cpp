@@ -249,3 +249,38 @@ TEST(DistCli, BenchScaleReportsOneAndTwoRanks)
     EXPECT_GT(two.number("comm_ms_per_step", 0), 0) << out;
     EXPECT_GT(two.number("patches_per_second", 0), 0) << out;
 }
+
+TEST(DistCli, TwoRanksPredictAMulticlassModelLikeOneProcess)
+{
+    ScratchDir dir;
+    writeDiscStack(dir / "img.tif", dir / "mask.tif");
+    // Three classes: discs on the left half are class 1, on the right half class 2.
+    VolumeU8 mask = readStackU8(dir / "mask.tif");
+    for (std::int64_t z = 0; z < mask.depth(); ++z)
+        for (std::int64_t y = 0; y < mask.height(); ++y)
+            for (std::int64_t x = 0; x < mask.width(); ++x)
+                mask(z, y, x) = mask(z, y, x) ? (x < 32 ? 1 : 2) : 0;
+    writeStack(dir / "classes.tif", mask);
+    std::string out;
+    int rc = runCommand(cli() + " train " + (dir / "img.tif").string() + " " + (dir / "classes.tif").string() +
+                            " --classes 3 --preset tiny --base 8 --patch 32 --lr 0.01 --warmup 0 --threads 1 --fp32 --context 1 --no-val"
+                            " --steps 20 --batch 4 --out " + (dir / "m.msm").string() + " 2>&1",
+                        &out);
+    ASSERT_EQ(rc, 0) << out;
+    const std::string predict = " predict " + (dir / "img.tif").string() + " --model " + (dir / "m.msm").string() + " --threads 1";
+    rc = runCommand(cli() + predict + " --out " + (dir / "one.tif").string() + " --prob " + (dir / "one-p.tif").string() + " 2>&1", &out);
+    ASSERT_EQ(rc, 0) << out;
+    rc = runCommand(launcher() + " 2 " + cli() + predict + " --out " + (dir / "two.tif").string() + " --prob " + (dir / "two-p.tif").string() +
+                        " 2>&1",
+                    &out);
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_TRUE(bytesOf(dir / "one.tif") == bytesOf(dir / "two.tif")) << "labels differ";
+    EXPECT_TRUE(bytesOf(dir / "one-p.tif") == bytesOf(dir / "two-p.tif")) << "probabilities differ";
+    VolumeU8 labels = readStackU8(dir / "one.tif");
+    bool sawClass1 = false, sawClass2 = false;
+    for (auto v : labels.values()) {
+        sawClass1 = sawClass1 || v == 1;
+        sawClass2 = sawClass2 || v == 2;
+    }
+    EXPECT_TRUE(sawClass1 || sawClass2) << "the model predicts only background: the comparison would be trivial";
+}
