@@ -6,6 +6,7 @@ include(GNUInstallDirs)
 
 # Programs: the CLI always, the studio when the GUI is built.
 install(TARGETS mitoseg RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+install(PROGRAMS "${PROJECT_SOURCE_DIR}/packaging/mitoseg-launch" DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
 if(TARGET mitoseg-studio)
   install(TARGETS mitoseg-studio RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
 endif()

@@ -8,7 +8,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mode="${1:-run}"
 build="${MITOSEG_BUILD_DIR:-$here/build}"
 
-packages=(cmake ninja-build g++ clang qt6-base-dev libqt6opengl6-dev qt6-charts-dev libtorch-dev
+packages=(cmake ninja-build g++ clang qt6-base-dev libqt6opengl6-dev qt6-charts-dev libtorch-dev libgloo-dev
           libvtk9-dev libtiff-dev libtiff-tools nlohmann-json3-dev libgtest-dev xvfb xauth libgl1-mesa-dri
           python3-torch python3-tifffile python3-skimage)
 missing=()

@@ -3,6 +3,7 @@
 
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
+#include "app/cli/DistArgs.h"
 #include "core/base/AtomicFile.h"
 #include "app/cli/ModelArg.h"
 #include "app/cli/TerminalProgress.h"
@@ -40,9 +41,16 @@ const char* kHelp =
     "  --reference                the network exactly as trained (float32, transposed\n"
     "                             convolution, batch norm unfolded): slow; for checking\n";
 
+std::vector<std::string> valueOptions()
+{
+    std::vector<std::string> v{"model", "out", "prob", "prob-type", "threads", "tile", "overlap", "batch", "z-smooth", "threshold", "min-object", "workers"};
+    v.insert(v.end(), distValueOptions().begin(), distValueOptions().end());
+    return v;
+}
+
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv, {"model", "out", "prob", "prob-type", "threads", "tile", "overlap", "batch", "z-smooth", "threshold", "min-object", "workers"}, {"tta", "fp32", "reference"});
+    Args args(argv, valueOptions(), {"tta", "fp32", "reference"});
     args.expectPositionals(1, 1);
     auto out = args.value("out");
     if (!out)
@@ -70,10 +78,15 @@ int run(const std::vector<std::string>& argv)
     if (opt.minObjectVoxels < -1)
         throw UsageError("--min-object must be >= 0");
 
+    // Distributed: rank 0 writes the outputs, every rank reads the stack and the model.
+    std::unique_ptr<ProcessGroup> group = openProcessGroup(args);
+    const bool rank0 = !group || group->rank() == 0;
     // Both outputs must be writable before the job starts (they are replaced together at the end).
-    checkWritableOutput(*out);
+    if (rank0)
+        checkWritableOutput(*out);
     if (auto prob = args.value("prob")) {
-        checkWritableOutput(*prob);
+        if (rank0)
+            checkWritableOutput(*prob);
         if (std::filesystem::weakly_canonical(*prob) == std::filesystem::weakly_canonical(*out))
             throw UsageError("--prob and --out name the same file");
     }
@@ -85,6 +98,8 @@ int run(const std::vector<std::string>& argv)
 
     auto stack = TiffStack::open(args.positionals()[0]);
     const StackInfo& info = stack->info();
+    if (group)
+        std::cerr << "rank " << group->rank() << " of " << group->size() << ": ";
     std::cerr << "model " << modelPath.string() << " (" << mi.preset << ", " << mi.parameters << " parameters";
     if (mi.validationIoU > 0)
         std::cerr << ", validation IoU " << mi.validationIoU;
@@ -116,7 +131,11 @@ int run(const std::vector<std::string>& argv)
         request.probability = *prob;
         request.probabilityType = probType == "uint8" ? ProbabilityType::Uint8 : ProbabilityType::Float32;
     }
-    const PredictFileReport report = predictFile(*segmenter, request, &progress);
+    const PredictFileReport report = predictFile(*segmenter, request, rank0 ? &progress : nullptr, nullptr, group.get());
+    if (!rank0) {
+        std::cerr << "rank " << group->rank() << ": predicted its slices in " << report.seconds << " s\n";
+        return 0;
+    }
     std::cout << "mask: " << *out << "\n";
     if (!request.probability.empty())
         std::cout << "probability: " << request.probability.string() << "\n";
@@ -126,6 +145,6 @@ int run(const std::vector<std::string>& argv)
 
 }  // namespace
 
-const Command kPredictCommand{"predict", "segment a stack with a U-Net model", kHelp, &run};
+const Command kPredictCommand{"predict", "segment a stack with a U-Net model", std::string(kHelp) + distHelp(), &run};
 
 }  // namespace mitoseg::cli

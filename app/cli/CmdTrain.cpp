@@ -6,6 +6,7 @@
 
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
+#include "app/cli/DistArgs.h"
 #include "core/base/AtomicFile.h"
 #include "app/cli/TerminalProgress.h"
 #include "core/base/Error.h"
@@ -52,6 +53,15 @@ const char* kHelp =
     "  --seed N                    random seed (default 1)\n"
     "  --fp32                      float32 convolutions (default: bfloat16 autocast, AMX)\n"
     "  --no-augment                no flips/rotations or intensity changes\n"
+    "  --freeze-bn                 keep batch-norm layers in inference mode (statistics fixed)\n"
+    "  --no-batch-norm             a network without batch norm\n"
+    "  --per-patch-seeds           draw patch i of each step from its own seed (seed, step, i);\n"
+    "                              always on with several ranks, so one process with this and\n"
+    "                              --batch N*b draws the patches of N ranks of --batch b\n"
+    "\n"
+    "With several ranks, --batch is per rank; gradients are averaged every step, rank 0\n"
+    "validates (with the others' help) and writes the model and checkpoints, and --resume must\n"
+    "name a checkpoint every rank can read.\n"
     "\n"
     "Ctrl-C (or SIGTERM) stops after the current step and writes a checkpoint.\n";
 
@@ -64,11 +74,12 @@ extern "C" void onSignal(int)
 
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv,
-              {"out", "minutes", "preset", "base", "depth", "upsampling", "dropout", "context", "classes", "steps", "batch", "patch", "lr",
-               "weight-decay", "optimizer", "warmup", "labelled-slices", "val-z", "validate-every", "patience",
-               "checkpoint-dir", "checkpoint-minutes", "resume", "init", "fg-fraction", "threads", "seed"},
-              {"no-val", "fp32", "no-augment", "keep-snapshots"});
+    std::vector<std::string> valueOptions{"out", "minutes", "preset", "base", "depth", "upsampling", "dropout", "context", "classes",
+                                          "steps", "batch", "patch", "lr", "weight-decay", "optimizer", "warmup", "labelled-slices",
+                                          "val-z", "validate-every", "patience", "checkpoint-dir", "checkpoint-minutes", "resume",
+                                          "init", "fg-fraction", "threads", "seed"};
+    valueOptions.insert(valueOptions.end(), distValueOptions().begin(), distValueOptions().end());
+    Args args(argv, valueOptions, {"no-val", "fp32", "no-augment", "keep-snapshots", "freeze-bn", "no-batch-norm", "per-patch-seeds"});
     args.expectPositionals(2, 2);
     auto out = args.value("out");
     if (!out)
@@ -82,6 +93,8 @@ int run(const std::vector<std::string>& argv)
         c.arch.dropout = args.number("dropout", 0.0, 0.0, 0.99);
         c.arch.inChannels = 2 * static_cast<int>(args.integer("context", 0, 0, 31)) + 1;
         c.arch.classes = static_cast<int>(args.integer("classes", 2, 2, 255));
+        if (args.flag("no-batch-norm"))
+            c.arch.batchNorm = false;
         c.arch.validate();
     } catch (const UsageError&) {
         throw;
@@ -119,13 +132,20 @@ int run(const std::vector<std::string>& argv)
     c.seed = static_cast<std::uint64_t>(args.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
     c.bf16 = !args.flag("fp32");
     c.augmentGeometry = c.augmentIntensity = !args.flag("no-augment");
+    c.freezeBatchNorm = args.flag("freeze-bn");
+    c.perPatchSeeds = args.flag("per-patch-seeds");
     c.outModel = *out;
     if (c.steps < 1 || c.batch < 1 || c.patch < 8 || !(c.learningRate > 0))
         throw UsageError("--steps, --batch, --patch and --lr must be positive (patch >= 8)");
 
-    // Fail now, not after hours of training, when an output cannot be written.
-    checkWritableOutput(c.outModel);
-    if (!c.checkpointDir.empty()) {
+    // Data-parallel: join the other ranks first (a bad rendezvous fails before any work).
+    std::unique_ptr<ProcessGroup> group = openProcessGroup(args);
+    c.group = group.get();
+    const bool rank0 = !group || group->rank() == 0;
+    // Fail now, not after hours of training, when an output cannot be written (rank 0 writes).
+    if (rank0)
+        checkWritableOutput(c.outModel);
+    if (rank0 && !c.checkpointDir.empty()) {
         std::filesystem::create_directories(c.checkpointDir);
         checkWritableOutput(c.checkpointDir / "checkpoint.msc");
     }
@@ -176,6 +196,8 @@ int run(const std::vector<std::string>& argv)
                         (data.valBegin >= 0 ? ", validation z " + std::to_string(data.valBegin) + "-" + std::to_string(data.valEnd)
                                             : ", no validation") +
                         (c.initFrom.empty() ? "" : ", fine-tuned from " + c.initFrom.filename().string());
+    if (group)
+        std::cerr << "rank " << group->rank() << " of " << group->size() << ": ";
     std::cerr << "training " << c.arch.preset << " U-Net (base " << c.arch.base << ", depth " << c.arch.depth << ") on "
               << c.dataDescription << ", "
               << (c.maxSeconds > 0 ? formatDuration(c.maxSeconds) + " of" : std::to_string(c.steps) + " steps of") << " " << c.batch << "x" << c.patch << "^2"
@@ -193,6 +215,8 @@ int run(const std::vector<std::string>& argv)
             std::snprintf(detail, sizeof detail, "step %lld loss %.4f (avg %.4f) lr %.1e %.2fs/step val IoU %.4f best %.4f",
                           static_cast<long long>(p.step), p.loss, p.averageLoss, p.learningRate, p.secondsPerStep, p.valIoU,
                           p.bestValIoU);
+            if (!rank0)
+                return;
             bar.update(static_cast<double>(p.step), static_cast<double>(p.totalSteps), detail, p.etaSeconds, p.validated);
             if (!p.warning.empty())
                 std::cerr << "\nwarning: " << p.warning << "\n";
@@ -200,9 +224,16 @@ int run(const std::vector<std::string>& argv)
         cancel);
     installTempFileCleanup();   // back to removing temporary files on a signal
     gCancel = nullptr;
+    if (!rank0) {
+        std::cerr << "rank " << group->rank() << ": " << r.steps << " steps in " << formatDuration(r.seconds) << "\n";
+        return r.cancelled ? 1 : 0;
+    }
     bar.finish();
     std::cerr << (r.cancelled ? "stopped" : r.stoppedEarly ? "stopped early" : r.outOfTime ? "time budget spent" : "finished") << " after " << r.steps << " steps in "
               << formatDuration(r.seconds);
+    if (group)
+        std::cerr << "; " << group->size() << " ranks, " << r.gradientBytesPerStep / 1024 << " KiB all-reduced per step, "
+                  << r.communicationSeconds << " s in collectives";
     if (r.bestValIoU >= 0)
         std::cerr << "; best validation IoU " << r.bestValIoU << " at step " << r.bestStep;
     std::cerr << "\n";
@@ -216,6 +247,6 @@ int run(const std::vector<std::string>& argv)
 
 }  // namespace
 
-const Command kTrainCommand{"train", "train a U-Net on a stack and its mask", kHelp, &run};
+const Command kTrainCommand{"train", "train a U-Net on a stack and its mask", std::string(kHelp) + distHelp(), &run};
 
 }  // namespace mitoseg::cli

@@ -27,6 +27,7 @@ extern const Command kBenchLoopCommand;
 extern const Command kBenchTrainCommand;
 extern const Command kBenchPredictCommand;
 extern const Command kBenchMeshCommand;
+extern const Command kBenchScaleCommand;
 
 const std::vector<const Command*>& allCommands();
 

@@ -15,4 +15,5 @@ set(MITOSEG_CLI_SOURCES
   cli/CmdBenchTrain.cpp
   cli/CmdBenchPredict.cpp
   cli/CmdBenchMesh.cpp
+  cli/CmdBenchScale.cpp
 )

@@ -1,5 +1,7 @@
 #include "core/engine/ModelAverage.h"
 
+#include <algorithm>
+
 #include "core/base/Error.h"
 #include "core/engine/TorchModel.h"
 
@@ -63,6 +65,23 @@ void averageModels(const std::vector<std::filesystem::path>& models, const std::
     last.info.date = utcNow();
     last.info.version = engineVersion();
     saveModel(out, last, sum.net);
+}
+
+double maxWeightDifference(const std::filesystem::path& a, const std::filesystem::path& b)
+{
+    LoadedModel ma = loadModel(a), mb = loadModel(b);
+    if (!sameArchitecture(ma.spec.arch, mb.spec.arch))
+        throw IoError(IoError::Kind::BadModel, b, -1, "architecture differs from " + a.string());
+    torch::NoGradGuard guard;
+    double worst = 0;
+    auto pb = mb.net->named_parameters();
+    for (auto& p : ma.net->named_parameters())
+        worst = std::max(worst, (p.value() - pb[p.key()]).abs().max().item<double>());
+    auto bb = mb.net->named_buffers();
+    for (auto& buf : ma.net->named_buffers())
+        if (buf.value().is_floating_point())
+            worst = std::max(worst, (buf.value() - bb[buf.key()]).abs().max().item<double>());
+    return worst;
 }
 
 }  // namespace mitoseg

@@ -14,4 +14,9 @@ namespace mitoseg {
 /// match the first, IoError(WriteFailed).
 void averageModels(const std::vector<std::filesystem::path>& models, const std::filesystem::path& out);
 
+/// The largest absolute difference between the parameters and floating-point batch-norm
+/// statistics of two models of the same architecture (e.g. a data-parallel run against one
+/// process). Throws IoError(BadModel) naming `b` when the architectures differ.
+double maxWeightDifference(const std::filesystem::path& a, const std::filesystem::path& b);
+
 }  // namespace mitoseg

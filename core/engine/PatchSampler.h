@@ -25,6 +25,16 @@ public:
     /// (batch x patch x patch class indices; binary: 0/1).
     void sample(int batch, std::vector<float>& input, std::vector<std::uint8_t>& target);
 
+    /// The same for patches firstIndex .. firstIndex + count - 1 of the global batch of `step`,
+    /// each drawn from its own RNG seeded by (config seed, step, index): independent of the
+    /// sampler's stream, so ranks of a data-parallel run that draw disjoint index ranges see
+    /// together exactly the patches one process drawing the whole range sees.
+    void sampleIndexed(std::int64_t step, std::int64_t firstIndex, int count, std::vector<float>& input,
+                       std::vector<std::uint8_t>& target);
+
+    /// The seed of patch `index` of step `step` under sampleIndexed (splitmix64 of the three).
+    static std::uint64_t patchSeed(std::uint64_t seed, std::int64_t step, std::int64_t index);
+
     /// Replaces the input normalisation (after resuming from a checkpoint).
     void setNormalisation(Normalisation norm) { norm_ = norm; }
     /// RNG state as text (for checkpoints) and back.
@@ -33,6 +43,8 @@ public:
 
 private:
     float raw(std::int64_t z, std::int64_t y, std::int64_t x) const;
+    /// Draws one patch into `in` (channels x patch x patch) and `tg` with `rng`.
+    void drawOne(std::mt19937_64& rng, std::normal_distribution<float>& gauss, float* in, std::uint8_t* tg);
     const TrainConfig& config_;
     const TrainData& data_;
     std::vector<std::int64_t> slices_;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/dist/ProcessGroup.h"
 #include "core/io/TiffSliceWriter.h"
 #include "core/io/TiffStack.h"
 
@@ -69,21 +70,38 @@ private:
     std::int64_t foreground_ = 0;
 };
 
+/// The other ranks' sink: rank 0 writes.
+class NoSink final : public PredictionSink {
+public:
+    void labels(std::int64_t, const std::uint8_t*) override {}
+};
+
 }  // namespace
 
 PredictFileReport predictFile(Segmenter& segmenter, const PredictFileRequest& request, ProgressSink* progress,
-                              const CancelToken* cancel)
+                              const CancelToken* cancel, ProcessGroup* group)
 {
     const auto start = std::chrono::steady_clock::now();
     auto stack = TiffStack::open(request.stack);
     const StackInfo& info = stack->info();
-    FileSink sink(request, info, segmenter.info().classes == 2);
     auto read = [&](std::int64_t z, float* dst) { stack->readSliceF32(z, dst); };
-    segmenter.predictStack(info.shape, read, request.options, sink, progress, cancel);
-    sink.commit();
     PredictFileReport report;
     report.shape = info.shape;
-    report.foregroundVoxels = sink.foreground();
+    if (group && group->rank() != 0) {
+        NoSink none;
+        segmenter.predictStackDistributed(info.shape, read, request.options, none, *group, progress, cancel);
+        group->barrier();   // rank 0 has written the outputs
+    } else {
+        FileSink sink(request, info, segmenter.info().classes == 2);
+        if (group)
+            segmenter.predictStackDistributed(info.shape, read, request.options, sink, *group, progress, cancel);
+        else
+            segmenter.predictStack(info.shape, read, request.options, sink, progress, cancel);
+        sink.commit();
+        if (group)
+            group->barrier();
+        report.foregroundVoxels = sink.foreground();
+    }
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;
 }

@@ -30,7 +30,11 @@ struct PredictFileReport {
 /// Predicts request.stack with `segmenter` and writes the outputs atomically (temp file, then
 /// rename; nothing is replaced when anything fails). One progress unit per slice. Throws
 /// IoError naming the file, Cancelled.
+/// With a `group` (distributed prediction, Segmenter::predictStackDistributed), every rank calls
+/// this with the same request; each reads the stack (the same path on every host), rank 0
+/// alone writes the outputs, and all ranks return only after rank 0 has committed them (a
+/// final barrier), so a failure on rank 0 fails every rank. foregroundVoxels is rank 0's count.
 PredictFileReport predictFile(Segmenter& segmenter, const PredictFileRequest& request, ProgressSink* progress = nullptr,
-                              const CancelToken* cancel = nullptr);
+                              const CancelToken* cancel = nullptr, ProcessGroup* group = nullptr);
 
 }  // namespace mitoseg

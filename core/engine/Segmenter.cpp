@@ -9,10 +9,13 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 
 #include "core/base/Error.h"
+#include "core/dist/ProcessGroup.h"
 #include "core/engine/PostProcessPlan.h"
 #include "core/engine/StreamingPostProcess.h"
 #include "core/engine/TiledPredictor.h"
@@ -114,20 +117,117 @@ public:
                       ProgressSink* progress, const CancelToken* cancel, const SliceCallback& onSlice) override
     {
         applyThreads(options);
+        auto post = makePostProcessor(shape, options, sink);
+        computeSlices(shape, read, options, 0, shape.depth, cancel, [&](std::int64_t z, const torch::Tensor& p) {
+            consume(shape, z, p, post.get(), sink, progress, onSlice);
+        });
+        if (post)
+            post->finish();
+    }
+
+    void predictStackDistributed(const Shape& shape, const SliceReader& read, const PredictOptions& options, PredictionSink& sink,
+                                 ProcessGroup& group, ProgressSink* progress, const CancelToken* cancel) override
+    {
+        applyThreads(options);
+        const std::int64_t D = shape.depth, H = shape.height, W = shape.width;
+        const int ranks = group.size(), rank = group.rank();
+        const std::int64_t outputs = model_.spec.arch.classes == 2 ? 1 : model_.spec.arch.classes;
+        const std::size_t count = static_cast<std::size_t>(outputs * H * W);
+        auto chunk = [&](int r) { return std::make_pair(D * r / ranks, D * (r + 1) / ranks); };
+        if (rank == 0) {
+            // Rank 0 predicts the first chunk, then takes the others' outputs in z order: the
+            // post-processing (z-smoothing, threshold, 3D object removal) sees exactly the
+            // stream a single process makes.
+            auto post = makePostProcessor(shape, options, sink);
+            auto [z0, z1] = chunk(0);
+            computeSlices(shape, read, options, z0, z1, cancel, [&](std::int64_t z, const torch::Tensor& p) {
+                consume(shape, z, p, post.get(), sink, progress, {});
+            });
+            torch::Tensor p = torch::empty({outputs, H, W});
+            for (int r = 1; r < ranks; ++r) {
+                auto [a, b] = chunk(r);
+                for (std::int64_t z = a; z < b; ++z) {
+                    if (cancel)
+                        cancel->check();
+                    group.recv(p.data_ptr<float>(), count, r, static_cast<int>(z));
+                    consume(shape, z, p, post.get(), sink, progress, {});
+                }
+            }
+            if (post)
+                post->finish();
+            return;
+        }
+        // Other ranks: predict the chunk (reading the 2.5D context around it), keep the outputs
+        // in an anonymous temporary file (rank 0 is busy with its own chunk meanwhile), then
+        // send them in order.
+        auto [z0, z1] = chunk(rank);
+        std::unique_ptr<std::FILE, int (*)(std::FILE*)> spill(std::tmpfile(), &std::fclose);
+        if (!spill)
+            throw Error("rank " + std::to_string(rank) + ": cannot create a temporary file for its predictions");
+        computeSlices(shape, read, options, z0, z1, cancel, [&](std::int64_t z, const torch::Tensor& p) {
+            torch::Tensor c = p.contiguous();
+            if (std::fwrite(c.data_ptr<float>(), sizeof(float), count, spill.get()) != count)
+                throw Error("rank " + std::to_string(rank) + ": cannot write its predictions of slice " + std::to_string(z) +
+                            " to a temporary file (disk full?)");
+            if (progress)
+                progress->progress(static_cast<double>(z - z0 + 1), static_cast<double>(z1 - z0), "predicting slice " + std::to_string(z + 1));
+        });
+        std::rewind(spill.get());
+        std::vector<float> buf(count);
+        for (std::int64_t z = z0; z < z1; ++z) {
+            if (std::fread(buf.data(), sizeof(float), count, spill.get()) != count)
+                throw Error("rank " + std::to_string(rank) + ": cannot read back its predictions of slice " + std::to_string(z));
+            group.send(buf.data(), count, 0, static_cast<int>(z));
+        }
+    }
+
+private:
+    /// The streaming post-processing of binary models (null for multiclass).
+    std::unique_ptr<StreamingPostProcessor> makePostProcessor(const Shape& shape, const PredictOptions& options, PredictionSink& sink) const
+    {
+        if (model_.spec.arch.classes != 2)
+            return nullptr;
+        const ModelInfo& mi = model_.spec.info;
+        PostProcessing pp;
+        pp.zSmooth = options.zSmooth >= 0 ? options.zSmooth : mi.zSmooth;
+        pp.threshold = options.threshold > 0 ? options.threshold : mi.threshold;
+        pp.minObjectVoxels = options.minObjectVoxels >= 0 ? options.minObjectVoxels : mi.minObjectVoxels;
+        return std::make_unique<StreamingPostProcessor>(
+            shape, planPostProcessing(pp, shape).effective, [&sink](std::int64_t z, const float* p) { sink.probability(z, p); },
+            [&sink](std::int64_t z, const std::uint8_t* l) { sink.labels(z, l); });
+    }
+
+    /// Hands the network output `p` (outputs, H, W) of slice z on: to the post-processor
+    /// (binary) or straight to the sink (multiclass), then to onSlice and the progress.
+    void consume(const Shape& shape, std::int64_t z, const torch::Tensor& p, StreamingPostProcessor* post, PredictionSink& sink,
+                 ProgressSink* progress, const SliceCallback& onSlice) const
+    {
+        if (post) {
+            torch::Tensor c = p.contiguous();
+            post->push(c.data_ptr<float>());
+        } else {
+            // One pass gives both the arg-max labels and the chosen class's probability.
+            auto [bestValues, bestIndices] = p.max(0);
+            torch::Tensor lab = bestIndices.to(torch::kUInt8).contiguous();
+            torch::Tensor best = bestValues.contiguous();
+            sink.probability(z, best.data_ptr<float>());
+            sink.labels(z, lab.data_ptr<std::uint8_t>());
+        }
+        if (onSlice)
+            onSlice(z, toSlice(p));
+        if (progress)
+            progress->progress(static_cast<double>(z + 1), static_cast<double>(shape.depth), "predicting slice " + std::to_string(z + 1));
+    }
+
+    /// Runs the network on slices z0 .. z1-1 of the stack (reading the 2.5D context around
+    /// them, clamped at the stack's ends) and calls `out(z, outputs)` in z order on this thread.
+    /// The work per slice (workers, torch threads) depends on the options and the stack's
+    /// depth only, never on the range, so a slice's output is the same whichever range holds it.
+    void computeSlices(const Shape& shape, const SliceReader& read, const PredictOptions& options, std::int64_t z0, std::int64_t z1,
+                       const CancelToken* cancel, const std::function<void(std::int64_t, const torch::Tensor&)>& out)
+    {
         const std::int64_t H = shape.height, W = shape.width, D = shape.depth;
         const int ctx = model_.spec.arch.context();
-        const bool binary = model_.spec.arch.classes == 2;
-        std::unique_ptr<StreamingPostProcessor> post;
-        if (binary) {
-            const ModelInfo& mi = model_.spec.info;
-            PostProcessing pp;
-            pp.zSmooth = options.zSmooth >= 0 ? options.zSmooth : mi.zSmooth;
-            pp.threshold = options.threshold > 0 ? options.threshold : mi.threshold;
-            pp.minObjectVoxels = options.minObjectVoxels >= 0 ? options.minObjectVoxels : mi.minObjectVoxels;
-            post = std::make_unique<StreamingPostProcessor>(
-                shape, planPostProcessing(pp, shape).effective, [&sink](std::int64_t z, const float* p) { sink.probability(z, p); },
-                [&sink](std::int64_t z, const std::uint8_t* l) { sink.labels(z, l); });
-        }
         // Ring of raw slices z-ctx .. z+ctx (clamped at the stack's ends).
         std::map<std::int64_t, torch::Tensor> cache;
         auto rawSlice = [&](std::int64_t z) {
@@ -161,24 +261,11 @@ public:
         auto finishOne = [&](std::int64_t z) {
             torch::Tensor p = inFlight.front().get();
             inFlight.pop_front();
-            if (binary) {
-                post->push(p.data_ptr<float>());
-            } else {
-                // One pass gives both the arg-max labels and the chosen class's probability.
-                auto [bestValues, bestIndices] = p.max(0);
-                torch::Tensor lab = bestIndices.to(torch::kUInt8).contiguous();
-                torch::Tensor best = bestValues.contiguous();
-                sink.probability(z, best.data_ptr<float>());
-                sink.labels(z, lab.data_ptr<std::uint8_t>());
-            }
-            if (onSlice)
-                onSlice(z, toSlice(p));
-            if (progress)
-                progress->progress(static_cast<double>(z + 1), static_cast<double>(D), "predicting slice " + std::to_string(z + 1));
+            out(z, p);
         };
         try {
-            std::int64_t done = 0;
-            for (std::int64_t z = 0; z < D; ++z) {
+            std::int64_t done = z0;
+            for (std::int64_t z = z0; z < z1; ++z) {
                 if (cancel)
                     cancel->check();
                 std::vector<torch::Tensor> chans;
@@ -208,11 +295,8 @@ public:
         }
         if (parallel)
             torch::set_num_threads(threads);
-        if (post)
-            post->finish();
     }
 
-private:
     static int resolvedThreads(const PredictOptions& options)
     {
         return options.threads > 0 ? options.threads : static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));

@@ -13,6 +13,8 @@
 
 namespace mitoseg {
 
+class ProcessGroup;
+
 /// What a model file says about itself (architecture summary, classes, training metadata).
 struct ModelInfo {
     std::string preset;                    ///< e.g. "fast", "seed"
@@ -143,6 +145,19 @@ public:
     virtual void predictStack(const Shape& shape, const SliceReader& read, const PredictOptions& options,
                               PredictionSink& sink, ProgressSink* progress = nullptr, const CancelToken* cancel = nullptr,
                               const SliceCallback& onSlice = {}) = 0;
+
+    /// predictStack shared out over the ranks of `group` (every rank calls it with the same
+    /// stack, shape and options): each rank predicts a contiguous z-chunk, reading the 2.5D
+    /// context around it through `read`; rank 0 takes the other ranks' network outputs in z order
+    /// and runs the post-processing (z-smoothing, threshold, 3D object removal) and `sink` over
+    /// the whole stream, so its output equals predictStack's byte for byte. The other ranks
+    /// never call `sink`; they keep their chunk's outputs in an anonymous temporary file (4 bytes
+    /// per voxel and output channel) until rank 0 asks for them. Progress: rank 0 per slice of the
+    /// stack, the others per slice of their chunk. Throws mitoseg::Error when a rank fails or
+    /// does not answer within the group's timeout.
+    virtual void predictStackDistributed(const Shape& shape, const SliceReader& read, const PredictOptions& options,
+                                         PredictionSink& sink, ProcessGroup& group, ProgressSink* progress = nullptr,
+                                         const CancelToken* cancel = nullptr) = 0;
 
     /// The same, collected into volumes (memory: 5 bytes per voxel).
     StackPrediction predictStack(const Shape& shape, const SliceReader& read, const PredictOptions& options,

@@ -12,6 +12,8 @@
 
 #include "core/base/AtomicFile.h"
 #include "core/base/Error.h"
+#include "core/dist/ProcessGroup.h"
+#include "core/engine/DataParallel.h"
 #include "core/engine/ModelFile.h"
 #include "core/engine/PatchSampler.h"
 #include "core/engine/TiledPredictor.h"
@@ -64,30 +66,6 @@ Normalisation computeNormalisation(const TrainData& d, const std::vector<std::in
     return norm;
 }
 
-torch::Tensor lossFunction(const torch::Tensor& logitsIn, const torch::Tensor& target, int classes, double diceWeight)
-{
-    torch::Tensor logits = logitsIn.to(torch::kFloat);
-    const double eps = 1.0;
-    if (classes == 2) {
-        torch::Tensor y = target.to(torch::kFloat).unsqueeze(1);
-        torch::Tensor bce = torch::binary_cross_entropy_with_logits(logits, y);
-        if (diceWeight <= 0)
-            return bce;
-        torch::Tensor p = torch::sigmoid(logits);
-        torch::Tensor dice = 1.0 - (2.0 * (p * y).sum() + eps) / (p.sum() + y.sum() + eps);
-        return bce + diceWeight * dice;
-    }
-    torch::Tensor t = target.to(torch::kLong);
-    torch::Tensor ce = torch::nn::functional::cross_entropy(logits, t);
-    if (diceWeight <= 0)
-        return ce;
-    torch::Tensor p = torch::softmax(logits, 1);
-    torch::Tensor onehot = torch::one_hot(t, classes).permute({0, 3, 1, 2}).to(torch::kFloat);
-    torch::Tensor inter = (p * onehot).sum({0, 2, 3}), denom = p.sum({0, 2, 3}) + onehot.sum({0, 2, 3});
-    torch::Tensor dice = 1.0 - (2.0 * inter + eps) / (denom + eps);
-    return ce + diceWeight * dice.slice(0, 1).mean();
-}
-
 /// Warm-up over the first steps, then cosine decay over the steps (or, with a time budget, over
 /// the share `elapsedFraction` of it spent).
 double learningRate(const TrainConfig& c, std::int64_t step, double elapsedFraction)
@@ -103,16 +81,21 @@ double learningRate(const TrainConfig& c, std::int64_t step, double elapsedFract
 }
 
 /// Foreground IoU (binary) or mean IoU of the non-background classes over the validation slices.
+/// With a group, each rank predicts every size-th slice and the counts are summed over the ranks.
 double validate(UNet& net, const TrainConfig& c, const TrainData& d, const std::vector<std::int64_t>& slices, const Normalisation& norm,
                 const CancelToken& cancel)
 {
+    const int rank = c.group ? c.group->rank() : 0, ranks = c.group ? c.group->size() : 1;
     TiledPredictor pred(net, c.bf16, c.channelsLast);
     PredictOptions opt;
     opt.tile = 1024;
     const int ctx = c.arch.context();
     const std::int64_t D = d.labels->depth(), H = d.labels->height(), W = d.labels->width();
     std::vector<double> inter(static_cast<std::size_t>(c.arch.classes), 0), uni(static_cast<std::size_t>(c.arch.classes), 0);
-    for (const std::int64_t z : slices) {
+    for (std::size_t i = 0; i < slices.size(); ++i) {
+        if (static_cast<int>(i % static_cast<std::size_t>(ranks)) != rank)
+            continue;
+        const std::int64_t z = slices[i];
         torch::Tensor in = torch::empty({c.arch.inChannels, H, W});
         for (int k = -ctx; k <= ctx; ++k) {
             std::int64_t zz = std::clamp<std::int64_t>(z + k, 0, D - 1);
@@ -130,6 +113,13 @@ double validate(UNet& net, const TrainConfig& c, const TrainData& d, const std::
             inter[static_cast<std::size_t>(k)] += static_cast<double>((p & t).sum().item<std::int64_t>());
             uni[static_cast<std::size_t>(k)] += static_cast<double>((p | t).sum().item<std::int64_t>());
         }
+    }
+    if (c.group) {
+        std::vector<double> counts = inter;
+        counts.insert(counts.end(), uni.begin(), uni.end());
+        c.group->allreduceSum(counts.data(), counts.size());
+        std::copy(counts.begin(), counts.begin() + c.arch.classes, inter.begin());
+        std::copy(counts.begin() + c.arch.classes, counts.end(), uni.begin());
     }
     double sum = 0;
     for (int k = 1; k < c.arch.classes; ++k)
@@ -333,10 +323,16 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
 {
     const auto start = Clock::now();
     TrainConfig config = configIn;
+    ProcessGroup* const group = config.group;
+    const int rank = group ? group->rank() : 0;
+    // Data-parallel: only rank 0 writes (the others keep the paths, never touch them).
+    const bool writer = rank == 0;
+    if (group)
+        config.perPatchSeeds = true;
     // Outputs that cannot be written fail now, not after the training time.
-    if (!config.outModel.empty())
+    if (writer && !config.outModel.empty())
         checkWritableOutput(config.outModel);
-    if (!config.checkpointDir.empty()) {
+    if (writer && !config.checkpointDir.empty()) {
         std::filesystem::create_directories(config.checkpointDir);
         checkWritableOutput(config.checkpointDir / "checkpoint.msc");
     }
@@ -403,8 +399,17 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
         if (config.channelsLast)
             setChannelsLast(*net, true);
     }
-    const std::filesystem::path ckptPath = config.checkpointDir.empty() ? std::filesystem::path{} : config.checkpointDir / "checkpoint.msc";
-    if (!config.checkpointDir.empty())
+    TrainResult result;
+    if (group) {
+        // Every rank starts from rank 0's weights (they already agree when all seeded alike or
+        // read the same checkpoint; this makes it so whatever happened), and dropout masks
+        // differ between ranks.
+        broadcastWeights(net, *group);
+        torch::manual_seed(PatchSampler::patchSeed(config.seed ^ 0x5eedULL, st.step, -1 - rank));
+    }
+    const std::filesystem::path ckptPath =
+        config.checkpointDir.empty() || !writer ? std::filesystem::path{} : config.checkpointDir / "checkpoint.msc";
+    if (!ckptPath.empty())
         std::filesystem::create_directories(config.checkpointDir);
 
     auto spec = [&](double iou) {
@@ -427,8 +432,7 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
         return s;
     };
     // --keep-snapshots: the model at this step, next to the checkpoint (iou -1 = not validated).
-    const bool snapshots = config.keepSnapshots && !config.checkpointDir.empty();
-    TrainResult result;
+    const bool snapshots = writer && config.keepSnapshots && !config.checkpointDir.empty();
     // A checkpoint or snapshot that cannot be written (disk full) is reported and skipped: the
     // write is atomic, so the previous file stays intact, and the run goes on.
     std::string writeWarning;
@@ -455,20 +459,27 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
     auto loopStart = Clock::now();   // moved on by pauses: they do not count against the budget
     const bool budget = config.maxSeconds > 0;
     setTrainingMode(net, config);
+    // Data-parallel: the elapsed time the learning rate follows (the slowest rank's, so every
+    // rank uses the same rate) and a cancel seen by any rank, both from the step's last all-reduce.
+    double sharedElapsed = 0;
+    bool groupCancelled = false;
     while (st.step < config.steps) {
-        if (config.pause) {
+        if (config.pause && !group) {
             const double waited = config.pause->waitWhilePaused(cancel);
             loopStart += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(waited));
         }
-        if (cancel.cancelled()) {
+        if (group ? groupCancelled : cancel.cancelled()) {
             result.cancelled = true;
             break;
         }
         auto t0 = Clock::now();
-        const double elapsed = seconds(loopStart, t0);
+        const double elapsed = group ? sharedElapsed : seconds(loopStart, t0);
         double lr = learningRate(config, st.step, budget ? elapsed / config.maxSeconds : 0.0);
         setLearningRate(*opt, config, lr);
-        sampler.sample(config.batch, inBuf, tgBuf);
+        if (config.perPatchSeeds)
+            sampler.sampleIndexed(st.step, static_cast<std::int64_t>(rank) * config.batch, config.batch, inBuf, tgBuf);
+        else
+            sampler.sample(config.batch, inBuf, tgBuf);
         torch::Tensor x = torch::from_blob(inBuf.data(), {config.batch, C, patch, patch});
         torch::Tensor y = torch::from_blob(tgBuf.data(), {config.batch, patch, patch}, torch::kUInt8);
         if (config.channelsLast)
@@ -479,13 +490,15 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
             AutocastGuard autocast(config.bf16);
             logits = net->forward(x);
         }
-        torch::Tensor loss = lossFunction(logits, y, config.arch.classes, config.diceWeight);
+        double lv = 0;
+        torch::Tensor loss = trainingLoss(logits, y, config.arch.classes, config.diceWeight, group, lv);
         loss.backward();
+        if (group)
+            result.gradientBytesPerStep = averageGradients(net, *group, config.arch.batchNorm && !config.freezeBatchNorm);
         opt->step();
         if (config.bf16)
             at::autocast::clear_cache();
         ++st.step;
-        double lv = loss.item<double>();
         if (!std::isfinite(lv))
             throw Error("training diverged (loss is not finite) at step " + std::to_string(st.step) + "; try a lower learning rate");
         result.losses.push_back(lv);
@@ -502,7 +515,15 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
             stepEstimate += t;
         stepEstimate /= static_cast<double>(recentTime.size());
         const double spent = seconds(loopStart, Clock::now());
-        const bool lastByTime = budget && spent + stepEstimate + (validation ? lastValSeconds : 0.0) > config.maxSeconds;
+        bool lastByTime = budget && spent + stepEstimate + (validation ? lastValSeconds : 0.0) > config.maxSeconds;
+        if (group) {
+            // One decision for all ranks: any rank out of time or cancelled stops them all.
+            double flags[3] = {lastByTime ? 1.0 : 0.0, cancel.cancelled() ? 1.0 : 0.0, spent};
+            group->allreduceMax(flags, 3);
+            lastByTime = flags[0] > 0;
+            groupCancelled = flags[1] > 0;
+            sharedElapsed = flags[2];
+        }
         const bool lastStep = st.step == config.steps || lastByTime;
         bool doValidate = validation && (st.step % std::max<std::int64_t>(1, config.validateEvery) == 0 || lastStep);
         TrainProgress p;
@@ -510,7 +531,10 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
             auto v0 = Clock::now();
             double iou;
             try {
-                iou = validate(net, config, data, valSlices, st.norm, cancel);
+                // Data-parallel: a cancel is taken together after the step, never half-way
+                // through the shared validation.
+                static const CancelToken never;
+                iou = validate(net, config, data, valSlices, st.norm, group ? never : cancel);
             } catch (const Cancelled&) {
                 setTrainingMode(net, config);
                 result.cancelled = true;
@@ -527,7 +551,7 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
                 st.bestValIoU = iou;
                 st.bestStep = st.step;
                 st.staleValidations = 0;
-                if (!config.outModel.empty())
+                if (writer && !config.outModel.empty())
                     saveModel(config.outModel, spec(iou), net);
             } else {
                 ++st.staleValidations;
@@ -580,13 +604,15 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
         tryWrite([&] { writeCheckpoint(ckptPath, st, net, *opt, sampler); });
     // Without validation the last model is the result; a run stopped before its first
     // validation still leaves the model it has so far.
-    if (!config.outModel.empty() && st.step > 0 && (!validation || (result.cancelled && st.bestValIoU < 0)))
+    if (writer && !config.outModel.empty() && st.step > 0 && (!validation || (result.cancelled && st.bestValIoU < 0)))
         saveModel(config.outModel, spec(-1), net);
     result.steps = st.step;
     result.bestValIoU = st.bestValIoU;
     result.bestStep = st.bestStep;
     result.validationCurve = st.curve;
     result.seconds = seconds(start, Clock::now());
+    if (group)
+        result.communicationSeconds = group->communicationSeconds();
     return result;
 }
 

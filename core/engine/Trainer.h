@@ -15,6 +15,8 @@
 
 namespace mitoseg {
 
+class ProcessGroup;
+
 enum class OptimizerKind { Adam, AdamW };
 
 /// Everything that controls a training run. Plain value type.
@@ -61,6 +63,19 @@ struct TrainConfig {
     /// Checked before every step: while paused the run waits (cores free for other work) and
     /// the wait does not count against maxSeconds. Null = never pauses; must outlive train().
     const PauseGate* pause = nullptr;
+    /// Data-parallel training (null = one process): every rank of `group` calls train() with the
+    /// same config and data; `batch` is per rank. Rank 0's initial weights are broadcast, each
+    /// rank draws patches rank * batch .. rank * batch + batch - 1 of every step's global batch
+    /// (per-patch seeds, below), gradients and batch-norm running statistics are averaged over
+    /// the ranks every step (the Dice term uses the global sums, so the gradient is the one of the
+    /// global batch), validation slices are shared out and their counts summed, and only rank 0
+    /// writes the model, snapshots and checkpoints. Stop decisions (time budget, cancel, early
+    /// stop) are taken together. Must outlive train().
+    ProcessGroup* group = nullptr;
+    /// Patch i of step s's global batch comes from its own RNG seeded by (seed, s, i), so N
+    /// ranks of batch b draw exactly the patches of one process of batch N*b with this on.
+    /// Always on with a group; off (the default) keeps the single stream of earlier runs.
+    bool perPatchSeeds = false;
 };
 
 /// The data: raw image (uint8 or float, exactly one set), labels (binary models: non-zero =
@@ -112,6 +127,8 @@ struct TrainResult {
     double seconds = 0;
     std::int64_t failedWrites = 0;          ///< checkpoints/snapshots that could not be written
     std::string lastWriteError;             ///< the last such failure (names the file)
+    double communicationSeconds = 0;        ///< data-parallel: time in collectives (all-reduces, broadcast)
+    std::uint64_t gradientBytesPerStep = 0; ///< data-parallel: bytes all-reduced per step (gradients + BN statistics)
 };
 
 /// Trains, writing the best model (by validation IoU; without validation: the last one) to
