@@ -2,6 +2,8 @@
 // The distributed options shared by `train` and `predict` (--rank --world-size --rendezvous
 // --dist-timeout), resolved with the torchrun / Slurm environment into a process group.
 // Thin: the logic is core/dist's.
+#include <cstdio>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +54,10 @@ inline std::unique_ptr<ProcessGroup> openProcessGroup(const Args& args)
     }
     if (!r.distributed())
         return nullptr;
+    // Ranks share one terminal or log: write stderr a whole line at a time (line-buffered, no
+    // flush after each insertion), so their lines do not interleave mid-line.
+    std::setvbuf(stderr, nullptr, _IOLBF, 1 << 16);
+    std::cerr << std::nounitbuf;
     return ProcessGroup::connect(r);
 }
 
