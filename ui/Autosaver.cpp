@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ui/StudioDocument.h"
+#include "ui/files/OpenInput.h"
 
 namespace mitoseg::ui {
 
@@ -228,9 +229,9 @@ std::optional<VolumeU8> readMaskRle(const QString& path, QString* error)
             *error = QStringLiteral("%1: %2").arg(path, why);
         return std::nullopt;
     };
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return fail(f.errorString());
+    QFile f;
+    if (!openInputFile(f, path, "autosaved mask", error))
+        return std::nullopt;
     QDataStream in(&f);
     in.setByteOrder(QDataStream::LittleEndian);
     char magic[8];

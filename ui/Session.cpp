@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include "ui/files/OpenInput.h"
+
 namespace mitoseg::ui {
 
 namespace {
@@ -185,14 +187,18 @@ bool Session::save(const QString& path, QString* error) const
 
 std::optional<Session> Session::load(const QString& path, QString* error)
 {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) {
+    // Through core's checks: a FIFO, a device or a directory is refused before it is read.
+    QFile f;
+    if (!openInputFile(f, path, "session file", error))
+        return std::nullopt;
+    constexpr qint64 kMaxBytes = qint64{1} << 24;   // a session is a few kB of JSON
+    if (f.size() > kMaxBytes) {
         if (error)
-            *error = QStringLiteral("%1: %2").arg(path, f.errorString());
+            *error = QStringLiteral("%1: %2 bytes is too large for a session file (at most %3)").arg(path).arg(f.size()).arg(kMaxBytes);
         return std::nullopt;
     }
     QJsonParseError pe;
-    const QJsonDocument doc = QJsonDocument::fromJson(f.read(1 << 24), &pe);
+    const QJsonDocument doc = QJsonDocument::fromJson(f.read(kMaxBytes), &pe);
     if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
         if (error)
             *error = QStringLiteral("%1: not valid JSON (%2)").arg(path, pe.errorString());

@@ -21,5 +21,6 @@ list(APPEND MITOSEG_UI_SOURCES
   StackFiles.cpp
   StudioDocument.cpp
   ToolsPanel.cpp
+  files/OpenInput.cpp
   files/PredictionStore.cpp
 )

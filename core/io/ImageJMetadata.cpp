@@ -1,5 +1,6 @@
 #include "core/io/ImageJMetadata.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -42,13 +43,22 @@ std::map<std::string, std::string> parseKeyValues(const std::string& text)
     return out;
 }
 
+/// The whole of `s` (blanks around it allowed) as a positive, finite number; nothing else
+/// ("5abc", "5 nm", "1,5" are refused). from_chars, not strtod: the studio runs under the
+/// user's locale, where strtod would read "0.03" as 0 with a comma decimal separator.
 std::optional<double> positiveNumber(const std::string& s)
 {
-    if (s.empty())
+    const auto first = s.find_first_not_of(" \t");
+    if (first == std::string::npos)
         return std::nullopt;
-    char* end = nullptr;
-    double v = std::strtod(s.c_str(), &end);
-    if (end == s.c_str() || !std::isfinite(v) || v <= 0)
+    const auto last = s.find_last_not_of(" \t");
+    const char* begin = s.data() + first;
+    const char* end = s.data() + last + 1;
+    if (*begin == '+')
+        ++begin;
+    double v = 0;
+    const auto [stop, ec] = std::from_chars(begin, end, v);
+    if (ec != std::errc() || stop != end || !std::isfinite(v) || v <= 0)
         return std::nullopt;
     return v;
 }

@@ -160,7 +160,7 @@ private:
         }
         auto d = std::make_unique<Decoder>();
         d->handle = std::make_unique<tiff::Handle>();
-        if (!d->handle->openRead("/proc/self/fd/" + std::to_string(fd_)))
+        if (!d->handle->openRead(fd_, index_.info.path))
             throw IoError(Kind::Unreadable, index_.info.path, page.ifdNumber,
                           "cannot open a second reader on the file" + d->handle->log().suffix());
         return d;
@@ -278,8 +278,9 @@ std::unique_ptr<TiffStack> TiffStack::open(const std::filesystem::path& path)
     const std::uint64_t fileSize = file.size();
     tiff::checkHeader(fd.fd, fileSize, path);
 
+    // libtiff reads the descriptor that was checked; the path is not looked up a second time.
     auto handle = std::make_unique<tiff::Handle>();
-    if (!handle->openRead(path))
+    if (!handle->openRead(fd.fd, path))
         throw IoError(Kind::Corrupt, path, 0, "libtiff cannot read the file" + handle->log().suffix());
     tiff::Index index = tiff::buildIndex(*handle, fd.fd, path, fileSize);
     // The handle was walked to the last page; the lazy decoder repositions it on demand.

@@ -1,8 +1,14 @@
 #include "core/io/TiffSupport.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
+#include <string>
 
 namespace mitoseg::tiff {
 
@@ -55,12 +61,20 @@ Handle::~Handle()
         TIFFClose(tif_);
 }
 
-bool Handle::openRead(const std::filesystem::path& path)
+bool Handle::openRead(int fd, const std::filesystem::path& name)
 {
     silenceLibTiff();
+    const std::string self = "/proc/self/fd/" + std::to_string(fd);
+    const int own = ::open(self.c_str(), O_RDONLY | O_CLOEXEC);
+    if (own < 0) {
+        log_.lastError = "cannot reopen the file: " + std::string(std::strerror(errno));
+        return false;
+    }
     TIFFOpenOptions* opts = makeOptions(&log_);
-    tif_ = TIFFOpenExt(path.c_str(), "r", opts);
+    tif_ = TIFFFdOpenExt(own, name.c_str(), "r", opts);
     TIFFOpenOptionsFree(opts);
+    if (!tif_)
+        ::close(own);   // TIFFClose closes it once the handle exists; a failed open leaves it to us
     return tif_ != nullptr;
 }
 

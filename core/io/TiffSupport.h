@@ -30,8 +30,11 @@ public:
     Handle(const Handle&) = delete;
     Handle& operator=(const Handle&) = delete;
 
-    /// Opens `path` for reading with libtiff ("r"); returns false on failure (see log()).
-    bool openRead(const std::filesystem::path& path);
+    /// Opens a reader of its own on the file that `fd` refers to (through /proc/self/fd, so it
+    /// gets its own file offset and the path is never looked up again: what was checked is what
+    /// is read). `name` is the file's name in libtiff's messages. `fd` stays the caller's.
+    /// Returns false on failure (see log()).
+    bool openRead(int fd, const std::filesystem::path& name);
     /// Wraps an open file descriptor for writing; `bigTiff` selects "w8". Takes ownership of fd.
     bool openWrite(int fd, const std::filesystem::path& name, bool bigTiff);
     /// Closes the handle (flushes when writing). Returns false when libtiff reported an error.

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -27,10 +28,11 @@ struct ChildResult {
 
 /// Runs argv[0] with `args`; the child gets RLIMIT_AS = `addressSpaceBytes` (0 = unlimited; always
 /// unlimited in a MITOSEG_SANITIZE build, where callers check maxRssKb) and is killed after
-/// `timeoutSeconds`. `onStart(pid)` runs in the parent right after the fork.
+/// `timeoutSeconds`. `env` ("NAME=value") is added to (or overrides) the parent's environment.
+/// `onStart(pid)` runs in the parent right after the fork.
 template <class OnStart>
 ChildResult runChild(const std::vector<std::string>& argv, std::uint64_t addressSpaceBytes, double timeoutSeconds,
-                     OnStart onStart)
+                     OnStart onStart, const std::vector<std::string>& env = {})
 {
     ChildResult r;
     int pipeFd[2];
@@ -40,6 +42,20 @@ ChildResult runChild(const std::vector<std::string>& argv, std::uint64_t address
     for (const auto& a : argv)
         cargv.push_back(const_cast<char*>(a.c_str()));
     cargv.push_back(nullptr);
+    // The environment is built here, before the fork: the child of a threaded parent must not allocate.
+    std::vector<char*> cenv;
+    for (char** e = environ; *e; ++e) {
+        const std::string_view entry(*e);
+        const auto name = entry.substr(0, entry.find('=') + 1);
+        bool overridden = false;
+        for (const auto& x : env)
+            overridden = overridden || std::string_view(x).substr(0, x.find('=') + 1) == name;
+        if (!overridden)
+            cenv.push_back(*e);
+    }
+    for (const auto& x : env)
+        cenv.push_back(const_cast<char*>(x.c_str()));
+    cenv.push_back(nullptr);
     const auto t0 = std::chrono::steady_clock::now();
     const pid_t pid = ::fork();
     if (pid == 0) {
@@ -54,7 +70,7 @@ ChildResult runChild(const std::vector<std::string>& argv, std::uint64_t address
         }
         struct rlimit core{0, 0};
         ::setrlimit(RLIMIT_CORE, &core);
-        ::execv(cargv[0], cargv.data());
+        ::execve(cargv[0], cargv.data(), cenv.data());
         ::_exit(127);
     }
     ::close(pipeFd[1]);
@@ -88,9 +104,10 @@ ChildResult runChild(const std::vector<std::string>& argv, std::uint64_t address
     return r;
 }
 
-inline ChildResult runChild(const std::vector<std::string>& argv, std::uint64_t addressSpaceBytes, double timeoutSeconds)
+inline ChildResult runChild(const std::vector<std::string>& argv, std::uint64_t addressSpaceBytes, double timeoutSeconds,
+                            const std::vector<std::string>& env = {})
 {
-    return runChild(argv, addressSpaceBytes, timeoutSeconds, [](pid_t) {});
+    return runChild(argv, addressSpaceBytes, timeoutSeconds, [](pid_t) {}, env);
 }
 
 }  // namespace mitoseg::test

@@ -6,7 +6,12 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <future>
 
 #include "tests/ui/UiTest.h"
 #include "ui/Autosaver.h"
@@ -15,8 +20,26 @@
 #include "ui/MainWindow.h"
 #include "ui/SliceView.h"
 #include "ui/StudioDocument.h"
+#include "ui/files/PredictionStore.h"
 
 namespace mitoseg::ui::test {
+
+namespace {
+/// Runs `read` (which returns its error message) on a thread. When it has not returned after
+/// 10 s it is stuck on the FIFO `fifo`: a writer is opened and closed to let it go (so the test
+/// fails instead of hanging), and `*hung` is set.
+QString readWithin10s(const QString& fifo, const std::function<QString()>& read, bool* hung)
+{
+    auto result = std::async(std::launch::async, read);
+    *hung = result.wait_for(std::chrono::seconds(10)) != std::future_status::ready;
+    if (*hung) {
+        const int fd = ::open(QFile::encodeName(fifo).constData(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0)
+            ::close(fd);
+    }
+    return result.get();
+}
+}  // namespace
 
 class SessionTest : public QObject {
     Q_OBJECT
@@ -212,6 +235,52 @@ private Q_SLOTS:
         QVERIFY(w.autosaver()->saveNow());
         QVERIFY(status->isHidden());
         w.autosaver()->finish();
+    }
+
+    void aFifoDirectoryOrDeviceAsASessionIsRefusedWithoutHanging()
+    {
+        // Session files, the predictions beside them and the autosaved mask go through core's
+        // InputFile checks: a named pipe with no writer must not block the GUI thread.
+        QTemporaryDir dir;
+        const QString fifo = dir.filePath(QStringLiteral("pipe-session.json"));
+        QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+        bool hung = false;
+        QString error = readWithin10s(fifo, [&] {
+            QString e;
+            return Session::load(fifo, &e) ? QStringLiteral("loaded") : e;
+        }, &hung);
+        QVERIFY2(!hung, "Session::load blocked on a FIFO");
+        QVERIFY2(error.contains(QStringLiteral("pipe-session.json")) && error.contains(QStringLiteral("FIFO")), qPrintable(error));
+
+        error = readWithin10s(fifo, [&] {
+            QString e;
+            return readMaskRle(fifo, &e) ? QStringLiteral("loaded") : e;
+        }, &hung);
+        QVERIFY2(!hung, "readMaskRle blocked on a FIFO");
+        QVERIFY2(error.contains(QStringLiteral("pipe-session.json")) && error.contains(QStringLiteral("FIFO")), qPrintable(error));
+
+        MainWindow w(nullptr, dir.filePath(QStringLiteral("auto")));
+        w.setInteractive(false);
+        QVERIFY(w.files()->openDemo());
+        error = readWithin10s(fifo, [&] {
+            QString e;
+            return PredictionStore::load(*w.document(), fifo, &e) >= 0 ? QStringLiteral("loaded") : e;
+        }, &hung);
+        QVERIFY2(!hung, "PredictionStore::load blocked on a FIFO");
+        QVERIFY2(error.contains(QStringLiteral("pipe-session.json")) && error.contains(QStringLiteral("FIFO")), qPrintable(error));
+
+        // File > Open session (the GUI thread's path) ends with the error, the demo stays open.
+        QVERIFY(!w.files()->openSession(fifo));
+        QVERIFY2(w.files()->lastError().contains(QStringLiteral("FIFO")), qPrintable(w.files()->lastError()));
+        QVERIFY(w.document()->hasImage());
+
+        QVERIFY(QDir(dir.path()).mkdir(QStringLiteral("folder.json")));
+        QVERIFY(!Session::load(dir.filePath(QStringLiteral("folder.json")), &error));
+        QVERIFY2(error.contains(QStringLiteral("folder.json")) && error.contains(QStringLiteral("directory")), qPrintable(error));
+        const QString zero = dir.filePath(QStringLiteral("zero.json"));
+        QVERIFY(QFile::link(QStringLiteral("/dev/zero"), zero));
+        QVERIFY(!Session::load(zero, &error));
+        QVERIFY2(error.contains(QStringLiteral("zero.json")) && error.contains(QStringLiteral("device")), qPrintable(error));
     }
 
     void corruptAutosaveIsRejected()

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ui/StudioDocument.h"
+#include "ui/files/OpenInput.h"
 
 namespace mitoseg::ui {
 
@@ -71,11 +72,9 @@ bool PredictionStore::save(const StudioDocument& doc, const QString& path, QStri
 
 int PredictionStore::load(StudioDocument& doc, const QString& path, QString* error)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        failWith(error, QStringLiteral("%1: %2").arg(path, file.errorString()));
+    QFile file;
+    if (!openInputFile(file, path, "predictions file", error))
         return -1;
-    }
     QDataStream in(&file);
     in.setVersion(QDataStream::Qt_6_0);
     char magic[sizeof kMagic] = {};

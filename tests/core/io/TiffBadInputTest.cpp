@@ -10,6 +10,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "../base/TestSupport.h"
 #include "TiffFixtures.h"
@@ -309,7 +312,7 @@ namespace {
 TEST(TiffBadInput, ZeroNegativeOrNaNVoxelSizeIsRefused)
 {
     ScratchDir dir;
-    for (const char* z : {"0", "-5", "nan", "abc"}) {
+    for (const char* z : {"0", "-5", "nan", "abc", "5abc", "5 nm", "1,5", "0x10", "inf", "5.0.1"}) {
         FixtureSpec s;
         s.description = std::string("ImageJ=1.11a\nimages=3\nslices=3\nunit=nm\nspacing=") + z + "\n";
         s.xResolution = 0.2f;
@@ -338,6 +341,14 @@ TEST(TiffBadInput, ZeroNegativeOrNaNVoxelSizeIsRefused)
     EXPECT_DOUBLE_EQ(sp.z, 5.0);
     EXPECT_DOUBLE_EQ(sp.x, 5.0);
     EXPECT_EQ(sp.unit, "nm");
+    // Blanks around the number, an exponent and a leading + are still numbers.
+    ResolutionTags tags;
+    tags.xResolution = 0.2;
+    tags.yResolution = 0.2;
+    for (const auto& [text, value] : std::vector<std::pair<std::string, double>>{{" 2.5 ", 2.5}, {"3e1", 30.0}, {"+0.03", 0.03}}) {
+        const Spacing parsed = parseSpacing("ImageJ=1.11a\nunit=nm\nspacing=" + text + "\n", tags);
+        EXPECT_DOUBLE_EQ(parsed.z, value) << text;
+    }
 }
 
 }  // namespace
