@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "ChildProcess.h"
+#include "DiscStack.h"
 #include "TestSupport.h"
 #include "core/engine/Json.h"
 #include "core/engine/ModelAverage.h"
@@ -33,24 +34,7 @@ std::string launcher() { return std::string(MITOSEG_SOURCE_DIR) + "/packaging/mi
 /// 8 x 48 x 64 stack with bright discs, and its 0/255 mask.
 void writeDiscStack(const std::filesystem::path& image, const std::filesystem::path& mask)
 {
-    VolumeU8 img(Shape{8, 48, 64}), lab(Shape{8, 48, 64});
-    std::mt19937 rng(5);
-    std::uniform_real_distribution<double> u(0, 1);
-    for (std::int64_t z = 0; z < 8; ++z) {
-        for (std::int64_t i = 0; i < 48 * 64; ++i)
-            img.slice(z)[i] = static_cast<std::uint8_t>(60 + 30 * u(rng));
-        for (int d = 0; d < 4; ++d) {
-            double cy = 8 + 32 * u(rng), cx = 8 + 48 * u(rng), r = 4 + 5 * u(rng);
-            for (std::int64_t y = 0; y < 48; ++y)
-                for (std::int64_t x = 0; x < 64; ++x)
-                    if (std::hypot(static_cast<double>(y) - cy, static_cast<double>(x) - cx) <= r) {
-                        img(z, y, x) = static_cast<std::uint8_t>(170 + 30 * u(rng));
-                        lab(z, y, x) = 255;
-                    }
-        }
-    }
-    writeStack(image, img);
-    writeStack(mask, lab);
+    test::writeDiscStack(image, mask, 8, 5, 4, 5);
 }
 
 /// "(command)" (built by appending: GCC 12 warns falsely on "(" + std::string).
