@@ -9,6 +9,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -292,6 +293,34 @@ void writeFileAtomically(const std::filesystem::path& path, const std::function<
             throw IoError(Kind::WriteFailed, path, -1, "cannot write: write error (disk full?)");
     }
     temp.commit();
+}
+
+std::filesystem::path scratchDirectory()
+{
+    if (const char* t = std::getenv("TMPDIR"); t && *t) {
+        std::error_code ec;
+        if (std::filesystem::is_directory(t, ec))
+            return t;
+    }
+    std::error_code ec;
+    auto dir = std::filesystem::temp_directory_path(ec);
+    return ec ? std::filesystem::path("/tmp") : dir;
+}
+
+std::FILE* openScratchFile()
+{
+    std::string name = (scratchDirectory() / "mitoseg-scratch-XXXXXX").string();
+    const int fd = ::mkstemp(name.data());
+    if (fd < 0)
+        return nullptr;
+    ::unlink(name.c_str());
+    std::FILE* f = ::fdopen(fd, "w+b");
+    if (!f) {
+        const int e = errno;
+        ::close(fd);
+        errno = e;
+    }
+    return f;
 }
 
 }  // namespace mitoseg

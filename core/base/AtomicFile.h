@@ -8,6 +8,7 @@
 // (or points to) a FIFO, a device, a socket or a directory, or a dangling link, is refused
 // before anything is written. Temporary files are removed on every failure path, and on
 // SIGINT/SIGTERM/SIGHUP once installTempFileCleanup() was called.
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <ostream>
@@ -30,6 +31,15 @@ void checkWritableOutput(const std::filesystem::path& target);
 /// after a command replaced them) that remove every live TempFile and then let the signal end
 /// the process as it would have. Call from main(); any thread afterwards.
 void installTempFileCleanup();
+
+/// The folder for scratch files: $TMPDIR when it is set and names a folder (Slurm and many
+/// clusters point it at node-local scratch), else the system's temporary folder.
+std::filesystem::path scratchDirectory();
+
+/// An anonymous scratch file opened "w+b" in scratchDirectory(): created with mkstemp and
+/// unlinked at once, so it vanishes when closed or when the process dies (std::tmpfile would
+/// ignore $TMPDIR). Null with errno set when it cannot be made. Close with std::fclose.
+std::FILE* openScratchFile();
 
 /// A temporary file beside the (resolved) target, so the rename is atomic, created with the
 /// permissions the target has (or 0644). Removed on destruction unless commit() succeeded.

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 
+#include "core/base/AtomicFile.h"
 #include "core/base/Error.h"
 #include "core/dist/ProcessGroup.h"
 #include "core/engine/PostProcessPlan.h"
@@ -161,7 +162,7 @@ public:
         // in an anonymous temporary file (rank 0 is busy with its own chunk meanwhile), then
         // send them in order.
         auto [z0, z1] = chunk(rank);
-        std::unique_ptr<std::FILE, int (*)(std::FILE*)> spill(std::tmpfile(), &std::fclose);
+        std::unique_ptr<std::FILE, int (*)(std::FILE*)> spill(openScratchFile(), &std::fclose);
         if (!spill)
             throw Error("rank " + std::to_string(rank) + ": cannot create a temporary file for its predictions");
         computeSlices(shape, read, options, z0, z1, cancel, [&](std::int64_t z, const torch::Tensor& p) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/base/AtomicFile.h"
 #include "core/base/Error.h"
 
 namespace mitoseg {
@@ -19,7 +20,7 @@ StreamingPostProcessor::StreamingPostProcessor(const Shape& shape, const PostPro
     smoothed_.resize(n);
     binary_.resize(n);
     if (settings_.minObjectVoxels > 1) {
-        spill_ = std::tmpfile();
+        spill_ = openScratchFile();
         if (!spill_)
             throw IoError(IoError::Kind::WriteFailed, "temporary file", -1,
                           std::string("cannot create a temporary file for the object removal: ") + std::strerror(errno));

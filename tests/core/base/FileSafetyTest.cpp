@@ -6,6 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 
@@ -155,4 +159,38 @@ TEST(AtomicFile, CommitTogetherReplacesAllOrNothing)
     EXPECT_EQ(slurp(dir / "a"), "old a");
     EXPECT_EQ(slurp(dir / "b"), "new b");
     EXPECT_EQ(entries(dir.path()), 2);
+}
+
+TEST(FileSafety, ScratchFilesGoToTmpdirAndVanish)
+{
+    ScratchDir dir;
+    const char* old = std::getenv("TMPDIR");
+    const std::string saved = old ? old : "";
+    ::setenv("TMPDIR", dir.path().c_str(), 1);
+    EXPECT_EQ(scratchDirectory(), dir.path());
+    std::FILE* f = openScratchFile();
+    ASSERT_NE(f, nullptr) << std::strerror(errno);
+    // Made in $TMPDIR (where a cluster's node-local scratch is), already unlinked: the folder
+    // stays empty and the file is gone when closed, whatever ends the process.
+    char link[PATH_MAX] = {};
+    const std::string fdPath = "/proc/self/fd/" + std::to_string(::fileno(f));
+    ASSERT_GT(::readlink(fdPath.c_str(), link, sizeof link - 1), 0);
+    const std::string target = link;
+    EXPECT_EQ(target.rfind(dir.path().string() + "/mitoseg-scratch-", 0), 0u) << target;
+    EXPECT_NE(target.find("(deleted)"), std::string::npos) << target;
+    EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+    const char text[] = "runs";
+    ASSERT_EQ(std::fwrite(text, 1, sizeof text, f), sizeof text);
+    std::rewind(f);
+    char back[sizeof text] = {};
+    ASSERT_EQ(std::fread(back, 1, sizeof back, f), sizeof back);
+    EXPECT_STREQ(back, text);
+    std::fclose(f);
+    // A TMPDIR that is not a folder falls back to the system's temporary folder.
+    ::setenv("TMPDIR", (dir.path() / "missing").c_str(), 1);
+    EXPECT_NE(scratchDirectory(), dir.path() / "missing");
+    if (old)
+        ::setenv("TMPDIR", saved.c_str(), 1);
+    else
+        ::unsetenv("TMPDIR");
 }
