@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <string>
 
 namespace mitoseg {
@@ -93,6 +95,52 @@ std::uint64_t availableMemoryBytes()
     }
     return room;
 }
+
+std::optional<std::uint64_t> parseByteSize(std::string_view text)
+{
+    std::size_t i = 0;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+        ++i;
+    const std::string number(text.substr(0, i));
+    if (number.empty() || number == "." || std::count(number.begin(), number.end(), '.') > 1)
+        return std::nullopt;
+    std::string unit(text.substr(i));
+    for (char& c : unit)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    double scale = 1;
+    if (!unit.empty() && unit != "B") {
+        static const char* const prefixes = "KMGT";
+        const char* p = std::strchr(prefixes, unit[0]);
+        if (!p || !(unit.size() == 1 || unit.substr(1) == "B" || unit.substr(1) == "IB"))
+            return std::nullopt;
+        for (const char* q = prefixes; q <= p; ++q)
+            scale *= 1024.0;
+    }
+    char* end = nullptr;
+    const double value = std::strtod(number.c_str(), &end);
+    if (end != number.c_str() + number.size() || !(value > 0))
+        return std::nullopt;
+    const double bytes = value * scale;
+    if (!(bytes >= 1) || bytes >= 1.8e19)
+        return std::nullopt;
+    return static_cast<std::uint64_t>(bytes);
+}
+
+namespace {
+std::atomic<std::uint64_t> budgetSet{0};
+}
+
+std::uint64_t memoryBudget()
+{
+    if (const std::uint64_t b = budgetSet.load())
+        return b;
+    if (const char* text = std::getenv("MITOSEG_MEMORY_BUDGET"))
+        if (const auto b = parseByteSize(text))
+            return *b;
+    return kDefaultMemoryBudget;
+}
+
+void setMemoryBudget(std::uint64_t bytes) { budgetSet.store(bytes); }
 
 std::string formatBytes(std::uint64_t bytes)
 {

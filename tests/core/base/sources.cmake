@@ -2,6 +2,7 @@
 list(APPEND MITOSEG_CORE_TEST_SOURCES
   base/FileSafetyTest.cpp
   base/TestSupport.cpp
+  base/MemoryBudgetTest.cpp
   base/MemoryReuseTest.cpp
   base/VolumeTest.cpp
 )
