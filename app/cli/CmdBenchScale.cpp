@@ -31,14 +31,17 @@ namespace {
 
 const char* kHelp =
     "usage: mitoseg bench scale [--ranks 1,2] [--steps 10] [--batch 4] [--patch 256]\n"
-    "                           [--threads 1] [--preset fast] [--fp32] [--json]\n"
+    "                           [--threads 1] [--preset fast] [--fp32] [--no-overlap] [--json]\n"
     "\n"
     "Times data-parallel training steps (the `train` code path, on the generated demo stack) with\n"
     "each number of local ranks in --ranks, each rank a process with --threads torch threads and\n"
     "--batch patches per step. Reports per rank count: ms per step (median, after 2 warm-up\n"
     "steps), patches per second over all ranks, ms per step inside collectives (gradient\n"
     "all-reduce, the loss sums, the stop flags) and the bytes all-reduced per step. On one host\n"
-    "the ranks share its cores: give each rank cores of its own (ranks x threads <= cores).\n";
+    "the ranks share its cores: give each rank cores of its own (ranks x threads <= cores).\n"
+    "Gradient buckets are all-reduced during backward, as each one is ready (as `train` does);\n"
+    "--no-overlap all-reduces them in one pass after backward, for comparison. The collectives\n"
+    "time is the time a rank waits for them.\n";
 
 int freeLoopbackPort()
 {
@@ -76,6 +79,7 @@ int runWorker(const Args& args, int batch, int patch, int steps, int threads)
     c.warmupSteps = 0;
     c.group = group.get();
     c.perPatchSeeds = true;
+    c.overlapGradients = !args.flag("no-overlap");
     std::vector<double> stepSeconds, commSeconds;
     auto last = std::chrono::steady_clock::now();
     double lastComm = 0;
@@ -108,7 +112,7 @@ int runBenchScale(const std::vector<std::string>& argv)
 {
     std::vector<std::string> valueOptions{"ranks", "steps", "batch", "patch", "threads", "preset", "report"};
     valueOptions.insert(valueOptions.end(), distValueOptions().begin(), distValueOptions().end());
-    Args args(argv, valueOptions, {"fp32", "json", "worker"});
+    Args args(argv, valueOptions, {"fp32", "json", "worker", "no-overlap"});
     args.expectPositionals(0, 0);
     const int batch = static_cast<int>(args.integer("batch", 4, 1, 4096));
     const int patch = static_cast<int>(args.integer("patch", 256, 16, 65536));
@@ -146,6 +150,8 @@ int runBenchScale(const std::vector<std::string>& argv)
                                        "--preset", args.value("preset", "fast"), "--dist-timeout", "300"};
             if (args.flag("fp32"))
                 a.push_back("--fp32");
+            if (args.flag("no-overlap"))
+                a.push_back("--no-overlap");
             std::vector<char*> cargs;
             for (auto& s : a)
                 cargs.push_back(s.data());

@@ -58,6 +58,8 @@ const char* kHelp =
     "  --per-patch-seeds           draw patch i of each step from its own seed (seed, step, i);\n"
     "                              always on with several ranks, so one process with this and\n"
     "                              --batch N*b draws the patches of N ranks of --batch b\n"
+    "  --no-overlap                with several ranks: all-reduce the gradients after backward\n"
+    "                              instead of bucket by bucket during it (the default)\n"
     "\n"
     "With several ranks, --batch is per rank; gradients are averaged every step, rank 0\n"
     "validates (with the others' help) and writes the model and checkpoints, and --resume must\n"
@@ -79,7 +81,7 @@ int run(const std::vector<std::string>& argv)
                                           "val-z", "validate-every", "patience", "checkpoint-dir", "checkpoint-minutes", "resume",
                                           "init", "fg-fraction", "threads", "seed"};
     valueOptions.insert(valueOptions.end(), distValueOptions().begin(), distValueOptions().end());
-    Args args(argv, valueOptions, {"no-val", "fp32", "no-augment", "keep-snapshots", "freeze-bn", "no-batch-norm", "per-patch-seeds"});
+    Args args(argv, valueOptions, {"no-val", "fp32", "no-augment", "keep-snapshots", "freeze-bn", "no-batch-norm", "per-patch-seeds", "no-overlap"});
     args.expectPositionals(2, 2);
     auto out = args.value("out");
     if (!out)
@@ -134,6 +136,7 @@ int run(const std::vector<std::string>& argv)
     c.augmentGeometry = c.augmentIntensity = !args.flag("no-augment");
     c.freezeBatchNorm = args.flag("freeze-bn");
     c.perPatchSeeds = args.flag("per-patch-seeds");
+    c.overlapGradients = !args.flag("no-overlap");
     c.outModel = *out;
     if (c.steps < 1 || c.batch < 1 || c.patch < 8 || !(c.learningRate > 0))
         throw UsageError("--steps, --batch, --patch and --lr must be positive (patch >= 8)");

@@ -17,6 +17,11 @@ namespace mitoseg {
 struct ProcessGroup::Impl {
     c10::intrusive_ptr<c10d::Store> store;
     c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+    struct Pending {
+        c10::intrusive_ptr<c10d::Work> work;
+        std::vector<torch::Tensor> tensors;   ///< kept alive while Gloo works on them
+    };
+    std::vector<Pending> pending;
 };
 
 namespace {
@@ -90,17 +95,27 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const Rendezvous& r)
 }
 
 struct ProcessGroupAccess {
+    [[noreturn]] static void fail(ProcessGroup& g, const char* what, const std::exception& e)
+    {
+        throw Error("rank " + std::to_string(g.rank_) + " of " + std::to_string(g.size_) + ": " + what +
+                    " failed: another rank died or did not answer within " + std::to_string(static_cast<int>(g.timeout_)) +
+                    " s (" + firstLine(e.what()) + ")");
+    }
+    static void wait(ProcessGroup& g, c10d::Work& work)
+    {
+        work.wait(std::chrono::milliseconds(static_cast<std::int64_t>(g.timeout_ * 1000)));
+    }
     /// Runs one collective, timing it and turning any failure into a clear mitoseg::Error.
     static void run(ProcessGroup& g, const char* what, std::size_t bytes, const std::function<c10::intrusive_ptr<c10d::Work>()>& start)
     {
+        if (!g.impl_->pending.empty())
+            g.finishPending();   // keep the collectives in the order they were asked for
         const auto t0 = Clock::now();
         try {
             auto work = start();
-            work->wait(std::chrono::milliseconds(static_cast<std::int64_t>(g.timeout_ * 1000)));
+            wait(g, *work);
         } catch (const std::exception& e) {
-            throw Error("rank " + std::to_string(g.rank_) + " of " + std::to_string(g.size_) + ": " + what +
-                        " failed: another rank died or did not answer within " + std::to_string(static_cast<int>(g.timeout_)) +
-                        " s (" + firstLine(e.what()) + ")");
+            fail(g, what, e);
         }
         g.commSeconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
         g.commBytes_ += bytes;
@@ -158,6 +173,38 @@ void ProcessGroup::recv(float* data, std::size_t count, int src, int tag)
     std::vector<torch::Tensor> t{wrap(data, count)};
     ProcessGroupAccess::run(*this, "receive", count * sizeof(float), [&] { return ProcessGroupAccess::pg(*this).recv(t, src, tag); });
 }
+
+void ProcessGroup::startAllreduceSum(float* data, std::size_t count)
+{
+    Impl::Pending p;
+    p.tensors.push_back(wrap(data, count));
+    const auto t0 = Clock::now();
+    try {
+        p.work = impl_->pg->allreduce(p.tensors);
+    } catch (const std::exception& e) {
+        ProcessGroupAccess::fail(*this, "all-reduce", e);
+    }
+    commSeconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
+    commBytes_ += count * sizeof(float);
+    impl_->pending.push_back(std::move(p));
+}
+
+void ProcessGroup::finishPending()
+{
+    const auto t0 = Clock::now();
+    std::vector<Impl::Pending> pending;
+    pending.swap(impl_->pending);
+    for (auto& p : pending) {
+        try {
+            ProcessGroupAccess::wait(*this, *p.work);
+        } catch (const std::exception& e) {
+            ProcessGroupAccess::fail(*this, "all-reduce", e);
+        }
+    }
+    commSeconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::size_t ProcessGroup::pendingCount() const { return impl_->pending.size(); }
 
 void ProcessGroup::barrier()
 {

@@ -40,6 +40,16 @@ public:
     void recv(float* data, std::size_t count, int src, int tag);
     void barrier();
 
+    /// Starts an in-place sum over the ranks of `data` and returns at once (the transfer runs on
+    /// Gloo's threads); `data` must stay valid until finishPending(). Every rank must start the
+    /// same collectives in the same order.
+    void startAllreduceSum(float* data, std::size_t count);
+    /// Waits for every started collective, oldest first (same timeout and errors as the
+    /// blocking calls). The time spent waiting here counts as communication time.
+    void finishPending();
+    /// Collectives started and not yet finished.
+    std::size_t pendingCount() const;
+
     /// Seconds spent inside collectives so far (for `bench scale`).
     double communicationSeconds() const { return commSeconds_; }
     /// Bytes this rank passed to collectives so far.

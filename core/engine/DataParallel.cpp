@@ -138,6 +138,125 @@ std::uint64_t averageGradients(UNet& net, ProcessGroup& group, bool withBatchNor
     return throughBuckets(tensors, group, false, static_cast<float>(group.size()));
 }
 
+OverlappedGradients::OverlappedGradients(UNet& net, ProcessGroup& group, bool withBatchNormStatistics, std::int64_t bucketFloats)
+    : net_(net), group_(group), bnStats_(withBatchNormStatistics)
+{
+    params_ = net->parameters();
+    const std::size_t n = params_.size();
+    bucketOf_.assign(n, 0);
+    offset_.assign(n, 0);
+    seen_.assign(n, false);
+    // Reverse order: backward produces the last layers' gradients first.
+    std::int64_t filled = 0;
+    for (std::size_t k = n; k-- > 0;) {
+        if (!params_[k].requires_grad())
+            continue;
+        const std::int64_t m = params_[k].numel();
+        if (buckets_.empty() || (filled > 0 && filled + m > bucketFloats)) {
+            buckets_.emplace_back();
+            filled = 0;
+        }
+        bucketOf_[k] = buckets_.size() - 1;
+        offset_[k] = static_cast<std::size_t>(filled);
+        buckets_.back().params.push_back(k);
+        filled += m;
+    }
+    for (auto& b : buckets_) {
+        std::int64_t floats = 0;
+        for (std::size_t k : b.params)
+            floats += params_[k].numel();
+        b.flat = torch::zeros({floats});
+        b.waiting = static_cast<int>(b.params.size());
+    }
+    hooks_.assign(n, 0);
+    for (std::size_t k = 0; k < n; ++k)
+        if (params_[k].requires_grad())
+            hooks_[k] = params_[k].register_hook([this, k](torch::Tensor g) { onGradient(k, g); });
+}
+
+OverlappedGradients::~OverlappedGradients()
+{
+    for (std::size_t k = 0; k < params_.size(); ++k)
+        if (params_[k].requires_grad())
+            params_[k].remove_hook(hooks_[k]);
+}
+
+void OverlappedGradients::onGradient(std::size_t k, const torch::Tensor& grad)
+{
+    torch::NoGradGuard noGrad;
+    Bucket& b = buckets_[bucketOf_[k]];
+    if (b.started) {
+        late_ = true;
+        return;
+    }
+    auto slot = b.flat.narrow(0, static_cast<std::int64_t>(offset_[k]), params_[k].numel()).view(params_[k].sizes());
+    if (seen_[k]) {
+        slot.add_(grad.to(torch::kFloat));
+        return;
+    }
+    slot.copy_(grad);
+    seen_[k] = true;
+    if (--b.waiting == 0)
+        startReady();
+}
+
+void OverlappedGradients::startReady()
+{
+    while (nextToStart_ < buckets_.size() && buckets_[nextToStart_].waiting == 0) {
+        Bucket& b = buckets_[nextToStart_++];
+        b.started = true;
+        group_.startAllreduceSum(b.flat.data_ptr<float>(), static_cast<std::size_t>(b.flat.numel()));
+        ++startedEarly_;
+    }
+}
+
+std::uint64_t OverlappedGradients::finish()
+{
+    torch::NoGradGuard noGrad;
+    std::uint64_t bytes = 0;
+    for (std::size_t i = nextToStart_; i < buckets_.size(); ++i)
+        buckets_[i].waiting = 0;   // parameters without a gradient this step: their slots hold zeros
+    lastEarly_ = startedEarly_;
+    startReady();
+    group_.finishPending();
+    const float n = static_cast<float>(group_.size());
+    for (auto& b : buckets_) {
+        b.flat.div_(n);
+        for (std::size_t k : b.params) {
+            torch::Tensor& p = params_[k];
+            if (!p.grad().defined())
+                p.mutable_grad() = torch::zeros_like(p);
+            if (!late_)
+                p.mutable_grad().copy_(b.flat.narrow(0, static_cast<std::int64_t>(offset_[k]), p.numel()).view(p.sizes()));
+        }
+        bytes += static_cast<std::uint64_t>(b.flat.numel()) * sizeof(float);
+        b.flat.zero_();
+        b.waiting = static_cast<int>(b.params.size());
+        b.started = false;
+    }
+    std::fill(seen_.begin(), seen_.end(), false);
+    nextToStart_ = 0;
+    startedEarly_ = 0;
+    if (late_) {
+        // A gradient arrived after its bucket left: the gradients themselves are complete, so
+        // average them again the plain way (the started all-reduces were finished above).
+        late_ = false;
+        std::vector<torch::Tensor> grads;
+        for (auto& p : params_)
+            if (p.requires_grad())
+                grads.push_back(p.grad());
+        bytes += throughBuckets(grads, group_, false, n);
+    }
+    if (bnStats_) {
+        std::vector<torch::Tensor> stats;
+        for (auto& b : net_->named_buffers())
+            if (endsWith(b.key(), "running_mean") || endsWith(b.key(), "running_var"))
+                stats.push_back(b.value());
+        bytes += throughBuckets(stats, group_, false, n);
+    }
+    return bytes;
+}
+
 void broadcastWeights(UNet& net, ProcessGroup& group)
 {
     std::vector<torch::Tensor> tensors;

@@ -24,6 +24,54 @@ torch::Tensor trainingLoss(const torch::Tensor& logits, const torch::Tensor& tar
 /// all-reduce each. Returns the bytes all-reduced.
 std::uint64_t averageGradients(UNet& net, ProcessGroup& group, bool withBatchNormStatistics);
 
+/// Gradient averaging overlapped with the backward pass, as PyTorch's DistributedDataParallel
+/// does it: a hook on every parameter copies its gradient into a flat bucket as autograd
+/// produces it, and a bucket whose gradients are all in starts its all-reduce at once (on Gloo's
+/// threads) while backward goes on with earlier layers. Buckets follow the parameters in reverse
+/// order (about the order backward produces them) and start strictly in bucket order, so every
+/// rank starts the same collectives in the same order. Lives across steps (the hooks stay on the
+/// parameters until it is destroyed). Calling thread only.
+class OverlappedGradients {
+public:
+    OverlappedGradients(UNet& net, ProcessGroup& group, bool withBatchNormStatistics,
+                        std::int64_t bucketFloats = std::int64_t{1} << 18);
+    ~OverlappedGradients();
+    OverlappedGradients(const OverlappedGradients&) = delete;
+    OverlappedGradients& operator=(const OverlappedGradients&) = delete;
+
+    /// After loss.backward(): starts the buckets still waiting (a parameter without a gradient
+    /// this step counts as zeros), waits for all, writes the averages into the parameters'
+    /// gradients and averages the batch-norm statistics (when asked). The result equals
+    /// averageGradients. Returns the bytes all-reduced.
+    std::uint64_t finish();
+    /// Buckets whose all-reduce started inside backward in the last step (for tests, benches).
+    int startedDuringBackward() const { return lastEarly_; }
+    int buckets() const { return static_cast<int>(buckets_.size()); }
+
+private:
+    struct Bucket {
+        torch::Tensor flat;
+        std::vector<std::size_t> params;
+        int waiting = 0;
+        bool started = false;
+    };
+    void onGradient(std::size_t param, const torch::Tensor& grad);
+    void startReady();
+
+    UNet& net_;
+    ProcessGroup& group_;
+    bool bnStats_;
+    std::vector<torch::Tensor> params_;
+    std::vector<std::size_t> bucketOf_, offset_;
+    std::vector<bool> seen_;
+    std::vector<unsigned> hooks_;
+    std::vector<Bucket> buckets_;
+    std::size_t nextToStart_ = 0;
+    bool late_ = false;   ///< a gradient came after its bucket had started (a parameter used twice)
+    int startedEarly_ = 0;
+    int lastEarly_ = 0;
+};
+
 /// Copies rank 0's parameters and floating-point buffers into every rank's network.
 void broadcastWeights(UNet& net, ProcessGroup& group);
 

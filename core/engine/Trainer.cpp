@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <optional>
 #include <functional>
 #include <utility>
 #include <sstream>
@@ -463,6 +464,9 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
     // rank uses the same rate) and a cancel seen by any rank, both from the step's last all-reduce.
     double sharedElapsed = 0;
     bool groupCancelled = false;
+    std::optional<OverlappedGradients> overlapped;
+    if (group && config.overlapGradients)
+        overlapped.emplace(net, *group, config.arch.batchNorm && !config.freezeBatchNorm);
     while (st.step < config.steps) {
         if (config.pause && !group) {
             const double waited = config.pause->waitWhilePaused(cancel);
@@ -493,7 +497,9 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
         double lv = 0;
         torch::Tensor loss = trainingLoss(logits, y, config.arch.classes, config.diceWeight, group, lv);
         loss.backward();
-        if (group)
+        if (overlapped)
+            result.gradientBytesPerStep = overlapped->finish();
+        else if (group)
             result.gradientBytesPerStep = averageGradients(net, *group, config.arch.batchNorm && !config.freezeBatchNorm);
         opt->step();
         if (config.bf16)

@@ -76,6 +76,9 @@ struct TrainConfig {
     /// ranks of batch b draw exactly the patches of one process of batch N*b with this on.
     /// Always on with a group; off (the default) keeps the single stream of earlier runs.
     bool perPatchSeeds = false;
+    /// With a group: all-reduce each bucket of gradients as soon as backward has produced it,
+    /// overlapping communication with the rest of backward (off: one pass after backward).
+    bool overlapGradients = true;
 };
 
 /// The data: raw image (uint8 or float, exactly one set), labels (binary models: non-zero =

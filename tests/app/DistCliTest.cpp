@@ -17,6 +17,10 @@
 #include "ChildProcess.h"
 #include "DiscStack.h"
 #include "TestSupport.h"
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "core/engine/Json.h"
 #include "core/engine/ModelAverage.h"
 #include "core/io/TiffStack.h"
@@ -182,6 +186,44 @@ TEST(DistCli, KilledRankFailsTheOtherWithAClearErrorWithinTheTimeout)
     EXPECT_NE(r.output.find("rank 0 of 2"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("another rank died or did not answer within 20 s"), std::string::npos) << r.output;
     // Killed about 6 s after the start; the error must come within the 20 s timeout after that.
+    EXPECT_LT(r.seconds, 6 + 20 + 10) << r.output;
+}
+
+TEST(DistCli, KilledRankZeroWhichServesTheTcpStoreFailsTheOtherWithinTheTimeout)
+{
+    // Rank 0 serves the TCP store; when it dies the other rank loses the store and its peer at
+    // once, and must still stop with the clear error, not hang or crash.
+    ScratchDir dir;
+    writeDiscStack(dir / "img.tif", dir / "mask.tif");
+    int port = 0;
+    {
+        int s = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+        port = ntohs(a.sin_port);
+        ::close(s);
+    }
+    const std::string url = "tcp://127.0.0.1:" + std::to_string(port);
+    const std::string common = trainArgs(dir) + " --no-val --steps 1000000 --batch 2 --dist-timeout 20 --out " + (dir / "m.msm").string() +
+                               " --world-size 2 --rendezvous " + url;
+    std::vector<std::string> rank1{"/bin/sh", "-c", cli() + common + " --rank 1"};
+    std::atomic<bool> killed{false};
+    std::thread zero([&] {
+        runCommand(subshell(cli() + common + " --rank 0 > /dev/null 2>&1 & p=$!; sleep 6; kill -9 $p; wait $p"));
+        killed = true;
+    });
+    test::ChildResult r = test::runChild(rank1, 0, 120);
+    zero.join();
+    EXPECT_TRUE(killed);
+    EXPECT_FALSE(r.timedOut) << r.output;
+    ASSERT_TRUE(r.exited) << r.output;
+    EXPECT_EQ(r.exitCode, 1) << r.output;
+    EXPECT_NE(r.output.find("rank 1 of 2"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("another rank died or did not answer within 20 s"), std::string::npos) << r.output;
     EXPECT_LT(r.seconds, 6 + 20 + 10) << r.output;
 }
 
