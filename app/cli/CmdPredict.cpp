@@ -133,7 +133,8 @@ int run(const std::vector<std::string>& argv)
     }
     const PredictFileReport report = predictFile(*segmenter, request, rank0 ? &progress : nullptr, nullptr, group.get());
     if (!rank0) {
-        std::cerr << "rank " << group->rank() << ": predicted its slices in " << report.seconds << " s\n";
+        std::cerr << "rank " << group->rank() << ": predicted its slices in " << report.seconds << " s, sent "
+                  << group->communicationBytes() << " bytes\n";
         return 0;
     }
     std::cout << "mask: " << *out << "\n";

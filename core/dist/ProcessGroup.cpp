@@ -128,8 +128,9 @@ namespace {
 template <class T>
 torch::Tensor wrap(T* data, std::size_t count)
 {
-    return torch::from_blob(const_cast<std::remove_const_t<T>*>(data), {static_cast<std::int64_t>(count)},
-                            std::is_same_v<std::remove_const_t<T>, double> ? torch::kDouble : torch::kFloat);
+    using U = std::remove_const_t<T>;
+    const auto type = std::is_same_v<U, double> ? torch::kDouble : std::is_same_v<U, std::uint8_t> ? torch::kByte : torch::kFloat;
+    return torch::from_blob(const_cast<U*>(data), {static_cast<std::int64_t>(count)}, type);
 }
 
 }  // namespace
@@ -205,6 +206,18 @@ void ProcessGroup::finishPending()
 }
 
 std::size_t ProcessGroup::pendingCount() const { return impl_->pending.size(); }
+
+void ProcessGroup::send(const std::uint8_t* data, std::size_t count, int dst, int tag)
+{
+    std::vector<torch::Tensor> t{wrap(data, count)};
+    ProcessGroupAccess::run(*this, "send", count, [&] { return ProcessGroupAccess::pg(*this).send(t, dst, tag); });
+}
+
+void ProcessGroup::recv(std::uint8_t* data, std::size_t count, int src, int tag)
+{
+    std::vector<torch::Tensor> t{wrap(data, count)};
+    ProcessGroupAccess::run(*this, "receive", count, [&] { return ProcessGroupAccess::pg(*this).recv(t, src, tag); });
+}
 
 void ProcessGroup::barrier()
 {

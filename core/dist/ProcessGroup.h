@@ -38,6 +38,8 @@ public:
     /// Point to point (matched by tag).
     void send(const float* data, std::size_t count, int dst, int tag);
     void recv(float* data, std::size_t count, int src, int tag);
+    void send(const std::uint8_t* data, std::size_t count, int dst, int tag);
+    void recv(std::uint8_t* data, std::size_t count, int src, int tag);
     void barrier();
 
     /// Starts an in-place sum over the ranks of `data` and returns at once (the transfer runs on

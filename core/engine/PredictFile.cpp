@@ -42,6 +42,7 @@ public:
             buffer_[i] = static_cast<std::uint8_t>(std::lround(255.0f * std::clamp(v[i], 0.0f, 1.0f)));
         prob_->write(buffer_.data());
     }
+    bool wantsProbability() const override { return prob_ != nullptr; }
     void labels(std::int64_t, const std::uint8_t* v) override
     {
         const std::uint8_t scale = binary_ ? 255 : 1;

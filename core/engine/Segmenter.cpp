@@ -130,55 +130,125 @@ public:
                                  ProcessGroup& group, ProgressSink* progress, const CancelToken* cancel) override
     {
         applyThreads(options);
-        const std::int64_t D = shape.depth, H = shape.height, W = shape.width;
+        const std::int64_t D = shape.depth, n = shape.sliceVoxels();
         const int ranks = group.size(), rank = group.rank();
-        const std::int64_t outputs = model_.spec.arch.classes == 2 ? 1 : model_.spec.arch.classes;
-        const std::size_t count = static_cast<std::size_t>(outputs * H * W);
+        const bool binary = model_.spec.arch.classes == 2;
+        const auto N = static_cast<std::size_t>(n);
         auto chunk = [&](int r) { return std::make_pair(D * r / ranks, D * (r + 1) / ranks); };
-        if (rank == 0) {
-            // Rank 0 predicts the first chunk, then takes the others' outputs in z order: the
-            // post-processing (z-smoothing, threshold, 3D object removal) sees exactly the
-            // stream a single process makes.
-            auto post = makePostProcessor(shape, options, sink);
-            auto [z0, z1] = chunk(0);
+        // Rank 0's sink decides for everyone whether probabilities travel.
+        double wants = rank == 0 && sink.wantsProbability() ? 1.0 : 0.0;
+        group.allreduceMax(&wants, 1);
+        const bool withProbability = wants > 0;
+        const PostProcessing pp = postSettings(shape, options);
+        // What a rank sends per slice: the probability (floats) when wanted, then the labels:
+        // binary 0/1 packed 8 voxels a byte, multiclass one byte a voxel.
+        const std::size_t labelBytes = binary ? (N + 7) / 8 : N;
+        auto pack = [&](const std::uint8_t* labels, std::uint8_t* out) {
+            if (!binary) {
+                std::copy(labels, labels + N, out);
+                return;
+            }
+            std::fill(out, out + labelBytes, std::uint8_t{0});
+            for (std::size_t i = 0; i < N; ++i)
+                out[i >> 3] |= static_cast<std::uint8_t>(labels[i] << (i & 7));
+        };
+        auto unpack = [&](const std::uint8_t* packed, std::uint8_t* labels) {
+            if (!binary) {
+                std::copy(packed, packed + N, labels);
+                return;
+            }
+            for (std::size_t i = 0; i < N; ++i)
+                labels[i] = (packed[i >> 3] >> (i & 7)) & 1;
+        };
+        // Predicts slices [z0, z1) and hands each one's (probability, labels) to `out` in z
+        // order: binary models smoothed (from the halo around the range) and thresholded.
+        std::vector<float> prob(N);
+        std::vector<std::uint8_t> labels(N);
+        auto predictRange = [&](std::int64_t z0, std::int64_t z1, const std::function<void(std::int64_t, const float*, const std::uint8_t*)>& out) {
+            if (binary) {
+                ZSmoother smoother(D, n, pp.zSmooth, z0, z1, [&](std::int64_t z, const float* smoothed) {
+                    thresholdSlice(smoothed, N, pp.threshold, labels.data());
+                    out(z, smoothed, labels.data());
+                });
+                computeSlices(shape, read, options, smoother.firstInput(), smoother.endInput(), cancel,
+                              [&](std::int64_t, const torch::Tensor& p) {
+                                  torch::Tensor c = p.contiguous();
+                                  smoother.push(c.data_ptr<float>());
+                              });
+                smoother.finish();
+                return;
+            }
             computeSlices(shape, read, options, z0, z1, cancel, [&](std::int64_t z, const torch::Tensor& p) {
-                consume(shape, z, p, post.get(), sink, progress, {});
+                auto [bestValues, bestIndices] = p.max(0);
+                torch::Tensor lab = bestIndices.to(torch::kUInt8).contiguous();
+                torch::Tensor best = bestValues.contiguous();
+                out(z, best.data_ptr<float>(), lab.data_ptr<std::uint8_t>());
             });
-            torch::Tensor p = torch::empty({outputs, H, W});
+        };
+        if (rank == 0) {
+            // Rank 0 predicts the first chunk, then takes the others' slices in z order: the
+            // object removal and the sink see exactly the stream a single process makes.
+            std::unique_ptr<StreamingPostProcessor> post;
+            if (binary)
+                post = std::make_unique<StreamingPostProcessor>(
+                    shape, pp, nullptr, [&sink](std::int64_t z, const std::uint8_t* l) { sink.labels(z, l); });
+            auto take = [&](std::int64_t z, const float* p, const std::uint8_t* l) {
+                sink.probability(z, p);
+                if (post)
+                    post->pushThresholded(l);
+                else
+                    sink.labels(z, l);
+                if (progress)
+                    progress->progress(static_cast<double>(z + 1), static_cast<double>(D), "predicting slice " + std::to_string(z + 1));
+            };
+            auto [a0, b0] = chunk(0);
+            predictRange(a0, b0, take);
+            std::vector<std::uint8_t> packed(labelBytes);
             for (int r = 1; r < ranks; ++r) {
                 auto [a, b] = chunk(r);
                 for (std::int64_t z = a; z < b; ++z) {
                     if (cancel)
                         cancel->check();
-                    group.recv(p.data_ptr<float>(), count, r, static_cast<int>(z));
-                    consume(shape, z, p, post.get(), sink, progress, {});
+                    if (withProbability)
+                        group.recv(prob.data(), N, r, static_cast<int>(2 * z));
+                    group.recv(packed.data(), labelBytes, r, static_cast<int>(2 * z + 1));
+                    std::vector<std::uint8_t>& l = labels;
+                    unpack(packed.data(), l.data());
+                    take(z, prob.data(), l.data());
                 }
             }
             if (post)
                 post->finish();
             return;
         }
-        // Other ranks: predict the chunk (reading the 2.5D context around it), keep the outputs
-        // in an anonymous temporary file (rank 0 is busy with its own chunk meanwhile), then
-        // send them in order.
+        // Other ranks: predict and post-process the chunk, keep its slices in an anonymous
+        // temporary file (rank 0 is busy with its own chunk meanwhile), then send them in order.
         auto [z0, z1] = chunk(rank);
         std::unique_ptr<std::FILE, int (*)(std::FILE*)> spill(openScratchFile(), &std::fclose);
         if (!spill)
             throw Error("rank " + std::to_string(rank) + ": cannot create a temporary file for its predictions");
-        computeSlices(shape, read, options, z0, z1, cancel, [&](std::int64_t z, const torch::Tensor& p) {
-            torch::Tensor c = p.contiguous();
-            if (std::fwrite(c.data_ptr<float>(), sizeof(float), count, spill.get()) != count)
-                throw Error("rank " + std::to_string(rank) + ": cannot write its predictions of slice " + std::to_string(z) +
-                            " to a temporary file (disk full?)");
+        std::vector<std::uint8_t> packed(labelBytes);
+        auto spillFailed = [&](std::int64_t z) {
+            return Error("rank " + std::to_string(rank) + ": cannot write its predictions of slice " + std::to_string(z) +
+                         " to a temporary file (disk full?)");
+        };
+        predictRange(z0, z1, [&](std::int64_t z, const float* p, const std::uint8_t* l) {
+            if (withProbability && std::fwrite(p, sizeof(float), N, spill.get()) != N)
+                throw spillFailed(z);
+            pack(l, packed.data());
+            if (std::fwrite(packed.data(), 1, labelBytes, spill.get()) != labelBytes)
+                throw spillFailed(z);
             if (progress)
                 progress->progress(static_cast<double>(z - z0 + 1), static_cast<double>(z1 - z0), "predicting slice " + std::to_string(z + 1));
         });
         std::rewind(spill.get());
-        std::vector<float> buf(count);
         for (std::int64_t z = z0; z < z1; ++z) {
-            if (std::fread(buf.data(), sizeof(float), count, spill.get()) != count)
+            if ((withProbability && std::fread(prob.data(), sizeof(float), N, spill.get()) != N) ||
+                std::fread(packed.data(), 1, labelBytes, spill.get()) != labelBytes)
                 throw Error("rank " + std::to_string(rank) + ": cannot read back its predictions of slice " + std::to_string(z));
-            group.send(buf.data(), count, 0, static_cast<int>(z));
+            if (withProbability)
+                group.send(prob.data(), N, 0, static_cast<int>(2 * z));
+            group.send(packed.data(), labelBytes, 0, static_cast<int>(2 * z + 1));
         }
     }
 
@@ -188,14 +258,21 @@ private:
     {
         if (model_.spec.arch.classes != 2)
             return nullptr;
+        return std::make_unique<StreamingPostProcessor>(
+            shape, postSettings(shape, options), [&sink](std::int64_t z, const float* p) { sink.probability(z, p); },
+            [&sink](std::int64_t z, const std::uint8_t* l) { sink.labels(z, l); });
+    }
+
+    /// The post-processing of binary stack predictions: the options' settings, else the model's,
+    /// adapted to the stack (planPostProcessing).
+    PostProcessing postSettings(const Shape& shape, const PredictOptions& options) const
+    {
         const ModelInfo& mi = model_.spec.info;
         PostProcessing pp;
         pp.zSmooth = options.zSmooth >= 0 ? options.zSmooth : mi.zSmooth;
         pp.threshold = options.threshold > 0 ? options.threshold : mi.threshold;
         pp.minObjectVoxels = options.minObjectVoxels >= 0 ? options.minObjectVoxels : mi.minObjectVoxels;
-        return std::make_unique<StreamingPostProcessor>(
-            shape, planPostProcessing(pp, shape).effective, [&sink](std::int64_t z, const float* p) { sink.probability(z, p); },
-            [&sink](std::int64_t z, const std::uint8_t* l) { sink.labels(z, l); });
+        return planPostProcessing(pp, shape).effective;
     }
 
     /// Hands the network output `p` (outputs, H, W) of slice z on: to the post-processor

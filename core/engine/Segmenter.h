@@ -89,6 +89,9 @@ public:
     /// Slice z of P(foreground) after z-smoothing (binary), or of the chosen class's
     /// probability (multiclass): height * width floats.
     virtual void probability(std::int64_t z, const float* values) { (void)z; (void)values; }
+    /// False when probability() ignores what it gets: a distributed run then does not send the
+    /// probabilities to rank 0 (only the labels, 8 voxels a byte for binary models).
+    virtual bool wantsProbability() const { return true; }
     /// Slice z of the final labels (0 = background; binary: 1 = foreground).
     virtual void labels(std::int64_t z, const std::uint8_t* values) = 0;
 };
@@ -148,13 +151,16 @@ public:
 
     /// predictStack shared out over the ranks of `group` (every rank calls it with the same
     /// stack, shape and options): each rank predicts a contiguous z-chunk, reading the 2.5D
-    /// context around it through `read`; rank 0 takes the other ranks' network outputs in z order
-    /// and runs the post-processing (z-smoothing, threshold, 3D object removal) and `sink` over
-    /// the whole stream, so its output equals predictStack's byte for byte. The other ranks
-    /// never call `sink`; they keep their chunk's outputs in an anonymous temporary file (4 bytes
-    /// per voxel and output channel) until rank 0 asks for them. Progress: rank 0 per slice of the
-    /// stack, the others per slice of their chunk. Throws mitoseg::Error when a rank fails or
-    /// does not answer within the group's timeout.
+    /// context around it through `read`, and post-processes what it can alone: binary models'
+    /// z-smoothing and threshold (the rank also predicts the zSmooth slices beyond each end of its
+    /// chunk, the halo the smoothing needs), multiclass models' arg-max. Rank 0 takes the other
+    /// ranks' slices in z order (thresholded labels packed 8 voxels a byte, or class labels a
+    /// byte a voxel; plus 4 bytes of probability per voxel only when `sink` wants them) and runs
+    /// the 3D small-object removal and `sink` over the whole stream, so its output equals
+    /// predictStack's byte for byte. The other ranks never call `sink`; they keep their chunk's
+    /// slices in an anonymous temporary file until rank 0 asks for them. Progress: rank 0 per
+    /// slice of the stack, the others per slice of their chunk. Throws mitoseg::Error when a rank
+    /// fails or does not answer within the group's timeout.
     virtual void predictStackDistributed(const Shape& shape, const SliceReader& read, const PredictOptions& options,
                                          PredictionSink& sink, ProcessGroup& group, ProgressSink* progress = nullptr,
                                          const CancelToken* cancel = nullptr) = 0;

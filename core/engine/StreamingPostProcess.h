@@ -15,6 +15,38 @@
 
 namespace mitoseg {
 
+/// The z-smoothing of a binary prediction for the slices zBegin .. zEnd-1 of a stack of `depth`
+/// slices: each output slice is the mean of the raw slices within +-radius (clamped at the stack's
+/// ends), bit-identical to averageAlongZ. Takes the raw slices firstInput() .. endInput()-1 in
+/// order (the range plus its halo), so a rank of a distributed run can smooth its own z-chunk.
+/// Torch-free; one thread.
+class ZSmoother {
+public:
+    using Out = std::function<void(std::int64_t z, const float* smoothed)>;
+    ZSmoother(std::int64_t depth, std::int64_t sliceVoxels, int radius, std::int64_t zBegin, std::int64_t zEnd, Out out);
+    std::int64_t firstInput() const { return in0_; }
+    std::int64_t endInput() const { return in1_; }
+    /// Raw slice firstInput() + (slices pushed so far). Calls `out` for each slice it completes.
+    void push(const float* raw);
+    /// After the last input: calls `out` for the slices left. Throws mitoseg::Error when inputs
+    /// are missing.
+    void finish();
+    std::size_t memoryBytes() const;
+
+private:
+    void emit(std::int64_t z);
+    std::int64_t depth_, zBegin_, zEnd_, in0_, in1_;
+    int radius_;
+    Out out_;
+    std::vector<std::vector<float>> window_;   ///< ring of raw slices, index z % size
+    std::vector<float> smoothed_;
+    std::int64_t pushed_ = 0, next_ = 0;       ///< inputs taken; next slice to emit
+};
+
+/// binary[i] = probability[i] > threshold, for n values: the one threshold rule of the
+/// streamed post-processing (the same on every rank of a distributed run).
+void thresholdSlice(const float* probability, std::size_t n, double threshold, std::uint8_t* binary);
+
 class StreamingPostProcessor {
 public:
     /// Receives slice z of the smoothed probability (height * width floats), in z order.
@@ -35,6 +67,10 @@ public:
     /// probabilityOut (and labelsOut when no objects are removed) for every slice whose
     /// smoothing window is complete.
     void push(const float* probability);
+    /// Feeds the next slice already smoothed and thresholded elsewhere (0/1 values; e.g. by
+    /// the rank that predicted it, with ZSmoother and thresholdSlice): only the object removal
+    /// runs here. A post-processor takes either push or pushThresholded, not both.
+    void pushThresholded(const std::uint8_t* binary);
     /// After the last slice: flushes the window, then (with object removal) replays the runs
     /// and calls labelsOut for every slice. Throws mitoseg::Error when slices are missing.
     void finish();
@@ -46,7 +82,7 @@ private:
     struct Run {
         std::uint32_t y, x0, x1, component;   ///< x1 exclusive; component local to the slice
     };
-    void emit(std::int64_t z);
+    void emit(std::int64_t z, const float* smoothed);
     void labelSlice(std::int64_t z, const std::uint8_t* binary);
     std::uint32_t find(std::uint32_t a);
     void unite(std::uint32_t a, std::uint32_t b);
@@ -55,9 +91,8 @@ private:
     PostProcessing settings_;
     ProbabilityOut probabilityOut_;
     LabelsOut labelsOut_;
-    std::vector<std::vector<float>> window_;   ///< ring of raw slices, index z % size
-    std::int64_t pushed_ = 0, emitted_ = 0;
-    std::vector<float> smoothed_;
+    ZSmoother smoother_;
+    std::int64_t pushed_ = 0, emitted_ = 0, thresholded_ = 0;
     std::vector<std::uint8_t> binary_;
     // Object removal: runs of the previous slice (global ids), union-find over 2D components.
     std::vector<Run> prevRuns_;

@@ -160,6 +160,24 @@ TEST(DistCli, ThreeRanksPredictTheBytesOfOneProcess)
     for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path()))
         ++files;
     EXPECT_EQ(files, 7u);   // img, mask, m.msm, one, one-p, three, three-p
+
+    // Without --prob the ranks send only thresholded labels, 8 voxels a byte; a wider
+    // smoothing (+-2) needs two halo slices at each chunk end. Still the bytes of one process.
+    const std::string predict2 = " predict " + (dir / "img.tif").string() + " --model " + (dir / "m.msm").string() +
+                                 " --threads 1 --z-smooth 2 --min-object 40 --threshold 0.5";
+    rc = runCommand(cli() + predict2 + " --out " + (dir / "one2.tif").string() + " 2>&1", &out);
+    ASSERT_EQ(rc, 0) << out;
+    rc = runCommand(launcher() + " 3 " + cli() + predict2 + " --out " + (dir / "three2.tif").string() + " 2>&1", &out);
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_TRUE(bytesOf(dir / "one2.tif") == bytesOf(dir / "three2.tif")) << "masks differ";
+    EXPECT_FALSE(bytesOf(dir / "one2.tif") == one) << "the wider smoothing changed nothing: the test would not see a halo error";
+    // Rank 2 holds slices 5-7 of 48 x 64: 3 slices x 384 bytes of packed labels, plus the
+    // start-up barrier and the one flag all-reduce (a few bytes).
+    const auto at = out.find("rank 2: predicted its slices");
+    ASSERT_NE(at, std::string::npos) << out;
+    const auto sent = std::stoull(out.substr(out.find("sent ", at) + 5));
+    EXPECT_GE(sent, 3u * 48 * 64 / 8) << out;
+    EXPECT_LT(sent, 3u * 48 * 64 / 8 + 64) << out;
 }
 
 TEST(DistCli, KilledRankFailsTheOtherWithAClearErrorWithinTheTimeout)

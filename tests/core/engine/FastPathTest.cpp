@@ -206,6 +206,38 @@ TEST(StreamingPostProcess, EqualsTheWholeVolumePostProcessing)
                 EXPECT_EQ(labelCalls, depth);
                 EXPECT_EQ(prob.values(), whole.probability.values()) << depth << " " << radius << " " << minObject;
                 EXPECT_EQ(labels.values(), whole.labels.values()) << depth << " " << radius << " " << minObject;
+
+                // As a distributed run does it: each of up to 3 z-chunks smoothed on its own from
+                // its halo (ZSmoother) and thresholded, the object removal fed the thresholded
+                // slices in order (pushThresholded). Same probabilities and labels.
+                const std::int64_t chunks = std::min<std::int64_t>(3, depth);
+                VolumeF32 prob2(s);
+                VolumeU8 labels2(s);
+                std::int64_t labelCalls2 = 0;
+                StreamingPostProcessor objects(s, pp, {}, [&](std::int64_t z, const std::uint8_t* v) {
+                    EXPECT_EQ(z, labelCalls2++);
+                    std::copy(v, v + s.sliceVoxels(), labels2.slice(z));
+                });
+                std::vector<std::uint8_t> binary(static_cast<std::size_t>(s.sliceVoxels()));
+                for (std::int64_t c = 0; c < chunks; ++c) {
+                    const std::int64_t z0 = depth * c / chunks, z1 = depth * (c + 1) / chunks;
+                    std::int64_t next = z0;
+                    ZSmoother smoother(depth, s.sliceVoxels(), radius, z0, z1, [&](std::int64_t z, const float* v) {
+                        EXPECT_EQ(z, next++);
+                        std::copy(v, v + s.sliceVoxels(), prob2.slice(z));
+                        thresholdSlice(v, binary.size(), 0.55f, binary.data());
+                        objects.pushThresholded(binary.data());
+                    });
+                    EXPECT_EQ(smoother.firstInput(), std::max<std::int64_t>(0, z0 - radius));
+                    EXPECT_EQ(smoother.endInput(), std::min<std::int64_t>(depth, z1 + radius));
+                    for (std::int64_t z = smoother.firstInput(); z < smoother.endInput(); ++z)
+                        smoother.push(p.probability.slice(z));
+                    smoother.finish();
+                    EXPECT_EQ(next, z1);
+                }
+                objects.finish();
+                EXPECT_EQ(prob2.values(), whole.probability.values()) << "chunked " << depth << " " << radius << " " << minObject;
+                EXPECT_EQ(labels2.values(), whole.labels.values()) << "chunked " << depth << " " << radius << " " << minObject;
             }
         }
     }
