@@ -24,13 +24,15 @@ namespace {
 
 const char* kHelp =
     "usage: mitoseg bench loop IMAGE TRUTH [--model M] [--rounds 3] [--per-round 2] [--seconds 60]\n"
-    "                          [--val-z A-B] [--pick uncertain|shortfall|random] [--json] [options]\n"
+    "                          [--val-z A-B] [--pick uncertain|shortfall|spread|random] [--json] [options]\n"
     "\n"
     "Simulates a user of the studio's retraining loop. Round 0 predicts the stack with M (default:\n"
     "the shipped model) and scores it. Each round then picks the --per-round slices outside the\n"
     "validation range that the current model is least sure of (mean binary entropy of its\n"
     "probabilities, as the studio's Next slice to correct; --pick shortfall ranks by the IoU the\n"
-    "model expects to miss instead; --pick random for comparison), takes their labels from TRUTH (the user's\n"
+    "model expects to miss instead; --pick spread by that shortfall discounted near slices already\n"
+    "labelled or picked, so picks cover the stack; --pick random for comparison), takes their\n"
+    "labels from TRUTH (the user's\n"
     "correction), fine-tunes the current model for --seconds on them plus the slices corrected in\n"
     "earlier rounds (the studio's Retrain: same code), re-predicts the stack and scores again.\n"
     "Prints per round: slices picked, steps, retrain and re-predict seconds (and until the first\n"
@@ -146,8 +148,8 @@ int run(const std::vector<std::string>& argv)
     const double seconds = args.number("seconds", 60, 0.0, 1e7);
     const int pseudo = static_cast<int>(args.integer("pseudo", 0, 0, 100000));
     const std::string pick = args.value("pick", "uncertain");
-    if (pick != "uncertain" && pick != "shortfall" && pick != "random")
-        throw UsageError("--pick must be uncertain, shortfall or random");
+    if (pick != "uncertain" && pick != "shortfall" && pick != "spread" && pick != "random")
+        throw UsageError("--pick must be uncertain, shortfall, spread or random");
     if (rounds < 0 || perRound < 1 || !(seconds > 0) || pseudo < 0)
         throw UsageError("need --rounds >= 0, --per-round >= 1 and --seconds > 0");
     RoundSettings settings;
@@ -244,7 +246,7 @@ int run(const std::vector<std::string>& argv)
     }
     const std::int64_t context = model->info().contextSlices;
     const float threshold = model->info().threshold;   // the mask the shortfall is scored for
-    const PickMode mode = pick == "random" ? PickMode::Random : PickMode::Uncertain;
+    const PickMode mode = pick == "random" ? PickMode::Random : pick == "spread" ? PickMode::Spread : PickMode::Uncertain;
     std::vector<std::int64_t> validation;
     for (std::int64_t z = v0; z <= v1; ++z)
         validation.push_back(z);
@@ -252,7 +254,7 @@ int run(const std::vector<std::string>& argv)
     std::filesystem::path current = modelPath;
     for (int round = 1; round <= rounds; ++round) {
         std::vector<double> uncertainty = sliceUncertainty(
-            prediction.probability, pick == "shortfall" ? Uncertainty::IoUShortfall : Uncertainty::Entropy, threshold);
+            prediction.probability, pick == "shortfall" || pick == "spread" ? Uncertainty::IoUShortfall : Uncertainty::Entropy, threshold);
         RoundLine line;
         line.round = round;
         // The studio's rule (SlicePicker.h): not near validation, uncertain picks spread out.

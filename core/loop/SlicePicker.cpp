@@ -94,6 +94,32 @@ std::vector<std::int64_t> pickSlices(const std::vector<double>& uncertainty, con
     for (std::int64_t z = 0; z < static_cast<std::int64_t>(uncertainty.size()); ++z)
         if (uncertainty[static_cast<std::size_t>(z)] >= 0 && std::find(exclude.begin(), exclude.end(), z) == exclude.end())
             candidates.push_back(z);
+    if (mode == PickMode::Spread) {
+        // Greedy: each pick maximises score x min(1, d / R), d the distance to the nearest
+        // labelled or picked slice.
+        std::vector<std::int64_t> anchors = exclude, picked;
+        const double pickable = static_cast<double>(candidates.size() + exclude.size());
+        const double spacing = pickable / static_cast<double>(std::max<std::size_t>(1, exclude.size() + static_cast<std::size_t>(std::max(0, count))));
+        while (static_cast<int>(picked.size()) < count && !candidates.empty()) {
+            std::size_t best = 0;
+            double bestScore = -1;
+            for (std::size_t i = 0; i < candidates.size(); ++i) {
+                const std::int64_t z = candidates[i];
+                double d = 1e300;
+                for (std::int64_t a : anchors)
+                    d = std::min(d, static_cast<double>(std::llabs(z - a)));
+                const double score = uncertainty[static_cast<std::size_t>(z)] * std::min(1.0, d / spacing);
+                if (score > bestScore) {   // ties: the lower slice index, deterministic
+                    bestScore = score;
+                    best = i;
+                }
+            }
+            picked.push_back(candidates[best]);
+            anchors.push_back(candidates[best]);
+            candidates.erase(candidates.begin() + static_cast<std::ptrdiff_t>(best));
+        }
+        return picked;
+    }
     if (mode == PickMode::Random) {
         std::mt19937_64 rng(seed);
         std::shuffle(candidates.begin(), candidates.end(), rng);

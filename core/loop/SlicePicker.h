@@ -34,7 +34,12 @@ enum class Uncertainty { Entropy, IoUShortfall };
 std::vector<double> sliceUncertainty(const VolumeF32& probability, Uncertainty measure = Uncertainty::Entropy,
                                      float threshold = 0.5f);
 
-enum class PickMode { Uncertain, Random };
+/// Uncertain: the most uncertain first (kept minGap apart). Random: uniformly random, for
+/// comparison. Spread: the most uncertain after discounting slices near labelled or already
+/// picked ones (score x min(1, distance / R), R = the spacing the labelled and picked slices
+/// would have if spread evenly over the pickable slices), so the picks cover the stack like
+/// random ones while preferring the doubtful slices of each stretch.
+enum class PickMode { Uncertain, Random, Spread };
 
 /// Up to `count` slice indices in [0, uncertainty.size()) that are not in `exclude` (any order)
 /// and have a score (>= 0; negative = not predicted): the most uncertain first, or uniformly

@@ -120,3 +120,37 @@ TEST(SlicePicker, SlicesToCorrectStayOutOfTheValidationSlicesContext)
     for (auto z : pickSlicesToCorrect(u, {}, validation, 20, 2, PickMode::Random, 4))
         EXPECT_TRUE(z < 8 || z > 14) << z;
 }
+
+TEST(SlicePicker, SpreadPicksPreferDoubtBeyondTheNeighbourhoodOfLabelledSlices)
+{
+    // 40 slices; doubt is highest in a cluster at 10-13, a little lower at 30.
+    std::vector<double> u(40, 0.1);
+    u[10] = 0.9;
+    u[11] = 0.95;
+    u[12] = 0.92;
+    u[13] = 0.9;
+    u[30] = 0.6;
+    // Nothing labelled: the first pick is the most doubtful slice; the second is not its
+    // neighbour (the plain uncertain rule, without a gap, takes 11 then 12) but slice 30.
+    std::vector<std::int64_t> p = pickSlices(u, {}, 2, PickMode::Spread);
+    EXPECT_EQ(p, (std::vector<std::int64_t>{11, 30}));
+    EXPECT_EQ(pickSlices(u, {}, 2, PickMode::Uncertain), (std::vector<std::int64_t>{11, 12}));
+    // Slice 11 labelled already: its neighbours are discounted, 30 comes first.
+    p = pickSlices(u, {11}, 1, PickMode::Spread);
+    EXPECT_EQ(p, (std::vector<std::int64_t>{30}));
+    // Far from everything labelled, doubt decides again; within the even spacing (here 40 / 3
+    // slices) of a labelled slice it is discounted by the distance: 13 beats 11 next to 0.
+    p = pickSlices(u, {39}, 1, PickMode::Spread);
+    EXPECT_EQ(p, (std::vector<std::int64_t>{11}));
+    p = pickSlices(u, {0, 39}, 1, PickMode::Spread);
+    EXPECT_EQ(p, (std::vector<std::int64_t>{13}));
+    // Never a labelled or unpredicted slice; as many picks as asked while candidates last.
+    u[5] = -1;
+    p = pickSlices(u, {11, 30}, 38, PickMode::Spread);
+    EXPECT_EQ(p.size(), 37u);
+    for (std::int64_t z : p) {
+        EXPECT_NE(z, 5);
+        EXPECT_NE(z, 11);
+        EXPECT_NE(z, 30);
+    }
+}
