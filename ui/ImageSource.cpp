@@ -3,13 +3,19 @@
 #include <algorithm>
 
 #include "core/base/Error.h"
+#include "core/base/Memory.h"
 #include "ui/StackFiles.h"
 
 namespace mitoseg::ui {
 
 namespace {
 
-constexpr std::size_t kCacheSlices = 6;
+/// Decoded float slices kept: up to 6, within a quarter of the memory budget (at least 2).
+std::size_t cacheSlices(const Shape& s)
+{
+    const auto slice = static_cast<std::uint64_t>(std::max<std::int64_t>(1, s.sliceVoxels())) * sizeof(float);
+    return static_cast<std::size_t>(std::clamp<std::uint64_t>(memoryBudget() / 4 / slice, 2, 6));
+}
 
 class VolumeSource final : public ImageSource {
 public:
@@ -39,7 +45,7 @@ const ImageSource::Entry& ImageSource::entry(std::int64_t z) const
             return cache_.front();
         }
     Entry e{z, {}, {}};
-    if (cache_.size() >= kCacheSlices) {
+    if (cache_.size() >= cacheSlices(shape())) {
         e.values = std::move(cache_.back().values);
         cache_.pop_back();
     }

@@ -98,6 +98,9 @@ void OrthoView::rebuild()
         return (g * (100 - pct) + v * pct) / 100;
     };
     unreadable_ = 0;
+    // The overlays are read slice by slice from the stores without touching their caches (the
+    // slice view's working set stays); all-background slices cost nothing.
+    std::vector<std::uint8_t> maskSlice(slice.size()), refSlice(slice.size());
     for (std::int64_t z = 0; z < s.depth; ++z) {
         auto* line = reinterpret_cast<QRgb*>(image_.scanLine(static_cast<int>(z)));
         try {
@@ -109,14 +112,20 @@ void OrthoView::rebuild()
                 line[i] = SliceComposer::unreadablePixel(static_cast<int>(i), static_cast<int>(z * 4));
             continue;
         }
+        const bool maskHere = ma && !doc_->mask().labels().sliceEmpty(z);
+        const bool refHere = ra && !doc_->reference()->sliceEmpty(z);
+        if (maskHere)
+            doc_->mask().labels().readSlice(z, maskSlice.data());
+        if (refHere)
+            doc_->reference()->readSlice(z, refSlice.data());
         for (std::int64_t i = 0; i < n; ++i) {
             const std::int64_t y = plane_ == Plane::XZ ? at_ : i, x = plane_ == Plane::XZ ? i : at_;
             const std::size_t k = static_cast<std::size_t>(y * s.width + x);
             int g = static_cast<int>(std::clamp((slice[k] - lo) * scale, 0.f, 255.f));
             int r = g, gg = g, b = g;
-            if (ra && (*doc_->reference())(z, y, x))
+            if (refHere && refSlice[k])
                 r = mix(r, rc, ra, 0), gg = mix(gg, rc, ra, 1), b = mix(b, rc, ra, 2);
-            if (ma && doc_->mask().labels()(z, y, x))
+            if (maskHere && maskSlice[k])
                 r = mix(r, mc, ma, 0), gg = mix(gg, mc, ma, 1), b = mix(b, mc, ma, 2);
             line[i] = qRgb(r, gg, b);
         }

@@ -6,6 +6,7 @@
 
 #include "core/io/TiffStack.h"
 #include "core/io/TiffWriter.h"
+#include "core/labels/SliceStoreIo.h"
 
 namespace mitoseg::ui {
 
@@ -38,6 +39,18 @@ void writeMaskStack(const std::filesystem::path& path, const VolumeU8& labels)
     TiffWriteOptions options;
     options.compression = TiffCompression::Deflate;
     writeMask(path, labels, options);
+}
+
+labels::SliceStore readLabelStore(const std::filesystem::path& path, bool binarize)
+{
+    return labels::readLabelStore(path, binarize);
+}
+
+void writeMaskStack(const std::filesystem::path& path, const labels::SliceSnapshot& labels, const Spacing& spacing)
+{
+    TiffWriteOptions options;
+    options.compression = TiffCompression::Deflate;
+    labels::writeMaskSnapshot(path, labels, spacing, options);
 }
 
 }  // namespace mitoseg::ui

@@ -12,10 +12,12 @@
 
 #include "app/studio/FirstRun.h"
 #include "app/studio/LoopDemo.h"
+#include "app/studio/BigDataBench.h"
 #include "app/studio/StudioBench.h"
 #include "app/studio/StudioOptions.h"
 #include "app/studio/StudioStyle.h"
 #include "app/studio/TrainingBench.h"
+#include "core/base/Memory.h"
 #include "core/base/MemoryReuse.h"
 #include "core/engine/Segmenter.h"
 #include "ui/FileController.h"
@@ -53,6 +55,10 @@ int main(int argc, char** argv)
         std::fputs(qPrintable(mitoseg::studio::describe(opt)), stdout);
         return 0;
     }
+    if (opt.memoryBudget > 0)
+        mitoseg::setMemoryBudget(opt.memoryBudget);
+    if (!opt.benchBigData.isEmpty())
+        return mitoseg::studio::runBigDataBench(opt.benchBigData, opt.json);
     if (opt.bench) {
         const int rc = mitoseg::studio::runBench(opt.benchStack, opt.truth);
         if (rc != 0 || opt.benchTrainSeconds <= 0)

@@ -160,14 +160,14 @@ private Q_SLOTS:
         QVERIFY(doc->hasPrediction(2));
         QVERIFY(!doc->hasPrediction(1));
 
-        const VolumeU8 before = doc->mask().labels();
+        const VolumeU8 before = doc->mask().labels().toVolume();
         QVERIFY(window_->tools()->acceptPredictionSlice(2));
         for (std::int64_t y = 0; y < 40; ++y)
             for (std::int64_t x = 0; x < 60; ++x)
                 QCOMPARE(int(doc->mask().labels()(2, y, x)), image_(2, y, x) < 100 ? 1 : 0);
         QCOMPARE(window_->undoStack()->count(), 1);
         window_->undoStack()->undo();
-        QVERIFY(doc->mask().labels().values() == before.values());
+        QVERIFY(doc->mask().labels().toVolume().values() == before.values());
         window_->undoStack()->redo();
         QCOMPARE(int(doc->mask().labels()(2, 20, 60 / 3 + 2)), 1);
     }
@@ -189,7 +189,8 @@ private Q_SLOTS:
         for (std::int64_t z = 0; z < 4; ++z)
             QCOMPARE(int(doc->mask().labels()(z, 20, 60 / 3 + z)), 1);
         window_->undoStack()->undo();
-        for (auto v : doc->mask().labels().values())
+        const VolumeU8 undone = doc->mask().labels().toVolume();
+        for (auto v : undone.values())
             QCOMPARE(int(v), 0);
         QVERIFY(doc->mask().editedSlices().empty());   // accepting is not a user correction
     }
