@@ -29,6 +29,16 @@ public:
         const std::uint8_t* s = volume_.slice(z);
         std::transform(s, s + volume_.shape().sliceVoxels(), dst, [](std::uint8_t v) { return static_cast<float>(v); });
     }
+    void readLineF32(std::int64_t z, bool row, std::int64_t at, float* dst) const override
+    {
+        const Shape sh = volume_.shape();
+        const std::uint8_t* s = volume_.slice(z);
+        if (row)
+            std::transform(s + at * sh.width, s + (at + 1) * sh.width, dst, [](std::uint8_t v) { return static_cast<float>(v); });
+        else
+            for (std::int64_t y = 0; y < sh.height; ++y)
+                dst[y] = s[y * sh.width + at];
+    }
 
 private:
     VolumeU8 volume_;
@@ -36,6 +46,18 @@ private:
 };
 
 }  // namespace
+
+void ImageSource::readLineF32(std::int64_t z, bool row, std::int64_t at, float* dst) const
+{
+    const Shape s = shape();
+    std::vector<float> slice(static_cast<std::size_t>(s.sliceVoxels()));
+    readSliceF32(z, slice.data());
+    if (row)
+        std::copy_n(slice.data() + at * s.width, s.width, dst);
+    else
+        for (std::int64_t y = 0; y < s.height; ++y)
+            dst[y] = slice[static_cast<std::size_t>(y * s.width + at)];
+}
 
 const ImageSource::Entry& ImageSource::entry(std::int64_t z) const
 {

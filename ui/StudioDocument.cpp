@@ -14,6 +14,7 @@
 
 #include "core/base/Error.h"
 #include "core/base/Memory.h"
+#include "core/engine/StreamingPostProcess.h"
 #include "core/labels/ClassMatch.h"
 #include "core/metrics/Components.h"
 
@@ -511,6 +512,34 @@ VolumeU8 postProcessedLabels(const labels::SliceSnapshot& prob, Shape s, const P
     return labels;
 }
 
+/// The same result streamed slice by slice (core's StreamingPostProcessor: a window of
+/// 2 * zSmooth + 1 slices and the foreground runs spilled to scratch), for stacks whose labels do
+/// not fit the memory budget. The probabilities are fed as 0..255 and the threshold set just
+/// under t so that `mean > threshold` is exactly the integer rule `sum >= t * count` above.
+labels::SliceStore streamedPostProcessedLabels(const labels::SliceSnapshot& prob, Shape s, const PostProcessing& post,
+                                               double threshold, std::uint8_t fg)
+{
+    labels::SliceStore out(s);
+    const auto n = static_cast<std::size_t>(s.sliceVoxels());
+    const int t = std::clamp(static_cast<int>(std::lround(threshold * 255.0)), 1, 255);
+    PostProcessing settings = post;
+    settings.threshold = static_cast<float>(t - 0.5 / (2.0 * post.zSmooth + 1.0));
+    std::vector<std::uint8_t> labels(n), p8(n);
+    std::vector<float> pf(n);
+    StreamingPostProcessor stream(s, settings, nullptr, [&](std::int64_t z, const std::uint8_t* binary) {
+        for (std::size_t i = 0; i < n; ++i)
+            labels[i] = binary[i] ? fg : 0;
+        out.writeSlice(z, labels.data());
+    });
+    for (std::int64_t z = 0; z < s.depth; ++z) {
+        prob.readSlice(z, p8.data());
+        std::transform(p8.begin(), p8.end(), pf.begin(), [](std::uint8_t v) { return static_cast<float>(v); });
+        stream.push(pf.data());
+    }
+    stream.finish();
+    return out;
+}
+
 }  // namespace
 
 bool StudioDocument::canPostProcessStack() const
@@ -528,27 +557,31 @@ bool StudioDocument::startStackPostProcessing()
         stackPostProcessed_ = false;
         return false;
     }
-    // The 3D clean-up holds the labels of the whole stack (a byte per voxel) and a 4-byte sum
-    // per slice voxel: refuse it, saying so, when that does not fit the memory budget.
+    // In memory the 3D clean-up holds the labels of the whole stack (a byte per voxel); above
+    // the memory budget it streams instead (a window of slices; runs spilled to scratch). Only
+    // when even the window does not fit is it refused, saying so.
     const Shape s = shape();
-    const std::uint64_t needed = static_cast<std::uint64_t>(s.voxels()) + 4 * static_cast<std::uint64_t>(s.sliceVoxels());
-    if (needed > memoryBudget()) {
+    const PostProcessing effective = postProcessingPlan().effective;
+    const std::uint64_t inMemory = static_cast<std::uint64_t>(s.voxels()) + 4 * static_cast<std::uint64_t>(s.sliceVoxels());
+    const std::uint64_t window = static_cast<std::uint64_t>(s.sliceVoxels()) * (4 * (2 * static_cast<std::uint64_t>(effective.zSmooth) + 2) + 8);
+    const bool stream = inMemory > memoryBudget();
+    if (stream && window > memoryBudget()) {
         stackPostProcessed_ = false;
         postRefusal_ = tr("The stack post-processing (z-smoothing, small-object removal) needs %1 of memory for this "
-                          "stack; the memory budget is %2. The per-slice threshold is applied instead; raise the "
-                          "budget (--memory-budget) or run `mitoseg predict` on the stack.")
-                           .arg(QString::fromStdString(formatBytes(needed)),
+                          "stack even streamed; the memory budget is %2. The per-slice threshold is applied instead; "
+                          "raise the budget (--memory-budget) or run `mitoseg predict` on the stack.")
+                           .arg(QString::fromStdString(formatBytes(window)),
                                 QString::fromStdString(formatBytes(memoryBudget())));
         return false;
     }
     postRefusal_.clear();
     // The worker gets a snapshot of the probabilities (shared compressed slices, no copy), so
     // new predictions can arrive meanwhile; its result is dropped if they do.
-    auto job = [self = QPointer<StudioDocument>(this), generation, prob = predProb_.snapshot(), s,
-                post = postProcessingPlan().effective,
-                threshold = threshold_, fg = predictionLabelFor(1)] {
+    auto job = [self = QPointer<StudioDocument>(this), generation, prob = predProb_.snapshot(), s, post = effective,
+                threshold = threshold_, fg = predictionLabelFor(1), stream] {
         auto result = std::make_shared<labels::SliceStore>(
-            labels::SliceStore::fromVolume(postProcessedLabels(prob, s, post, threshold, fg)));
+            stream ? streamedPostProcessedLabels(prob, s, post, threshold, fg)
+                   : labels::SliceStore::fromVolume(postProcessedLabels(prob, s, post, threshold, fg)));
         // Delivered on the GUI thread (the application's); the document may be gone by then.
         QMetaObject::invokeMethod(QCoreApplication::instance(), [self, generation, result] {
             if (!self)

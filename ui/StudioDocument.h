@@ -122,7 +122,8 @@ public:
     /// Foreground probability of slice z as 0..255 (empty when none).
     labels::SliceRef predictionProbability(std::int64_t z) const;
     /// Why the last startStackPostProcessing did not run although the settings ask for it
-    /// (e.g. the stack does not fit the memory budget); empty otherwise.
+    /// (its streamed window does not fit the memory budget); empty otherwise. Above the budget
+    /// the post-processing streams (core's StreamingPostProcessor) with the same result.
     const QString& stackPostProcessingRefusal() const { return postRefusal_; }
     /// Prediction vs reference confusion counts (slices with a prediction only).
     const labels::ConfusionCounts& predictionConfusion() const { return predConfusion_; }

@@ -197,6 +197,7 @@ struct SliceStore::Impl {
     mutable std::int64_t spilledChunks = 0;
     mutable std::shared_ptr<detail::SpillFile> spill;
     mutable std::int64_t spillCursor = 0;
+    mutable bool spillFailed = false;
 
     std::size_t sliceBytes() const { return static_cast<std::size_t>(shape.sliceVoxels()); }
 
@@ -224,10 +225,21 @@ struct SliceStore::Impl {
     }
 
     /// Moves in-memory chunks to the scratch file (round robin over z) until under the limit.
+    /// Never throws: when the scratch file cannot be made or written (disk full), the chunks
+    /// stay in memory (over the limit, but no edit is lost) and spilling stops.
     void spillOver() const
     {
-        if (encodedBytes <= encodedLimit || shape.depth == 0)
+        if (encodedBytes <= encodedLimit || shape.depth == 0 || spillFailed)
             return;
+        try {
+            spillSome();
+        } catch (const std::exception&) {
+            spillFailed = true;
+        }
+    }
+
+    void spillSome() const
+    {
         if (!spill)
             spill = std::make_shared<detail::SpillFile>();
         for (std::int64_t tries = 0; tries < shape.depth && encodedBytes > encodedLimit; ++tries) {
@@ -474,6 +486,7 @@ SliceStore::Stats SliceStore::stats() const
     s.encodedBytes = d_->encodedBytes;
     s.spilledBytes = d_->spilledBytes;
     s.spilledChunks = d_->spilledChunks;
+    s.spillFailed = d_->spillFailed;
     for (std::int64_t z = 0; z < d_->shape.depth; ++z) {
         auto it = d_->cache.find(z);
         const bool nonEmpty = it != d_->cache.end() && it->second.dirty

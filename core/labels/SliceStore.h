@@ -73,6 +73,7 @@ public:
         std::size_t spilledBytes = 0;     ///< encoded chunks in the scratch file (live ones)
         std::int64_t spilledChunks = 0;
         std::int64_t nonEmptySlices = 0;
+        bool spillFailed = false;         ///< the scratch file failed: chunks stay in memory
     };
 
     /// An all-background store of `shape`, with the default limits (defaultCacheBytes,
