@@ -9,6 +9,7 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <cstring>
 
 #include "app/studio/FirstRun.h"
 #include "app/studio/LoopDemo.h"
@@ -33,6 +34,10 @@ int main(int argc, char** argv)
     // --help and --version print and exit without a display: no QApplication yet.
     if (const auto rc = mitoseg::studio::answerHelpOrVersion(argc, argv))
         return *rc;
+    // --bench-bigdata runs offscreen (`mitoseg bench bigdata` calls it without a display).
+    for (int i = 1; i < argc; ++i)
+        if (std::strncmp(argv[i], "--bench-bigdata", 15) == 0 && !qEnvironmentVariableIsSet("QT_QPA_PLATFORM"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
     // The 3D view needs a GL 3.2 core context: the default format must be set before QApplication.
     mitoseg::ui::setDefaultSurfaceFormat();
     QApplication app(argc, argv);

@@ -115,8 +115,10 @@ private:
     std::uint64_t end_ = 0;
 };
 
-/// One encoded, non-empty slice: in memory, or spilled (file + offset). Immutable.
+/// One encoded, non-empty slice: in memory, or spilled (file + offset). Immutable. Run-length
+/// encoded, or raw when that would be larger (noisy data such as probabilities).
 struct SliceChunk {
+    bool raw = false;
     std::vector<std::uint8_t> bytes;
     std::shared_ptr<SpillFile> file;
     std::uint64_t offset = 0;
@@ -125,8 +127,17 @@ struct SliceChunk {
     bool spilled() const { return file != nullptr; }
     void decode(std::uint8_t* out, std::size_t n) const
     {
+        if (raw && size != n)
+            throw std::runtime_error("SliceStore: raw chunk of the wrong size");
         if (!spilled()) {
-            decodeSliceRle(bytes.data(), bytes.size(), out, n);
+            if (raw)
+                std::memcpy(out, bytes.data(), n);
+            else
+                decodeSliceRle(bytes.data(), bytes.size(), out, n);
+            return;
+        }
+        if (raw) {
+            file->read(offset, size, out);
             return;
         }
         std::vector<std::uint8_t> buf(size);
@@ -162,6 +173,10 @@ ChunkPtr encodeChunk(const std::uint8_t* data, std::size_t n)
         return nullptr;
     auto c = std::make_shared<SliceChunk>();
     c->bytes = encodeSliceRle(data, n);
+    if (c->bytes.size() >= n) {
+        c->raw = true;
+        c->bytes.assign(data, data + n);
+    }
     c->bytes.shrink_to_fit();
     c->size = c->bytes.size();
     return c;
@@ -249,6 +264,7 @@ struct SliceStore::Impl {
             if (!slot || slot->spilled())
                 continue;
             auto c = std::make_shared<SliceChunk>();
+            c->raw = slot->raw;
             c->file = spill;
             c->size = slot->size;
             c->offset = spill->append(slot->bytes);

@@ -1,5 +1,6 @@
 #pragma once
-// An out-of-core uint8 label volume: one chunk per slice, run-length encoded, sparse (an
+// An out-of-core uint8 label volume: one chunk per slice, run-length encoded (raw when that is
+// not smaller, e.g. 8-bit probabilities), sparse (an
 // all-zero slice holds no bytes), an LRU cache of decoded slices bounded in bytes, and encoded
 // chunks beyond a second byte bound spilled to an anonymous scratch file ($TMPDIR, see
 // openScratchFile). Encoded chunks are immutable and shared, so snapshot() is cheap (it encodes

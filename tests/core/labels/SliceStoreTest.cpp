@@ -207,3 +207,19 @@ TEST(SliceStoreIo, MasksRoundTripThroughTiffPageByPage)
     EXPECT_FALSE(std::filesystem::exists(dir / "missing" / "x.tif"));
     std::filesystem::remove_all(dir);
 }
+
+TEST(SliceStore, NoisySlicesAreKeptRawNotExpanded)
+{
+    // Run-length on noise would take two bytes per voxel: such a slice is stored as it is.
+    const Shape s{3, 50, 60};
+    VolumeU8 v(s, 0);
+    std::mt19937 rng(4);
+    for (std::int64_t i = 0; i < s.sliceVoxels(); ++i)
+        v.slice(1)[i] = static_cast<std::uint8_t>(rng());
+    SliceStore store = SliceStore::fromVolume(v);
+    EXPECT_LE(store.stats().encodedBytes, static_cast<std::size_t>(s.sliceVoxels()));
+    EXPECT_EQ(store.toVolume().values(), v.values());
+    store.setLimits(2 * static_cast<std::size_t>(s.sliceVoxels()), 0);   // spilled raw, read back raw
+    EXPECT_EQ(store.stats().spilledBytes, static_cast<std::size_t>(s.sliceVoxels()));
+    EXPECT_EQ(store.toVolume().values(), v.values());
+}
