@@ -67,12 +67,12 @@ bool Autosaver::hasRecovery() const
     return lockFd_ < 0 && QFile::exists(sessionPath()) && QFile::exists(maskPath()) && !lockedByOther();
 }
 
-std::optional<std::pair<Session, VolumeU8>> Autosaver::recover(QString* error) const
+std::optional<std::pair<Session, labels::SliceStore>> Autosaver::recover(QString* error) const
 {
     auto s = Session::load(sessionPath(), error);
     if (!s)
         return std::nullopt;
-    auto m = readMaskRle(maskPath(), error);
+    auto m = readMaskRleStore(maskPath(), error);
     if (!m)
         return std::nullopt;
     return std::make_pair(std::move(*s), std::move(*m));
@@ -142,8 +142,9 @@ bool Autosaver::saveInBackground()
     QDir().mkpath(folder_);
     writing_ = true;
     pending_ = false;
-    // Copies on the GUI thread; the worker owns them and touches nothing else.
-    writer_ = std::thread([mask = doc_->mask().labels(), session = session_(), maskPath = maskPath(),
+    // A snapshot of the mask (shared compressed slices, no copy of the volume) and a copy of the
+    // session; the worker owns them and touches nothing else.
+    writer_ = std::thread([mask = doc_->mask().snapshot(), session = session_(), maskPath = maskPath(),
                            sessionPath = sessionPath(), this] {
         QString error;
         if (!writeMaskRle(maskPath, mask, &error) || !session.save(sessionPath, &error)) {
@@ -163,7 +164,7 @@ bool Autosaver::saveNow()
     joinWriter();
     QDir().mkpath(folder_);
     QString error;
-    if (!writeMaskRle(maskPath(), doc_->mask().labels(), &error) || !session_().save(sessionPath(), &error)) {
+    if (!writeMaskRle(maskPath(), doc_->mask().snapshot(), &error) || !session_().save(sessionPath(), &error)) {
         writeError_ = tr("the last autosave could not be written: %1").arg(error);
         Q_EMIT stateChanged(writeError_);
         return false;
@@ -195,6 +196,11 @@ void Autosaver::finish()
 
 bool writeMaskRle(const QString& path, const VolumeU8& mask, QString* error)
 {
+    return writeMaskRle(path, labels::SliceStore::fromVolume(mask).snapshot(), error);
+}
+
+bool writeMaskRle(const QString& path, const labels::SliceSnapshot& mask, QString* error)
+{
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly)) {
         if (error)
@@ -204,16 +210,43 @@ bool writeMaskRle(const QString& path, const VolumeU8& mask, QString* error)
     QDataStream out(&f);
     out.setByteOrder(QDataStream::LittleEndian);
     out.writeRawData("MSGMASK1", 8);
-    out << static_cast<qint64>(mask.depth()) << static_cast<qint64>(mask.height()) << static_cast<qint64>(mask.width());
-    const auto& v = mask.values();
-    std::size_t i = 0;
-    while (i < v.size()) {
-        std::size_t j = i + 1;
-        while (j < v.size() && v[j] == v[i] && j - i < 0xffffffffu)
-            ++j;
-        out << static_cast<quint32>(j - i) << static_cast<quint8>(v[i]);
-        i = j;
+    const Shape s = mask.shape();
+    out << static_cast<qint64>(s.depth) << static_cast<qint64>(s.height) << static_cast<qint64>(s.width);
+    // Runs continue across slices, as in the whole-volume format; all-background slices are
+    // added to the open run without decoding them.
+    const auto n = static_cast<std::uint64_t>(s.sliceVoxels());
+    std::vector<std::uint8_t> slice(static_cast<std::size_t>(n));
+    std::uint64_t run = 0;
+    std::uint8_t value = 0;
+    auto extend = [&](std::uint8_t v, std::uint64_t count) {
+        if (run > 0 && v != value) {
+            out << static_cast<quint32>(run) << static_cast<quint8>(value);
+            run = 0;
+        }
+        value = v;
+        run += count;
+        while (run > 0xffffffffu) {
+            out << static_cast<quint32>(0xffffffffu) << static_cast<quint8>(value);
+            run -= 0xffffffffu;
+        }
+    };
+    for (std::int64_t z = 0; z < s.depth; ++z) {
+        if (mask.sliceEmpty(z)) {
+            extend(0, n);
+            continue;
+        }
+        mask.readSlice(z, slice.data());
+        std::size_t i = 0;
+        while (i < slice.size()) {
+            std::size_t j = i + 1;
+            while (j < slice.size() && slice[j] == slice[i])
+                ++j;
+            extend(slice[i], j - i);
+            i = j;
+        }
     }
+    if (run > 0)
+        out << static_cast<quint32>(run) << static_cast<quint8>(value);
     if (!f.commit()) {
         if (error)
             *error = QStringLiteral("%1: %2").arg(path, f.errorString());
@@ -224,7 +257,15 @@ bool writeMaskRle(const QString& path, const VolumeU8& mask, QString* error)
 
 std::optional<VolumeU8> readMaskRle(const QString& path, QString* error)
 {
-    auto fail = [&](const QString& why) -> std::optional<VolumeU8> {
+    auto store = readMaskRleStore(path, error);
+    if (!store)
+        return std::nullopt;
+    return store->toVolume();
+}
+
+std::optional<labels::SliceStore> readMaskRleStore(const QString& path, QString* error)
+{
+    auto fail = [&](const QString& why) -> std::optional<labels::SliceStore> {
         if (error)
             *error = QStringLiteral("%1: %2").arg(path, why);
         return std::nullopt;
@@ -242,19 +283,37 @@ std::optional<VolumeU8> readMaskRle(const QString& path, QString* error)
     // Each run is 5 bytes and covers at most 2^32-1 voxels: reject headers the file cannot back.
     const qint64 maxVoxels = (f.size() / 5 + 1) * static_cast<qint64>(0xffffffffu);
     if (in.status() != QDataStream::Ok || d <= 0 || h <= 0 || w <= 0 || d > (1 << 20) || h > (1 << 20) || w > (1 << 20)
-        || static_cast<double>(d) * h * w > static_cast<double>(maxVoxels) || d * h * w > (qint64{1} << 36))
+        || static_cast<double>(d) * h * w > static_cast<double>(maxVoxels) || d * h * w > (qint64{1} << 40))
         return fail(QStringLiteral("bad header"));
-    VolumeU8 v(Shape{d, h, w}, 0);
-    std::size_t at = 0;
-    const std::size_t n = v.values().size();
-    while (at < n) {
+    labels::SliceStore v(Shape{d, h, w});
+    const auto n = static_cast<std::uint64_t>(h * w);
+    std::vector<std::uint8_t> slice(static_cast<std::size_t>(n), 0);
+    std::uint64_t at = 0;   // within the slice
+    std::int64_t z = 0;
+    while (z < d) {
         quint32 count = 0;
         quint8 value = 0;
         in >> count >> value;
-        if (in.status() != QDataStream::Ok || count == 0 || at + count > n)
+        if (in.status() != QDataStream::Ok || count == 0 || static_cast<std::uint64_t>(d - z) * n - at < count)
             return fail(QStringLiteral("truncated or corrupt runs"));
-        std::fill(v.values().begin() + static_cast<std::ptrdiff_t>(at), v.values().begin() + static_cast<std::ptrdiff_t>(at + count), value);
-        at += count;
+        std::uint64_t left = count;
+        while (left > 0) {
+            const std::uint64_t take = std::min(left, n - at);
+            if (value != 0 || take < n) {
+                std::fill(slice.begin() + static_cast<std::ptrdiff_t>(at), slice.begin() + static_cast<std::ptrdiff_t>(at + take), value);
+            }
+            at += take;
+            left -= take;
+            if (at == n) {
+                // A whole background slice spanned by one run holds no bytes: skip writing it.
+                if (!(value == 0 && take == n))
+                    v.writeSlice(z, slice.data());
+                else
+                    std::fill(slice.begin(), slice.end(), 0);
+                ++z;
+                at = 0;
+            }
+        }
     }
     return v;
 }

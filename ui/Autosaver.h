@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/base/Volume.h"
+#include "core/labels/SliceStore.h"
 #include "ui/Session.h"
 
 namespace mitoseg::ui {
@@ -43,7 +44,7 @@ public:
     /// studio holds the lock, or the folder or lock file cannot be used. Names the folder.
     QString offReason() const { return offReason_; }
     /// Reads the autosaved session and mask. nullopt (and `error`) when unreadable.
-    std::optional<std::pair<Session, VolumeU8>> recover(QString* error = nullptr) const;
+    std::optional<std::pair<Session, labels::SliceStore>> recover(QString* error = nullptr) const;
     /// Takes the lock and starts the timer (`seconds` between checks). Returns false (and does
     /// not autosave; offReason() says why) when another running studio holds the lock or the
     /// lock cannot be taken. Emits stateChanged.
@@ -91,7 +92,11 @@ private:
 
 /// Writes / reads the autosave mask format: "MSGMASK1", depth, height, width (int64 LE),
 /// then (uint32 count, uint8 value) runs. Readers reject sizes not matching the runs.
+/// The snapshot form streams slice by slice (any thread), so no copy of the volume is made.
+bool writeMaskRle(const QString& path, const labels::SliceSnapshot& mask, QString* error = nullptr);
 bool writeMaskRle(const QString& path, const VolumeU8& mask, QString* error = nullptr);
+/// Reads slice by slice into a store (the volume is never in memory whole).
+std::optional<labels::SliceStore> readMaskRleStore(const QString& path, QString* error = nullptr);
 std::optional<VolumeU8> readMaskRle(const QString& path, QString* error = nullptr);
 
 }  // namespace mitoseg::ui

@@ -82,7 +82,7 @@ void EditTools::press(std::int64_t z, double x, double y)
         // A fill on background can flood the whole slice: ask past a quarter of it.
         const std::int64_t region = mask.floodRegionSize(z, ix, iy);
         const double fraction = static_cast<double>(region) / static_cast<double>(std::max<std::int64_t>(1, mask.shape().sliceVoxels()));
-        if (fraction > largeFillFraction() && mask.labels().slice(z)[iy * mask.shape().width + ix] != class_
+        if (fraction > largeFillFraction() && mask.labels()(z, iy, ix) != class_
             && !(confirmFill_ && confirmFill_(region, fraction))) {
             Q_EMIT message(tr("Fill not done: it would cover %1% of the slice").arg(qRound(fraction * 100)));
             return;

@@ -71,6 +71,39 @@ int normalizeLabels(VolumeU8& v, int classes, bool binarize)
     }
     return maxValue;
 }
+
+/// Same over a store, slice by slice.
+int normalizeLabels(labels::SliceStore& v, int classes, bool binarize)
+{
+    std::array<std::int64_t, 256> hist{};
+    const Shape s = v.shape();
+    std::vector<std::uint8_t> slice(static_cast<std::size_t>(s.sliceVoxels()));
+    for (std::int64_t z = 0; z < s.depth; ++z) {
+        if (v.sliceEmpty(z))
+            continue;
+        v.readSlice(z, slice.data());
+        for (std::uint8_t x : slice)
+            ++hist[x];
+    }
+    int distinct = 0, maxValue = 0;
+    for (int i = 1; i < 256; ++i)
+        if (hist[static_cast<std::size_t>(i)] != 0)
+            ++distinct, maxValue = i;
+    if (maxValue == 0)
+        return 0;
+    if (binarize || (distinct == 1 && maxValue >= classes)) {
+        for (std::int64_t z = 0; z < s.depth; ++z) {
+            if (v.sliceEmpty(z))
+                continue;
+            v.readSlice(z, slice.data());
+            for (auto& x : slice)
+                x = x != 0 ? 1 : 0;
+            v.writeSlice(z, slice.data());
+        }
+        return 1;
+    }
+    return maxValue;
+}
 }  // namespace
 
 bool FileController::openStack(const QString& path)
@@ -111,11 +144,11 @@ bool FileController::openMask(const QString& path)
     if (!maybeSave(tr("Save them before opening another mask?")))
         return false;
     try {
-        VolumeU8 mask = readLabelStack(path.toStdString(), false);
+        labels::SliceStore mask = readLabelStore(path.toStdString(), false);
         const int maxValue = normalizeLabels(mask, static_cast<int>(doc_->classes().size()), false);
         if (!(mask.shape() == doc_->shape()))
             return fail(tr("Cannot open mask"), tr("%1: its size (%2 x %3 x %4) differs from the stack's (%5 x %6 x %7)")
-                                                    .arg(path).arg(mask.depth()).arg(mask.height()).arg(mask.width())
+                                                    .arg(path).arg(mask.shape().depth).arg(mask.shape().height).arg(mask.shape().width)
                                                     .arg(doc_->shape().depth).arg(doc_->shape().height).arg(doc_->shape().width));
         doc_->extendClasses(maxValue);
         doc_->setMask(std::move(mask), path);
@@ -131,11 +164,11 @@ bool FileController::openReference(const QString& path)
     if (!doc_->hasImage())
         return fail(tr("Cannot open reference"), tr("Open a stack first."));
     try {
-        auto ref = std::make_shared<VolumeU8>(readLabelStack(path.toStdString(), false));
+        auto ref = std::make_shared<labels::SliceStore>(readLabelStore(path.toStdString(), false));
         normalizeLabels(*ref, static_cast<int>(doc_->classes().size()), doc_->classes().size() == 2);
         if (!(ref->shape() == doc_->shape()))
             return fail(tr("Cannot open reference"), tr("%1: its size differs from the stack's").arg(path));
-        doc_->setReference(std::move(ref), path);
+        doc_->setReference(std::shared_ptr<const labels::SliceStore>(std::move(ref)), path);
     } catch (const std::exception& e) {
         return fail(tr("Cannot open reference"), QString::fromStdString(e.what()));
     }
@@ -189,7 +222,7 @@ bool FileController::saveMask(const QString& path)
     if (!doc_->hasImage())
         return false;
     try {
-        writeMaskStack(path.toStdString(), doc_->mask().labels());
+        writeMaskStack(path.toStdString(), doc_->mask().snapshot(), doc_->spacing());
     } catch (const std::exception& e) {
         return fail(tr("Cannot save mask"), QString::fromStdString(e.what()));
     }
@@ -289,7 +322,7 @@ bool FileController::openSession(const QString& path)
     return ok;
 }
 
-bool FileController::applySession(const Session& s, const VolumeU8* maskOverride, const QString& sessionPath)
+bool FileController::applySession(const Session& s, labels::SliceStore* maskOverride, const QString& sessionPath)
 {
     bool ok = s.stack.isEmpty() ? openDemo() : openStack(s.stack);
     if (!ok)
@@ -298,7 +331,7 @@ bool FileController::applySession(const Session& s, const VolumeU8* maskOverride
         ok = openReference(s.reference) && ok;
     if (maskOverride) {
         if (maskOverride->shape() == doc_->shape()) {
-            doc_->setMask(*maskOverride, s.mask);
+            doc_->setMask(std::move(*maskOverride), s.mask);
             doc_->restoreLabelledSlices(s.editedSlices, s.acceptedSlices, s.markedSlices);
             doc_->markDirty();   // a recovered mask is not saved anywhere yet
         } else {

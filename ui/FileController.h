@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "core/base/Volume.h"
+#include "core/labels/SliceStore.h"
 #include "ui/Session.h"
 
 class QMenu;
@@ -60,7 +61,7 @@ public:
     /// Opens the files of `session` (mask from `maskOverride` when given) and restores the view.
     /// `sessionPath`: the file it came from (empty: none); relative model paths in it are
     /// relative to that file's folder.
-    bool applySession(const Session& session, const VolumeU8* maskOverride = nullptr, const QString& sessionPath = {});
+    bool applySession(const Session& session, labels::SliceStore* maskOverride = nullptr, const QString& sessionPath = {});
     /// Session state owned by other parts (the training rounds): `save` adds it to the session
     /// being built by currentSession (with the path it is saved to, may be empty), `load` reads
     /// it at the end of applySession.

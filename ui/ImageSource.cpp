@@ -3,13 +3,19 @@
 #include <algorithm>
 
 #include "core/base/Error.h"
+#include "core/base/Memory.h"
 #include "ui/StackFiles.h"
 
 namespace mitoseg::ui {
 
 namespace {
 
-constexpr std::size_t kCacheSlices = 6;
+/// Decoded float slices kept: up to 6, within a quarter of the memory budget (at least 2).
+std::size_t cacheSlices(const Shape& s)
+{
+    const auto slice = static_cast<std::uint64_t>(std::max<std::int64_t>(1, s.sliceVoxels())) * sizeof(float);
+    return static_cast<std::size_t>(std::clamp<std::uint64_t>(memoryBudget() / 4 / slice, 2, 6));
+}
 
 class VolumeSource final : public ImageSource {
 public:
@@ -23,6 +29,16 @@ public:
         const std::uint8_t* s = volume_.slice(z);
         std::transform(s, s + volume_.shape().sliceVoxels(), dst, [](std::uint8_t v) { return static_cast<float>(v); });
     }
+    void readLineF32(std::int64_t z, bool row, std::int64_t at, float* dst) const override
+    {
+        const Shape sh = volume_.shape();
+        const std::uint8_t* s = volume_.slice(z);
+        if (row)
+            std::transform(s + at * sh.width, s + (at + 1) * sh.width, dst, [](std::uint8_t v) { return static_cast<float>(v); });
+        else
+            for (std::int64_t y = 0; y < sh.height; ++y)
+                dst[y] = s[y * sh.width + at];
+    }
 
 private:
     VolumeU8 volume_;
@@ -30,6 +46,18 @@ private:
 };
 
 }  // namespace
+
+void ImageSource::readLineF32(std::int64_t z, bool row, std::int64_t at, float* dst) const
+{
+    const Shape s = shape();
+    std::vector<float> slice(static_cast<std::size_t>(s.sliceVoxels()));
+    readSliceF32(z, slice.data());
+    if (row)
+        std::copy_n(slice.data() + at * s.width, s.width, dst);
+    else
+        for (std::int64_t y = 0; y < s.height; ++y)
+            dst[y] = slice[static_cast<std::size_t>(y * s.width + at)];
+}
 
 const ImageSource::Entry& ImageSource::entry(std::int64_t z) const
 {
@@ -39,7 +67,7 @@ const ImageSource::Entry& ImageSource::entry(std::int64_t z) const
             return cache_.front();
         }
     Entry e{z, {}, {}};
-    if (cache_.size() >= kCacheSlices) {
+    if (cache_.size() >= cacheSlices(shape())) {
         e.values = std::move(cache_.back().values);
         cache_.pop_back();
     }

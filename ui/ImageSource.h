@@ -26,6 +26,10 @@ public:
     virtual QString name() const = 0;
     /// Raw voxel values of slice z as float. Any thread.
     virtual void readSliceF32(std::int64_t z, float* dst) const = 0;
+    /// One line of slice z as float: row `at` (width values) when `row`, else column `at`
+    /// (height values). For the XZ / YZ views: a memory-mapped stack reads only that line.
+    /// Any thread. The default reads the whole slice.
+    virtual void readLineF32(std::int64_t z, bool row, std::int64_t at, float* dst) const;
 
     /// Slice z from a small LRU cache (GUI thread only). Valid until the next call. Throws
     /// mitoseg::IoError (naming the file and page) when the slice cannot be read.

@@ -1,5 +1,7 @@
 #include "ui/MainWindow.h"
 
+#include "core/base/Memory.h"
+
 #include <QTimer>
 
 #include <algorithm>
@@ -305,7 +307,18 @@ void MainWindow::rebuildSurfaces()
 {
     if (!surfaces_ || !doc_->image())
         return;
-    surfaces_->setMask(doc_->mask().labels(), doc_->spacing());
+    // Surfaces are built from the mask in memory (a byte per voxel, plus the meshing's own
+    // work): above the memory budget say so, with the figure, instead of failing to allocate.
+    const Shape s = doc_->shape();
+    const auto needed = static_cast<std::uint64_t>(s.voxels());
+    if (needed > memoryBudget()) {
+        surfaces_->showUnavailable(tr("3D surfaces need the whole mask in memory: %1 for this stack, above the "
+                                      "memory budget of %2 (--memory-budget). Use `mitoseg mesh` on the saved mask.")
+                                       .arg(QString::fromStdString(formatBytes(needed)),
+                                            QString::fromStdString(formatBytes(memoryBudget()))));
+        return;
+    }
+    surfaces_->setSharedMask(std::make_shared<const VolumeU8>(doc_->mask().labels().toVolume()), doc_->spacing());
     surfaces_->setSlice(static_cast<int>(view_->slice()));
 }
 
@@ -524,7 +537,7 @@ void MainWindow::showCursorInfo(qint64 x, qint64 y, qint64 z, bool inside)
         doc_->mask().labels()(z, y, x));
     if (doc_->reference())
         text += tr("   ref %1").arg((*doc_->reference())(z, y, x));
-    if (const std::uint8_t* p = doc_->predictionProbability(z))
+    if (const labels::SliceRef p = doc_->predictionProbability(z))
         text += tr("   p %1").arg(p[i] / 255.0, 0, 'f', 2);
     cursorLabel_->setText(text);
 }

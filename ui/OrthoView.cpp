@@ -1,9 +1,11 @@
 #include "ui/OrthoView.h"
 
+#include <QElapsedTimer>
 #include <QMouseEvent>
 #include <QPainter>
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <vector>
 
@@ -17,6 +19,8 @@ OrthoView::OrthoView(StudioDocument* doc, LayerSettings* layers, Plane plane, QW
     : QWidget(parent), doc_(doc), layers_(layers), plane_(plane)
 {
     setMinimumSize(160, 90);
+    refine_.setInterval(0);
+    connect(&refine_, &QTimer::timeout, this, &OrthoView::refineSome);
     rest_.setSingleShot(true);
     rest_.setInterval(250);
     connect(&rest_, &QTimer::timeout, this, [this] {
@@ -73,12 +77,15 @@ const QImage& OrthoView::planeImage()
 {
     if (stale_)
         rebuild();
+    while (refine_.isActive())
+        refineSome();
     return image_;
 }
 
 void OrthoView::rebuild()
 {
     stale_ = false;
+    refine_.stop();
     if (!doc_->hasImage()) {
         image_ = QImage();
         return;
@@ -87,39 +94,91 @@ void OrthoView::rebuild()
     const std::int64_t n = plane_ == Plane::XZ ? s.width : s.height;
     if (at_ < 0)
         at_ = (plane_ == Plane::XZ ? s.height : s.width) / 2;
-    image_ = QImage(static_cast<int>(n), static_cast<int>(s.depth), QImage::Format_RGB32);
-    std::vector<float> slice(static_cast<std::size_t>(s.sliceVoxels()));
-    const float lo = layers_->levelLow(), scale = 255.f / (layers_->levelHigh() - layers_->levelLow());
-    const QColor mc = layers_->style(Layer::Mask).color, rc = layers_->style(Layer::Reference).color;
-    const int ma = layers_->style(Layer::Mask).visible ? layers_->style(Layer::Mask).opacity : 0;
-    const int ra = layers_->style(Layer::Reference).visible && doc_->reference() ? 35 : 0;
+    // One row per slice up to kMaxRows; a deeper stack is sampled (row r shows slice
+    // r * depth / rows), so the image stays bounded (a view shows ~1000 rows anyway).
+    const std::int64_t rows = std::min<std::int64_t>(s.depth, kMaxRows);
+    image_ = QImage(static_cast<int>(n), static_cast<int>(rows), QImage::Format_RGB32);
+    lo_ = layers_->levelLow();
+    scale_ = 255.f / (layers_->levelHigh() - layers_->levelLow());
+    maskColor_ = layers_->style(Layer::Mask).color;
+    refColor_ = layers_->style(Layer::Reference).color;
+    maskAlpha_ = layers_->style(Layer::Mask).visible ? layers_->style(Layer::Mask).opacity : 0;
+    refAlpha_ = layers_->style(Layer::Reference).visible && doc_->reference() ? 35 : 0;
+    line_.resize(static_cast<std::size_t>(n));
+    unreadable_ = 0;
+    // Coarse pass: every step_-th slice, repeated downwards; the refinement fills in the rest.
+    step_ = std::max<std::int64_t>(1, (rows + 255) / 256);
+    const auto bytes = static_cast<std::size_t>(n) * sizeof(QRgb);
+    for (std::int64_t z = 0; z < rows; z += step_) {
+        drawRow(z);
+        for (std::int64_t k = z + 1; k < std::min(rows, z + step_); ++k)
+            std::memcpy(image_.scanLine(static_cast<int>(k)), image_.scanLine(static_cast<int>(z)), bytes);
+    }
+    refineZ_ = 0;
+    if (step_ > 1)
+        refine_.start();
+}
+
+void OrthoView::refineSome()
+{
+    if (image_.isNull() || !doc_->hasImage() || stale_) {
+        refine_.stop();
+        return;
+    }
+    const std::int64_t depth = image_.height();
+    QElapsedTimer clock;
+    clock.start();
+    while (refineZ_ < depth && clock.elapsed() < 8) {
+        if (refineZ_ % step_ != 0)
+            drawRow(refineZ_);
+        ++refineZ_;
+    }
+    if (refineZ_ >= depth)
+        refine_.stop();
+    update();
+}
+
+void OrthoView::drawRow(std::int64_t row)
+{
+    const Shape s = doc_->shape();
+    const std::int64_t n = static_cast<std::int64_t>(line_.size());
+    auto* line = reinterpret_cast<QRgb*>(image_.scanLine(static_cast<int>(row)));
+    const std::int64_t z = row * s.depth / image_.height();
+    try {
+        doc_->image()->readLineF32(z, plane_ == Plane::XZ, at_, line_.data());
+    } catch (const std::exception&) {
+        // The slice view says why; here the row shows the same pattern.
+        ++unreadable_;
+        for (std::int64_t i = 0; i < n; ++i)
+            line[i] = SliceComposer::unreadablePixel(static_cast<int>(i), static_cast<int>(row * 4));
+        return;
+    }
     auto mix = [](int g, const QColor& c, int pct, int channel) {
         const int v = channel == 0 ? c.red() : channel == 1 ? c.green() : c.blue();
         return (g * (100 - pct) + v * pct) / 100;
     };
-    unreadable_ = 0;
-    for (std::int64_t z = 0; z < s.depth; ++z) {
-        auto* line = reinterpret_cast<QRgb*>(image_.scanLine(static_cast<int>(z)));
-        try {
-            doc_->image()->readSliceF32(z, slice.data());
-        } catch (const std::exception&) {
-            // The slice view says why; here the row shows the same pattern.
-            ++unreadable_;
-            for (std::int64_t i = 0; i < n; ++i)
-                line[i] = SliceComposer::unreadablePixel(static_cast<int>(i), static_cast<int>(z * 4));
-            continue;
-        }
-        for (std::int64_t i = 0; i < n; ++i) {
-            const std::int64_t y = plane_ == Plane::XZ ? at_ : i, x = plane_ == Plane::XZ ? i : at_;
-            const std::size_t k = static_cast<std::size_t>(y * s.width + x);
-            int g = static_cast<int>(std::clamp((slice[k] - lo) * scale, 0.f, 255.f));
-            int r = g, gg = g, b = g;
-            if (ra && (*doc_->reference())(z, y, x))
-                r = mix(r, rc, ra, 0), gg = mix(gg, rc, ra, 1), b = mix(b, rc, ra, 2);
-            if (ma && doc_->mask().labels()(z, y, x))
-                r = mix(r, mc, ma, 0), gg = mix(gg, mc, ma, 1), b = mix(b, mc, ma, 2);
-            line[i] = qRgb(r, gg, b);
-        }
+    // The overlays, read slice by slice from the stores without touching their caches (the
+    // slice view's working set stays); all-background slices cost nothing.
+    const bool maskHere = maskAlpha_ && !doc_->mask().labels().sliceEmpty(z);
+    const bool refHere = refAlpha_ && doc_->reference() && !doc_->reference()->sliceEmpty(z);
+    if (maskHere) {
+        maskSlice_.resize(static_cast<std::size_t>(s.sliceVoxels()));
+        doc_->mask().labels().readSlice(z, maskSlice_.data());
+    }
+    if (refHere) {
+        refSlice_.resize(static_cast<std::size_t>(s.sliceVoxels()));
+        doc_->reference()->readSlice(z, refSlice_.data());
+    }
+    for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t y = plane_ == Plane::XZ ? at_ : i, x = plane_ == Plane::XZ ? i : at_;
+        const std::size_t k = static_cast<std::size_t>(y * s.width + x);
+        int g = static_cast<int>(std::clamp((line_[static_cast<std::size_t>(i)] - lo_) * scale_, 0.f, 255.f));
+        int r = g, gg = g, b = g;
+        if (refHere && refSlice_[k])
+            r = mix(r, refColor_, refAlpha_, 0), gg = mix(gg, refColor_, refAlpha_, 1), b = mix(b, refColor_, refAlpha_, 2);
+        if (maskHere && maskSlice_[k])
+            r = mix(r, maskColor_, maskAlpha_, 0), gg = mix(gg, maskColor_, maskAlpha_, 1), b = mix(b, maskColor_, maskAlpha_, 2);
+        line[i] = qRgb(r, gg, b);
     }
 }
 
@@ -131,7 +190,7 @@ QRectF OrthoView::target() const
     const Spacing sp = doc_->spacing();
     const double inPlane = plane_ == Plane::XZ ? sp.x : sp.y;
     const double zScale = inPlane > 0 ? sp.z / inPlane : 1.0;
-    const double w = image_.width(), h = image_.height() * zScale;
+    const double w = image_.width(), h = static_cast<double>(doc_->shape().depth) * zScale;
     const double k = std::min(width() / w, height() / h);
     return QRectF((width() - w * k) / 2, (height() - h * k) / 2, w * k, h * k);
 }
@@ -147,7 +206,7 @@ void OrthoView::paintEvent(QPaintEvent*)
     const QRectF t = target();
     p.setRenderHint(QPainter::SmoothPixmapTransform);
     p.drawImage(t, image_);
-    const double zy = t.top() + (z_ + 0.5) * t.height() / image_.height();
+    const double zy = t.top() + (z_ + 0.5) * t.height() / static_cast<double>(doc_->shape().depth);
     p.setPen(QPen(QColor(64, 140, 230), 1));
     p.drawLine(QPointF(t.left(), zy), QPointF(t.right(), zy));
     QString label = plane_ == Plane::XZ ? tr("XZ at y %1").arg(at_) : tr("YZ at x %1").arg(at_);
@@ -164,7 +223,7 @@ void OrthoView::mousePressEvent(QMouseEvent* e)
     const QRectF t = target();
     if (image_.isNull() || !t.contains(e->position()))
         return;
-    Q_EMIT sliceRequested(static_cast<qint64>((e->position().y() - t.top()) / t.height() * image_.height()));
+    Q_EMIT sliceRequested(static_cast<qint64>((e->position().y() - t.top()) / t.height() * static_cast<double>(doc_->shape().depth)));
 }
 
 }  // namespace mitoseg::ui

@@ -146,7 +146,7 @@ void SliceComposer::compose(const StudioDocument& doc, const LayerSettings& laye
 
     // Which overlays to draw, bottom to top.
     struct Pass {
-        const std::uint8_t* plane;
+        labels::SliceRef plane;   // held while composing
         Table table;
         bool outline;
     };
@@ -186,7 +186,7 @@ void SliceComposer::compose(const StudioDocument& doc, const LayerSettings& laye
             std::fill(line + r.left(), line + r.right() + 1, 0xff000000u);
         }
         for (const Pass& p : passes)
-            overlayRow(line, p.plane, w, h, y, r.left(), r.right(), p.table, p.outline);
+            overlayRow(line, p.plane.data(), w, h, y, r.left(), r.right(), p.table, p.outline);
     }
 }
 

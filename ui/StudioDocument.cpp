@@ -14,6 +14,7 @@
 
 #include "core/base/Error.h"
 #include "core/base/Memory.h"
+#include "core/engine/StreamingPostProcess.h"
 #include "core/labels/ClassMatch.h"
 #include "core/metrics/Components.h"
 
@@ -166,7 +167,11 @@ void StudioDocument::setVoxelSize(const Spacing& spacing)
 
 std::uint64_t StudioDocument::memoryNeeded(const Shape& shape)
 {
-    return static_cast<std::uint64_t>(std::max<std::int64_t>(0, shape.voxels()));
+    // Two decoded slices in each of the four label caches (mask, reference, predicted labels
+    // and probabilities), the image's float slices and the composed view: about 16 bytes per
+    // slice voxel; plus ~64 bytes of bookkeeping per slice.
+    const auto slice = static_cast<std::uint64_t>(std::max<std::int64_t>(0, shape.sliceVoxels()));
+    return 16 * slice + 64 * static_cast<std::uint64_t>(std::max<std::int64_t>(0, shape.depth));
 }
 
 namespace {
@@ -174,12 +179,20 @@ namespace {
 /// only `available` are free (0: unknown).
 std::string memoryMessage(const QString& name, const Shape& shape, std::uint64_t needed, std::uint64_t available)
 {
-    std::string text = "cannot open " + name.toStdString() + ": its mask needs " + formatBytes(needed) + " of memory ("
+    std::string text = "cannot open " + name.toStdString() + ": editing it needs " + formatBytes(needed) + " of memory ("
                        + std::to_string(shape.depth) + " slices of " + std::to_string(shape.width) + " x "
-                       + std::to_string(shape.height) + " pixels, one byte per voxel), but ";
-    text += available > 0 ? "only " + formatBytes(available) + " is available" : "that much could not be allocated";
-    if (memoryLimit() > 0)
-        text += " (the limit set by MITOSEG_MEMORY_LIMIT)";
+                       + std::to_string(shape.height) + " pixels: a few slices of the mask, reference, predictions "
+                       "and image at a time), but ";
+    if (available > 0 && needed > available) {
+        text += "only " + formatBytes(available) + " is available";
+        if (memoryLimit() > 0)
+            text += " (the limit set by MITOSEG_MEMORY_LIMIT)";
+    } else if (needed > memoryBudget()) {
+        text += "the memory budget is " + formatBytes(memoryBudget()) + " (raise it with --memory-budget or "
+                "MITOSEG_MEMORY_BUDGET)";
+    } else {
+        text += "that much could not be allocated";
+    }
     return text + ". Open a smaller part of the stack (e.g. a crop saved from Fiji), or close other programs.";
 }
 }  // namespace
@@ -188,23 +201,24 @@ void StudioDocument::setImage(std::shared_ptr<ImageSource> image)
 {
     const Shape s = image ? image->shape() : Shape{};
     const QString name = !image ? QString() : image->path().isEmpty() ? image->name() : image->path();
-    // The mask is held in memory in full: refuse a stack it does not fit before allocating.
+    // The volumes live out of core; refuse only a stack whose per-slice working set cannot fit.
     const std::uint64_t needed = memoryNeeded(s), available = availableMemoryBytes();
-    if (available > 0 && needed > available)
+    if ((available > 0 && needed > available) || needed > memoryBudget())
         throw Error(memoryMessage(name, s, needed, available));
 
     // Build everything new first. Nothing after the swap below can throw, so a failure here
     // (std::bad_alloc above all) leaves the open document, its mask and its history as they were.
     const auto depth = static_cast<std::size_t>(s.depth);
     std::unique_ptr<labels::LabelEditor> mask;
-    std::vector<std::vector<std::uint8_t>> predProb;
+    labels::SliceStore predLabels, predProb;
     std::vector<bool> hasPred, binaryPred, marked;
     std::vector<LabelSource> labelled;
     labels::ConfusionCounts confusion;
     try {
         mask = std::make_unique<labels::LabelEditor>(s, mask_->classes());
         connectMask(*mask);
-        predProb.resize(depth);
+        predLabels = labels::SliceStore(s);
+        predProb = labels::SliceStore(s);
         hasPred.assign(depth, false);
         binaryPred.assign(depth, false);
         marked.assign(depth, false);
@@ -223,8 +237,9 @@ void StudioDocument::setImage(std::shared_ptr<ImageSource> image)
     reference_.reset();
     referencePath_.clear();
     maskPath_.clear();
-    predLabels_ = VolumeU8();
-    predProb_.swap(predProb);
+    predLabels_ = std::move(predLabels);
+    predProb_ = std::move(predProb);
+    postRefusal_.clear();
     hasPred_.swap(hasPred);
     binaryPred_.swap(binaryPred);
     stackPostProcessed_ = false;
@@ -309,7 +324,8 @@ void StudioDocument::setClasses(std::vector<labels::LabelClass> classes)
     if (reference_)
         for (std::int64_t z = 0; z < shape().depth; ++z)
             if (hasPrediction(z))
-                predConfusion_.recountSlice(z, predLabels_.slice(z), reference_->slice(z), shape().sliceVoxels());
+                predConfusion_.recountSlice(z, predLabels_.slice(z)->data(), reference_->slice(z)->data(),
+                                            shape().sliceVoxels());
     updateClassMap();
     Q_EMIT classesChanged();
 }
@@ -329,6 +345,13 @@ void StudioDocument::setMask(VolumeU8 mask, const QString& path)
 {
     if (!(mask.shape() == shape()))
         throw std::invalid_argument("the mask's size differs from the stack's");
+    setMask(labels::SliceStore::fromVolume(mask), path);
+}
+
+void StudioDocument::setMask(labels::SliceStore mask, const QString& path)
+{
+    if (!(mask.shape() == shape()))
+        throw std::invalid_argument("the mask's size differs from the stack's");
     marked_.assign(static_cast<std::size_t>(shape().depth), false);
     mask_->setLabels(std::move(mask));
     maskPath_ = path;
@@ -340,6 +363,15 @@ void StudioDocument::setReference(std::shared_ptr<VolumeU8> reference, const QSt
 {
     if (reference && !(reference->shape() == shape()))
         throw std::invalid_argument("the reference's size differs from the stack's");
+    setReference(reference ? std::make_shared<const labels::SliceStore>(labels::SliceStore::fromVolume(*reference))
+                           : std::shared_ptr<const labels::SliceStore>(),
+                 path);
+}
+
+void StudioDocument::setReference(std::shared_ptr<const labels::SliceStore> reference, const QString& path)
+{
+    if (reference && !(reference->shape() == shape()))
+        throw std::invalid_argument("the reference's size differs from the stack's");
     reference_ = std::move(reference);
     referencePath_ = reference_ ? path : QString();
     mask_->setReference(reference_);
@@ -347,7 +379,8 @@ void StudioDocument::setReference(std::shared_ptr<VolumeU8> reference, const QSt
     if (reference_)
         for (std::int64_t z = 0; z < shape().depth; ++z)
             if (hasPrediction(z))
-                predConfusion_.recountSlice(z, predLabels_.slice(z), reference_->slice(z), shape().sliceVoxels());
+                predConfusion_.recountSlice(z, predLabels_.slice(z)->data(), reference_->slice(z)->data(),
+                                            shape().sliceVoxels());
     Q_EMIT referenceChanged();
 }
 
@@ -359,18 +392,17 @@ void StudioDocument::setPrediction(std::int64_t z, const SlicePrediction& p)
     if (z < 0 || z >= s.depth || p.height != s.height || p.width != s.width
         || p.labels.size() < static_cast<std::size_t>(n) || p.classes < 1)
         return;
-    if (predLabels_.empty())
-        predLabels_ = VolumeU8(s, 0);
-    std::uint8_t* out = predLabels_.slice(z);
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i)
-        out[i] = predictionLabelFor(p.labels[static_cast<std::size_t>(i)]);
-    auto& prob = predProb_[static_cast<std::size_t>(z)];
-    prob.resize(static_cast<std::size_t>(n));
+        out[static_cast<std::size_t>(i)] = predictionLabelFor(p.labels[static_cast<std::size_t>(i)]);
+    predLabels_.writeSlice(z, out.data());
+    std::vector<std::uint8_t>& prob = out;
     const bool haveProb = p.probabilities.size() >= static_cast<std::size_t>(n * p.classes);
     for (std::int64_t i = 0; i < n; ++i) {
         const float fg = haveProb ? 1.f - p.probability(0, i) : (p.labels[static_cast<std::size_t>(i)] ? 1.f : 0.f);
         prob[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(std::clamp(fg, 0.f, 1.f) * 255.f + 0.5f);
     }
+    predProb_.writeSlice(z, prob.data());
     hasPred_[static_cast<std::size_t>(z)] = true;
     binaryPred_[static_cast<std::size_t>(z)] = haveProb && p.classes == 2;
     stackPostProcessed_ = false;
@@ -385,11 +417,10 @@ void StudioDocument::restorePrediction(std::int64_t z, const std::uint8_t* proba
     if (z < 0 || z >= s.depth || !probability)
         return;
     const std::int64_t n = s.sliceVoxels();
-    if (predLabels_.empty())
-        predLabels_ = VolumeU8(s, 0);
-    predProb_[static_cast<std::size_t>(z)].assign(probability, probability + n);
+    (void)n;
+    predProb_.writeSlice(z, probability);
     if (labels)
-        std::copy(labels, labels + n, predLabels_.slice(z));
+        predLabels_.writeSlice(z, labels);
     hasPred_[static_cast<std::size_t>(z)] = true;
     binaryPred_[static_cast<std::size_t>(z)] = labels == nullptr;
     stackPostProcessed_ = false;
@@ -402,15 +433,16 @@ void StudioDocument::thresholdSlice(std::int64_t z)
 {
     const std::int64_t n = shape().sliceVoxels();
     if (binaryPred_[static_cast<std::size_t>(z)]) {
-        const auto& prob = predProb_[static_cast<std::size_t>(z)];
+        const labels::SliceData prob = predProb_.slice(z);
         const int t = std::clamp(static_cast<int>(std::lround(threshold_ * 255.0)), 1, 255);
         const std::uint8_t fg = predictionLabelFor(1);
-        std::uint8_t* labels = predLabels_.slice(z);
+        std::vector<std::uint8_t> labels(static_cast<std::size_t>(n));
         for (std::int64_t i = 0; i < n; ++i)
-            labels[i] = prob[static_cast<std::size_t>(i)] >= t ? fg : 0;
+            labels[static_cast<std::size_t>(i)] = (*prob)[static_cast<std::size_t>(i)] >= t ? fg : 0;
+        predLabels_.writeSlice(z, labels.data());
     }
     if (reference_)
-        predConfusion_.recountSlice(z, predLabels_.slice(z), reference_->slice(z), n);
+        predConfusion_.recountSlice(z, predLabels_.slice(z)->data(), reference_->slice(z)->data(), n);
 }
 
 void StudioDocument::setPredictionThreshold(double t)
@@ -455,10 +487,11 @@ namespace {
 /// over +-zSmooth slices against the threshold (same rounding as thresholdSlice: radius 0 gives
 /// the per-slice labels), then 3D objects under minObjectVoxels dropped; foreground is written
 /// as `fg`. Any thread.
-VolumeU8 postProcessedLabels(const std::vector<std::vector<std::uint8_t>>& prob, Shape s, const PostProcessing& post,
+VolumeU8 postProcessedLabels(const labels::SliceSnapshot& prob, Shape s, const PostProcessing& post,
                              double threshold, std::uint8_t fg)
 {
     VolumeU8 labels(s, 0);
+    std::vector<std::uint8_t> p(static_cast<std::size_t>(s.sliceVoxels()));
     const std::int64_t n = s.sliceVoxels();
     const std::uint32_t t = static_cast<std::uint32_t>(std::clamp(static_cast<int>(std::lround(threshold * 255.0)), 1, 255));
     std::vector<std::uint32_t> sum(static_cast<std::size_t>(n));
@@ -466,7 +499,7 @@ VolumeU8 postProcessedLabels(const std::vector<std::vector<std::uint8_t>>& prob,
         const std::int64_t z0 = std::max<std::int64_t>(0, z - post.zSmooth), z1 = std::min<std::int64_t>(s.depth - 1, z + post.zSmooth);
         std::fill(sum.begin(), sum.end(), 0u);
         for (std::int64_t k = z0; k <= z1; ++k) {
-            const auto& p = prob[static_cast<std::size_t>(k)];
+            prob.readSlice(k, p.data());
             for (std::int64_t i = 0; i < n; ++i)
                 sum[static_cast<std::size_t>(i)] += p[static_cast<std::size_t>(i)];
         }
@@ -477,6 +510,34 @@ VolumeU8 postProcessedLabels(const std::vector<std::vector<std::uint8_t>>& prob,
     }
     removeSmallComponents(labels, post.minObjectVoxels);
     return labels;
+}
+
+/// The same result streamed slice by slice (core's StreamingPostProcessor: a window of
+/// 2 * zSmooth + 1 slices and the foreground runs spilled to scratch), for stacks whose labels do
+/// not fit the memory budget. The probabilities are fed as 0..255 and the threshold set just
+/// under t so that `mean > threshold` is exactly the integer rule `sum >= t * count` above.
+labels::SliceStore streamedPostProcessedLabels(const labels::SliceSnapshot& prob, Shape s, const PostProcessing& post,
+                                               double threshold, std::uint8_t fg)
+{
+    labels::SliceStore out(s);
+    const auto n = static_cast<std::size_t>(s.sliceVoxels());
+    const int t = std::clamp(static_cast<int>(std::lround(threshold * 255.0)), 1, 255);
+    PostProcessing settings = post;
+    settings.threshold = static_cast<float>(t - 0.5 / (2.0 * post.zSmooth + 1.0));
+    std::vector<std::uint8_t> labels(n), p8(n);
+    std::vector<float> pf(n);
+    StreamingPostProcessor stream(s, settings, nullptr, [&](std::int64_t z, const std::uint8_t* binary) {
+        for (std::size_t i = 0; i < n; ++i)
+            labels[i] = binary[i] ? fg : 0;
+        out.writeSlice(z, labels.data());
+    });
+    for (std::int64_t z = 0; z < s.depth; ++z) {
+        prob.readSlice(z, p8.data());
+        std::transform(p8.begin(), p8.end(), pf.begin(), [](std::uint8_t v) { return static_cast<float>(v); });
+        stream.push(pf.data());
+    }
+    stream.finish();
+    return out;
 }
 
 }  // namespace
@@ -496,19 +557,38 @@ bool StudioDocument::startStackPostProcessing()
         stackPostProcessed_ = false;
         return false;
     }
-    // The worker gets its own copy of the probabilities (a byte per voxel), so new predictions
-    // can arrive meanwhile; its result is dropped if they do.
-    auto job = [self = QPointer<StudioDocument>(this), generation, prob = predProb_, s = shape(),
-                post = postProcessingPlan().effective,
-                threshold = threshold_, fg = predictionLabelFor(1)] {
-        auto labels = std::make_shared<VolumeU8>(postProcessedLabels(prob, s, post, threshold, fg));
+    // In memory the 3D clean-up holds the labels of the whole stack (a byte per voxel); above
+    // the memory budget it streams instead (a window of slices; runs spilled to scratch). Only
+    // when even the window does not fit is it refused, saying so.
+    const Shape s = shape();
+    const PostProcessing effective = postProcessingPlan().effective;
+    const std::uint64_t inMemory = static_cast<std::uint64_t>(s.voxels()) + 4 * static_cast<std::uint64_t>(s.sliceVoxels());
+    const std::uint64_t window = static_cast<std::uint64_t>(s.sliceVoxels()) * (4 * (2 * static_cast<std::uint64_t>(effective.zSmooth) + 2) + 8);
+    const bool stream = inMemory > memoryBudget();
+    if (stream && window > memoryBudget()) {
+        stackPostProcessed_ = false;
+        postRefusal_ = tr("The stack post-processing (z-smoothing, small-object removal) needs %1 of memory for this "
+                          "stack even streamed; the memory budget is %2. The per-slice threshold is applied instead; "
+                          "raise the budget (--memory-budget) or run `mitoseg predict` on the stack.")
+                           .arg(QString::fromStdString(formatBytes(window)),
+                                QString::fromStdString(formatBytes(memoryBudget())));
+        return false;
+    }
+    postRefusal_.clear();
+    // The worker gets a snapshot of the probabilities (shared compressed slices, no copy), so
+    // new predictions can arrive meanwhile; its result is dropped if they do.
+    auto job = [self = QPointer<StudioDocument>(this), generation, prob = predProb_.snapshot(), s, post = effective,
+                threshold = threshold_, fg = predictionLabelFor(1), stream] {
+        auto result = std::make_shared<labels::SliceStore>(
+            stream ? streamedPostProcessedLabels(prob, s, post, threshold, fg)
+                   : labels::SliceStore::fromVolume(postProcessedLabels(prob, s, post, threshold, fg)));
         // Delivered on the GUI thread (the application's); the document may be gone by then.
-        QMetaObject::invokeMethod(QCoreApplication::instance(), [self, generation, labels] {
+        QMetaObject::invokeMethod(QCoreApplication::instance(), [self, generation, result] {
             if (!self)
                 return;
             const bool current = generation == self->postGeneration_;
             if (current)
-                self->setPostProcessedLabels(std::move(*labels));
+                self->setPostProcessedLabels(std::move(*result));
             Q_EMIT self->stackPostProcessingFinished(current);
         }, Qt::QueuedConnection);
     };
@@ -516,13 +596,13 @@ bool StudioDocument::startStackPostProcessing()
     return true;
 }
 
-void StudioDocument::setPostProcessedLabels(VolumeU8 labels)
+void StudioDocument::setPostProcessedLabels(labels::SliceStore labels)
 {
     const Shape s = shape();
     predLabels_ = std::move(labels);
     if (reference_)
         for (std::int64_t z = 0; z < s.depth; ++z)
-            predConfusion_.recountSlice(z, predLabels_.slice(z), reference_->slice(z), s.sliceVoxels());
+            predConfusion_.recountSlice(z, predLabels_.slice(z)->data(), reference_->slice(z)->data(), s.sliceVoxels());
     stackPostProcessed_ = true;
     Q_EMIT predictionChanged(-1);
 }
@@ -531,11 +611,10 @@ void StudioDocument::clearPredictions()
 {
     stackPostProcessed_ = false;
     ++postGeneration_;
-    predLabels_ = VolumeU8();
+    predLabels_.clear();
+    predProb_.clear();
     std::fill(hasPred_.begin(), hasPred_.end(), false);
     std::fill(binaryPred_.begin(), binaryPred_.end(), false);
-    for (auto& p : predProb_)
-        std::vector<std::uint8_t>().swap(p);
     predConfusion_.reset(shape().depth, static_cast<int>(mask_->classes().size()));
     Q_EMIT predictionChanged(-1);
 }
@@ -550,19 +629,19 @@ int StudioDocument::predictedSlices() const
     return static_cast<int>(std::count(hasPred_.begin(), hasPred_.end(), true));
 }
 
-const std::uint8_t* StudioDocument::predictionLabels(std::int64_t z) const
+labels::SliceRef StudioDocument::predictionLabels(std::int64_t z) const
 {
-    return hasPrediction(z) ? predLabels_.slice(z) : nullptr;
+    return hasPrediction(z) ? labels::SliceRef(predLabels_.slice(z)) : labels::SliceRef();
 }
 
-const std::uint8_t* StudioDocument::predictionProbability(std::int64_t z) const
+labels::SliceRef StudioDocument::predictionProbability(std::int64_t z) const
 {
-    return hasPrediction(z) ? predProb_[static_cast<std::size_t>(z)].data() : nullptr;
+    return hasPrediction(z) ? labels::SliceRef(predProb_.slice(z)) : labels::SliceRef();
 }
 
 bool StudioDocument::acceptPredictionSlice(std::int64_t z)
 {
-    return hasPrediction(z) && mask_->acceptPrediction(z, predLabels_.slice(z));
+    return hasPrediction(z) && mask_->acceptPrediction(z, predLabels_.slice(z)->data());
 }
 
 bool StudioDocument::acceptPredictionStack(bool overwriteHandLabelled, int* skipped)

@@ -1,7 +1,7 @@
 #pragma once
-// What the studio has open: the grey stack (lazy), the editable mask (LabelEditor, in memory),
-// an optional reference mask, the predictions that came back from the segmenter, and the file
-// paths. Turns core's plain callbacks into Qt signals. GUI thread only; owns everything it holds
+// What the studio has open: the grey stack (lazy), the editable mask (LabelEditor, out of core),
+// an optional reference mask (a SliceStore), the predictions that came back from the segmenter
+// (labels and 8-bit probabilities, compressed per slice in SliceStores), and the file paths. Turns core's plain callbacks into Qt signals. GUI thread only; owns everything it holds
 // (the image source is shared with running segmentation jobs, read-only).
 #include <QObject>
 #include <QString>
@@ -33,16 +33,22 @@ public:
     ~StudioDocument() override;
 
     /// Shows `image` with an empty mask of the same shape; drops reference and predictions.
-    /// All or nothing: when the mask does not fit in memory (memoryNeeded against
-    /// availableMemoryBytes, or an allocation fails) it throws mitoseg::Error, naming the stack
-    /// and the bytes it needs, and the open document, its mask and its undo history stay.
+    /// All or nothing: when the stack's working set does not fit (memoryNeeded against the
+    /// memory budget and availableMemoryBytes, or an allocation fails) it throws mitoseg::Error,
+    /// naming the stack and the bytes it needs, and the open document, its mask and its undo
+    /// history stay.
     void setImage(std::shared_ptr<ImageSource> image);
-    /// Bytes the studio holds in memory for a stack of `shape` when it is opened (its mask).
+    /// Bytes the studio needs at least for a stack of `shape`: the per-slice working set (a few
+    /// decoded slices of the mask, reference, predictions and the image) and the per-slice
+    /// bookkeeping. The volumes themselves live out of core (compressed, spilled to scratch).
     static std::uint64_t memoryNeeded(const Shape& shape);
     /// Replaces the mask (shape must match; throws std::invalid_argument otherwise).
     void setMask(VolumeU8 mask, const QString& path);
+    void setMask(labels::SliceStore mask, const QString& path);
     /// Sets the reference ("truth") mask; null removes it. Throws on shape mismatch.
     void setReference(std::shared_ptr<VolumeU8> reference, const QString& path);
+    void setReference(std::shared_ptr<const labels::SliceStore> reference, const QString& path);
+    void setReference(std::nullptr_t, const QString& path) { setReference(std::shared_ptr<const labels::SliceStore>(), path); }
     /// Stores the segmenter's result for slice z (GUI thread; called as slices finish).
     /// Results whose size does not match the stack are ignored.
     void setPrediction(std::int64_t z, const SlicePrediction& prediction);
@@ -107,14 +113,18 @@ public:
     Shape shape() const { return image_ ? image_->shape() : Shape{}; }
     labels::LabelEditor& mask() { return *mask_; }
     const labels::LabelEditor& mask() const { return *mask_; }
-    const VolumeU8* reference() const { return reference_.get(); }
+    const labels::SliceStore* reference() const { return reference_.get(); }
 
     bool hasPrediction(std::int64_t z) const;
     int predictedSlices() const;
-    /// Predicted labels of slice z (nullptr when none).
-    const std::uint8_t* predictionLabels(std::int64_t z) const;
-    /// Foreground probability of slice z as 0..255 (nullptr when none).
-    const std::uint8_t* predictionProbability(std::int64_t z) const;
+    /// Predicted labels of slice z (empty when none); the slice stays valid while held.
+    labels::SliceRef predictionLabels(std::int64_t z) const;
+    /// Foreground probability of slice z as 0..255 (empty when none).
+    labels::SliceRef predictionProbability(std::int64_t z) const;
+    /// Why the last startStackPostProcessing did not run although the settings ask for it
+    /// (its streamed window does not fit the memory budget); empty otherwise. Above the budget
+    /// the post-processing streams (core's StreamingPostProcessor) with the same result.
+    const QString& stackPostProcessingRefusal() const { return postRefusal_; }
     /// Prediction vs reference confusion counts (slices with a prediction only).
     const labels::ConfusionCounts& predictionConfusion() const { return predConfusion_; }
 
@@ -181,13 +191,14 @@ private:
     void updateClassMap();
     void thresholdSlice(std::int64_t z);
     bool canPostProcessStack() const;
-    void setPostProcessedLabels(VolumeU8 labels);
+    void setPostProcessedLabels(labels::SliceStore labels);
 
     std::shared_ptr<ImageSource> image_;
     std::unique_ptr<labels::LabelEditor> mask_;
-    std::shared_ptr<VolumeU8> reference_;
-    VolumeU8 predLabels_;
-    std::vector<std::vector<std::uint8_t>> predProb_;
+    std::shared_ptr<const labels::SliceStore> reference_;
+    labels::SliceStore predLabels_;
+    labels::SliceStore predProb_;
+    QString postRefusal_;
     std::vector<bool> hasPred_;
     std::vector<bool> binaryPred_;
     double threshold_ = 0.5;

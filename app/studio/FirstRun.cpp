@@ -39,7 +39,7 @@ int runFirstRun(double seconds, const QString& screenshot)
     VolumeU8 mask(s);
     std::vector<std::int64_t> labelled;
     for (std::int64_t z = 0; z < labelledEnd; ++z) {
-        std::copy_n(doc->reference()->slice(z), s.sliceVoxels(), mask.slice(z));
+        doc->reference()->readSlice(z, mask.slice(z));
         labelled.push_back(z);
     }
     doc->setMask(std::move(mask), QString());
@@ -90,11 +90,12 @@ int runFirstRun(double seconds, const QString& screenshot)
     predicted.exec();
     VolumeU8 pred(s);
     for (std::int64_t z = 0; z < s.depth; ++z)
-        if (const std::uint8_t* p = doc->predictionLabels(z))
-            std::copy_n(p, s.sliceVoxels(), pred.slice(z));
+        if (const labels::SliceRef p = doc->predictionLabels(z))
+            std::copy_n(p.data(), s.sliceVoxels(), pred.slice(z));
     const int classes = static_cast<int>(doc->classes().size());
-    const OverlapScores val = overlapScores(pred, *doc->reference(), classes, labelledEnd, s.depth - 1);
-    const OverlapScores heldOut = overlapScores(pred, *doc->reference(), classes, firstHeld, s.depth - 1);
+    const VolumeU8 reference = doc->reference()->toVolume();
+    const OverlapScores val = overlapScores(pred, reference, classes, labelledEnd, s.depth - 1);
+    const OverlapScores heldOut = overlapScores(pred, reference, classes, firstHeld, s.depth - 1);
     std::printf("first run on the demo stack (%lld x %lld x %lld, %d classes): %s from scratch in the Training dock, "
                 "%.0f s budget, %lld steps, trained on slices 1-%lld\n",
                 static_cast<long long>(s.depth), static_cast<long long>(s.height), static_cast<long long>(s.width), classes,

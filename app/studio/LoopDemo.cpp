@@ -55,7 +55,8 @@ int simulateRounds(ui::MainWindow& window, int rounds, double seconds)
         }
         window.sliceView()->setSlice(z);
         // The correction: the reference's labels on that slice, as if painted.
-        std::vector<std::uint8_t> labels(doc->reference()->slice(z), doc->reference()->slice(z) + doc->shape().sliceVoxels());
+        std::vector<std::uint8_t> labels(static_cast<std::size_t>(doc->shape().sliceVoxels()));
+        doc->reference()->readSlice(z, labels.data());
         for (auto& v : labels)
             v = v ? 1 : 0;
         doc->mask().acceptPrediction(z, labels.data());

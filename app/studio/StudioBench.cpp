@@ -62,7 +62,8 @@ VolumeU8 shifted(const VolumeU8& ref)
 
 // Writes mask and reference as TIFF and lets the numpy peer recount IoU/Dice from scratch:
 // the incrementally maintained figures must match.
-void crossCheckWithPeer(const VolumeU8& mask, const VolumeU8& reference, double iou, double dice)
+void crossCheckWithPeer(const mitoseg::labels::SliceStore& mask, const mitoseg::labels::SliceStore& reference,
+                        double iou, double dice)
 {
     const QString peer = qEnvironmentVariable("MITOSEG_PEER", QStringLiteral(MITOSEG_PEER_DEFAULT));
     if (!QFile::exists(peer) || !QFile::exists(QStringLiteral("/usr/bin/python3"))) {
@@ -71,8 +72,8 @@ void crossCheckWithPeer(const VolumeU8& mask, const VolumeU8& reference, double 
     }
     QTemporaryDir dir;
     const QString m = dir.filePath(QStringLiteral("mask.tif")), t = dir.filePath(QStringLiteral("truth.tif"));
-    mitoseg::ui::writeMaskStack(m.toStdString(), mask);
-    mitoseg::ui::writeMaskStack(t.toStdString(), reference);
+    mitoseg::ui::writeMaskStack(m.toStdString(), mask.snapshot());
+    mitoseg::ui::writeMaskStack(t.toStdString(), reference.snapshot());
     QProcess py;
     const auto t0 = Clock::now();
     py.start(QStringLiteral("/usr/bin/python3"), {peer, QStringLiteral("iou"), m, t});
@@ -105,14 +106,14 @@ int runBench(const QString& stack, const QString& truth)
         } else {
             doc.setImage(ImageSource::openTiff(stack.toStdString()));
             if (!truth.isEmpty())
-                doc.setReference(std::make_shared<VolumeU8>(readLabelStack(truth.toStdString(), true)), truth);
+                doc.setReference(std::shared_ptr<const labels::SliceStore>(std::make_shared<labels::SliceStore>(readLabelStore(truth.toStdString(), true))), truth);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mitoseg-studio --bench: %s\n", e.what());
         return 1;
     }
     if (doc.reference())
-        doc.setMask(shifted(*doc.reference()), QString());
+        doc.setMask(shifted(doc.reference()->toVolume()), QString());
     const Shape s = doc.shape();
     std::printf("bench stack: %s, %lld x %lld x %lld (z, y, x), overlays: mask (filled) + reference (outline)\n",
                 qPrintable(stack.isEmpty() ? QStringLiteral("generated") : stack), static_cast<long long>(s.depth),
@@ -214,11 +215,12 @@ int runBench(const QString& stack, const QString& truth)
     const QString tmp = QDir::temp().filePath(QStringLiteral("mitoseg-bench-%1.msgmask").arg(QCoreApplication::applicationPid()));
     for (int i = 0; i < 3; ++i) {
         const auto t0 = Clock::now();
-        writeMaskRle(tmp, mask.labels());
+        writeMaskRle(tmp, mask.snapshot());
         autosave.push_back(ms(t0, Clock::now()));
     }
     QFile::remove(tmp);
-    std::printf("autosave of the whole mask (run-length encoded, atomic): median %.1f ms\n", median(autosave));
+    std::printf("autosave of the whole mask (snapshot streamed on the calling thread, run-length encoded, atomic): "
+                "median %.1f ms\n", median(autosave));
     const auto st = mask.confusion().stack(1);
     std::printf("mask vs reference after the stamps: stack IoU %.4f, Dice %.4f\n", st.iou(), st.dice());
     if (doc.reference())

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/base/Memory.h"
+
 namespace mitoseg::studio {
 
 namespace {
@@ -55,6 +57,15 @@ void addOptions(QCommandLineParser& cli)
          QStringLiteral("Train a new network from scratch on the demo stack in the Training dock for S seconds, "
                         "re-predict, print the per-class IoU on the held-out slices, quit (with --screenshot: save it)."),
          QStringLiteral("s")},
+        {QStringLiteral("bench-bigdata"),
+         QStringLiteral("Open STACK offscreen, browse 100 slices, paint, undo, save the mask (streamed, to a temporary "
+                        "file), print peak RSS and timings, quit."),
+         QStringLiteral("stack")},
+        {QStringLiteral("json"), QStringLiteral("With --bench-bigdata: end with one JSON line of the figures.")},
+        {QStringLiteral("memory-budget"),
+         QStringLiteral("Memory the out-of-core caches may hold (e.g. 512M, 2G; default 512M or "
+                        "MITOSEG_MEMORY_BUDGET)."),
+         QStringLiteral("size")},
         {QStringLiteral("print-options"), QStringLiteral("Print what the options resolved to, then quit.")},
     });
 }
@@ -126,6 +137,18 @@ std::optional<StudioOptions> parseStudioOptions(const QStringList& arguments, co
         o.session = sessionEatenByQt;
     o.screenshot = cli.value(QStringLiteral("screenshot"));
     o.benchStack = cli.value(QStringLiteral("stack"));
+    o.benchBigData = cli.value(QStringLiteral("bench-bigdata"));
+    o.json = cli.isSet(QStringLiteral("json"));
+    if (cli.isSet(QStringLiteral("memory-budget"))) {
+        const auto bytes = parseByteSize(cli.value(QStringLiteral("memory-budget")).toStdString());
+        if (!bytes) {
+            if (error)
+                *error = QStringLiteral("--memory-budget needs a size such as 512M or 2G (got '%1')")
+                             .arg(cli.value(QStringLiteral("memory-budget")));
+            return std::nullopt;
+        }
+        o.memoryBudget = *bytes;
+    }
     if (cli.isSet(QStringLiteral("slice"))) {
         bool ok = false;
         const long long z = cli.value(QStringLiteral("slice")).toLongLong(&ok);
@@ -180,6 +203,9 @@ QString describe(const StudioOptions& o)
     line("screenshot", o.screenshot);
     line("bench", flag(o.bench));
     line("bench-stack", o.benchStack);
+    line("bench-bigdata", o.benchBigData);
+    line("json", flag(o.json));
+    line("memory-budget", o.memoryBudget ? QString::number(o.memoryBudget) : QString());
     line("ortho", flag(o.ortho));
     line("3d", flag(o.surfaces));
     line("segment-slice", flag(o.segmentSlice));

@@ -6,6 +6,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <cstdint>
 #include <optional>
 
 namespace mitoseg::studio {
@@ -14,6 +15,9 @@ namespace mitoseg::studio {
 struct StudioOptions {
     QString stack;          ///< positional; empty: the demo stack
     QString mask, truth, model, session, screenshot, benchStack;
+    QString benchBigData;             ///< --bench-bigdata STACK
+    bool json = false;                ///< --json: benches end with one JSON line
+    std::uint64_t memoryBudget = 0;   ///< --memory-budget in bytes (0: not given)
     std::optional<long long> slice;   ///< 1-based, as given
     bool bench = false, ortho = false, surfaces = false;
     bool segmentSlice = false, segmentStack = false, printOptions = false;

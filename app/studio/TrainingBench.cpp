@@ -88,7 +88,7 @@ int runTrainingBench(const QString& stack, const QString& truth, double seconds)
             doc->setImage(ui::ImageSource::openTiff(stack.toStdString()));
             if (truth.isEmpty())
                 throw std::runtime_error("the training benchmark needs --truth with --stack");
-            doc->setReference(std::make_shared<VolumeU8>(ui::readLabelStack(truth.toStdString(), true)), truth);
+            doc->setReference(std::shared_ptr<const labels::SliceStore>(std::make_shared<labels::SliceStore>(ui::readLabelStore(truth.toStdString(), true))), truth);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mitoseg-studio --bench: %s\n", e.what());
@@ -99,7 +99,7 @@ int runTrainingBench(const QString& stack, const QString& truth, double seconds)
     VolumeU8 mask(s);
     std::vector<std::int64_t> labelled;
     for (std::int64_t z = 0; z < s.depth * 2 / 3; z += 3) {
-        std::copy_n(doc->reference()->slice(z), s.sliceVoxels(), mask.slice(z));
+        doc->reference()->readSlice(z, mask.slice(z));
         labelled.push_back(z);
     }
     doc->setMask(std::move(mask), QString());

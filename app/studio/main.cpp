@@ -9,13 +9,16 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <cstring>
 
 #include "app/studio/FirstRun.h"
 #include "app/studio/LoopDemo.h"
+#include "app/studio/BigDataBench.h"
 #include "app/studio/StudioBench.h"
 #include "app/studio/StudioOptions.h"
 #include "app/studio/StudioStyle.h"
 #include "app/studio/TrainingBench.h"
+#include "core/base/Memory.h"
 #include "core/base/MemoryReuse.h"
 #include "core/engine/Segmenter.h"
 #include "ui/FileController.h"
@@ -31,6 +34,10 @@ int main(int argc, char** argv)
     // --help and --version print and exit without a display: no QApplication yet.
     if (const auto rc = mitoseg::studio::answerHelpOrVersion(argc, argv))
         return *rc;
+    // --bench-bigdata runs offscreen (`mitoseg bench bigdata` calls it without a display).
+    for (int i = 1; i < argc; ++i)
+        if (std::strncmp(argv[i], "--bench-bigdata", 15) == 0 && !qEnvironmentVariableIsSet("QT_QPA_PLATFORM"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
     // The 3D view needs a GL 3.2 core context: the default format must be set before QApplication.
     mitoseg::ui::setDefaultSurfaceFormat();
     QApplication app(argc, argv);
@@ -53,6 +60,10 @@ int main(int argc, char** argv)
         std::fputs(qPrintable(mitoseg::studio::describe(opt)), stdout);
         return 0;
     }
+    if (opt.memoryBudget > 0)
+        mitoseg::setMemoryBudget(opt.memoryBudget);
+    if (!opt.benchBigData.isEmpty())
+        return mitoseg::studio::runBigDataBench(opt.benchBigData, opt.json);
     if (opt.bench) {
         const int rc = mitoseg::studio::runBench(opt.benchStack, opt.truth);
         if (rc != 0 || opt.benchTrainSeconds <= 0)

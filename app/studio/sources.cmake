@@ -1,5 +1,6 @@
 # Sources of the mitoseg-studio executable (relative to app/).
 set(MITOSEG_STUDIO_SOURCES
+  studio/BigDataBench.cpp
   studio/FirstRun.cpp
   studio/LoopDemo.cpp
   studio/main.cpp

@@ -108,6 +108,14 @@ public:
         return map_.data() + page.rawRuns.front().first;
     }
 
+    void releaseMappedSlice(std::int64_t z) const override
+    {
+        if (!map_.data())
+            return;
+        for (const auto& [offset, length] : pageAt(z).rawRuns)
+            map_.release(offset, length);
+    }
+
 private:
     const tiff::Page& pageAt(std::int64_t z) const
     {

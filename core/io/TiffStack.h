@@ -53,6 +53,9 @@ public:
     /// non-adjacent strips or in foreign byte order (then use readSlice). Valid while the
     /// stack lives; any thread. Touching it may fault if the file is truncated meanwhile.
     virtual const void* mappedSlice(std::int64_t z) const = 0;
+    /// Drops the pages of mappedSlice(z) from this process's resident set (they stay in the
+    /// page cache), e.g. after reading one column of it. No-op for stacks not mapped. Any thread.
+    virtual void releaseMappedSlice(std::int64_t z) const { (void)z; }
 
     /// Reads every slice into memory. T must match info().dtype, else IoError(Unsupported);
     /// a stack larger than physical RAM is IoError(Unsupported) too (read it slice by slice).

@@ -92,6 +92,26 @@ void ConfusionCounts::recountAll(const VolumeU8& labels, const VolumeU8& referen
         recountSlice(z, labels.slice(z), reference.slice(z), labels.shape().sliceVoxels());
 }
 
+void ConfusionCounts::recountAll(const SliceStore& labels, const SliceStore& reference)
+{
+    if (!(labels.shape() == reference.shape()))
+        throw std::invalid_argument("ConfusionCounts: labels and reference differ in shape");
+    reset(labels.shape().depth, classes_);
+    const std::int64_t n = labels.shape().sliceVoxels();
+    std::vector<std::uint8_t> l, r;
+    for (std::int64_t z = 0; z < labels.shape().depth; ++z) {
+        if (labels.sliceEmpty(z) && reference.sliceEmpty(z)) {
+            counted_[static_cast<std::size_t>(z)] = 1;   // all zero: nothing to count
+            continue;
+        }
+        l.resize(static_cast<std::size_t>(n));
+        r.resize(static_cast<std::size_t>(n));
+        labels.readSlice(z, l.data());
+        reference.readSlice(z, r.data());
+        recountSlice(z, l.data(), r.data(), n);
+    }
+}
+
 void ConfusionCounts::update(std::int64_t z, std::uint8_t from, std::uint8_t to, std::uint8_t ref)
 {
     if (from == to || !counted(z))

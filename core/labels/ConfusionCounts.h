@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/base/Volume.h"
+#include "core/labels/SliceStore.h"
 
 namespace mitoseg::labels {
 
@@ -36,6 +37,8 @@ public:
     void recountSlice(std::int64_t z, const std::uint8_t* labels, const std::uint8_t* reference, std::int64_t n);
     /// Counts every slice from scratch.
     void recountAll(const VolumeU8& labels, const VolumeU8& reference);
+    /// Same, over stores, slice by slice (slices empty on both sides cost nothing).
+    void recountAll(const SliceStore& labels, const SliceStore& reference);
     /// Marks slice z as not counted (its counts leave the stack totals).
     void clearSlice(std::int64_t z);
     /// Whether slice z has been counted.

@@ -8,7 +8,7 @@
 namespace mitoseg::labels {
 
 LabelEditor::LabelEditor(Shape shape, std::vector<LabelClass> classes)
-    : labels_(shape, 0), classes_(std::move(classes)), editCount_(static_cast<std::size_t>(shape.depth), 0),
+    : labels_(shape), classes_(std::move(classes)), editCount_(static_cast<std::size_t>(shape.depth), 0),
       acceptCount_(static_cast<std::size_t>(shape.depth), 0)
 {
     if (classes_.size() < 2 || classes_.size() > 256)
@@ -20,9 +20,14 @@ void LabelEditor::setLabels(VolumeU8 labels)
 {
     if (!(labels.shape() == shape()))
         throw std::invalid_argument("LabelEditor::setLabels: shape differs from the editor's");
-    const Spacing spacing = labels_.spacing;
+    setLabels(SliceStore::fromVolume(labels));
+}
+
+void LabelEditor::setLabels(SliceStore labels)
+{
+    if (!(labels.shape() == shape()))
+        throw std::invalid_argument("LabelEditor::setLabels: shape differs from the editor's");
     labels_ = std::move(labels);
-    labels_.spacing = spacing;
     strokeOpen_ = false;
     stroke_.clear();
     history_.clear();
@@ -50,32 +55,38 @@ void LabelEditor::setReference(std::shared_ptr<const VolumeU8> reference)
 {
     if (reference && !(reference->shape() == shape()))
         throw std::invalid_argument("LabelEditor::setReference: shape differs from the editor's");
+    setReference(reference ? std::make_shared<const SliceStore>(SliceStore::fromVolume(*reference))
+                           : std::shared_ptr<const SliceStore>());
+}
+
+void LabelEditor::setReference(std::shared_ptr<const SliceStore> reference)
+{
+    if (reference && !(reference->shape() == shape()))
+        throw std::invalid_argument("LabelEditor::setReference: shape differs from the editor's");
     reference_ = std::move(reference);
     confusion_.reset(shape().depth, static_cast<int>(classes_.size()));
     if (reference_)
         confusion_.recountAll(labels_, *reference_);
 }
 
-std::vector<std::uint8_t> LabelEditor::readBox(const Box& box) const
-{
-    std::vector<std::uint8_t> out;
-    out.reserve(static_cast<std::size_t>(box.voxels()));
-    for (std::int64_t z = box.z0; z < box.z1; ++z)
-        for (std::int64_t y = box.y0; y < box.y1; ++y) {
-            const std::uint8_t* row = labels_.data() + labels_.index(z, y, box.x0);
-            out.insert(out.end(), row, row + box.width());
-        }
-    return out;
-}
+std::vector<std::uint8_t> LabelEditor::readBox(const Box& box) const { return labels_.readBox(box); }
 
 void LabelEditor::applyDelta(const UndoDelta& delta, bool forward)
 {
     if (reference_) {
-        const VolumeU8& ref = *reference_;
+        const std::int64_t w = shape().width;
+        std::int64_t refZ = -1;
+        SliceData ref;
         delta.forEachChange(forward, [&](std::int64_t z, std::int64_t y, std::int64_t x, std::uint8_t from,
-                                         std::uint8_t to) { confusion_.update(z, from, to, ref(z, y, x)); });
+                                         std::uint8_t to) {
+            if (z != refZ) {
+                ref = reference_->slice(z);
+                refZ = z;
+            }
+            confusion_.update(z, from, to, (*ref)[static_cast<std::size_t>(y * w + x)]);
+        });
     }
-    delta.apply(labels_, forward);
+    labels_.writeBox(delta.box(), delta.decode(!forward).data());
     labelsChanged.emit(delta.box());
 }
 
@@ -218,7 +229,8 @@ std::int64_t LabelEditor::floodRegion(std::int64_t z, std::int64_t x, std::int64
                                       Box& box) const
 {
     const std::int64_t w = shape().width, h = shape().height;
-    const std::uint8_t* s = labels_.slice(z);
+    const SliceData held = labels_.slice(z);
+    const std::uint8_t* s = held->data();
     const std::uint8_t seed = s[y * w + x];
     in.assign(static_cast<std::size_t>(w * h), 0);
     std::vector<std::int64_t> todo{y * w + x};
@@ -263,7 +275,7 @@ std::int64_t LabelEditor::floodFill(std::int64_t z, std::int64_t x, std::int64_t
     const std::int64_t w = shape().width, h = shape().height;
     if (z < 0 || z >= shape().depth || x < 0 || y < 0 || x >= w || y >= h)
         return 0;
-    if (labels_.slice(z)[y * w + x] == value)
+    if (labels_(z, y, x) == value)
         return 0;
     std::vector<std::uint8_t> in;
     Box box;
@@ -292,12 +304,11 @@ bool LabelEditor::acceptPrediction(std::int64_t z, const std::uint8_t* predicted
     if (z < 0 || z >= shape().depth)
         return false;
     has[static_cast<std::size_t>(z)] = true;
-    VolumeU8 one(Shape{1, shape().height, shape().width});
-    std::copy(predicted, predicted + shape().sliceVoxels(), one.data());
+    std::vector<std::uint8_t> one(predicted, predicted + shape().sliceVoxels());
     if (strokeOpen_)
         commitStroke();
     const Box box = sliceBox(z);
-    UndoDelta d = record(box, one.values());
+    UndoDelta d = record(box, one);
     if (d.changedVoxels() == 0) {
         // Already equal: still an accepted slice (labelled) unless it is one already.
         if (isAccepted(z))
@@ -317,7 +328,27 @@ bool LabelEditor::acceptPrediction(std::int64_t z, const std::uint8_t* predicted
 
 bool LabelEditor::acceptPrediction(const VolumeU8& predicted, const std::vector<bool>& hasSlice)
 {
-    if (!(predicted.shape() == shape()) || hasSlice.size() != static_cast<std::size_t>(shape().depth))
+    if (!(predicted.shape() == shape()))
+        throw std::invalid_argument("LabelEditor::acceptPrediction: prediction shape differs");
+    return acceptSlices(hasSlice, [&](std::int64_t z, std::vector<std::uint8_t>& out) {
+        out.assign(predicted.slice(z), predicted.slice(z) + shape().sliceVoxels());
+    });
+}
+
+bool LabelEditor::acceptPrediction(const SliceStore& predicted, const std::vector<bool>& hasSlice)
+{
+    if (!(predicted.shape() == shape()))
+        throw std::invalid_argument("LabelEditor::acceptPrediction: prediction shape differs");
+    return acceptSlices(hasSlice, [&](std::int64_t z, std::vector<std::uint8_t>& out) {
+        out.resize(static_cast<std::size_t>(shape().sliceVoxels()));
+        predicted.readSlice(z, out.data());
+    });
+}
+
+bool LabelEditor::acceptSlices(const std::vector<bool>& hasSlice,
+                               const std::function<void(std::int64_t, std::vector<std::uint8_t>&)>& read)
+{
+    if (hasSlice.size() != static_cast<std::size_t>(shape().depth))
         throw std::invalid_argument("LabelEditor::acceptPrediction: prediction shape differs");
     if (strokeOpen_)
         commitStroke();
@@ -325,11 +356,12 @@ bool LabelEditor::acceptPrediction(const VolumeU8& predicted, const std::vector<
     step.name = "Accept prediction (stack)";
     step.userEdit = false;
     step.accepted = true;
+    std::vector<std::uint8_t> slice;
     for (std::int64_t z = 0; z < shape().depth; ++z) {
         if (!hasSlice[static_cast<std::size_t>(z)])
             continue;
-        const std::uint8_t* p = predicted.slice(z);
-        UndoDelta d = record(sliceBox(z), std::vector<std::uint8_t>(p, p + shape().sliceVoxels()));
+        read(z, slice);
+        UndoDelta d = record(sliceBox(z), slice);
         if (d.changedVoxels() > 0)
             step.deltas.push_back(std::move(d));
         else if (!isAccepted(z))

@@ -4,9 +4,15 @@
 // strokes grouped into undo steps, a byte-bounded undo/redo history, "accept prediction"
 // as an undoable step, edited-slice tracking and live confusion counts against a reference.
 //
+// The labels live in an out-of-core SliceStore (compressed per slice, cached within the memory
+// budget, spilled to scratch), so the mask of a stack far larger than memory can be edited.
+//
 // Threading: one owner thread (the GUI thread in the studio) calls everything. Observers run
-// synchronously on that thread. The editor owns its labels, reference and history.
+// synchronously on that thread. The editor owns its labels and history; the reference is
+// shared read-only.
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -17,6 +23,7 @@
 #include "core/labels/ConfusionCounts.h"
 #include "core/labels/EditHistory.h"
 #include "core/labels/Signal.h"
+#include "core/labels/SliceStore.h"
 
 namespace mitoseg::labels {
 
@@ -32,7 +39,10 @@ public:
     /// background; at least two entries).
     LabelEditor(Shape shape, std::vector<LabelClass> classes);
 
-    const VolumeU8& labels() const { return labels_; }
+    /// The labels, read slice by slice (see SliceStore). Edit them through this class only.
+    const SliceStore& labels() const { return labels_; }
+    /// A consistent copy of the labels for a worker thread (cheap; see SliceStore::snapshot).
+    SliceSnapshot snapshot() const { return labels_.snapshot(); }
     const Shape& shape() const { return labels_.shape(); }
     const std::vector<LabelClass>& classes() const { return classes_; }
     /// Replaces the class list (classes[0] is background; 2..256 entries; throws
@@ -42,10 +52,15 @@ public:
     /// Replaces the labels (e.g. a mask loaded from disk): clears history, edited slices and
     /// the open stroke. Values >= class count are kept as they are. Shape must match.
     void setLabels(VolumeU8 labels);
+    /// Same, from a store (e.g. a mask read slice by slice from disk).
+    void setLabels(SliceStore labels);
     /// Sets (or, with nullptr, removes) the reference volume; recounts every slice.
+    void setReference(std::shared_ptr<const SliceStore> reference);
+    /// Same, from an in-memory volume (converted to a store).
     void setReference(std::shared_ptr<const VolumeU8> reference);
+    void setReference(std::nullptr_t) { setReference(std::shared_ptr<const SliceStore>()); }
     bool hasReference() const { return reference_ != nullptr; }
-    const VolumeU8* reference() const { return reference_.get(); }
+    const SliceStore* reference() const { return reference_.get(); }
 
     // ---- strokes --------------------------------------------------------------------------
     /// Opens a stroke: following edits join one undo step named `name` until commit/abort.
@@ -77,6 +92,8 @@ public:
     /// Replaces every slice z with hasSlice[z] by predicted.slice(z), as one undo step (slices
     /// equal already count as accepted too).
     bool acceptPrediction(const VolumeU8& predicted, const std::vector<bool>& hasSlice);
+    /// Same, with the predicted slices from a store.
+    bool acceptPrediction(const SliceStore& predicted, const std::vector<bool>& hasSlice);
 
     // ---- history --------------------------------------------------------------------------
     bool canUndo() const { return history_.canUndo(); }
@@ -114,6 +131,9 @@ public:
     Signal<> historyChanged;
 
 private:
+    /// The stack accept: `read(z, out)` fills out with the prediction of slice z.
+    bool acceptSlices(const std::vector<bool>& hasSlice,
+                      const std::function<void(std::int64_t, std::vector<std::uint8_t>&)>& read);
     UndoDelta record(const Box& box, const std::vector<std::uint8_t>& newValues);
     void addDelta(UndoDelta delta, const std::string& name);
     void applyStep(const EditStep& step, bool forward);
@@ -127,9 +147,9 @@ private:
     UndoDelta acceptMarker(std::int64_t z) const;
     Box sliceBox(std::int64_t z) const { return {z, 0, 0, z + 1, shape().height, shape().width}; }
 
-    VolumeU8 labels_;
+    SliceStore labels_;
     std::vector<LabelClass> classes_;
-    std::shared_ptr<const VolumeU8> reference_;
+    std::shared_ptr<const SliceStore> reference_;
     ConfusionCounts confusion_;
     EditHistory history_;
     bool strokeOpen_ = false;

@@ -4,5 +4,7 @@ list(APPEND MITOSEG_CORE_SOURCES
   labels/ConfusionCounts.cpp
   labels/EditHistory.cpp
   labels/LabelEditor.cpp
+  labels/SliceStore.cpp
+  labels/SliceStoreIo.cpp
   labels/UndoDelta.cpp
 )

@@ -9,6 +9,9 @@
 #include "TestSupport.h"
 #include "tests/ui/CorruptTiff.h"
 
+#include <tiffio.h>
+#include <vector>
+
 using mitoseg::test::runCommand;
 using mitoseg::test::ScratchDir;
 
@@ -48,6 +51,29 @@ int runStudio(const ScratchDir& dir, const std::string& args, std::string* out)
     return runCommand(env + "'" + studio() + "' " + args + " 2>&1", out);
 }
 
+/// A plain uint8 stack (grey 90 with a bright 40 x 30 box on every page), written with libtiff.
+void writePlainStack(const std::filesystem::path& path, int depth, int height, int width)
+{
+    TIFF* tif = TIFFOpen(path.c_str(), "w");
+    ASSERT_NE(tif, nullptr);
+    std::vector<std::uint8_t> page(static_cast<std::size_t>(height * width), 90);
+    for (int y = 30; y < 60; ++y)
+        for (int x = 40; x < 80; ++x)
+            page[static_cast<std::size_t>(y * width + x)] = 200;
+    for (int z = 0; z < depth; ++z) {
+        TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, width);
+        TIFFSetField(tif, TIFFTAG_IMAGELENGTH, height);
+        TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 8);
+        TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
+        TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+        TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+        TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, height);
+        ASSERT_GE(TIFFWriteEncodedStrip(tif, 0, page.data(), static_cast<tmsize_t>(page.size())), 0);
+        ASSERT_TRUE(TIFFWriteDirectory(tif));
+    }
+    TIFFClose(tif);
+}
+
 }  // namespace
 
 TEST(StudioCli, HelpAndVersionPrintWithoutADisplay)
@@ -69,6 +95,7 @@ TEST(StudioCli, HelpAndVersionPrintWithoutADisplay)
 TEST(StudioCli, EveryOptionInItsDocumentedForms)
 {
     ScratchDir dir;
+    int rc0 = 0;
     const std::string session = (dir / "my.json").string();
     std::ofstream(session) << "{}";
 
@@ -92,6 +119,12 @@ TEST(StudioCli, EveryOptionInItsDocumentedForms)
         EXPECT_TRUE(has(out, "session=" + session)) << form << ":\n" << out;
         EXPECT_TRUE(has(out, "stack=")) << form << ":\n" << out;
     }
+
+    out = resolved("--bench-bigdata big.tif --json --memory-budget 2G");
+    EXPECT_TRUE(has(out, "bench-bigdata=big.tif") && has(out, "json=yes") && has(out, "memory-budget=2147483648")) << out;
+    out = resolved("--memory-budget lots", &rc0);
+    EXPECT_NE(rc0, 0) << out;
+    EXPECT_NE(out.find("--memory-budget"), std::string::npos) << out;
 
     out = resolved("--first-run 60 --screenshot f.png");
     EXPECT_TRUE(has(out, "first-run=60") && has(out, "screenshot=f.png")) << out;
@@ -150,4 +183,26 @@ TEST(StudioCli, ADamagedSliceDoesNotStopTheStudio)
     const int rc = runStudio(dir, shellQuoted(stack) + " --ortho --slice 3 --screenshot " + shellQuoted(png), &out);
     EXPECT_EQ(rc, 0) << out;
     EXPECT_TRUE(std::filesystem::exists(png)) << out;
+}
+
+TEST(StudioCli, BenchBigDataEndsWithOneJsonLineOfItsFigures)
+{
+    // The interface `mitoseg bench bigdata` calls: the last stdout line is one JSON object.
+    ScratchDir dir;
+    const auto stack = dir / "stack.tif";
+    writePlainStack(stack, 40, 96, 128);
+    std::string out;
+    // Without a display and without QT_QPA_PLATFORM: it goes offscreen by itself.
+    const int rc = runCommand("env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM '" + studio() + "' --bench-bigdata "
+                                  + shellQuoted(stack) + " --json --memory-budget 64M 2>&1",
+                              &out);
+    ASSERT_EQ(rc, 0) << out;
+    const auto end = out.find_last_not_of('\n');
+    const auto start = out.rfind('\n', end);
+    const std::string last = out.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+    ASSERT_EQ(last.front(), '{') << out;
+    ASSERT_EQ(last.back(), '}') << out;
+    for (const char* key : {"\"peak_rss_mb\":", "\"open_s\":", "\"slice_change_ms_median\":", "\"slice_change_ms_p99\":",
+                            "\"save_s\":", "\"saved_ok\":true", "\"memory_budget_mb\":64", "\"depth\":40"})
+        EXPECT_NE(last.find(key), std::string::npos) << key << " missing from " << last;
 }

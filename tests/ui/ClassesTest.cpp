@@ -80,7 +80,8 @@ private Q_SLOTS:
         QVERIFY(c[1].r != c[2].r || c[1].g != c[2].g || c[1].b != c[2].b);
         // The reference is the full 3-class labelling, not only the mitochondria.
         std::array<std::int64_t, 3> hist{};
-        for (std::uint8_t v : doc->reference()->values()) {
+        const VolumeU8 refAll = doc->reference()->toVolume();
+        for (std::uint8_t v : refAll.values()) {
             QVERIFY(v < 3);
             ++hist[v];
         }
@@ -135,7 +136,7 @@ private Q_SLOTS:
         tools->press(0, 40, 30);
         tools->move(0, 44, 30);
         tools->release(0, 44, 30);
-        const VolumeU8& m = doc->mask().labels();
+        VolumeU8 m = doc->mask().labels().toVolume();
         QCOMPARE(int(m(0, 10, 10)), 1);
         QCOMPARE(int(m(0, 30, 42)), 2);
         QCOMPARE(int(m(0, 30, 10)), 0);
@@ -144,6 +145,7 @@ private Q_SLOTS:
         tools->setConfirmLargeFill([](std::int64_t, double) { return true; });   // the whole slice
         tools->press(1, 5, 5);
         tools->release(1, 5, 5);
+        m = doc->mask().labels().toVolume();
         for (std::int64_t y = 0; y < 64; ++y)
             for (std::int64_t x = 0; x < 80; ++x)
                 QCOMPARE(int(m(1, y, x)), 2);
@@ -263,7 +265,7 @@ private Q_SLOTS:
         QCOMPARE(w.document()->classes().size(), std::size_t(2));
         QVERIFY2(w.files()->openMask(maskPath), qPrintable(w.files()->lastError()));
         QCOMPARE(names(*w.document()), (QStringList{"background", "mitochondria", "class 2", "class 3"}));
-        const VolumeU8& m = w.document()->mask().labels();
+        const VolumeU8 m = w.document()->mask().labels().toVolume();
         QCOMPARE(int(m(1, 5, 7)), 2);
         QCOMPARE(int(m(2, 9, 9)), 3);
         auto* box = w.findChild<ToolsPanel*>()->findChild<QComboBox*>();

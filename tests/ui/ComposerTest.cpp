@@ -106,6 +106,49 @@ private Q_SLOTS:
         QVERIFY(!isGrey(yz.planeImage().pixel(4, 1)));        // the mask shows through
     }
 
+    void orthogonalPlanesOfADeepStackShowCoarseFirstThenRefine()
+    {
+        StudioDocument doc;
+        LayerSettings layers;
+        const std::int64_t depth = 1000;
+        VolumeU8 img(Shape{depth, 6, 8}, 0);
+        for (std::int64_t z = 0; z < depth; ++z)
+            for (std::int64_t y = 0; y < 6; ++y)
+                for (std::int64_t x = 0; x < 8; ++x)
+                    img(z, y, x) = static_cast<std::uint8_t>(z % 250);
+        doc.setImage(ImageSource::fromVolume(img, QStringLiteral("deep")));
+        doc.mask().stamp(501, 3, 2, 0, 1);
+        layers.setLevels(0.f, 255.f);
+        OrthoView xz(&doc, &layers, OrthoView::Plane::XZ);
+        xz.setCursor(3, 2, 0, true);
+        QVERIFY(!xz.grab().isNull());   // paints: the coarse pass only
+        QVERIFY(!xz.refined());
+        const QImage& coarse = xz.shownImage();
+        QCOMPARE(coarse.size(), QSize(8, int(depth)));
+        QCOMPARE(qGray(coarse.pixel(0, 1)), qGray(coarse.pixel(0, 0)));   // row 1 repeats row 0 for now
+        QCOMPARE(qGray(coarse.pixel(0, 4)), 4);                           // an exact coarse row
+        QTRY_VERIFY(xz.refined());   // refined on the event loop, in short slices
+        const QImage& fine = xz.shownImage();
+        for (int z = 0; z < depth; ++z)
+            if (z != 501)
+                QCOMPARE(qGray(fine.pixel(0, z)), z % 250);
+        QVERIFY(!isGrey(fine.pixel(3, 501)));   // the mask, read from its store
+        QVERIFY(isGrey(fine.pixel(3, 500)));
+
+        // Deeper than kMaxRows: sampled evenly, so the image stays bounded.
+        VolumeU8 deeper(Shape{3 * OrthoView::kMaxRows, 2, 3}, 0);
+        for (std::int64_t z = 0; z < deeper.shape().depth; ++z)
+            deeper(z, 1, 1) = static_cast<std::uint8_t>(z / OrthoView::kMaxRows * 100);
+        doc.setImage(ImageSource::fromVolume(deeper, QStringLiteral("deeper")));
+        OrthoView yz(&doc, &layers, OrthoView::Plane::YZ);
+        yz.setCursor(1, 1, 0, true);
+        const QImage& sampled = yz.planeImage();
+        QCOMPARE(sampled.height(), int(OrthoView::kMaxRows));
+        QCOMPARE(qGray(sampled.pixel(1, 0)), 0);
+        QCOMPARE(qGray(sampled.pixel(1, int(OrthoView::kMaxRows) / 2)), 100);   // slice 1.5 * kMaxRows
+        QCOMPARE(qGray(sampled.pixel(1, int(OrthoView::kMaxRows) - 1)), 200);
+    }
+
     void toolShortcutsAndBrushSize()
     {
         QTemporaryDir dir;

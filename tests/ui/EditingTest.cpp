@@ -72,7 +72,7 @@ private Q_SLOTS:
         auto* tools = window_->tools();
         tools->setTool(EditTools::Tool::Brush);
         tools->setRadius(2);
-        const VolumeU8 before = doc()->mask().labels();
+        const VolumeU8 before = doc()->mask().labels().toVolume();
         QTest::mousePress(view(), Qt::LeftButton, {}, at(10, 10));
         QTest::mouseMove(view(), at(20, 10));
         QTest::mouseMove(view(), at(30, 12));
@@ -85,12 +85,12 @@ private Q_SLOTS:
         QCOMPARE(int(m(1, 10, 10)), 0);
         QCOMPARE(window_->undoStack()->count(), 1);
         QVERIFY(doc()->isDirty());
-        const VolumeU8 painted = m;
+        const VolumeU8 painted = m.toVolume();
 
         window_->undoStack()->undo();
-        QVERIFY(doc()->mask().labels().values() == before.values());
+        QVERIFY(doc()->mask().labels().toVolume().values() == before.values());
         window_->undoStack()->redo();
-        QVERIFY(doc()->mask().labels().values() == painted.values());
+        QVERIFY(doc()->mask().labels().toVolume().values() == painted.values());
         QCOMPARE(doc()->mask().editedSlices(), (std::vector<std::int64_t>{0}));
 
         // The eraser removes part of it, as a second step; undo restores exactly.
@@ -100,9 +100,9 @@ private Q_SLOTS:
         QCOMPARE(int(doc()->mask().labels()(0, 10, 10)), 0);
         QCOMPARE(window_->undoStack()->count(), 2);
         window_->undoStack()->undo();
-        QVERIFY(doc()->mask().labels().values() == painted.values());
+        QVERIFY(doc()->mask().labels().toVolume().values() == painted.values());
         window_->undoStack()->undo();
-        QVERIFY(doc()->mask().labels().values() == before.values());
+        QVERIFY(doc()->mask().labels().toVolume().values() == before.values());
         QVERIFY(doc()->mask().editedSlices().empty());
     }
 
@@ -110,20 +110,20 @@ private Q_SLOTS:
     {
         auto* tools = window_->tools();
         tools->setRadius(1);
-        const VolumeU8 empty = doc()->mask().labels();
+        const VolumeU8 empty = doc()->mask().labels().toVolume();
         QTest::mousePress(view(), Qt::LeftButton, {}, at(5, 5));
         QTest::mouseRelease(view(), Qt::LeftButton, {}, at(5, 5));
-        const VolumeU8 first = doc()->mask().labels();
+        const VolumeU8 first = doc()->mask().labels().toVolume();
         QTest::mousePress(view(), Qt::LeftButton, {}, at(40, 40));
         QTest::mouseMove(view(), at(50, 40));
         window_->undoStack()->undo();   // Ctrl+Z while the button is still down
         QTest::mouseMove(view(), at(60, 40));
         QTest::mouseRelease(view(), Qt::LeftButton, {}, at(60, 40));
-        QVERIFY(doc()->mask().labels().values() == empty.values());
+        QVERIFY(doc()->mask().labels().toVolume().values() == empty.values());
         QCOMPARE(window_->undoStack()->index(), 0);
         QVERIFY(!doc()->mask().canUndo());
         window_->undoStack()->redo();
-        QVERIFY(doc()->mask().labels().values() == first.values());
+        QVERIFY(doc()->mask().labels().toVolume().values() == first.values());
     }
 
     void fillToolAndPanDoNotMixUp()

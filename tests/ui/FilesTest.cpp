@@ -58,7 +58,7 @@ private Q_SLOTS:
         QVERIFY(files->saveMask(out));
         QVERIFY(!doc->isDirty());
         const VolumeU8 saved = readLabels(out.toStdString(), true);
-        QVERIFY(saved.values() == doc->mask().labels().values());
+        QVERIFY(saved.values() == doc->mask().labels().toVolume().values());
 
         // A mask of another size is refused with a message naming the file.
         const QString small = dir.filePath(QStringLiteral("small.tif"));

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <random>
 
 #include "core/base/Error.h"
+#include "core/base/Memory.h"
 #include "tests/ui/UiTest.h"
 #include "ui/EditTools.h"
 #include "ui/ImageSource.h"
@@ -160,14 +162,14 @@ private Q_SLOTS:
         QVERIFY(doc->hasPrediction(2));
         QVERIFY(!doc->hasPrediction(1));
 
-        const VolumeU8 before = doc->mask().labels();
+        const VolumeU8 before = doc->mask().labels().toVolume();
         QVERIFY(window_->tools()->acceptPredictionSlice(2));
         for (std::int64_t y = 0; y < 40; ++y)
             for (std::int64_t x = 0; x < 60; ++x)
                 QCOMPARE(int(doc->mask().labels()(2, y, x)), image_(2, y, x) < 100 ? 1 : 0);
         QCOMPARE(window_->undoStack()->count(), 1);
         window_->undoStack()->undo();
-        QVERIFY(doc->mask().labels().values() == before.values());
+        QVERIFY(doc->mask().labels().toVolume().values() == before.values());
         window_->undoStack()->redo();
         QCOMPARE(int(doc->mask().labels()(2, 20, 60 / 3 + 2)), 1);
     }
@@ -189,7 +191,8 @@ private Q_SLOTS:
         for (std::int64_t z = 0; z < 4; ++z)
             QCOMPARE(int(doc->mask().labels()(z, 20, 60 / 3 + z)), 1);
         window_->undoStack()->undo();
-        for (auto v : doc->mask().labels().values())
+        const VolumeU8 undone = doc->mask().labels().toVolume();
+        for (auto v : undone.values())
             QCOMPARE(int(v), 0);
         QVERIFY(doc->mask().editedSlices().empty());   // accepting is not a user correction
     }
@@ -285,6 +288,55 @@ private Q_SLOTS:
         QCOMPARE(done.front().at(0).toBool(), false);
         QVERIFY(window_->document()->predictedSlices() < 4);
         QVERIFY(!seg->busy());
+    }
+
+    void stackPostProcessingStreamsAboveTheBudgetWithTheSameResult()
+    {
+        // Noise plus one big object: z-smoothing, threshold and 3D small-object removal all act.
+        const Shape s{200, 20, 25};
+        StudioDocument doc;
+        doc.setImage(ImageSource::fromVolume(VolumeU8(s, 100), QStringLiteral("noise")));
+        std::mt19937 rng(5);
+        std::vector<std::uint8_t> p(static_cast<std::size_t>(s.sliceVoxels()));
+        for (std::int64_t z = 0; z < s.depth; ++z) {
+            for (std::int64_t i = 0; i < s.sliceVoxels(); ++i) {
+                const std::int64_t y = i / s.width, x = i % s.width;
+                const bool big = z >= 50 && z < 90 && y >= 4 && y < 14 && x >= 4 && x < 14;
+                p[static_cast<std::size_t>(i)] = big ? 230 : static_cast<std::uint8_t>(rng() % 256);
+            }
+            doc.restorePrediction(z, p.data(), nullptr);
+        }
+        auto run = [&] {
+            QSignalSpy done(&doc, &StudioDocument::stackPostProcessingFinished);
+            if (!doc.startStackPostProcessing() || !done.wait(20000) || !done.front().at(0).toBool())
+                return VolumeU8();
+            VolumeU8 out(s, 0);
+            for (std::int64_t z = 0; z < s.depth; ++z)
+                std::copy_n(doc.predictionLabels(z).data(), s.sliceVoxels(), out.slice(z));
+            return out;
+        };
+        PostProcessing post;
+        post.zSmooth = 2;
+        post.threshold = 0.5f;
+        post.minObjectVoxels = 40;
+        doc.setPostProcessing(post);   // starts one run at once; wait for it
+        QTRY_VERIFY(doc.stackPostProcessed());
+        const VolumeU8 inMemory = run();
+        QCOMPARE(inMemory.shape(), s);
+        const auto fg = std::count(inMemory.values().begin(), inMemory.values().end(), std::uint8_t{1});
+        QVERIFY(fg >= 40 * 100);   // the big object stays
+        // Under a budget the whole-stack labels do not fit (100,000 bytes) but the window does.
+        setMemoryBudget(50000);
+        const VolumeU8 streamed = run();
+        setMemoryBudget(0);
+        QVERIFY(doc.stackPostProcessingRefusal().isEmpty());
+        QCOMPARE(streamed.shape(), s);
+        QVERIFY(streamed.values() == inMemory.values());
+        // Without even room for the window it is refused, naming the figure.
+        setMemoryBudget(1000);
+        QVERIFY(!doc.startStackPostProcessing());
+        setMemoryBudget(0);
+        QVERIFY(doc.stackPostProcessingRefusal().contains(QStringLiteral("memory budget")));
     }
 };
 

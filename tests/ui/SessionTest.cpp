@@ -117,7 +117,7 @@ private Q_SLOTS:
             QVERIFY(w.autosaver()->saveNow());
             // The timer's path writes on a background thread from a copy.
             w.document()->mask().stamp(3, 80, 60, 6, 1);
-            painted = w.document()->mask().labels();
+            painted = w.document()->mask().labels().toVolume();
             QVERIFY(w.autosaver()->saveInBackground());
             QTRY_VERIFY(readMaskRle(w.autosaver()->maskPath()).value_or(VolumeU8()).values() == painted.values());
             // "Crash": the window goes away without a clean finish, the lock stays.
@@ -128,7 +128,7 @@ private Q_SLOTS:
             w.setInteractive(false);
             QVERIFY(w.autosaver()->hasRecovery());
             QVERIFY(w.startAutosave(3600, true));
-            QVERIFY(w.document()->mask().labels().values() == painted.values());
+            QVERIFY(w.document()->mask().labels().toVolume().values() == painted.values());
             QVERIFY(w.document()->isDirty());
             QCOMPARE(w.document()->mask().editedSlices(), (std::vector<std::int64_t>{3}));
             w.autosaver()->finish();   // clean exit
@@ -193,7 +193,7 @@ private Q_SLOTS:
             QVERIFY(!w.startAutosave(3600));
             QVERIFY(w.files()->openDemo());
             w.document()->mask().stamp(4, 40, 50, 5, 1);
-            painted = w.document()->mask().labels();
+            painted = w.document()->mask().labels().toVolume();
             QVERIFY(w.autosaver()->saveNow());
         }
         QFile lock(folder + QStringLiteral("/studio.lock"));
@@ -205,7 +205,7 @@ private Q_SLOTS:
         QVERIFY(!w.autosaver()->lockedByOther());
         QVERIFY(w.autosaver()->hasRecovery());
         QVERIFY(w.startAutosave(3600, true));
-        QVERIFY(w.document()->mask().labels().values() == painted.values());
+        QVERIFY(w.document()->mask().labels().toVolume().values() == painted.values());
         // And this window autosaves.
         auto* status = w.findChild<QLabel*>(QStringLiteral("autosaveStatus"));
         QVERIFY(status && status->isHidden());

@@ -67,7 +67,7 @@ void correctSlice(StudioDocument& doc, std::int64_t z)
 /// Foreground IoU of the document's prediction of slice z against `truth`.
 double predictionIoU(const StudioDocument& doc, const VolumeU8& truth, std::int64_t z)
 {
-    const std::uint8_t* p = doc.predictionLabels(z);
+    const auto p = doc.predictionLabels(z);
     if (!p)
         return -1;
     double inter = 0, uni = 0;
@@ -109,7 +109,7 @@ double agreement(const StudioDocument& doc, const VolumeU8& labels)
 {
     double same = 0, n = 0;
     for (std::int64_t z = 0; z < doc.shape().depth; ++z) {
-        const std::uint8_t* p = doc.predictionLabels(z);
+        const auto p = doc.predictionLabels(z);
         if (!p)
             return -1;
         for (std::int64_t i = 0; i < doc.shape().sliceVoxels(); ++i, ++n)
@@ -122,12 +122,12 @@ std::vector<std::uint8_t> allPredictions(const StudioDocument& doc)
 {
     std::vector<std::uint8_t> out;
     for (std::int64_t z = 0; z < doc.shape().depth; ++z) {
-        const std::uint8_t* p = doc.predictionLabels(z);
-        const std::uint8_t* q = doc.predictionProbability(z);
+        const auto p = doc.predictionLabels(z);
+        const auto q = doc.predictionProbability(z);
         if (!p || !q)
             return {};
-        out.insert(out.end(), p, p + doc.shape().sliceVoxels());
-        out.insert(out.end(), q, q + doc.shape().sliceVoxels());
+        out.insert(out.end(), p.data(), p.data() + doc.shape().sliceVoxels());
+        out.insert(out.end(), q.data(), q.data() + doc.shape().sliceVoxels());
     }
     return out;
 }
@@ -423,7 +423,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(otherSegmented.count() == 1 && !other.segmentation()->busy(), 20000);
         QVERIFY(allPredictions(*other.document()) == predictionsA);
         QVERIFY(other.document()->mask().isEdited(1));
-        QVERIFY(other.document()->mask().labels().values() == doc()->mask().labels().values());
+        QVERIFY(other.document()->mask().labels().toVolume().values() == doc()->mask().labels().toVolume().values());
         QVERIFY(!other.document()->isDirty());
     }
 

@@ -104,7 +104,7 @@ private Q_SLOTS:
         QSignalSpy changed(doc(), &StudioDocument::labelledSlicesChanged);
         // Slice 1 corrected by hand (a stroke on the right half), slice 3 marked as right as it is.
         doc()->mask().stamp(1, 25, 10, 3, 1);
-        const VolumeU8 corrected = doc()->mask().labels();
+        const VolumeU8 corrected = doc()->mask().labels().toVolume();
         doc()->setSliceMarkedLabelled(3, true);
         QVERIFY(changed.count() >= 2);
         QCOMPARE(doc()->labelledSlices(), (std::vector<std::int64_t>{1, 3}));
@@ -221,8 +221,8 @@ private Q_SLOTS:
         window_->layers()->setPredictionHeatmap(true);
         VolumeU8 labels(shape, 0), prob(shape, 0);
         for (std::int64_t z = 0; z < shape.depth; ++z) {
-            std::copy(doc()->predictionLabels(z), doc()->predictionLabels(z) + shape.sliceVoxels(), labels.slice(z));
-            std::copy(doc()->predictionProbability(z), doc()->predictionProbability(z) + shape.sliceVoxels(), prob.slice(z));
+            std::copy_n(doc()->predictionLabels(z).data(), shape.sliceVoxels(), labels.slice(z));
+            std::copy_n(doc()->predictionProbability(z).data(), shape.sliceVoxels(), prob.slice(z));
         }
         QVERIFY(window_->files()->saveSession(sessionPath));
         const QString predPath = FileController::predictionsPathFor(sessionPath);
@@ -279,7 +279,7 @@ private Q_SLOTS:
         QVERIFY(doc()->startStackPostProcessing());
         QVERIFY(post.wait(5000));
         QVERIFY(post.front().at(0).toBool());
-        const std::uint8_t* labels = doc()->predictionLabels(0);
+        const auto labels = doc()->predictionLabels(0);
         QCOMPARE(int(labels[35 * 160 + 35]), 1);    // the mitochondrion stays
         QCOMPARE(int(labels[83 * 160 + 103]), 0);   // the speck goes
 
@@ -320,21 +320,21 @@ private Q_SLOTS:
         auto* files = window_->files();
         QVERIFY(files->openStack(stackPath));
         doc()->mask().stamp(0, 5, 5, 2, 1);
-        const VolumeU8 painted = doc()->mask().labels();
+        const VolumeU8 painted = doc()->mask().labels().toVolume();
 
         files->setNonInteractiveAnswer(FileController::Answer::Cancel);
         QVERIFY(!files->openMask(maskPath));
-        QVERIFY(doc()->mask().labels().values() == painted.values());
+        QVERIFY(doc()->mask().labels().toVolume().values() == painted.values());
         QVERIFY(doc()->isDirty());
         QCOMPARE(doc()->mask().editedSlices(), (std::vector<std::int64_t>{0}));
         // "Save" without a mask file of its own cannot save, so nothing is replaced.
         files->setNonInteractiveAnswer(FileController::Answer::Save);
         QVERIFY(!files->openMask(maskPath));
-        QVERIFY(doc()->mask().labels().values() == painted.values());
+        QVERIFY(doc()->mask().labels().toVolume().values() == painted.values());
 
         files->setNonInteractiveAnswer(FileController::Answer::Discard);
         QVERIFY(files->openMask(maskPath));
-        QVERIFY(doc()->mask().labels().values() == onDisk.values());
+        QVERIFY(doc()->mask().labels().toVolume().values() == onDisk.values());
         QVERIFY(!doc()->isDirty());
     }
 };

@@ -59,9 +59,9 @@ bool PredictionStore::save(const StudioDocument& doc, const QString& path, QStri
         const bool binary = doc.predictionIsBinary(z);
         out << (binary ? kBinary : kMulti);
         // Level 1: most of the gain (probabilities are smooth) at a fraction of the time.
-        out << qCompress(reinterpret_cast<const uchar*>(doc.predictionProbability(z)), n, 1);
+        out << qCompress(reinterpret_cast<const uchar*>(doc.predictionProbability(z).data()), n, 1);
         if (!binary)
-            out << qCompress(reinterpret_cast<const uchar*>(doc.predictionLabels(z)), n, 1);
+            out << qCompress(reinterpret_cast<const uchar*>(doc.predictionLabels(z).data()), n, 1);
     }
     if (out.status() != QDataStream::Ok)
         return failWith(error, QStringLiteral("%1: write failed").arg(path));

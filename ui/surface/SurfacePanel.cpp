@@ -134,6 +134,15 @@ void SurfacePanel::setMask(const VolumeU8& mask, const Spacing& spacing)
     setSharedMask(std::make_shared<const VolumeU8>(mask), spacing);
 }
 
+void SurfacePanel::showUnavailable(const QString& why)
+{
+    ++generation_;   // drops the result of a rebuild still running
+    if (cancel_)
+        cancel_->cancel();
+    progress_->setVisible(false);
+    status_->setText(why);
+}
+
 void SurfacePanel::setSharedMask(std::shared_ptr<const VolumeU8> mask, const Spacing& spacing)
 {
     const std::uint64_t gen = ++generation_;

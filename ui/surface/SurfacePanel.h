@@ -71,6 +71,9 @@ public Q_SLOTS:
     void setMask(const mitoseg::VolumeU8& mask, const mitoseg::Spacing& spacing);
     /// Same without a copy: the panel keeps a reference to the immutable volume while it works.
     void setSharedMask(std::shared_ptr<const mitoseg::VolumeU8> mask, const mitoseg::Spacing& spacing);
+    /// Shows why no surfaces are built (e.g. the mask does not fit the memory budget); stops
+    /// a running rebuild.
+    void showUnavailable(const QString& why);
     /// Shows the slice plane at slice z (e.g. connected to the slice view's current slice).
     void setSlice(int z);
     /// Selects object `id` (0: none) in the view and the table; emits objectSelected and,

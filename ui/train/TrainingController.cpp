@@ -168,10 +168,12 @@ double TrainingController::scoreSlices(const std::vector<std::int64_t>& slices, 
     for (const std::int64_t z : slices) {
         if (z < 0 || z >= doc_->shape().depth)
             return -1;
-        const std::uint8_t* p = doc_->predictionLabels(z);
-        if (!p)
+        const labels::SliceRef pred = doc_->predictionLabels(z);
+        if (!pred)
             return -1;
-        const std::uint8_t* t = againstReference ? doc_->reference()->slice(z) : doc_->mask().labels().slice(z);
+        const labels::SliceRef truth = againstReference ? doc_->reference()->slice(z) : doc_->mask().labels().slice(z);
+        const std::uint8_t* p = pred.data();
+        const std::uint8_t* t = truth.data();
         if (classes == 2) {
             for (std::int64_t i = 0; i < n; ++i) {
                 inter[1] += p[i] && t[i];
@@ -229,10 +231,16 @@ bool TrainingController::prepare(TrainingJob& job, std::int64_t shownSlice, QStr
     scored_ = job.valSlices;
     scoredOnReference_ = validationFromReference();
     // The mask as it is now (the user keeps painting), with the reference on its validation slices.
-    auto labels = std::make_shared<VolumeU8>(doc_->mask().labels());
-    if (scoredOnReference_)
-        for (const std::int64_t z : job.valSlices)
-            std::copy_n(doc_->reference()->slice(z), labels->shape().sliceVoxels(), labels->slice(z));
+    // Only the slices training reads are copied (the labelled ones, which hold the corrected and
+    // replayed slices, and the validation slices); the others stay background.
+    auto labels = std::make_shared<VolumeU8>(doc_->shape(), 0);
+    for (const std::int64_t z : labelled())
+        doc_->mask().labels().readSlice(z, labels->slice(z));
+    for (const std::int64_t z : job.valSlices)
+        if (scoredOnReference_)
+            doc_->reference()->readSlice(z, labels->slice(z));
+        else
+            doc_->mask().labels().readSlice(z, labels->slice(z));
     job.labels = std::move(labels);
     job.image = doc_->image();
     job.pause = pause_;
@@ -426,8 +434,8 @@ std::int64_t TrainingController::nextSliceToCorrect() const
     for (std::int64_t z = 0; z < s.depth; ++z) {
         double& u = uncertainty_[static_cast<std::size_t>(z)];
         if (u == -2) {
-            const std::uint8_t* p = doc_->predictionProbability(z);
-            u = p ? meanBinaryEntropy(p, s.sliceVoxels()) : -1;
+            const labels::SliceRef p = doc_->predictionProbability(z);
+            u = p ? meanBinaryEntropy(p.data(), s.sliceVoxels()) : -1;
         }
     }
     // The same rule as `mitoseg bench loop` (core/loop/SlicePicker.h).

@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "core/base/Memory.h"
 #include "core/labels/LabelEditor.h"
 
 namespace mitoseg::labels {
@@ -109,18 +110,18 @@ TEST(LabelEditor, UndoAllRedoAllProperty)
     for (unsigned seed = 1; seed <= 5; ++seed) {
         LabelEditor ed(Shape{4, 40, 50}, threeClasses());
         ed.setLabels(randomBlobs(ed.shape(), 3, seed));
-        const VolumeU8 original = ed.labels();
+        const VolumeU8 original = ed.labels().toVolume();
         std::mt19937 rng(seed * 77);
         for (int i = 0; i < 60; ++i)
             randomEdit(ed, rng, 3);
-        const VolumeU8 edited = ed.labels();
+        const VolumeU8 edited = ed.labels().toVolume();
         ASSERT_NE(original.values(), edited.values());
         int undone = 0;
         while (ed.canUndo()) {
             ASSERT_NE(ed.undo(), 0u);
             ++undone;
         }
-        EXPECT_EQ(ed.labels().values(), original.values()) << "seed " << seed;
+        EXPECT_EQ(ed.labels().toVolume().values(), original.values()) << "seed " << seed;
         EXPECT_TRUE(ed.editedSlices().empty());
         int redone = 0;
         while (ed.canRedo()) {
@@ -128,7 +129,7 @@ TEST(LabelEditor, UndoAllRedoAllProperty)
             ++redone;
         }
         EXPECT_EQ(undone, redone);
-        EXPECT_EQ(ed.labels().values(), edited.values()) << "seed " << seed;
+        EXPECT_EQ(ed.labels().toVolume().values(), edited.values()) << "seed " << seed;
     }
 }
 
@@ -143,7 +144,8 @@ TEST(LabelEditor, StrokeIsOneStepAndAbortRestores)
     EXPECT_EQ(ed.history().undoCount(), 1u);
     EXPECT_GT(ed.labels()(0, 10, 5), 0);
     ed.undo();
-    for (auto v : ed.labels().values())
+    const VolumeU8 undone = ed.labels().toVolume();
+    for (auto v : undone.values())
         ASSERT_EQ(v, 0);
 
     ed.beginStroke("Brush");
@@ -177,7 +179,7 @@ TEST(EditHistory, ByteBoundEvictsOldest)
     // What is left can be undone, the evicted oldest cannot: the volume does not return to the noise.
     while (ed.canUndo())
         ed.undo();
-    EXPECT_NE(ed.labels().values(), noise.values());
+    EXPECT_NE(ed.labels().toVolume().values(), noise.values());
 }
 
 TEST(LabelEditor, FloodFillIsFourConnectedWithinSlice)
@@ -221,7 +223,7 @@ TEST(LabelEditor, AcceptPredictionIsUndoable)
 {
     LabelEditor ed(Shape{3, 16, 16}, twoClasses());
     ed.stamp(1, 3, 3, 2, 1);
-    const VolumeU8 before = ed.labels();
+    const VolumeU8 before = ed.labels().toVolume();
     VolumeU8 pred(ed.shape(), 0);
     for (std::int64_t y = 8; y < 16; ++y)
         for (std::int64_t x = 0; x < 16; ++x)
@@ -232,15 +234,15 @@ TEST(LabelEditor, AcceptPredictionIsUndoable)
     EXPECT_EQ(ed.labels()(2, 10, 3), 0);
     EXPECT_EQ(ed.editedSlices(), (std::vector<std::int64_t>{1})) << "accepting is not a user edit";
     ed.undo();
-    EXPECT_EQ(ed.labels().values(), before.values());
+    EXPECT_EQ(ed.labels().toVolume().values(), before.values());
 
     ASSERT_TRUE(ed.acceptPrediction(pred, {false, true, true}));
     EXPECT_EQ(ed.history().undoCount(), 2u) << "whole-stack accept is one step";
     EXPECT_EQ(ed.labels()(2, 10, 3), 1);
     ed.undo();
-    EXPECT_EQ(ed.labels().values(), before.values());
+    EXPECT_EQ(ed.labels().toVolume().values(), before.values());
     ed.redo();
-    EXPECT_EQ(ed.labels().values(), pred.values());
+    EXPECT_EQ(ed.labels().toVolume().values(), pred.values());
 }
 
 TEST(LabelEditor, FloodRegionSizeCountsWithoutChanging)
@@ -274,11 +276,11 @@ TEST(LabelEditor, TracksAcceptedSlicesThroughUndoAndRestore)
     ed.undo();
     EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{2}));
     // A slice that already equals the prediction still becomes accepted (once).
-    const VolumeU8 before = ed.labels();
-    VolumeU8 same = ed.labels();
+    const VolumeU8 before = ed.labels().toVolume();
+    VolumeU8 same = ed.labels().toVolume();
     ASSERT_TRUE(ed.acceptPrediction(1, same.slice(1)));
     EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{1, 2}));
-    EXPECT_EQ(ed.labels().values(), before.values());
+    EXPECT_EQ(ed.labels().toVolume().values(), before.values());
     EXPECT_FALSE(ed.acceptPrediction(1, same.slice(1)));
     ASSERT_TRUE(ed.acceptPrediction(same, {true, true, false, false}));   // slice 0 is new
     EXPECT_EQ(ed.acceptedSlices(), (std::vector<std::int64_t>{0, 1, 2}));
@@ -390,11 +392,48 @@ TEST(LabelEditor, SetClassesKeepsLabelsAndRecountsPerClass)
     EXPECT_THROW(ed.setClasses({{"background", 0, 0, 0}}), std::invalid_argument);
     ed.setClasses(threeClasses());
     EXPECT_EQ(ed.classes().size(), 3u);
-    EXPECT_EQ(ed.labels().values(), labels.values());
+    EXPECT_EQ(ed.labels().toVolume().values(), labels.values());
     EXPECT_EQ(ed.confusion().stack(1), (Confusion{1, 1, 1}));   // x0 TP, x5 FP, x1 FN
     EXPECT_EQ(ed.confusion().stack(2), (Confusion{1, 1, 1}));   // x2 TP, x1 FP, x3 FN
     EXPECT_EQ(ed.confusion().stack(0), (Confusion{3, 1, 1}));   // any: x0..2 TP, x5 FP, x3 FN
 }
 
 }  // namespace
+}  // namespace mitoseg::labels
+
+namespace mitoseg::labels {
+
+// The same property with a memory budget so small that the editor's store keeps two decoded
+// slices and spills every encoded chunk to scratch: undo/redo and the live confusion counts
+// must not notice.
+TEST(LabelEditor, UndoRedoAndCountsWorkAcrossEvictionAndSpill)
+{
+    setMemoryBudget(4 * 1024);   // cache 512 bytes (two slices kept at least), encoded 256 bytes
+    for (unsigned seed = 1; seed <= 3; ++seed) {
+        LabelEditor ed(Shape{12, 40, 50}, threeClasses());
+        ed.setLabels(randomBlobs(ed.shape(), 3, seed));
+        ed.setReference(std::make_shared<VolumeU8>(randomBlobs(ed.shape(), 3, seed + 100)));
+        const VolumeU8 original = ed.labels().toVolume();
+        std::mt19937 rng(seed * 31);
+        for (int i = 0; i < 80; ++i)
+            randomEdit(ed, rng, 3);
+        const auto st = ed.labels().stats();
+        EXPECT_LE(st.cachedSlices, 2);
+        EXPECT_GT(st.spilledChunks, 0);
+        ConfusionCounts fresh;
+        fresh.reset(ed.shape().depth, 3);
+        fresh.recountAll(ed.labels(), *ed.reference());
+        for (int cls = 0; cls < 3; ++cls)
+            EXPECT_EQ(ed.confusion().stack(cls), fresh.stack(cls)) << "seed " << seed << " class " << cls;
+        const VolumeU8 edited = ed.labels().toVolume();
+        while (ed.canUndo())
+            ed.undo();
+        EXPECT_EQ(ed.labels().toVolume().values(), original.values()) << "seed " << seed;
+        while (ed.canRedo())
+            ed.redo();
+        EXPECT_EQ(ed.labels().toVolume().values(), edited.values()) << "seed " << seed;
+    }
+    setMemoryBudget(0);
+}
+
 }  // namespace mitoseg::labels

@@ -2,4 +2,5 @@
 list(APPEND MITOSEG_CORE_TEST_SOURCES
   labels/ClassMatchTest.cpp
   labels/LabelEditorTest.cpp
+  labels/SliceStoreTest.cpp
 )
