@@ -1,0 +1,118 @@
+// Issue #15 on the command line: `evaluate` and `mesh` stream, `--memory-budget` is honoured
+// (and a job that cannot fit is refused with the figure before any output), `bench bigdata`.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "ChildProcess.h"
+#include "TestSupport.h"
+#include "core/base/Volume.h"
+#include "core/engine/Json.h"
+#include "core/io/TiffWriter.h"
+#include "core/metrics/Metrics.h"
+
+using namespace mitoseg;
+using mitoseg::test::runChild;
+using mitoseg::test::ScratchDir;
+
+namespace {
+
+std::string cli() { return MITOSEG_CLI_EXE; }
+
+test::ChildResult runMitoseg(std::vector<std::string> args, std::vector<std::string> env = {}, double seconds = 120)
+{
+    args.insert(args.begin(), cli());
+    return runChild(args, 0, seconds, [](pid_t) {}, env);
+}
+
+// Blobs stretched along z (some cross every slice), values 0/1; a different seed gives a
+// different but overlapping volume.
+VolumeU8 blobVolume(Shape s, unsigned seed, int count)
+{
+    VolumeU8 v(s, 0);
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    for (int b = 0; b < count; ++b) {
+        const double cz = u(rng) * static_cast<double>(s.depth), cy = u(rng) * static_cast<double>(s.height),
+                     cx = u(rng) * static_cast<double>(s.width), r = 2 + 4 * u(rng), stretch = 1 + 4 * u(rng);
+        for (std::int64_t z = 0; z < s.depth; ++z)
+            for (std::int64_t y = 0; y < s.height; ++y)
+                for (std::int64_t x = 0; x < s.width; ++x) {
+                    const double dz = (static_cast<double>(z) - cz) / stretch, dy = static_cast<double>(y) - cy,
+                                 dx = static_cast<double>(x) - cx;
+                    if (dz * dz + dy * dy + dx * dx <= r * r)
+                        v(z, y, x) = 1;
+                }
+    }
+    return v;
+}
+
+Json parseJson(const std::string& out) { return Json::parse(out.substr(0, out.find_last_not_of("\n") + 1)); }
+
+}  // namespace
+
+TEST(OutOfCoreCli, EvaluateStreamsToTheInMemoryScores)
+{
+    ScratchDir dir;
+    const Shape shape{20, 40, 50};
+    const VolumeU8 truth = blobVolume(shape, 3, 14);
+    VolumeU8 pred = blobVolume(shape, 4, 5);
+    for (std::size_t i = 0; i < pred.values().size(); ++i)
+        if (truth.values()[i] && i % 5 != 0)
+            pred.values()[i] = 1;
+    writeMask(dir.path() / "pred.tif", pred);
+    // The truth as uint16 (0/1000), read through the float path of the label reader.
+    VolumeU16 truth16(shape);
+    for (std::size_t i = 0; i < truth.values().size(); ++i)
+        truth16.values()[i] = truth.values()[i] ? 1000 : 0;
+    writeStack(dir.path() / "truth.tif", truth16);
+    const auto r = runMitoseg({"evaluate", (dir.path() / "pred.tif").string(), (dir.path() / "truth.tif").string(), "--json",
+                               "--objects", "--per-slice", "--z-range", "2-17", "--memory-budget", "1M"});
+    ASSERT_TRUE(r.exited && r.exitCode == 0) << r.output;
+    const Json j = parseJson(r.output);
+    const OverlapScores s = overlapScores(pred, truth, 2, 2, 17);
+    const ObjectScores o = objectScores(pred, truth, Connectivity::TwentySix, 0.5, 2, 17);
+    const std::vector<double> per = perSliceIoU(pred, truth, 2, 17);
+    EXPECT_DOUBLE_EQ(j.number("foreground_iou", -1), s.foregroundIoU);
+    EXPECT_DOUBLE_EQ(j.number("dice", -1), s.dice);
+    EXPECT_DOUBLE_EQ(j.number("mean_iou_2class", -1), s.meanIoU2Class);
+    const Json* objects = j.find("objects");
+    ASSERT_NE(objects, nullptr);
+    EXPECT_GT(o.truth, 3);
+    EXPECT_GT(o.matched, 0);
+    EXPECT_EQ(objects->number("predicted", -1), o.predicted);
+    EXPECT_EQ(objects->number("truth", -1), o.truth);
+    EXPECT_EQ(objects->number("matched", -1), o.matched);
+    EXPECT_DOUBLE_EQ(objects->number("f1", -1), o.f1);
+    const Json* ps = j.find("per_slice_iou");
+    ASSERT_NE(ps, nullptr);
+    ASSERT_EQ(ps->items().size(), per.size());
+    for (std::size_t i = 0; i < per.size(); ++i)
+        EXPECT_DOUBLE_EQ(ps->items()[i].number(), per[i]) << i;
+}
+
+TEST(OutOfCoreCli, MemoryBudgetTooSmallIsRefusedWithTheFigure)
+{
+    ScratchDir dir;
+    const VolumeU8 v = blobVolume(Shape{4, 300, 400}, 1, 3);
+    writeMask(dir.path() / "a.tif", v);
+    // Two slices of 120000 voxels do not fit 100 KiB: refused, naming the figure to give.
+    auto r = runMitoseg({"evaluate", (dir.path() / "a.tif").string(), (dir.path() / "a.tif").string(), "--memory-budget",
+                         "100K"});
+    EXPECT_TRUE(r.exited && r.exitCode == 1) << r.output;
+    EXPECT_NE(r.output.find("memory budget of 100.0 KiB"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("--memory-budget"), std::string::npos) << r.output;
+    // The same through the environment variable.
+    r = runMitoseg({"evaluate", (dir.path() / "a.tif").string(), (dir.path() / "a.tif").string()},
+                   {"MITOSEG_MEMORY_BUDGET=100K"});
+    EXPECT_TRUE(r.exited && r.exitCode == 1) << r.output;
+    EXPECT_NE(r.output.find("memory budget of 100.0 KiB"), std::string::npos) << r.output;
+    // A bad size is wrong usage, for any command.
+    for (const char* bad : {"lots", "0", "-5M", "2Q"}) {
+        r = runMitoseg({"evaluate", (dir.path() / "a.tif").string(), (dir.path() / "a.tif").string(), "--memory-budget", bad});
+        EXPECT_TRUE(r.exited && r.exitCode == 2) << bad << ": " << r.output;
+        EXPECT_NE(r.output.find("is not a size"), std::string::npos) << r.output;
+    }
+    r = runMitoseg({"info", (dir.path() / "a.tif").string(), "--memory-budget=2G"});
+    EXPECT_TRUE(r.exited && r.exitCode == 0) << r.output;
+}
