@@ -67,7 +67,7 @@ int run(const std::vector<std::string>& argv)
         throw Error("evaluating " + predPath.string() + " against " + truthPath.string() + " needs about " +
                     formatBytes(sliceBytes) + " for its slices of " + std::to_string(shape.height) + " x " +
                     std::to_string(shape.width) + " voxels, over the memory budget of " + formatBytes(budget) +
-                    ": give --memory-budget " + formatBytes(sliceBytes + (64u << 20)) + " or more");
+                    ": give --memory-budget " + budgetArgument(sliceBytes) + " or more");
     std::vector<std::uint8_t> p(sliceVoxels), t(sliceVoxels);
     std::vector<float> scratchP, scratchT;
     OverlapCounter counter(classes);

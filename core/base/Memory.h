@@ -35,4 +35,8 @@ constexpr std::uint64_t kDefaultMemoryBudget = 512ull << 20;
 /// `bytes` for people: "512 bytes", "5.9 KiB", "3.0 GiB" (one decimal from KiB on).
 std::string formatBytes(std::uint64_t bytes);
 
+/// `bytes` rounded up to whole MiB as a `--memory-budget` value: "204M" (for refusals that
+/// tell the user what to give).
+std::string budgetArgument(std::uint64_t bytes);
+
 }  // namespace mitoseg

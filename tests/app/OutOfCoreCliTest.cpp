@@ -116,3 +116,17 @@ TEST(OutOfCoreCli, MemoryBudgetTooSmallIsRefusedWithTheFigure)
     r = runMitoseg({"info", (dir.path() / "a.tif").string(), "--memory-budget=2G"});
     EXPECT_TRUE(r.exited && r.exitCode == 0) << r.output;
 }
+
+TEST(OutOfCoreCli, PredictRefusesATooSmallBudgetBeforeWriting)
+{
+    ScratchDir dir;
+    writeMask(dir.path() / "img.tif", blobVolume(Shape{3, 200, 300}, 2, 3));
+    const auto out = dir.path() / "mask.tif";
+    auto r = runMitoseg({"predict", (dir.path() / "img.tif").string(), "--out", out.string(), "--threads", "1",
+                         "--memory-budget", "2M"});
+    EXPECT_TRUE(r.exited && r.exitCode == 1) << r.output;
+    EXPECT_NE(r.output.find("the memory budget is 2.0 MiB: give --memory-budget"), std::string::npos) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(out));
+    // Nothing left beside it either (no temporary output).
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 1);
+}
