@@ -2,6 +2,8 @@
 // (and a job that cannot fit is refused with the figure before any output), `bench bigdata`.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <random>
 
 #include "ChildProcess.h"
@@ -129,4 +131,57 @@ TEST(OutOfCoreCli, PredictRefusesATooSmallBudgetBeforeWriting)
     EXPECT_FALSE(std::filesystem::exists(out));
     // Nothing left beside it either (no temporary output).
     EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 1);
+}
+
+TEST(OutOfCoreCli, MeshWithATinyBudgetEqualsTheRoomyOne)
+{
+    ScratchDir dir;
+    // Long blobs crossing many slices: with 400 KiB the surfaces come in many groups.
+    const VolumeU8 v = blobVolume(Shape{40, 60, 70}, 9, 12);
+    writeMask(dir.path() / "m.tif", v);
+    auto mesh = [&](const std::string& tag, const std::string& budget) {
+        const auto r = runMitoseg({"mesh", (dir.path() / "m.tif").string(), "--stats", (dir.path() / (tag + ".csv")).string(),
+                                   "--out", (dir.path() / (tag + ".ply")).string(), "--per-object",
+                                   (dir.path() / tag).string(), "--memory-budget", budget, "--smooth", "5"});
+        EXPECT_TRUE(r.exited && r.exitCode == 0) << r.output;
+        return r.output;
+    };
+    const std::string small = mesh("small", "400K"), big = mesh("big", "1G");
+    auto groups = [](const std::string& out) {
+        const auto at = out.find("extraction groups: ");
+        return at == std::string::npos ? -1 : std::stoi(out.substr(at + 19));
+    };
+    EXPECT_GE(groups(small), 3) << small;
+    EXPECT_EQ(groups(big), 1) << big;
+    auto bytes = [](const std::filesystem::path& p) {
+        std::ifstream in(p, std::ios::binary);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    EXPECT_FALSE(bytes(dir.path() / "big.csv").empty());
+    EXPECT_TRUE(bytes(dir.path() / "small.csv") == bytes(dir.path() / "big.csv"));
+    EXPECT_TRUE(bytes(dir.path() / "small.ply") == bytes(dir.path() / "big.ply"));
+    std::size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path() / "big")) {
+        EXPECT_TRUE(bytes(e.path()) == bytes(dir.path() / "small" / e.path().filename())) << e.path();
+        ++files;
+    }
+    EXPECT_GT(files, 3u);
+}
+
+TEST(OutOfCoreCli, MeshRefusesAnObjectTooBigForTheBudgetBeforeWriting)
+{
+    ScratchDir dir;
+    VolumeU8 v(Shape{30, 80, 80}, 0);
+    for (std::int64_t z = 0; z < 30; ++z)
+        for (std::int64_t y = 5; y < 75; ++y)
+            for (std::int64_t x = 5; x < 75; ++x)
+                v(z, y, x) = (x + y + z) % 3 != 0;   // one porous block: many runs
+    writeMask(dir.path() / "m.tif", v);
+    const auto r = runMitoseg({"mesh", (dir.path() / "m.tif").string(), "--stats", (dir.path() / "s.csv").string(),
+                               "--per-object", (dir.path() / "objects").string(), "--memory-budget", "1M"});
+    EXPECT_TRUE(r.exited && r.exitCode == 1) << r.output;
+    EXPECT_NE(r.output.find("m.tif: object 1 (bounding box 30 x 70 x 70 voxels"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("memory budget is 1.0 MiB: give --memory-budget"), std::string::npos) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "s.csv"));
+    EXPECT_TRUE(std::filesystem::is_empty(dir.path() / "objects"));
 }
