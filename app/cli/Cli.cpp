@@ -14,7 +14,7 @@ const std::vector<const Command*>& allCommands()
     static const std::vector<const Command*> commands = {
         &kInfoCommand,      &kDemoCommand,      &kTrainCommand,       &kPredictCommand,      &kCalibrateCommand,
         &kAverageCommand,   &kEvaluateCommand,  &kMeshCommand,      &kBenchLoadCommand,   &kBenchLoopCommand,  &kBenchTrainCommand,
-        &kBenchPredictCommand, &kBenchMeshCommand, &kBenchScaleCommand,
+        &kBenchPredictCommand, &kBenchMeshCommand, &kBenchScaleCommand, &kBenchBigDataCommand,
     };
     return commands;
 }

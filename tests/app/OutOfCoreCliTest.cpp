@@ -185,3 +185,37 @@ TEST(OutOfCoreCli, MeshRefusesAnObjectTooBigForTheBudgetBeforeWriting)
     EXPECT_FALSE(std::filesystem::exists(dir.path() / "s.csv"));
     EXPECT_TRUE(std::filesystem::is_empty(dir.path() / "objects"));
 }
+
+TEST(OutOfCoreCli, BenchBigDataMeasuresEveryCommandAndCleansUp)
+{
+    ScratchDir dir;
+    auto r = runMitoseg({"bench", "bigdata", "--sizes", "8M,12M", "--json", "--width", "512", "--height", "512"},
+                        {"TMPDIR=" + dir.path().string()}, 300);
+    ASSERT_TRUE(r.exited && r.exitCode == 0) << r.output;
+    const Json j = parseJson(r.output.substr(r.output.find('{')));
+    const Json* runs = j.find("runs");
+    ASSERT_NE(runs, nullptr);
+    ASSERT_EQ(runs->items().size(), 8u) << r.output;   // two sizes x predict, mesh, evaluate, studio
+    for (const Json& run : runs->items()) {
+        const std::string command = run.string("command", "");
+        if (command == "studio") {
+            // Skipped with a reason unless a studio with --bench-bigdata sits beside mitoseg.
+            if (run.boolean("skipped", false)) {
+                EXPECT_FALSE(run.string("note", "").empty());
+            }
+            continue;
+        }
+        EXPECT_TRUE(run.boolean("ok", false)) << command << ": " << run.string("note", "");
+        EXPECT_GT(run.number("peak_rss_mb", 0), 50) << command;
+        EXPECT_LT(run.number("peak_rss_mb", 0), 1536) << command;
+        EXPECT_GT(run.number("seconds", 0), 0) << command;
+    }
+    EXPECT_EQ(runs->items()[0].string("size", ""), "8M");
+    EXPECT_TRUE(j.find("summary")->find("mesh")->boolean("under_1_5_gb", false));
+    // Everything it generated under $TMPDIR is gone.
+    EXPECT_TRUE(std::filesystem::is_empty(dir.path())) << r.output;
+    // Bad sizes are wrong usage.
+    r = runMitoseg({"bench", "bigdata", "--sizes", "1G,lots"});
+    EXPECT_TRUE(r.exited && r.exitCode == 2) << r.output;
+    EXPECT_NE(r.output.find("'lots' is not a size"), std::string::npos) << r.output;
+}
