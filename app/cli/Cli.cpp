@@ -5,6 +5,7 @@
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
 #include "core/base/Error.h"
+#include "core/base/Memory.h"
 
 namespace mitoseg::cli {
 
@@ -13,7 +14,7 @@ const std::vector<const Command*>& allCommands()
     static const std::vector<const Command*> commands = {
         &kInfoCommand,      &kDemoCommand,      &kTrainCommand,       &kPredictCommand,      &kCalibrateCommand,
         &kAverageCommand,   &kEvaluateCommand,  &kMeshCommand,      &kBenchLoadCommand,   &kBenchLoopCommand,  &kBenchTrainCommand,
-        &kBenchPredictCommand, &kBenchMeshCommand, &kBenchScaleCommand,
+        &kBenchPredictCommand, &kBenchMeshCommand, &kBenchScaleCommand, &kBenchBigDataCommand,
     };
     return commands;
 }
@@ -30,7 +31,36 @@ void printOverview(std::ostream& out)
         std::string pad(c->name.size() < 16 ? 16 - c->name.size() : 1, ' ');
         out << "  " << c->name << pad << c->summary << "\n";
     }
-    out << "\nExit status: 0 on success, 1 when the job failed, 2 on wrong usage.\n";
+    out << "\nEvery command takes --memory-budget SIZE (512M, 2G; default MITOSEG_MEMORY_BUDGET, else 1G):\n"
+           "what predict, mesh and evaluate may hold in memory; a job that cannot fit is refused with the figure.\n"
+           "\nExit status: 0 on success, 1 when the job failed, 2 on wrong usage.\n";
+}
+
+// Removes `--memory-budget SIZE` (or `--memory-budget=SIZE`) from `args`, any command, and sets
+// the process's budget (core/base/Memory) from it. Throws UsageError on a bad size.
+void takeMemoryBudget(std::vector<std::string>& args)
+{
+    static const std::string kName = "--memory-budget";
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string text;
+        std::size_t words = 1;
+        if (args[i] == kName) {
+            if (i + 1 >= args.size())
+                throw UsageError("--memory-budget needs a size, e.g. 512M or 2G");
+            text = args[i + 1];
+            words = 2;
+        } else if (args[i].rfind(kName + "=", 0) == 0) {
+            text = args[i].substr(kName.size() + 1);
+        } else {
+            continue;
+        }
+        const auto bytes = parseByteSize(text);
+        if (!bytes)
+            throw UsageError("--memory-budget: '" + text + "' is not a size (bytes, or with K, M, G or T: 512M, 2G)");
+        setMemoryBudget(*bytes);
+        args.erase(args.begin() + static_cast<std::ptrdiff_t>(i), args.begin() + static_cast<std::ptrdiff_t>(i + words));
+        --i;
+    }
 }
 
 bool wantsHelp(const std::vector<std::string>& args)
@@ -78,6 +108,7 @@ int runCli(int argc, char** argv)
         return 0;
     }
     try {
+        takeMemoryBudget(rest);
         return found->run(rest);
     } catch (const UsageError& e) {
         std::cerr << "mitoseg " << found->name << ": " << e.what() << "\n\n" << found->help;

@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <iostream>
 
+#include "core/base/Error.h"
 #include "core/base/Memory.h"
 #include "core/io/TiffStack.h"
 #include "core/mesh/MeshWriter.h"
+#include "core/mesh/StreamingMesher.h"
 #include "core/mesh/SurfaceExtractor.h"
 
 namespace mitoseg::cli {
@@ -18,7 +20,7 @@ namespace {
 const char* kHelp =
     "usage: mitoseg mesh MASK [--out FILE.stl|.ply|.obj] [--per-object DIR] [--stats CSV]\n"
     "                    [--spacing Z,Y,X] [--unit U] [--smooth N] [--decimate F]\n"
-    "                    [--connectivity 6|26] [--min-voxels N] [--label V]\n"
+    "                    [--connectivity 6|26] [--min-voxels N] [--label V] [--memory-budget SIZE]\n"
     "\n"
     "Builds 3D surfaces of the objects (connected components) of a mask or label stack, measures\n"
     "them, and exports meshes and a measurement table. At least one of --out, --per-object and\n"
@@ -39,6 +41,12 @@ const char* kHelp =
     "  --connectivity C   6 (faces) or 26 (faces, edges, corners; default)\n"
     "  --min-voxels N     drop objects smaller than N voxels (default 1)\n"
     "  --label V          only voxels equal to V (1..255) instead of every non-zero voxel\n"
+    "\n"
+    "  --memory-budget SIZE  memory for the labelling and the surfaces being made (default\n"
+    "                     MITOSEG_MEMORY_BUDGET, else 1G): the mask is read slice by slice,\n"
+    "                     objects are merged across slices, and surfaces are extracted for as\n"
+    "                     many objects at a time as fit; an object too big to fit is refused\n"
+    "                     with the figure before any file is written. --out holds all surfaces.\n"
     "\n"
     "Progress goes to stderr; a summary (objects, triangles, times) to stdout.\n"
     "example: mitoseg mesh mask.tif --spacing 5,5,5 --unit nm --out mito.stl --stats mito.csv\n";
@@ -119,39 +127,55 @@ int run(const std::vector<std::string>& words)
         checkWritableOutput(std::filesystem::path(*perObject) / "object_0001.stl");
     }
 
-    // Refuse up front, with the figure, a mask this process cannot mesh in the memory it has.
-    {
-        const Shape shape = TiffStack::open(maskPath)->info().shape;
-        const std::uint64_t need = estimateMeshSceneBytes(shape), have = availableMemoryBytes();
-        if (have > 0 && need > have)   // 0: unknown
-            throw Error(maskPath + ": not enough memory to mesh this " + std::to_string(shape.depth) + " x " +
-                        std::to_string(shape.height) + " x " + std::to_string(shape.width) + " mask: it needs about " +
-                        formatBytes(need) + " and " + formatBytes(have) + " is available; mesh a cropped or smaller mask, "
-                        "or free memory");
-    }
+    // The mask is read slice by slice, labelled with the objects merged across slices, and the
+    // surfaces extracted group by group within the memory budget (core/mesh/StreamingMesher).
     auto t0 = Clock::now();
-    std::fprintf(stderr, "mesh: reading %s\n", maskPath.c_str());
-    VolumeU8 mask = readLabels(maskPath, options.label < 0);
-    const double readSeconds = since(t0);
-    Spacing spacing = mask.spacing;
+    auto stack = TiffStack::open(maskPath);
+    const StackInfo& info = stack->info();
+    Spacing spacing = info.spacing;
     if (auto s = args.value("spacing"))
         spacing = parseSpacing(*s, spacing);
     if (auto u = args.value("unit"))
         spacing.unit = *u;
-
+    std::fprintf(stderr, "mesh: reading %s slice by slice (memory budget %s)\n", maskPath.c_str(),
+                 formatBytes(memoryBudget()).c_str());
+    std::vector<float> scratch;
+    double readSeconds = 0;
+    auto read = [&](std::int64_t z, std::uint8_t* dst) {
+        const auto r0 = Clock::now();
+        readLabelSlice(*stack, z, options.label < 0, dst, scratch);
+        readSeconds += since(r0);
+    };
+    // --out keeps every object's surface for one file; --per-object files are written as the
+    // objects come (each atomically), so only --out grows with the number of triangles.
+    SurfaceMesh all;
+    std::size_t triangles = 0, points = 0;
+    const MeshFormat objectFormat = out ? format : MeshFormat::Stl;
+    auto sink = [&](const ObjectMeasure& m, const SurfaceMesh& mesh) {
+        triangles += mesh.triangleCount();
+        points += mesh.pointCount();
+        if (out)
+            all.append(mesh, m.id);
+        if (perObject && !mesh.empty())
+            writeMesh(objectMeshPath(*perObject, m.id, objectFormat), mesh, objectFormat);
+    };
     StderrProgress progress;
-    auto t1 = Clock::now();
-    MeshScene scene = buildMeshScene(mask, spacing, options, &progress);
-    const double meshSeconds = since(t1);
+    MeshScene scene;
+    try {
+        scene = meshStreamed(info.shape, read, spacing, options, memoryBudget(), sink, &progress);
+    } catch (const IoError&) {
+        throw;
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const Error& e) {   // a refusal: name the mask
+        throw Error(maskPath + ": " + e.what());
+    }
+    const double meshSeconds = since(t0) - readSeconds;
 
     auto t2 = Clock::now();
     if (out) {
         std::fprintf(stderr, "mesh: writing %s\n", out->c_str());
-        writeMesh(*out, scene.mesh, format);
-    }
-    if (perObject) {
-        std::fprintf(stderr, "mesh: writing one file per object into %s\n", perObject->c_str());
-        writeObjectMeshes(*perObject, scene.mesh, format);
+        writeMesh(*out, all, format);
     }
     if (stats) {
         std::fprintf(stderr, "mesh: writing %s\n", stats->c_str());
@@ -164,11 +188,12 @@ int run(const std::vector<std::string>& words)
         volume += m.volume;
     const MeshTimings& t = scene.timings;
     std::printf("mask: %s (%lld x %lld x %lld, spacing %g,%g,%g %s)\n", maskPath.c_str(),
-                static_cast<long long>(mask.depth()), static_cast<long long>(mask.height()),
-                static_cast<long long>(mask.width()), spacing.z, spacing.y, spacing.x, spacing.unit.c_str());
+                static_cast<long long>(info.shape.depth), static_cast<long long>(info.shape.height),
+                static_cast<long long>(info.shape.width), spacing.z, spacing.y, spacing.x, spacing.unit.c_str());
     std::printf("objects: %zu\n", scene.objects.size());
-    std::printf("triangles: %zu\n", scene.mesh.triangleCount());
-    std::printf("vertices: %zu\n", scene.mesh.pointCount());
+    std::printf("triangles: %zu\n", triangles);
+    std::printf("vertices: %zu\n", points);
+    std::printf("extraction groups: %zu\n", scene.extractionGroups);
     std::printf("total volume: %.6g %s^3\n", volume, spacing.unit.c_str());
     if (options.decimate > 0.0 && scene.undecimatedObjects > 0)
         std::printf("undecimated objects (decimation would have opened their surface): %zu\n", scene.undecimatedObjects);

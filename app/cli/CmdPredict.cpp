@@ -8,6 +8,8 @@
 #include "app/cli/ModelArg.h"
 #include "app/cli/TerminalProgress.h"
 #include "core/base/Error.h"
+#include "core/base/Memory.h"
+#include "core/engine/PredictMemory.h"
 #include "core/engine/PredictFile.h"
 #include "core/engine/Segmenter.h"
 #include "core/engine/PostProcessPlan.h"
@@ -39,7 +41,11 @@ const char* kHelp =
     "                             (default: --threads + 1; 1 = one slice on all threads)\n"
     "  --fp32                     float32 weights and activations (default bfloat16)\n"
     "  --reference                the network exactly as trained (float32, transposed\n"
-    "                             convolution, batch norm unfolded): slow; for checking\n";
+    "                             convolution, batch norm unfolded): slow; for checking\n"
+    "  --memory-budget SIZE       memory for slices in flight, the context and smoothing window\n"
+    "                             and the network's activations (default MITOSEG_MEMORY_BUDGET,\n"
+    "                             else 1G; LibTorch itself, ~220 MB, not counted): fewer\n"
+    "                             workers when needed; refused with the figure when one cannot fit\n";
 
 std::vector<std::string> valueOptions()
 {
@@ -105,6 +111,7 @@ int run(const std::vector<std::string>& argv)
         std::cerr << ", validation IoU " << mi.validationIoU;
     std::cerr << "); stack " << info.shape.depth << "x" << info.shape.height << "x" << info.shape.width
               << (opt.tta ? ", with TTA" : "");
+    int zSmoothUsed = 0;
     if (mi.classes == 2) {
         PostProcessing pp;
         pp.zSmooth = opt.zSmooth >= 0 ? opt.zSmooth : mi.zSmooth;
@@ -112,10 +119,23 @@ int run(const std::vector<std::string>& argv)
         pp.minObjectVoxels = opt.minObjectVoxels >= 0 ? opt.minObjectVoxels : mi.minObjectVoxels;
         const PostProcessPlan plan = planPostProcessing(pp, info.shape);
         const PostProcessing& used = plan.effective;
+        zSmoothUsed = used.zSmooth;
         std::cerr << ", z-smoothing +-" << used.zSmooth << ", threshold " << used.threshold << ", smallest object "
                   << used.minObjectVoxels << " voxels";
         if (!plan.note().empty())
             std::cerr << " (" << plan.note() << ")";
+    }
+    // Fit the memory budget before any output exists: fewer slices in flight, or a refusal.
+    const PredictMemoryPlan memory =
+        planPredictMemory(info.shape, mi, opt, zSmoothUsed, args.value("prob").has_value(), memoryBudget());
+    if (!memory.fits()) {
+        std::cerr << "\n";
+        throw Error(args.positionals()[0] + ": " + memory.refusal(info.shape));
+    }
+    if (memory.workers < memory.requestedWorkers) {
+        std::cerr << "; " << memory.workers << " slice worker" << (memory.workers > 1 ? "s" : "") << " instead of "
+                  << memory.requestedWorkers << " to fit the memory budget of " << formatBytes(memory.budget);
+        opt.workers = memory.workers;
     }
     std::cerr << "\n";
     stack.reset();

@@ -28,6 +28,7 @@ extern const Command kBenchTrainCommand;
 extern const Command kBenchPredictCommand;
 extern const Command kBenchMeshCommand;
 extern const Command kBenchScaleCommand;
+extern const Command kBenchBigDataCommand;
 
 const std::vector<const Command*>& allCommands();
 

@@ -16,4 +16,5 @@ set(MITOSEG_CLI_SOURCES
   cli/CmdBenchPredict.cpp
   cli/CmdBenchMesh.cpp
   cli/CmdBenchScale.cpp
+  cli/CmdBenchBigData.cpp
 )

@@ -158,4 +158,12 @@ std::string formatBytes(std::uint64_t bytes)
     return text;
 }
 
+std::string budgetArgument(std::uint64_t bytes)
+{
+    const std::uint64_t mib = (bytes + (1u << 20) - 1) >> 20;
+    if (mib >= 10240 && mib % 1024 == 0)
+        return std::to_string(mib / 1024) + "G";
+    return std::to_string(std::max<std::uint64_t>(1, mib)) + "M";
+}
+
 }  // namespace mitoseg

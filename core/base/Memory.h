@@ -30,9 +30,13 @@ std::optional<std::uint64_t> parseByteSize(std::string_view text);
 std::uint64_t memoryBudget();
 /// Sets the process's memory budget (0 restores the default).
 void setMemoryBudget(std::uint64_t bytes);
-constexpr std::uint64_t kDefaultMemoryBudget = 512ull << 20;
+constexpr std::uint64_t kDefaultMemoryBudget = 1024ull << 20;
 
 /// `bytes` for people: "512 bytes", "5.9 KiB", "3.0 GiB" (one decimal from KiB on).
 std::string formatBytes(std::uint64_t bytes);
+
+/// `bytes` rounded up to whole MiB as a `--memory-budget` value: "204M" (for refusals that
+/// tell the user what to give).
+std::string budgetArgument(std::uint64_t bytes);
 
 }  // namespace mitoseg

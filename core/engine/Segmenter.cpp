@@ -1,4 +1,5 @@
 #include "core/engine/Segmenter.h"
+#include "core/engine/PredictMemory.h"
 
 #include <unistd.h>
 
@@ -325,7 +326,7 @@ private:
         // Default: one more worker than cores, so the main thread's reading, post-processing and
         // writing overlap with two slices computing (measured: 26 s for the EPFL stack, 28-30 s
         // with two workers, 27 s with four).
-        const int workers = D > 1 ? (options.workers > 0 ? options.workers : (threads >= 2 ? threads + 1 : 1)) : 1;
+        const int workers = sliceWorkers(options, D);
         const bool parallel = workers > 1;
         if (parallel)
             torch::set_num_threads(1);

@@ -86,7 +86,8 @@ StreamingPostProcessor::StreamingPostProcessor(const Shape& shape, const PostPro
                                                ProbabilityOut probabilityOut, LabelsOut labelsOut)
     : shape_(shape), settings_(settings), probabilityOut_(std::move(probabilityOut)), labelsOut_(std::move(labelsOut)),
       smoother_(shape.depth, shape.sliceVoxels(), settings.zSmooth, 0, shape.depth,
-                [this](std::int64_t z, const float* smoothed) { emit(z, smoothed); })
+                [this](std::int64_t z, const float* smoothed) { emit(z, smoothed); }),
+      components_(std::max<std::int64_t>(1, shape.height), std::max<std::int64_t>(1, shape.width), Connectivity::TwentySix)
 {
     settings_.zSmooth = std::max(0, settings_.zSmooth);
     binary_.resize(static_cast<std::size_t>(shape_.sliceVoxels()));
@@ -140,120 +141,12 @@ void StreamingPostProcessor::emit(std::int64_t z, const float* smoothed)
     emitted_ = z + 1;
 }
 
-std::uint32_t StreamingPostProcessor::find(std::uint32_t a)
-{
-    while (parent_[a] != a) {
-        parent_[a] = parent_[parent_[a]];
-        a = parent_[a];
-    }
-    return a;
-}
-
-void StreamingPostProcessor::unite(std::uint32_t a, std::uint32_t b)
-{
-    a = find(a);
-    b = find(b);
-    if (a == b)
-        return;
-    if (size_[a] < size_[b])
-        std::swap(a, b);
-    parent_[b] = a;
-    size_[a] += size_[b];
-}
-
-namespace {
-
-/// Calls f(i, j) for every run i of `a` and j of `b` (both sorted by x, in one row each) that
-/// touch with 8-connectivity: their pixel ranges are at most one pixel apart.
-template <class R, class F>
-void forTouching(const R* a, std::size_t na, const R* b, std::size_t nb, F f)
-{
-    std::size_t j = 0;
-    for (std::size_t i = 0; i < na; ++i) {
-        while (j < nb && b[j].x1 < a[i].x0)
-            ++j;
-        for (std::size_t k = j; k < nb && b[k].x0 <= a[i].x1; ++k)
-            f(i, k);
-    }
-}
-
-}  // namespace
-
 void StreamingPostProcessor::labelSlice(std::int64_t z, const std::uint8_t* binary)
 {
-    const auto H = static_cast<std::uint32_t>(shape_.height), W = static_cast<std::uint32_t>(shape_.width);
-    std::vector<Run> runs;
-    std::vector<std::size_t> rowStart(H + 1, 0);
-    for (std::uint32_t y = 0; y < H; ++y) {
-        rowStart[y] = runs.size();
-        const std::uint8_t* row = binary + static_cast<std::size_t>(y) * W;
-        for (std::uint32_t x = 0; x < W;) {
-            if (!row[x]) {
-                ++x;
-                continue;
-            }
-            std::uint32_t x0 = x;
-            while (x < W && row[x])
-                ++x;
-            runs.push_back({y, x0, x, 0});
-        }
-    }
-    rowStart[H] = runs.size();
-    // 2D components (8-connected) by a local union-find over runs.
-    std::vector<std::uint32_t> lp(runs.size());
-    for (std::size_t i = 0; i < lp.size(); ++i)
-        lp[i] = static_cast<std::uint32_t>(i);
-    auto lfind = [&](std::uint32_t a) {
-        while (lp[a] != a)
-            a = lp[a] = lp[lp[a]];
-        return a;
-    };
-    for (std::uint32_t y = 1; y < H; ++y)
-        forTouching(runs.data() + rowStart[y], rowStart[y + 1] - rowStart[y], runs.data() + rowStart[y - 1],
-                    rowStart[y] - rowStart[y - 1], [&](std::size_t i, std::size_t k) {
-                        std::uint32_t a = lfind(static_cast<std::uint32_t>(rowStart[y] + i));
-                        std::uint32_t b = lfind(static_cast<std::uint32_t>(rowStart[y - 1] + k));
-                        if (a != b)
-                            lp[std::max(a, b)] = std::min(a, b);
-                    });
-    const auto base = static_cast<std::uint32_t>(parent_.size());
-    std::vector<std::uint32_t> local(runs.size(), UINT32_MAX);
-    std::uint32_t count = 0;
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-        std::uint32_t root = lfind(static_cast<std::uint32_t>(i));
-        if (local[root] == UINT32_MAX)
-            local[root] = count++;
-        runs[i].component = local[root];
-    }
-    if (static_cast<std::uint64_t>(base) + count >= UINT32_MAX)
-        throw Error("too many objects for the small-object removal");
-    for (std::uint32_t c = 0; c < count; ++c) {
-        parent_.push_back(base + c);
-        size_.push_back(0);
-    }
-    for (const Run& r : runs)
-        size_[base + r.component] += r.x1 - r.x0;
-    // 26-connectivity to the previous slice: rows y-1, y, y+1 there.
-    if (z > 0 && !prevRuns_.empty()) {
-        for (std::uint32_t y = 0; y < H; ++y) {
-            const std::size_t n = rowStart[y + 1] - rowStart[y];
-            if (!n)
-                continue;
-            for (std::int64_t py = std::max<std::int64_t>(0, std::int64_t{y} - 1); py <= std::min<std::int64_t>(H - 1, y + 1); ++py) {
-                const std::size_t p0 = prevRowStart_[static_cast<std::size_t>(py)], p1 = prevRowStart_[static_cast<std::size_t>(py) + 1];
-                forTouching(runs.data() + rowStart[y], n, prevRuns_.data() + p0, p1 - p0, [&](std::size_t i, std::size_t k) {
-                    unite(base + runs[rowStart[y] + i].component, prevBase_ + prevRuns_[p0 + k].component);
-                });
-            }
-        }
-    }
-    if (!runs.empty() && std::fwrite(runs.data(), sizeof(Run), runs.size(), spill_) != runs.size())
+    const std::vector<ForegroundRun>& runs = components_.push(binary);
+    if (!runs.empty() && std::fwrite(runs.data(), sizeof(ForegroundRun), runs.size(), spill_) != runs.size())
         throw IoError(IoError::Kind::WriteFailed, "temporary file", z, std::string("cannot spill object runs: ") + std::strerror(errno));
-    sliceBase_.push_back(base);
     sliceRunCount_.push_back(runs.size());
-    prevRuns_ = std::move(runs);
-    prevRowStart_ = std::move(rowStart);
-    prevBase_ = base;
 }
 
 void StreamingPostProcessor::finish()
@@ -267,17 +160,16 @@ void StreamingPostProcessor::finish()
         return;
     if (std::fflush(spill_) != 0 || std::fseek(spill_, 0, SEEK_SET) != 0)
         throw IoError(IoError::Kind::Unreadable, "temporary file", -1, "cannot rewind the object runs");
-    std::vector<Run> runs;
+    std::vector<ForegroundRun> runs;
     std::vector<std::uint8_t> out(static_cast<std::size_t>(shape_.sliceVoxels()));
     const auto W = static_cast<std::size_t>(shape_.width);
     for (std::int64_t z = 0; z < shape_.depth; ++z) {
         runs.resize(static_cast<std::size_t>(sliceRunCount_[static_cast<std::size_t>(z)]));
-        if (!runs.empty() && std::fread(runs.data(), sizeof(Run), runs.size(), spill_) != runs.size())
+        if (!runs.empty() && std::fread(runs.data(), sizeof(ForegroundRun), runs.size(), spill_) != runs.size())
             throw IoError(IoError::Kind::Unreadable, "temporary file", z, "cannot read back the object runs");
         std::fill(out.begin(), out.end(), 0);
-        const std::uint32_t base = sliceBase_[static_cast<std::size_t>(z)];
-        for (const Run& r : runs)
-            if (size_[find(base + r.component)] >= settings_.minObjectVoxels)
+        for (const ForegroundRun& r : runs)
+            if (components_.objectVoxels(r.id) >= settings_.minObjectVoxels)
                 std::fill(out.begin() + static_cast<std::ptrdiff_t>(r.y * W + r.x0),
                           out.begin() + static_cast<std::ptrdiff_t>(r.y * W + r.x1), std::uint8_t{1});
         if (labelsOut_)
@@ -288,9 +180,7 @@ void StreamingPostProcessor::finish()
 std::size_t StreamingPostProcessor::memoryBytes() const
 {
     std::size_t b = smoother_.memoryBytes() + binary_.size();
-    b += prevRuns_.capacity() * sizeof(Run) + prevRowStart_.capacity() * sizeof(std::size_t);
-    b += parent_.capacity() * sizeof(std::uint32_t) + size_.capacity() * sizeof(std::int64_t);
-    b += sliceBase_.capacity() * sizeof(std::uint32_t) + sliceRunCount_.capacity() * sizeof(std::uint64_t);
+    b += components_.memoryBytes() + sliceRunCount_.capacity() * sizeof(std::uint64_t);
     return b;
 }
 

@@ -12,6 +12,7 @@
 
 #include "core/base/Volume.h"
 #include "core/engine/Calibration.h"
+#include "core/metrics/SliceComponents.h"
 
 namespace mitoseg {
 
@@ -79,13 +80,8 @@ public:
     std::size_t memoryBytes() const;
 
 private:
-    struct Run {
-        std::uint32_t y, x0, x1, component;   ///< x1 exclusive; component local to the slice
-    };
     void emit(std::int64_t z, const float* smoothed);
     void labelSlice(std::int64_t z, const std::uint8_t* binary);
-    std::uint32_t find(std::uint32_t a);
-    void unite(std::uint32_t a, std::uint32_t b);
 
     Shape shape_;
     PostProcessing settings_;
@@ -94,13 +90,8 @@ private:
     ZSmoother smoother_;
     std::int64_t pushed_ = 0, emitted_ = 0, thresholded_ = 0;
     std::vector<std::uint8_t> binary_;
-    // Object removal: runs of the previous slice (global ids), union-find over 2D components.
-    std::vector<Run> prevRuns_;
-    std::vector<std::size_t> prevRowStart_;
-    std::uint32_t prevBase_ = 0;
-    std::vector<std::uint32_t> parent_;
-    std::vector<std::int64_t> size_;
-    std::vector<std::uint32_t> sliceBase_;       ///< first global id of each slice's components
+    // Object removal: 3D components slice by slice (26-connected), runs spilled per slice.
+    SliceComponents components_;
     std::vector<std::uint64_t> sliceRunCount_;   ///< runs of each slice in the spill file
     std::FILE* spill_ = nullptr;
 };

@@ -13,6 +13,7 @@ list(APPEND MITOSEG_CORE_SOURCES
   engine/ModelSummary.cpp
   engine/PatchSampler.cpp
   engine/PredictFile.cpp
+  engine/PredictMemory.cpp
   engine/PostProcessPlan.cpp
   engine/Segmenter.cpp
   engine/StreamingPostProcess.cpp

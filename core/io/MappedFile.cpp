@@ -23,8 +23,11 @@ void MappedFile::release(std::uint64_t offset, std::uint64_t length) const
     if (!data_ || offset >= size_)
         return;
     static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-    const std::uint64_t begin = (offset + page - 1) / page * page;
-    const std::uint64_t end = std::min(offset + length, size_) / page * page;
+    // Rounded outwards: a read-only file mapping loses nothing when a page shared with the next
+    // strip is dropped too (it maps back from the page cache on the next touch, also while
+    // another thread reads it), while rounding inwards kept up to two pages per strip resident.
+    const std::uint64_t begin = offset / page * page;
+    const std::uint64_t end = std::min((offset + length + page - 1) / page * page, (size_ + page - 1) / page * page);
     if (end > begin)
         ::madvise(const_cast<std::uint8_t*>(data_) + begin, static_cast<std::size_t>(end - begin), MADV_DONTNEED);
 }

@@ -390,24 +390,36 @@ VolumeU8 readLabels(const std::filesystem::path& path, bool binarize)
         throw IoError(Kind::Unsupported, path, -1, "the label volume does not fit in memory");
     }
     out.spacing = in.spacing;
-    std::vector<float> slice(static_cast<std::size_t>(in.shape.sliceVoxels()));
-    for (std::int64_t z = 0; z < in.shape.depth; ++z) {
-        stack->readSliceF32(z, slice.data());
-        std::uint8_t* dst = out.slice(z);
-        for (std::size_t i = 0; i < slice.size(); ++i) {
-            const float v = slice[i];
-            if (binarize) {
-                dst[i] = v != 0;
-            } else if (!(v >= 0 && v <= 255 && v == static_cast<float>(static_cast<int>(v)))) {
-                throw IoError(Kind::Unsupported, path, z,
-                              "label value " + std::to_string(v) +
-                                  " is not an integer in 0..255 (binarize the mask, or relabel it)");
-            } else {
-                dst[i] = static_cast<std::uint8_t>(v);
-            }
+    std::vector<float> scratch;
+    for (std::int64_t z = 0; z < in.shape.depth; ++z)
+        readLabelSlice(*stack, z, binarize, out.slice(z), scratch);
+    return out;
+}
+
+void readLabelSlice(const TiffStack& stack, std::int64_t z, bool binarize, std::uint8_t* dst, std::vector<float>& scratch)
+{
+    const StackInfo& in = stack.info();
+    const auto n = static_cast<std::size_t>(in.shape.sliceVoxels());
+    if (in.dtype == DType::U8) {
+        stack.readSlice(z, dst);
+        if (binarize)
+            for (std::size_t i = 0; i < n; ++i)
+                dst[i] = dst[i] != 0;
+        return;
+    }
+    scratch.resize(n);
+    stack.readSliceF32(z, scratch.data());
+    for (std::size_t i = 0; i < n; ++i) {
+        const float v = scratch[i];
+        if (binarize) {
+            dst[i] = v != 0;
+        } else if (!(v >= 0 && v <= 255 && v == static_cast<float>(static_cast<int>(v)))) {
+            throw IoError(Kind::Unsupported, in.path, z,
+                          "label value " + std::to_string(v) + " is not an integer in 0..255 (binarize the mask, or relabel it)");
+        } else {
+            dst[i] = static_cast<std::uint8_t>(v);
         }
     }
-    return out;
 }
 
 }  // namespace mitoseg

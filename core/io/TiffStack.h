@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/base/Error.h"
 #include "core/base/Progress.h"
@@ -74,5 +75,11 @@ VolumeF32 readStackF32(const std::filesystem::path& path);
 /// Reads a mask or label volume of any integer type as uint8 labels. With `binarize`, every
 /// non-zero voxel becomes 1 (0/255 masks from Fiji); otherwise values above 255 are an error.
 VolumeU8 readLabels(const std::filesystem::path& path, bool binarize);
+
+/// Reads slice z of `stack` as uint8 labels, as readLabels does for the whole stack (same
+/// binarizing and the same errors), into `dst` (height * width). `scratch` is reused between
+/// calls for stacks that are not uint8. For streaming a mask slice by slice. Any thread, each
+/// with its own scratch.
+void readLabelSlice(const TiffStack& stack, std::int64_t z, bool binarize, std::uint8_t* dst, std::vector<float>& scratch);
 
 }  // namespace mitoseg

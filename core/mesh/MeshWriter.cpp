@@ -157,6 +157,13 @@ void writeMesh(const std::filesystem::path& path, const SurfaceMesh& mesh, MeshF
     });
 }
 
+std::filesystem::path objectMeshPath(const std::filesystem::path& dir, std::uint32_t id, MeshFormat format)
+{
+    char name[64];
+    std::snprintf(name, sizeof name, "object_%04u%s", id, meshFormatExtension(format));
+    return dir / name;
+}
+
 std::vector<std::filesystem::path> writeObjectMeshes(const std::filesystem::path& dir, const SurfaceMesh& mesh,
                                                      MeshFormat format, ProgressSink* progress,
                                                      const CancelToken* cancel)
@@ -171,9 +178,7 @@ std::vector<std::filesystem::path> writeObjectMeshes(const std::filesystem::path
     for (std::uint32_t id : ids) {
         if (cancel)
             cancel->check();
-        char name[64];
-        std::snprintf(name, sizeof name, "object_%04u%s", id, meshFormatExtension(format));
-        written.push_back(dir / name);
+        written.push_back(objectMeshPath(dir, id, format));
         writeMesh(written.back(), mesh.object(id), format);
         if (progress)
             progress->progress(static_cast<double>(++done), static_cast<double>(ids.size()), "writing object meshes");

@@ -2,6 +2,7 @@
 // Mesh export in formats other tools open: binary STL, binary little-endian PLY (with a per-face
 // `object_id`), Wavefront OBJ (one group per object). Every file is written atomically
 // (temp file + rename). Any thread.
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@ const char* meshFormatExtension(MeshFormat format);
 
 /// Writes `mesh` to `path`. Throws IoError(WriteFailed) naming the file.
 void writeMesh(const std::filesystem::path& path, const SurfaceMesh& mesh, MeshFormat format);
+
+/// The file writeObjectMeshes writes object `id` to: dir/object_0001.<ext>.
+std::filesystem::path objectMeshPath(const std::filesystem::path& dir, std::uint32_t id, MeshFormat format);
 
 /// Writes one file per object present in `mesh` into `dir` (created when missing), named
 /// object_0001.<ext> by object id. Returns the paths written, in id order. Throws Cancelled or

@@ -169,7 +169,125 @@ SurfaceMesh toSurfaceMesh(vtkPolyData* poly, std::uint32_t id)
     return mesh;
 }
 
+// Area of the exposed faces of the 1-voxels of a zero-padded crop of d x h x w voxels (inner
+// extent): exposedFaceArea on the crop of one object.
+double paddedCropFaceArea(const std::uint8_t* crop, std::int64_t d, std::int64_t h, std::int64_t w, const Spacing& spacing)
+{
+    const std::int64_t W = w + 2, plane = (h + 2) * W;
+    std::int64_t faces[3] = {0, 0, 0};
+    for (std::int64_t z = 1; z <= d; ++z)
+        for (std::int64_t y = 1; y <= h; ++y) {
+            const std::uint8_t* p = crop + z * plane + y * W;
+            for (std::int64_t x = 1; x <= w; ++x) {
+                if (!p[x])
+                    continue;
+                faces[0] += !p[x - plane] + !p[x + plane];
+                faces[1] += !p[x - W] + !p[x + W];
+                faces[2] += !p[x - 1] + !p[x + 1];
+            }
+        }
+    return static_cast<double>(faces[0]) * spacing.y * spacing.x + static_cast<double>(faces[1]) * spacing.z * spacing.x +
+           static_cast<double>(faces[2]) * spacing.z * spacing.y;
+}
+
 }  // namespace
+
+std::vector<SurfaceMesh> meshObjectBatch(std::span<ObjectMeasure> objects, const CropFill& fill, const Spacing& spacing,
+                                         const MeshOptions& options, MeshTimings& timings, std::size_t& undecimated,
+                                         ProgressSink* progress, const CancelToken* cancel)
+{
+    const std::size_t n = objects.size();
+    std::vector<vtkSmartPointer<vtkPolyData>> polys(n);
+    std::vector<double> faceArea(n, 0.0);
+
+    // Marching cubes of each object on its own padded crop; the crop's exposed voxel faces are
+    // counted while it exists, for objects whose mesh collapses.
+    auto t0 = Clock::now();
+    {
+        StageProgress sp(progress, "extracting surfaces", n);
+        parallelFor(n, options.threads, cancel, [&](std::size_t i) {
+            const ObjectMeasure& m = objects[i];
+            const std::int64_t z0 = m.bboxMin[0], y0 = m.bboxMin[1], x0 = m.bboxMin[2];
+            const std::int64_t d = m.bboxMax[0] - z0 + 1, h = m.bboxMax[1] - y0 + 1, w = m.bboxMax[2] - x0 + 1;
+            auto image = makeImage(w + 2, h + 2, d + 2, spacing, (static_cast<double>(x0) - 1) * spacing.x,
+                                   (static_cast<double>(y0) - 1) * spacing.y, (static_cast<double>(z0) - 1) * spacing.z);
+            auto* dst = static_cast<std::uint8_t*>(image->GetScalarPointer());
+            fill(i, dst);
+            faceArea[i] = paddedCropFaceArea(dst, d, h, w, spacing);
+            polys[i] = flyingEdges(image);
+            sp.step();
+        });
+    }
+    timings.extract += secondsSince(t0);
+    if (options.smoothIterations > 0) {
+        t0 = Clock::now();
+        StageProgress sp(progress, "smoothing surfaces", n);
+        parallelFor(n, options.threads, cancel, [&](std::size_t i) {
+            auto smoother = vtkSmartPointer<vtkWindowedSincPolyDataFilter>::New();
+            smoother->SetInputData(polys[i]);
+            smoother->SetNumberOfIterations(options.smoothIterations);
+            smoother->SetPassBand(options.passBand);
+            smoother->NormalizeCoordinatesOn();
+            smoother->BoundarySmoothingOff();
+            smoother->FeatureEdgeSmoothingOff();
+            smoother->NonManifoldSmoothingOn();
+            smoother->Update();
+            polys[i] = smoother->GetOutput();
+            sp.step();
+        });
+        timings.smooth += secondsSince(t0);
+    }
+
+    std::vector<SurfaceMesh> meshes(n);
+    std::vector<char> converted(n, 0);
+    if (options.decimate > 0.0) {
+        // vtkDecimatePro keeps topology in almost every case; on the rare object where it leaves
+        // an open or non-manifold edge, retry at half the reduction, else keep it undecimated.
+        t0 = Clock::now();
+        StageProgress sp(progress, "decimating surfaces", n);
+        std::atomic<std::size_t> fallbacks{0};
+        parallelFor(n, options.threads, cancel, [&](std::size_t i) {
+            for (double reduction : {options.decimate, options.decimate / 2}) {
+                auto decimator = vtkSmartPointer<vtkDecimatePro>::New();
+                decimator->SetInputData(polys[i]);
+                decimator->SetTargetReduction(reduction);
+                decimator->PreserveTopologyOn();
+                decimator->SplittingOff();
+                decimator->BoundaryVertexDeletionOff();
+                decimator->Update();
+                SurfaceMesh m = toSurfaceMesh(decimator->GetOutput(), objects[i].id);
+                if (m.isClosed()) {
+                    meshes[i] = std::move(m);
+                    converted[i] = 1;
+                    break;
+                }
+            }
+            if (!converted[i])
+                ++fallbacks;
+            sp.step();
+        });
+        undecimated += fallbacks;
+        timings.decimate += secondsSince(t0);
+    }
+
+    t0 = Clock::now();
+    parallelFor(n, options.threads, cancel, [&](std::size_t i) {
+        if (!converted[i])
+            meshes[i] = toSurfaceMesh(polys[i], objects[i].id);
+        polys[i] = nullptr;
+        // Smoothing shrinks the surface of an object of one or two voxels to almost nothing (a
+        // lone 5 nm voxel keeps 0.0002 nm^2): when the mesh is empty or encloses under a quarter
+        // of the voxels' volume, the area of the exposed voxel faces is used instead.
+        const double meshVolume = meshes[i].signedVolume();
+        if (meshes[i].empty() || meshVolume < kCollapsedMeshFraction * objects[i].volume)
+            setVoxelSurfaceMeasures(objects[i], faceArea[i]);
+        else
+            setSurfaceMeasures(objects[i], meshes[i].area(), meshVolume);
+        objects[i].triangles = static_cast<std::int64_t>(meshes[i].triangleCount());
+    });
+    timings.assemble += secondsSince(t0);
+    return meshes;
+}
 
 std::uint64_t estimateMeshSceneBytes(const Shape& shape)
 {
@@ -214,22 +332,14 @@ MeshScene meshComponents(const Components& components, const Spacing& spacing, c
     }
     scene.timings.measure = secondsSince(t0);
     checkCancel(cancel);
-    const std::size_t n = scene.objects.size();
-    std::vector<vtkSmartPointer<vtkPolyData>> polys(n);
-
-    // Marching cubes of each object on its own padded crop.
-    t0 = Clock::now();
-    {
-        StageProgress sp(progress, "extracting surfaces", n);
-        const auto& labels = components.labels;
-        parallelFor(n, options.threads, cancel, [&](std::size_t i) {
+    const auto& labels = components.labels;
+    std::vector<SurfaceMesh> meshes = meshObjectBatch(
+        scene.objects,
+        [&](std::size_t i, std::uint8_t* dst) {
             const ObjectMeasure& m = scene.objects[i];
             const std::uint32_t src = sourceLabel[i];
             const std::int64_t z0 = m.bboxMin[0], y0 = m.bboxMin[1], x0 = m.bboxMin[2];
             const std::int64_t d = m.bboxMax[0] - z0 + 1, h = m.bboxMax[1] - y0 + 1, w = m.bboxMax[2] - x0 + 1;
-            auto image = makeImage(w + 2, h + 2, d + 2, spacing, (static_cast<double>(x0) - 1) * spacing.x,
-                                   (static_cast<double>(y0) - 1) * spacing.y, (static_cast<double>(z0) - 1) * spacing.z);
-            auto* dst = static_cast<std::uint8_t*>(image->GetScalarPointer());
             for (std::int64_t z = 0; z < d; ++z)
                 for (std::int64_t y = 0; y < h; ++y) {
                     const std::uint32_t* row = labels.data() + labels.index(z0 + z, y0 + y, x0);
@@ -237,79 +347,9 @@ MeshScene meshComponents(const Components& components, const Spacing& spacing, c
                     for (std::int64_t x = 0; x < w; ++x)
                         out[x] = row[x] == src ? 1 : 0;
                 }
-            polys[i] = flyingEdges(image);
-            sp.step();
-        });
-    }
-    scene.timings.extract = secondsSince(t0);
-
-    if (options.smoothIterations > 0) {
-        t0 = Clock::now();
-        StageProgress sp(progress, "smoothing surfaces", n);
-        parallelFor(n, options.threads, cancel, [&](std::size_t i) {
-            auto smoother = vtkSmartPointer<vtkWindowedSincPolyDataFilter>::New();
-            smoother->SetInputData(polys[i]);
-            smoother->SetNumberOfIterations(options.smoothIterations);
-            smoother->SetPassBand(options.passBand);
-            smoother->NormalizeCoordinatesOn();
-            smoother->BoundarySmoothingOff();
-            smoother->FeatureEdgeSmoothingOff();
-            smoother->NonManifoldSmoothingOn();
-            smoother->Update();
-            polys[i] = smoother->GetOutput();
-            sp.step();
-        });
-        scene.timings.smooth = secondsSince(t0);
-    }
-
-    std::vector<SurfaceMesh> meshes(n);
-    std::vector<char> converted(n, 0);
-    if (options.decimate > 0.0) {
-        // vtkDecimatePro keeps topology in almost every case; on the rare object where it leaves
-        // an open or non-manifold edge, retry at half the reduction, else keep it undecimated.
-        t0 = Clock::now();
-        StageProgress sp(progress, "decimating surfaces", n);
-        std::atomic<std::size_t> fallbacks{0};
-        parallelFor(n, options.threads, cancel, [&](std::size_t i) {
-            for (double reduction : {options.decimate, options.decimate / 2}) {
-                auto decimator = vtkSmartPointer<vtkDecimatePro>::New();
-                decimator->SetInputData(polys[i]);
-                decimator->SetTargetReduction(reduction);
-                decimator->PreserveTopologyOn();
-                decimator->SplittingOff();
-                decimator->BoundaryVertexDeletionOff();
-                decimator->Update();
-                SurfaceMesh m = toSurfaceMesh(decimator->GetOutput(), scene.objects[i].id);
-                if (m.isClosed()) {
-                    meshes[i] = std::move(m);
-                    converted[i] = 1;
-                    break;
-                }
-            }
-            if (!converted[i])
-                ++fallbacks;
-            sp.step();
-        });
-        scene.undecimatedObjects = fallbacks;
-        scene.timings.decimate = secondsSince(t0);
-    }
-
-    t0 = Clock::now();
-    parallelFor(n, options.threads, cancel, [&](std::size_t i) {
-        if (!converted[i])
-            meshes[i] = toSurfaceMesh(polys[i], scene.objects[i].id);
-        polys[i] = nullptr;
-        // Smoothing shrinks the surface of an object of one or two voxels to almost nothing (a
-        // lone 5 nm voxel keeps 0.0002 nm^2): when the mesh is empty or encloses under a quarter
-        // of the voxels' volume, the area of the exposed voxel faces is used instead.
-        const double meshVolume = meshes[i].signedVolume();
-        if (meshes[i].empty() || meshVolume < kCollapsedMeshFraction * scene.objects[i].volume)
-            setVoxelSurfaceMeasures(scene.objects[i],
-                                    exposedFaceArea(components.labels, sourceLabel[i], scene.objects[i], spacing));
-        else
-            setSurfaceMeasures(scene.objects[i], meshes[i].area(), meshVolume);
-        scene.objects[i].triangles = static_cast<std::int64_t>(meshes[i].triangleCount());
-    });
+        },
+        spacing, options, scene.timings, scene.undecimatedObjects, progress, cancel);
+    auto t1 = Clock::now();
     std::size_t points = 0, tris = 0;
     for (const auto& m : meshes) {
         points += m.points.size();
@@ -322,7 +362,7 @@ MeshScene meshComponents(const Components& components, const Spacing& spacing, c
         scene.mesh.append(m);
         m = SurfaceMesh{};
     }
-    scene.timings.assemble = secondsSince(t0);
+    scene.timings.assemble += secondsSince(t1);
     if (progress)
         progress->progress(1, 1, "surfaces done");
     return scene;

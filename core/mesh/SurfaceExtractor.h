@@ -4,6 +4,9 @@
 // volume border are closed), windowed-sinc smoothing and topology-preserving decimation.
 // VTK stays inside the .cpp; results are plain arrays (SurfaceMesh).
 #include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
 
 #include "core/base/Progress.h"
 #include "core/base/Volume.h"
@@ -46,6 +49,9 @@ struct MeshScene {
     /// Objects whose decimated surface was not closed even at half the target reduction; they
     /// keep their undecimated (smoothed) surface, so every surface stays closed.
     std::size_t undecimatedObjects = 0;
+    /// Groups of objects whose surfaces were extracted one after another to fit the memory
+    /// budget (meshStreamed); 1 for buildMeshScene.
+    std::size_t extractionGroups = 1;
 };
 
 /// Labels `mask` (core/metrics/Components), measures every object and builds its surface with
@@ -64,6 +70,19 @@ std::uint64_t estimateMeshSceneBytes(const Shape& shape);
 /// Same, from an existing labelling (objects 1..components.count).
 MeshScene meshComponents(const Components& components, const Spacing& spacing, const MeshOptions& options,
                          ProgressSink* progress = nullptr, const CancelToken* cancel = nullptr);
+
+/// Fills the padded crop of objects[i]: a zero-filled uint8 block of (d+2) x (h+2) x (w+2)
+/// voxels (z, y, x; d, h, w the extent of the object's bounding box); set the object's voxels
+/// to 1 at (z - bboxMin z + 1, ...). Called from worker threads, once per object.
+using CropFill = std::function<void(std::size_t i, std::uint8_t* paddedCrop)>;
+
+/// The per-object part of meshComponents for `objects` (measured, ids set): surface from the
+/// crop `fill` gives, smoothing, decimation; fills their surface measures and triangle counts
+/// and returns their meshes in the same order. Adds to `timings` and `undecimated`. Used for
+/// the whole volume and, group by group, by the streamed mesher (core/mesh/StreamingMesher).
+std::vector<SurfaceMesh> meshObjectBatch(std::span<ObjectMeasure> objects, const CropFill& fill, const Spacing& spacing,
+                                         const MeshOptions& options, MeshTimings& timings, std::size_t& undecimated,
+                                         ProgressSink* progress = nullptr, const CancelToken* cancel = nullptr);
 
 /// One surface of every voxel selected by `label` (< 0: non-zero) in a single pass over the whole
 /// one-voxel-padded mask (vtkFlyingEdges3D), without labelling, smoothing or decimation. All

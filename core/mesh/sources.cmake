@@ -3,6 +3,7 @@ list(APPEND MITOSEG_CORE_SOURCES
   mesh/MeshWriter.cpp
   mesh/ObjectMeasures.cpp
   mesh/SurfaceExtractor.cpp
+  mesh/StreamingMesher.cpp
   mesh/SurfaceMesh.cpp
   mesh/VtkThreads.cpp
 )

@@ -2,4 +2,6 @@
 list(APPEND MITOSEG_CORE_SOURCES
   metrics/Components.cpp
   metrics/Metrics.cpp
+  metrics/SliceComponents.cpp
+  metrics/StreamingMetrics.cpp
 )

@@ -41,5 +41,19 @@ TEST(MemoryBudget, SetValueWinsOverEnvironmentWhichWinsOverDefault)
     ::unsetenv("MITOSEG_MEMORY_BUDGET");
 }
 
+TEST(MemoryBudget, BudgetArgumentRoundsUpAndParsesBack)
+{
+    EXPECT_EQ(budgetArgument(1), "1M");
+    EXPECT_EQ(budgetArgument(203ull << 20), "203M");
+    EXPECT_EQ(budgetArgument((203ull << 20) + 1), "204M");
+    EXPECT_EQ(budgetArgument(16ull << 30), "16G");
+    for (std::uint64_t b : {std::uint64_t{12345}, std::uint64_t{7} << 30, (std::uint64_t{5} << 30) + 3}) {
+        const auto back = parseByteSize(budgetArgument(b));
+        ASSERT_TRUE(back.has_value());
+        EXPECT_GE(*back, b);
+        EXPECT_LT(*back - b, std::uint64_t{1} << 20);
+    }
+}
+
 }  // namespace
 }  // namespace mitoseg

@@ -6,6 +6,7 @@ list(APPEND MITOSEG_CORE_TEST_SOURCES
   engine/JsonTest.cpp
   engine/ModelHardeningTest.cpp
   engine/PostProcessPlanTest.cpp
+  engine/PredictMemoryTest.cpp
   engine/ShippedModelSlowTest.cpp
   engine/TrainerTest.cpp
 )

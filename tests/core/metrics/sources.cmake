@@ -2,4 +2,5 @@
 list(APPEND MITOSEG_CORE_TEST_SOURCES
   metrics/ComponentsTest.cpp
   metrics/MetricsTest.cpp
+  metrics/StreamingMetricsTest.cpp
 )
