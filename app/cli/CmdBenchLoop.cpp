@@ -28,13 +28,13 @@ const char* kHelp =
     "\n"
     "Simulates a user of the studio's retraining loop. Round 0 predicts the stack with M (default:\n"
     "the shipped model) and scores it. Each round then picks the --per-round slices outside the\n"
-    "validation range that the current model is least sure of (mean binary entropy of its\n"
-    "probabilities, as the studio's Next slice to correct; --pick shortfall ranks by the IoU the\n"
-    "model expects to miss instead; --pick spread by that shortfall discounted near slices already\n"
-    "labelled or picked, so picks cover the stack; --pick random for comparison), takes their\n"
-    "labels from TRUTH (the user's\n"
-    "correction), fine-tunes the current model for --seconds on them plus the slices corrected in\n"
-    "earlier rounds (the studio's Retrain: same code), re-predicts the stack and scores again.\n"
+    "validation range as the studio's Next slice to correct does (--pick spread, the default: the\n"
+    "IoU the model expects to miss on the slice, discounted near slices already labelled or\n"
+    "picked, so picks cover the stack; --pick shortfall: that expected miss alone; --pick\n"
+    "uncertain: the mean binary entropy, the studio's rule before; --pick random for comparison),\n"
+    "takes their labels from TRUTH (the user's correction), fine-tunes the current model for\n"
+    "--seconds on them plus the slices corrected in earlier rounds (the studio's Retrain: same\n"
+    "code), re-predicts the stack and scores again.\n"
     "Prints per round: slices picked, steps, retrain and re-predict seconds (and until the first\n"
     "slice), foreground IoU on the validation slices and on every slice not corrected so far.\n"
     "\n"
@@ -147,7 +147,7 @@ int run(const std::vector<std::string>& argv)
     const int rounds = static_cast<int>(args.integer("rounds", 3, 0, 10000)), perRound = static_cast<int>(args.integer("per-round", 2, 1, 100000));
     const double seconds = args.number("seconds", 60, 0.0, 1e7);
     const int pseudo = static_cast<int>(args.integer("pseudo", 0, 0, 100000));
-    const std::string pick = args.value("pick", "uncertain");
+    const std::string pick = args.value("pick", "spread");
     if (pick != "uncertain" && pick != "shortfall" && pick != "spread" && pick != "random")
         throw UsageError("--pick must be uncertain, shortfall, spread or random");
     if (rounds < 0 || perRound < 1 || !(seconds > 0) || pseudo < 0)

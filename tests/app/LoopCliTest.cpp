@@ -99,7 +99,7 @@ TEST(LoopCli, BenchLoopRunsRoundsOnUncertainSlicesOutsideValidation)
         EXPECT_EQ(m->info().steps, static_cast<std::int64_t>(round.number("steps", 0)));
     }
     // The comparison pickers run the same loop, and stay out of the validation range too.
-    for (const std::string pick : {"random", "shortfall"}) {
+    for (const std::string pick : {"random", "shortfall", "spread", "uncertain"}) {
         std::string out2;
         ASSERT_EQ(runCommand(cli() + " bench loop " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --model " +
                                  (dir / "m.msm").string() +

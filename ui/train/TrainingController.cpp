@@ -435,11 +435,13 @@ std::int64_t TrainingController::nextSliceToCorrect() const
         double& u = uncertainty_[static_cast<std::size_t>(z)];
         if (u == -2) {
             const labels::SliceRef p = doc_->predictionProbability(z);
-            u = p ? meanBinaryEntropy(p.data(), s.sliceVoxels()) : -1;
+            u = p ? expectedIoUShortfall(p.data(), s.sliceVoxels(), static_cast<float>(doc_->predictionThreshold())) : -1;
         }
     }
-    // The same rule as `mitoseg bench loop` (core/loop/SlicePicker.h).
-    const auto picked = pickSlicesToCorrect(uncertainty_, labelled(), validationSlices(), 1, seg_->modelContextSlices());
+    // The same rule as `mitoseg bench loop --pick spread` (core/loop/SlicePicker.h): the IoU the
+    // model expects to miss, discounted near labelled slices.
+    const auto picked =
+        pickSlicesToCorrect(uncertainty_, labelled(), validationSlices(), 1, seg_->modelContextSlices(), PickMode::Spread);
     return picked.empty() ? -1 : picked.front();
 }
 
