@@ -105,6 +105,19 @@ void ObjectMatcher::add(const std::uint8_t* pred, const std::uint8_t* truth)
             overlap_[(static_cast<std::uint64_t>(a.id) << 32) | tr[k].id] += hi - lo;
         }
     }
+    // Every slice adds pairs of its own 2D components; most of them belong to objects already
+    // met. Re-keying the pairs by the objects' current roots merges those, so the map holds
+    // about one entry per overlapping pair of objects, not of 2D components. Done when the map
+    // has doubled since the last time: amortised constant work per pair.
+    if (overlap_.size() > 2 * compacted_ + 4096) {
+        std::unordered_map<std::uint64_t, std::int64_t> merged;
+        merged.reserve(overlap_.size());
+        for (const auto& [key, shared] : overlap_)
+            merged[(static_cast<std::uint64_t>(pred_.find(static_cast<std::uint32_t>(key >> 32))) << 32) |
+                   truth_.find(static_cast<std::uint32_t>(key & 0xFFFFFFFFu))] += shared;
+        overlap_ = std::unordered_map<std::uint64_t, std::int64_t>(merged.begin(), merged.end());
+        compacted_ = overlap_.size();
+    }
 }
 
 ObjectScores ObjectMatcher::scores()

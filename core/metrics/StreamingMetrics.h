@@ -42,6 +42,9 @@ public:
     void add(const std::uint8_t* pred, const std::uint8_t* truth);
     /// After the last slice: the scores objectScores gives for the same slices.
     ObjectScores scores();
+    /// Overlapping (predicted, true) pairs held now: after re-keying by object, about one per
+    /// overlapping pair of objects, not of 2D components.
+    std::size_t pairsHeld() const { return overlap_.size(); }
     /// Bytes held now (labelling state of both volumes and the pair counts).
     std::size_t memoryBytes() const;
 
@@ -49,6 +52,7 @@ private:
     SliceComponents pred_, truth_;
     double minIoU_;
     std::unordered_map<std::uint64_t, std::int64_t> overlap_;   ///< (pred id << 32 | truth id) -> shared voxels
+    std::size_t compacted_ = 0;                                 ///< entries after the last re-keying
 };
 
 /// Greedy one-to-one matching of objects by decreasing IoU >= minIoU, given the voxels each

@@ -197,3 +197,35 @@ TEST(StreamingMetrics, LabelsBeyondTheClassesAreAnError)
     EXPECT_THROW(c.add(p, t, 2), Error);
     EXPECT_THROW(OverlapCounter(1), Error);
 }
+
+TEST(StreamingMetrics, PairsAreKeptPerObjectNotPerSliceComponent)
+{
+    // 60 columns through 300 slices in both volumes (the prediction shifted by one pixel): each
+    // slice adds 60 pairs of new 2D components, 18000 in all, but there are only 60 pairs of
+    // objects. The pairs held stay bounded and the scores equal the in-memory ones.
+    Shape s{300, 40, 60};
+    VolumeU8 truth(s, 0), pred(s, 0);
+    for (std::int64_t z = 0; z < s.depth; ++z)
+        for (int c = 0; c < 60; ++c) {
+            const std::int64_t y = 1 + (c / 10) * 6, x = 1 + (c % 10) * 6;
+            for (std::int64_t dy = 0; dy < 3; ++dy)
+                for (std::int64_t dx = 0; dx < 3; ++dx) {
+                    truth(z, y + dy, x + dx) = 1;
+                    pred(z, y + dy, x + dx + 1) = 1;
+                }
+        }
+    ObjectMatcher m(s.height, s.width);
+    std::size_t most = 0;
+    for (std::int64_t z = 0; z < s.depth; ++z) {
+        m.add(pred.slice(z), truth.slice(z));
+        most = std::max(most, m.pairsHeld());
+    }
+    EXPECT_LE(most, 2u * 60 + 4096 + 60);
+    EXPECT_LT(m.pairsHeld(), 18000u / 2);
+    const ObjectScores a = objectScores(pred, truth, Connectivity::TwentySix, 0.5, 0, s.depth - 1), b = m.scores();
+    EXPECT_EQ(a.predicted, 60);
+    EXPECT_EQ(b.predicted, 60);
+    EXPECT_EQ(b.truth, 60);
+    EXPECT_EQ(a.matched, b.matched);
+    EXPECT_EQ(b.matched, 60);   // each pair shares 6 of 12 voxels a slice: IoU 0.5
+}
