@@ -29,4 +29,7 @@ std::filesystem::path peerScript();
 /// Runs a shell command, returns its exit code and fills `output` with stdout.
 int runCommand(const std::string& command, std::string* output = nullptr);
 
+/// A TCP port that was free a moment ago on 127.0.0.1 (for rendezvous in tests).
+int freeLoopbackPort();
+
 }  // namespace mitoseg::test

@@ -9,6 +9,7 @@
 
 #include <future>
 
+#include "../base/TestSupport.h"
 #include "core/dist/ProcessGroup.h"
 #include "core/engine/DataParallel.h"
 #include "core/engine/UNet.h"
@@ -17,18 +18,6 @@ using namespace mitoseg;
 
 namespace {
 
-int freePort()
-{
-    int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(s);
-    return ntohs(a.sin_port);
-}
 
 torch::Tensor backwardOn(UNet& net, int rank, int step)
 {
@@ -57,7 +46,7 @@ std::vector<torch::Tensor> gradients(UNet& net)
 
 TEST(OverlappedGradients, EqualThePlainAverageEveryStepAndStartDuringBackward)
 {
-    const std::string url = "tcp://127.0.0.1:" + std::to_string(freePort());
+    const std::string url = "tcp://127.0.0.1:" + std::to_string(test::freeLoopbackPort());
     auto rank = [&](int r) {
         DistOptions o;
         o.rank = r;

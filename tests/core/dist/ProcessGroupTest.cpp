@@ -20,20 +20,6 @@ using namespace mitoseg;
 
 namespace {
 
-/// A port that was free a moment ago on 127.0.0.1.
-int freePort()
-{
-    int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(s);
-    return ntohs(a.sin_port);
-}
-
 Rendezvous rendezvous(const std::string& url, int rank, double timeout)
 {
     DistOptions o;
@@ -87,7 +73,7 @@ void checkCollectives(ProcessGroup& g)
 
 TEST(ProcessGroup, TwoRanksOverTcpStore)
 {
-    onTwoRanks("tcp://127.0.0.1:" + std::to_string(freePort()), 60, checkCollectives);
+    onTwoRanks("tcp://127.0.0.1:" + std::to_string(test::freeLoopbackPort()), 60, checkCollectives);
 }
 
 TEST(ProcessGroup, TwoRanksOverFileStore)
@@ -98,7 +84,7 @@ TEST(ProcessGroup, TwoRanksOverFileStore)
 
 TEST(ProcessGroup, SilentRankFailsTheOtherAfterTheTimeout)
 {
-    const std::string url = "tcp://127.0.0.1:" + std::to_string(freePort());
+    const std::string url = "tcp://127.0.0.1:" + std::to_string(test::freeLoopbackPort());
     std::promise<void> rank0Done;
     auto silent = std::async(std::launch::async, [&] {
         auto g = ProcessGroup::connect(rendezvous(url, 1, 3));
@@ -126,7 +112,7 @@ TEST(ProcessGroup, MissingRankFailsTheRendezvousAfterTheTimeout)
 {
     const auto t0 = std::chrono::steady_clock::now();
     try {
-        ProcessGroup::connect(rendezvous("tcp://127.0.0.1:" + std::to_string(freePort()), 0, 2));
+        ProcessGroup::connect(rendezvous("tcp://127.0.0.1:" + std::to_string(test::freeLoopbackPort()), 0, 2));
         ADD_FAILURE() << "rank 0 met nobody and did not fail";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("rendezvous at tcp://127.0.0.1:"), std::string::npos) << e.what();
