@@ -50,29 +50,9 @@ QString FileController::dialogDir() const
 }
 
 namespace {
-// Makes a label file fit the document's `classes`: a single foreground value that is no known
-// class (a Fiji 0/255 mask) becomes 1; with `binarize` every non-zero voxel becomes 1. Returns
-// the largest value left.
-int normalizeLabels(VolumeU8& v, int classes, bool binarize)
-{
-    std::array<std::int64_t, 256> hist{};
-    for (std::uint8_t x : v.values())
-        ++hist[x];
-    int distinct = 0, maxValue = 0;
-    for (int i = 1; i < 256; ++i)
-        if (hist[static_cast<std::size_t>(i)] != 0)
-            ++distinct, maxValue = i;
-    if (maxValue == 0)
-        return 0;
-    if (binarize || (distinct == 1 && maxValue >= classes)) {
-        for (auto& x : v.values())
-            x = x != 0 ? 1 : 0;
-        return 1;
-    }
-    return maxValue;
-}
-
-/// Same over a store, slice by slice.
+// Makes a label file fit the document's `classes`, slice by slice: a single foreground value
+// that is no known class (a Fiji 0/255 mask) becomes 1; with `binarize` every non-zero voxel
+// becomes 1. Returns the largest value left.
 int normalizeLabels(labels::SliceStore& v, int classes, bool binarize)
 {
     std::array<std::int64_t, 256> hist{};
