@@ -24,7 +24,7 @@ namespace {
 
 const char* kHelp =
     "usage: mitoseg bench predict [--preset fast|seed|tiny] [--height 768] [--width 1024] [--repeats 3]\n"
-    "                             [--threads 2] [--batch 1] [--fp32] [--levers] [--no-peer]\n"
+    "                             [--threads 2] [--batch 1] [--fp32|--bf16] [--levers] [--no-peer]\n"
     "       mitoseg bench predict --stack S.tif [--model M] [--repeats 1] [--threads 2] [--workers N]\n"
     "       mitoseg bench predict --rss 50,200,800 [--stack S.tif] [--threads 2]\n"
     "\n"
@@ -159,7 +159,7 @@ int runRss(const Args& args, int threads)
 int run(const std::vector<std::string>& argv)
 {
     Args args(argv, {"preset", "height", "width", "repeats", "threads", "batch", "stack", "model", "workers", "rss"},
-              {"fp32", "no-peer", "levers"});
+              {"fp32", "bf16", "no-peer", "levers"});
     args.expectPositionals(0, 0);
     int repeats = static_cast<int>(args.integer("repeats", args.value("stack") ? 1 : 3, 1, 1000));
     int threads = static_cast<int>(args.integer("threads", 2, 1, 1024));
@@ -179,10 +179,17 @@ int run(const std::vector<std::string>& argv)
     if (!o.bf16)
         o.variant = InferenceVariant::Fp32Folded;
     std::vector<InferenceVariant> variants{o.variant};
-    if (args.flag("levers"))
-        variants = {InferenceVariant::Reference,     InferenceVariant::AutocastTransposed, InferenceVariant::AutocastPixelShuffle,
-                    InferenceVariant::Fp32Folded,    InferenceVariant::Bf16Unfolded,       InferenceVariant::Bf16Folded,
-                    InferenceVariant::Bf16Prepacked};
+    if (args.flag("levers")) {
+        if (o.bf16)
+            variants = {InferenceVariant::Reference,  InferenceVariant::AutocastTransposed, InferenceVariant::AutocastPixelShuffle,
+                        InferenceVariant::Fp32Folded, InferenceVariant::Bf16Unfolded,       InferenceVariant::Bf16Folded,
+                        InferenceVariant::Bf16Prepacked};
+        else
+            variants = {InferenceVariant::Reference, InferenceVariant::Fp32Nchw, InferenceVariant::Fp32Folded};
+        if (!o.bf16)
+            std::cerr << "bench predict: float32 (" << describeDefaultPrecision()
+                      << "); the bfloat16 levers run with --bf16 (on CPUs without bfloat16 instructions they take ~60x longer)\n";
+    }
     const double flops = unetForwardFlops(arch, h, w);
     std::cerr << "bench predict: " << arch.preset << " U-Net (" << flops / 1e9 << " GFLOP per slice), " << h << "x" << w
               << ", batch " << batch << ", " << repeats << " repeats, " << threads << " threads\n";

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "app/cli/Args.h"
+#include "app/cli/Precision.h"
 #include "app/cli/Command.h"
 #include "app/cli/DistArgs.h"
 #include "core/base/Error.h"
@@ -31,7 +32,7 @@ namespace {
 
 const char* kHelp =
     "usage: mitoseg bench scale [--ranks 1,2] [--steps 10] [--batch 4] [--patch 256]\n"
-    "                           [--threads 1] [--preset fast] [--fp32] [--no-overlap] [--json]\n"
+    "                           [--threads 1] [--preset fast] [--fp32|--bf16] [--no-overlap] [--json]\n"
     "\n"
     "Times data-parallel training steps (the `train` code path, on the generated demo stack) with\n"
     "each number of local ranks in --ranks, each rank a process with --threads torch threads and\n"
@@ -75,7 +76,7 @@ int runWorker(const Args& args, int batch, int patch, int steps, int threads)
     c.batch = batch;
     c.patch = patch;
     c.threads = threads;
-    c.bf16 = !args.flag("fp32");
+    c.bf16 = bf16FromArgs(args);
     c.warmupSteps = 0;
     c.group = group.get();
     c.perPatchSeeds = true;
@@ -112,7 +113,7 @@ int runBenchScale(const std::vector<std::string>& argv)
 {
     std::vector<std::string> valueOptions{"ranks", "steps", "batch", "patch", "threads", "preset", "report"};
     valueOptions.insert(valueOptions.end(), distValueOptions().begin(), distValueOptions().end());
-    Args args(argv, valueOptions, {"fp32", "json", "worker", "no-overlap"});
+    Args args(argv, valueOptions, {"fp32", "bf16", "json", "worker", "no-overlap"});
     args.expectPositionals(0, 0);
     const int batch = static_cast<int>(args.integer("batch", 4, 1, 4096));
     const int patch = static_cast<int>(args.integer("patch", 256, 16, 65536));
@@ -148,8 +149,7 @@ int runBenchScale(const std::vector<std::string>& argv)
                                        "--rendezvous", url, "--report", report, "--batch", std::to_string(batch), "--patch",
                                        std::to_string(patch), "--steps", std::to_string(steps), "--threads", std::to_string(threads),
                                        "--preset", args.value("preset", "fast"), "--dist-timeout", "300"};
-            if (args.flag("fp32"))
-                a.push_back("--fp32");
+            a.push_back(bf16FromArgs(args) ? "--bf16" : "--fp32");
             if (args.flag("no-overlap"))
                 a.push_back("--no-overlap");
             std::vector<char*> cargs;

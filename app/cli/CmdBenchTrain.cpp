@@ -12,7 +12,7 @@ namespace {
 
 const char* kHelp =
     "usage: mitoseg bench train [--preset fast|seed|tiny] [--batch 4] [--patch 256] [--steps 10]\n"
-    "                           [--threads 2] [--fp32] [--levers] [--no-peer]\n"
+    "                           [--threads 2] [--fp32|--bf16] [--levers] [--no-peer]\n"
     "\n"
     "Times one U-Net training step (Adam, BCE, random data) and, in the same run, the same network\n"
     "in PyTorch from Python (peer.py unet-train; $MITOSEG_PEER or ../shared/reference/peer.py).\n"
@@ -22,7 +22,7 @@ const char* kHelp =
 
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv, {"preset", "batch", "patch", "steps", "threads"}, {"fp32", "no-peer", "levers"});
+    Args args(argv, {"preset", "batch", "patch", "steps", "threads"}, {"fp32", "bf16", "no-peer", "levers"});
     args.expectPositionals(0, 0);
     const UNetConfig arch = presetFromArgs(args);
     int batch = static_cast<int>(args.integer("batch", 4, 1, 4096)), patch = static_cast<int>(args.integer("patch", 256, 16, 65536));
@@ -31,7 +31,7 @@ int run(const std::vector<std::string>& argv)
         throw UsageError("need --batch >= 1, --patch a multiple of 16, --steps >= 1, --threads >= 1");
     const BenchOptions o = benchOptionsFromArgs(args, threads);
     std::cerr << "bench train: " << arch.preset << " U-Net, batch " << batch << "x" << patch << "^2, " << steps << " steps, "
-              << threads << " threads, " << (o.bf16 ? "bf16 autocast + channels-last" : "fp32") << "\n";
+              << threads << " threads, " << (o.bf16 ? "bf16 autocast + channels-last" : "fp32 + channels-last") << "\n";
     if (args.flag("levers")) {
         BenchOptions t = o;
         t.bf16 = t.channelsLast = false;
@@ -39,15 +39,27 @@ int run(const std::vector<std::string>& argv)
         double ms = 1000 * median(benchmarkTrainSteps(arch, batch, patch, steps, t));
         std::printf("mitoseg   %-7s ms/step %9.1f  patches/s %7.2f  (fp32, transposed convolution)\n", arch.preset.c_str(), ms,
                     batch / (ms / 1000));
-        t.bf16 = t.channelsLast = true;
-        t.variant = InferenceVariant::AutocastTransposed;
-        ms = 1000 * median(benchmarkTrainSteps(arch, batch, patch, steps, t));
-        std::printf("mitoseg   %-7s ms/step %9.1f  patches/s %7.2f  (bf16 autocast + CL, transposed convolution)\n",
-                    arch.preset.c_str(), ms, batch / (ms / 1000));
+        if (o.bf16) {
+            t.bf16 = t.channelsLast = true;
+            t.variant = InferenceVariant::AutocastTransposed;
+            ms = 1000 * median(benchmarkTrainSteps(arch, batch, patch, steps, t));
+            std::printf("mitoseg   %-7s ms/step %9.1f  patches/s %7.2f  (bf16 autocast + CL, transposed convolution)\n",
+                        arch.preset.c_str(), ms, batch / (ms / 1000));
+        } else {
+            t.channelsLast = true;   // float32, channels-last, still transposed
+            ms = 1000 * median(benchmarkTrainSteps(arch, batch, patch, steps, t));
+            std::printf("mitoseg   %-7s ms/step %9.1f  patches/s %7.2f  (fp32 + CL, transposed convolution)\n",
+                        arch.preset.c_str(), ms, batch / (ms / 1000));
+            t.channelsLast = false;
+            t.variant = InferenceVariant::Fp32Folded;   // pixel shuffle, NCHW
+            ms = 1000 * median(benchmarkTrainSteps(arch, batch, patch, steps, t));
+            std::printf("mitoseg   %-7s ms/step %9.1f  patches/s %7.2f  (fp32, pixel shuffle, NCHW)\n", arch.preset.c_str(), ms,
+                        batch / (ms / 1000));
+        }
     }
     double ours = 1000 * median(benchmarkTrainSteps(arch, batch, patch, steps, o));
     std::printf("mitoseg   %-7s ms/step %9.1f  patches/s %7.2f  (%s, pixel shuffle: the engine's path)\n", arch.preset.c_str(),
-                ours, batch / (ours / 1000), o.bf16 ? "bf16 autocast + CL" : "fp32");
+                ours, batch / (ours / 1000), o.bf16 ? "bf16 autocast + CL" : "fp32 + CL");
     if (args.flag("no-peer"))
         return 0;
     std::string error;

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "app/cli/Args.h"
+#include "app/cli/Precision.h"
 #include "app/cli/Command.h"
 #include "app/cli/DistArgs.h"
 #include "core/base/AtomicFile.h"
@@ -39,7 +40,9 @@ const char* kHelp =
     "  --batch N                  tiles per forward pass (default 2)\n"
     "  --workers N                slices predicted at once, one torch thread each\n"
     "                             (default: --threads + 1; 1 = one slice on all threads)\n"
-    "  --fp32                     float32 weights and activations (default bfloat16)\n"
+    "  --fp32 | --bf16            float32 or bfloat16 weights and activations (default:\n"
+    "                             bfloat16 where the CPU has AVX512-BF16 or AMX, else float32;\n"
+    "                             MITOSEG_PRECISION=bf16|fp32 sets it for every command)\n"
     "  --reference                the network exactly as trained (float32, transposed\n"
     "                             convolution, batch norm unfolded): slow; for checking\n"
     "  --memory-budget SIZE       memory for slices in flight, the context and smoothing window\n"
@@ -56,7 +59,7 @@ std::vector<std::string> valueOptions()
 
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv, valueOptions(), {"tta", "fp32", "reference"});
+    Args args(argv, valueOptions(), {"tta", "fp32", "bf16", "reference"});
     args.expectPositionals(1, 1);
     auto out = args.value("out");
     if (!out)
@@ -66,7 +69,7 @@ int run(const std::vector<std::string>& argv)
         throw UsageError("--prob-type must be float32 or uint8");
     PredictOptions opt;
     opt.tta = args.flag("tta");
-    opt.bf16 = !args.flag("fp32");
+    opt.bf16 = bf16FromArgs(args);
     opt.referencePath = args.flag("reference");
     opt.workers = static_cast<int>(args.integer("workers", opt.workers, 0, 64));
     opt.threads = static_cast<int>(args.integer("threads", 0, 0, 1024));

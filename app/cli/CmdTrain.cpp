@@ -1,10 +1,17 @@
+#include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 #include <limits>
 #include <tuple>
 #include <cstdio>
 #include <iostream>
 
 #include "app/cli/Args.h"
+#include "app/cli/Precision.h"
 #include "app/cli/Command.h"
 #include "app/cli/DistArgs.h"
 #include "core/base/AtomicFile.h"
@@ -41,6 +48,9 @@ const char* kHelp =
     "                              stacks of 100+ slices, else the last 20%); --no-val for none\n"
     "  --validate-every N          steps between validations (default 200)\n"
     "  --patience N                stop after N validations without improvement (default off)\n"
+    "  --curve CSV                 write the learning curve (step, minutes, learning rate, mean\n"
+    "                              loss, validation IoU, best) to CSV at every validation; with\n"
+    "                              --resume an existing CSV is continued\n"
     "  --checkpoint-dir D          write D/checkpoint.msc (atomically) every few minutes\n"
     "  --checkpoint-minutes M      minutes between checkpoints (default 5)\n"
     "  --keep-snapshots            also keep D/model-step<N>.msm from every validation (with\n"
@@ -51,7 +61,9 @@ const char* kHelp =
     "  --fg-fraction F             share of patches centred on foreground (default 0.5)\n"
     "  --threads N                 torch threads (default: all cores)\n"
     "  --seed N                    random seed (default 1)\n"
-    "  --fp32                      float32 convolutions (default: bfloat16 autocast, AMX)\n"
+    "  --fp32 | --bf16             float32 or bfloat16-autocast convolutions (default: bfloat16\n"
+    "                              where the CPU has AVX512-BF16 or AMX, else float32;\n"
+    "                              MITOSEG_PRECISION=bf16|fp32 sets it for every command)\n"
     "  --no-augment                no flips/rotations or intensity changes\n"
     "  --freeze-bn                 keep batch-norm layers in inference mode (statistics fixed)\n"
     "  --no-batch-norm             a network without batch norm\n"
@@ -67,6 +79,55 @@ const char* kHelp =
     "\n"
     "Ctrl-C (or SIGTERM) stops after the current step and writes a checkpoint.\n";
 
+// The --curve CSV: one row per validation, rewritten atomically each time so a stopped run
+// leaves every row so far. Minutes count from the start of training in this process, plus the
+// last row's minutes of a continued (resumed) file.
+class LearningCurve {
+public:
+    LearningCurve(std::filesystem::path path, bool continueExisting) : path_(std::move(path))
+    {
+        if (path_.empty() || !continueExisting || !std::filesystem::exists(path_))
+            return;
+        std::ifstream in(path_);
+        std::string line;
+        std::getline(in, line);   // header
+        while (std::getline(in, line)) {
+            if (line.empty())
+                continue;
+            rows_.push_back(line);
+            std::istringstream fields(line);
+            std::string step, minutes;
+            if (std::getline(fields, step, ',') && std::getline(fields, minutes, ','))
+                offsetMinutes_ = std::strtod(minutes.c_str(), nullptr);
+        }
+    }
+    void add(const TrainProgress& p)
+    {
+        if (path_.empty())
+            return;
+        const double minutes = offsetMinutes_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() / 60.0;
+        char row[200];
+        std::snprintf(row, sizeof row, "%lld,%.3f,%.3e,%.5f,%.5f,%.5f", static_cast<long long>(p.step), minutes, p.learningRate,
+                      p.averageLoss, p.valIoU, p.bestValIoU);
+        rows_.emplace_back(row);
+        try {
+            writeFileAtomically(path_, [&](std::ostream& out) {
+                out << "step,minutes,learning_rate,mean_loss,val_iou,best_val_iou\n";
+                for (const std::string& r : rows_)
+                    out << r << "\n";
+            });
+        } catch (const Error& e) {
+            std::cerr << "\nwarning: " << e.what() << "\n";   // the run goes on; the next validation retries
+        }
+    }
+
+private:
+    std::filesystem::path path_;
+    std::vector<std::string> rows_;
+    double offsetMinutes_ = 0;
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
 CancelToken* gCancel = nullptr;
 extern "C" void onSignal(int)
 {
@@ -79,9 +140,9 @@ int run(const std::vector<std::string>& argv)
     std::vector<std::string> valueOptions{"out", "minutes", "preset", "base", "depth", "upsampling", "dropout", "context", "classes",
                                           "steps", "batch", "patch", "lr", "weight-decay", "optimizer", "warmup", "labelled-slices",
                                           "val-z", "validate-every", "patience", "checkpoint-dir", "checkpoint-minutes", "resume",
-                                          "init", "fg-fraction", "threads", "seed"};
+                                          "init", "fg-fraction", "threads", "seed", "curve"};
     valueOptions.insert(valueOptions.end(), distValueOptions().begin(), distValueOptions().end());
-    Args args(argv, valueOptions, {"no-val", "fp32", "no-augment", "keep-snapshots", "freeze-bn", "no-batch-norm", "per-patch-seeds", "no-overlap"});
+    Args args(argv, valueOptions, {"no-val", "fp32", "bf16", "no-augment", "keep-snapshots", "freeze-bn", "no-batch-norm", "per-patch-seeds", "no-overlap"});
     args.expectPositionals(2, 2);
     auto out = args.value("out");
     if (!out)
@@ -132,7 +193,7 @@ int run(const std::vector<std::string>& argv)
         throw UsageError("--fg-fraction must be in [0, 1]");
     c.threads = static_cast<int>(args.integer("threads", 0, 0, 1024));
     c.seed = static_cast<std::uint64_t>(args.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
-    c.bf16 = !args.flag("fp32");
+    c.bf16 = bf16FromArgs(args);
     c.augmentGeometry = c.augmentIntensity = !args.flag("no-augment");
     c.freezeBatchNorm = args.flag("freeze-bn");
     c.perPatchSeeds = args.flag("per-patch-seeds");
@@ -206,6 +267,11 @@ int run(const std::vector<std::string>& argv)
               << (c.maxSeconds > 0 ? formatDuration(c.maxSeconds) + " of" : std::to_string(c.steps) + " steps of") << " " << c.batch << "x" << c.patch << "^2"
               << (c.bf16 ? ", bf16" : ", fp32") << "\n";
 
+    const std::filesystem::path curvePath = args.value("curve", "");
+    LearningCurve curve(curvePath, !c.resumeFrom.empty());
+    if (!curvePath.empty() && rank0)
+        checkWritableOutput(curvePath);
+
     CancelToken cancel;
     gCancel = &cancel;
     std::signal(SIGINT, onSignal);
@@ -220,6 +286,8 @@ int run(const std::vector<std::string>& argv)
                           p.bestValIoU);
             if (!rank0)
                 return;
+            if (p.validated)
+                curve.add(p);
             bar.update(static_cast<double>(p.step), static_cast<double>(p.totalSteps), detail, p.etaSeconds, p.validated);
             if (!p.warning.empty())
                 std::cerr << "\nwarning: " << p.warning << "\n";

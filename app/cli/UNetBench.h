@@ -5,6 +5,7 @@
 #include <string>
 
 #include "app/cli/Args.h"
+#include "app/cli/Precision.h"
 #include "core/base/Error.h"
 #include "core/engine/Benchmark.h"
 #include "core/engine/Json.h"
@@ -22,12 +23,13 @@ inline UNetConfig presetFromArgs(const Args& args)
     }
 }
 
-/// `threads` torch threads; bf16 autocast and channels-last unless --fp32.
+/// `threads` torch threads; channels-last; bfloat16 per --fp32/--bf16 (default: the CPU's).
 inline BenchOptions benchOptionsFromArgs(const Args& args, int threads)
 {
     BenchOptions o;
     o.threads = threads;
-    o.bf16 = o.channelsLast = !args.flag("fp32");
+    o.bf16 = bf16FromArgs(args);
+    o.channelsLast = true;
     return o;
 }
 

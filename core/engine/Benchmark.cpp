@@ -100,6 +100,7 @@ const char* inferenceVariantName(InferenceVariant v)
     case InferenceVariant::AutocastPixelShuffle: return "bf16 autocast + CL, pixel shuffle";
     case InferenceVariant::Bf16Unfolded: return "pure bf16 + CL, pixel shuffle, BN kept";
     case InferenceVariant::Bf16Folded: return "pure bf16 + CL, pixel shuffle, BN folded";
+    case InferenceVariant::Fp32Nchw: return "fp32 NCHW, BN folded, pixel shuffle";
     case InferenceVariant::Fp32Folded: return "fp32 + CL, BN folded, prepacked + ReLU";
     case InferenceVariant::Bf16Prepacked: return "pure bf16 + CL, BN folded, prepacked + ReLU";
     }
@@ -119,7 +120,8 @@ std::vector<double> benchmarkInference(const UNetConfig& arch, int height, int w
     std::unique_ptr<InferenceNet> fast;
     if (!moduleCL && v != InferenceVariant::Reference) {
         InferenceSettings s;
-        s.bf16 = v != InferenceVariant::Fp32Folded;
+        s.bf16 = v != InferenceVariant::Fp32Folded && v != InferenceVariant::Fp32Nchw;
+        s.channelsLast = v != InferenceVariant::Fp32Nchw;
         s.foldBatchNorm = v != InferenceVariant::Bf16Unfolded;
         s.prepack = v == InferenceVariant::Bf16Prepacked || v == InferenceVariant::Fp32Folded;
         fast = std::make_unique<InferenceNet>(net, s);

@@ -4,6 +4,7 @@
 // call from one thread.
 #include <vector>
 
+#include "core/engine/ComputePrecision.h"
 #include "core/engine/UNetConfig.h"
 
 namespace mitoseg {
@@ -15,7 +16,8 @@ enum class InferenceVariant {
     AutocastPixelShuffle, ///< the same with up-sampling as 1x1 conv + pixel shuffle
     Bf16Unfolded,         ///< InferenceNet: bf16 weights and activations, BN kept
     Bf16Folded,           ///< InferenceNet: bf16, BN folded, plain conv2d + ReLU
-    Fp32Folded,           ///< InferenceNet: float32, BN folded, prepacked
+    Fp32Nchw,             ///< InferenceNet: float32, BN folded, NCHW, plain conv2d + ReLU
+    Fp32Folded,           ///< InferenceNet: float32, BN folded, prepacked (the engine's path without bfloat16)
     Bf16Prepacked,        ///< InferenceNet: bf16, BN folded, prepacked with fused ReLU (the engine's path)
 };
 /// Short name of a variant for tables.
@@ -23,7 +25,7 @@ const char* inferenceVariantName(InferenceVariant v);
 
 struct BenchOptions {
     int threads = 2;
-    bool bf16 = true;
+    bool bf16 = defaultBf16();
     bool channelsLast = true;
     InferenceVariant variant = InferenceVariant::Bf16Prepacked;   ///< benchmarkInference only
     int batch = 1;                                             ///< benchmarkInference: slices per pass

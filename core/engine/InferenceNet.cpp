@@ -127,10 +127,17 @@ c10::IValue InferenceNet::prepacked(const Conv& c, const torch::Tensor& x, bool 
 
 torch::Tensor InferenceNet::run(const Conv& c, const torch::Tensor& x, bool relu) const
 {
-    if (settings_.prepack && !c.bnScale.defined() && settings_.channelsLast && prepackOps().available()) {
-        torch::jit::Stack stack{x.contiguous(torch::MemoryFormat::ChannelsLast), prepacked(c, x, relu)};
-        prepackOps().run->callBoxed(stack);
-        return stack.at(0).toTensor();
+    if (settings_.prepack && !c.bnScale.defined() && settings_.channelsLast && prepackOps().available() &&
+        !prepackFailed_.load(std::memory_order_relaxed)) {
+        try {
+            torch::jit::Stack stack{x.contiguous(torch::MemoryFormat::ChannelsLast), prepacked(c, x, relu)};
+            prepackOps().run->callBoxed(stack);
+            return stack.at(0).toTensor();
+        } catch (const std::exception&) {
+            // (dnnl::error or c10::Error) oneDNN has no primitive for this format on this CPU (bfloat16 without AVX512-BF16
+            // or AMX): plain convolutions from now on, same numbers.
+            prepackFailed_.store(true, std::memory_order_relaxed);
+        }
     }
     torch::Tensor y = torch::conv2d(x, c.weight, c.bias, 1, c.padding);
     if (c.bnScale.defined())

@@ -5,17 +5,19 @@
 // convolutions, pooling, concatenation and ReLU. INTERNAL to core/engine (includes LibTorch).
 // Immutable after construction: forward() may run on several threads at once.
 #include <array>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <vector>
 
+#include "core/engine/ComputePrecision.h"
 #include "core/engine/UNet.h"
 
 namespace mitoseg {
 
 /// Compute settings of an InferenceNet.
 struct InferenceSettings {
-    bool bf16 = true;          ///< weights and activations in bfloat16 (logits come back in float)
+    bool bf16 = defaultBf16();          ///< weights and activations in bfloat16 (logits come back in float)
     bool channelsLast = true;  ///< NHWC activations
     bool foldBatchNorm = true; ///< fold BN into the convolutions (false: keep it, for measuring)
     /// Convolutions through oneDNN primitives made once per input size, with the ReLU fused in
@@ -59,6 +61,7 @@ private:
     UNetConfig config_;
     int convCount_ = 0;
     mutable std::mutex cacheMutex_;
+    mutable std::atomic<bool> prepackFailed_{false};   ///< a prepacked primitive could not be made
     mutable std::map<std::array<std::int64_t, 5>, c10::IValue> cache_;   ///< (conv, N, C, H, W)
     InferenceSettings settings_;
     std::vector<Block> down_;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/ComputePrecision.h"
 #include "core/base/Progress.h"
 #include "core/base/Volume.h"
 
@@ -39,7 +40,7 @@ struct PredictOptions {
     int batch = 2;           ///< tiles per forward pass
     bool tta = false;        ///< average over the eight flips/rotations
     int threads = 0;         ///< 0 = all cores
-    bool bf16 = true;        ///< bfloat16 convolutions (oneDNN/AMX); false = float32 throughout
+    bool bf16 = defaultBf16();        ///< bfloat16 convolutions (oneDNN/AMX); false = float32 throughout
     bool channelsLast = true;///< NHWC activations (faster with oneDNN)
     /// The reference path: the network as trained (float32, ConvTranspose2d, batch norm), no
     /// folding or conversion. Slow; for checking the fast path.

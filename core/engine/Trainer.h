@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/engine/ComputePrecision.h"
 #include "core/base/Progress.h"
 #include "core/base/Volume.h"
 #include "core/engine/UNetConfig.h"
@@ -53,11 +54,11 @@ struct TrainConfig {
     std::filesystem::path initFrom;
     std::uint64_t seed = 1;
     int threads = 0;                       ///< torch threads; 0 = all cores
-    bool bf16 = true;                      ///< CPU autocast to bfloat16 for the convolutions
+    bool bf16 = defaultBf16();                      ///< CPU autocast to bfloat16 for the convolutions
     /// Keep batch-norm layers in inference mode (their statistics fixed): fine-tuning on a few
     /// slices then cannot drag the statistics the model learnt on much more data.
     bool freezeBatchNorm = false;
-    bool channelsLast = true;              ///< NHWC activations
+    bool channelsLast = defaultBf16();     ///< NHWC activations (faster with bfloat16; float32 trains faster NCHW)
     std::string dataDescription;           ///< stored in the model file ("training.tif + ...")
     std::vector<std::string> classNames;   ///< empty = "background", "mitochondria" / "class N"
     /// Checked before every step: while paused the run waits (cores free for other work) and

@@ -4,6 +4,7 @@
 list(APPEND MITOSEG_CORE_SOURCES
   engine/Benchmark.cpp
   engine/Calibration.cpp
+  engine/ComputePrecision.cpp
   engine/DataParallel.cpp
   engine/Json.cpp
   engine/ModelAverage.cpp

@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "core/engine/ComputePrecision.h"
 #include "core/base/Progress.h"
 #include "core/base/Volume.h"
 #include "core/engine/Segmenter.h"
@@ -47,7 +48,7 @@ struct RoundSettings {
     std::int64_t warmupSteps = 10;
     std::int64_t maxSteps = 1000000000;///< upper bound besides the budget (tests use it for exact runs)
     std::uint64_t seed = 1;
-    bool bf16 = true;                  ///< bfloat16 autocast (training and prediction)
+    bool bf16 = defaultBf16();                  ///< bfloat16 autocast (training and prediction)
     bool channelsLast = true;
     bool freezeBatchNorm = true;       ///< keep the model's batch-norm statistics (a few slices would drag them)
     bool scoreBefore = true;           ///< score the current model on scoreSlices (else iouBefore = -1)

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/engine/ComputePrecision.h"
 #include "ui/train/TrainingRound.h"
 #include "ui/train/TrainingWorker.h"
 
@@ -29,7 +30,7 @@ public:
         QString preset = QStringLiteral("fast");
         int threads = 0;               ///< torch threads (0 = all cores)
         int patch = 256, batch = 4;
-        bool bf16 = true;
+        bool bf16 = defaultBf16();
         std::int64_t validateEvery = 50;
     };
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/ComputePrecision.h"
 #include "core/base/Progress.h"
 #include "core/base/Volume.h"
 
@@ -35,7 +36,7 @@ struct TrainingJob {
     double seconds = 60;
     int threads = 0;                               ///< torch threads (0 = all cores)
     int patch = 256, batch = 4;
-    bool bf16 = true;
+    bool bf16 = defaultBf16();
     std::int64_t validateEvery = 50;               ///< Train: steps between validations
     std::string description;                       ///< stored in the model file
     std::shared_ptr<CancelToken> cancel;

@@ -38,6 +38,7 @@ TEST(PredictMemory, WorkersShrinkToFitTheBudget)
 {
     PredictOptions o;
     o.threads = 2;
+    o.bf16 = true;   // the float32 comparison below
     const Shape s{100, 768, 1024};
     const PredictMemoryPlan roomy = planPredictMemory(s, binaryModel(), o, 2, true, 8ull << 30);
     EXPECT_EQ(roomy.requestedWorkers, 3);

@@ -1,6 +1,7 @@
 # Test sources of core/engine (relative to tests/core/).
 list(APPEND MITOSEG_CORE_TEST_SOURCES
   engine/CalibrationTest.cpp
+  engine/ComputePrecisionTest.cpp
   engine/EngineModelTest.cpp
   engine/FastPathTest.cpp
   engine/JsonTest.cpp

@@ -1,0 +1,101 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "core/base/Error.h"
+#include "core/engine/ComputePrecision.h"
+#include "core/engine/Segmenter.h"
+#include "core/engine/Trainer.h"
+
+using namespace mitoseg;
+
+namespace {
+
+// Sets MITOSEG_PRECISION for one scope and restores what was there.
+class PrecisionEnv {
+public:
+    explicit PrecisionEnv(const char* value)
+    {
+        if (const char* old = std::getenv("MITOSEG_PRECISION"))
+            old_ = old, had_ = true;
+        if (value)
+            ::setenv("MITOSEG_PRECISION", value, 1);
+        else
+            ::unsetenv("MITOSEG_PRECISION");
+    }
+    ~PrecisionEnv()
+    {
+        if (had_)
+            ::setenv("MITOSEG_PRECISION", old_.c_str(), 1);
+        else
+            ::unsetenv("MITOSEG_PRECISION");
+    }
+
+private:
+    std::string old_;
+    bool had_ = false;
+};
+
+}  // namespace
+
+// The CPUID probe must say what the kernel says: /proc/cpuinfo lists avx512_bf16 / amx_bf16
+// only when the CPU has them and the kernel enabled their state.
+TEST(ComputePrecision, CpuProbeAgreesWithTheKernelsCpuFlags)
+{
+    std::ifstream in("/proc/cpuinfo");
+    if (!in)
+        GTEST_SKIP() << "no /proc/cpuinfo";
+    std::string line, flags;
+    while (std::getline(in, line))
+        if (line.rfind("flags", 0) == 0) {
+            flags = " " + line.substr(line.find(':') + 1) + " ";
+            break;
+        }
+    if (flags.empty())
+        GTEST_SKIP() << "no flags line (not x86)";
+    const bool kernelSays = flags.find(" avx512_bf16 ") != std::string::npos || flags.find(" amx_bf16 ") != std::string::npos;
+    EXPECT_EQ(cpuHasNativeBf16(), kernelSays) << "flags:" << flags;
+}
+
+TEST(ComputePrecision, DefaultFollowsTheCpuUnlessTheEnvironmentSaysOtherwise)
+{
+    {
+        PrecisionEnv env(nullptr);
+        EXPECT_FALSE(precisionFromEnvironment().has_value());
+        EXPECT_EQ(defaultBf16(), cpuHasNativeBf16());
+        EXPECT_EQ(TrainConfig{}.bf16, cpuHasNativeBf16());
+        EXPECT_EQ(PredictOptions{}.bf16, cpuHasNativeBf16());
+        EXPECT_NE(describeDefaultPrecision().find(cpuHasNativeBf16() ? "bfloat16" : "float32 (no bfloat16 instructions)"),
+                  std::string::npos)
+            << describeDefaultPrecision();
+    }
+    for (const char* v : {"fp32", "float32"}) {
+        PrecisionEnv env(v);
+        EXPECT_FALSE(defaultBf16()) << v;
+        EXPECT_FALSE(TrainConfig{}.bf16) << v;
+        EXPECT_FALSE(TrainConfig{}.channelsLast) << v;   // float32 trains faster NCHW
+        EXPECT_FALSE(PredictOptions{}.bf16) << v;
+        EXPECT_EQ(describeDefaultPrecision(), "float32 (MITOSEG_PRECISION)");
+    }
+    for (const char* v : {"bf16", "bfloat16"}) {
+        PrecisionEnv env(v);
+        EXPECT_TRUE(defaultBf16()) << v;
+        EXPECT_TRUE(TrainConfig{}.bf16) << v;
+        EXPECT_TRUE(PredictOptions{}.bf16) << v;
+    }
+}
+
+TEST(ComputePrecision, AnInvalidValueIsNamedAndIgnored)
+{
+    PrecisionEnv env("fp16");
+    try {
+        (void)precisionFromEnvironment();
+        FAIL() << "no error for fp16";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("MITOSEG_PRECISION='fp16'"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(defaultBf16(), cpuHasNativeBf16());
+}
