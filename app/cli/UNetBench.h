@@ -23,13 +23,13 @@ inline UNetConfig presetFromArgs(const Args& args)
     }
 }
 
-/// `threads` torch threads; channels-last; bfloat16 per --fp32/--bf16 (default: the CPU's).
+/// `threads` torch threads; bfloat16 + channels-last, or float32 NCHW, per --fp32/--bf16 (default: the CPU's).
 inline BenchOptions benchOptionsFromArgs(const Args& args, int threads)
 {
     BenchOptions o;
     o.threads = threads;
     o.bf16 = bf16FromArgs(args);
-    o.channelsLast = true;
+    o.channelsLast = o.bf16;   // as the trainer: float32 trains faster NCHW (inference variants set their own)
     return o;
 }
 

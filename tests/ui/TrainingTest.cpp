@@ -43,6 +43,7 @@
 #include "ui/train/ModelManager.h"
 #include "ui/train/RoundFiles.h"
 #include "ui/train/TrainingPanel.h"
+#include "core/engine/ComputePrecision.h"
 
 namespace mitoseg::ui::test {
 
@@ -233,6 +234,10 @@ private Q_SLOTS:
         QVERIFY(table->columnWidth(6) >= table->fontMetrics().horizontalAdvance(QStringLiteral("0.8456")));
         QCOMPARE(table->item(0, 2)->text(), QStringLiteral("1–7"));
         QCOMPARE(table->item(1, 2)->text(), QStringLiteral("1,3,5,7"));
+        // ... it says which number format trains (the CPU decides; see ComputePrecision) ...
+        auto* compute = panel()->findChild<QLabel*>(QStringLiteral("computePrecision"));
+        QVERIFY(compute);
+        QCOMPARE(compute->text(), QString::fromStdString(mitoseg::describeDefaultPrecision()));
         // ... and the panel needs no vertical scrolling under the Tools dock.
         QVERIFY2(!scroller->verticalScrollBar()->isVisible(),
                  qPrintable(QStringLiteral("panel %1 high in %2").arg(panel()->height()).arg(scroller->viewport()->height())));

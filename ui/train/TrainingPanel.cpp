@@ -19,6 +19,7 @@
 #include <QValueAxis>
 #include <QVBoxLayout>
 
+#include "core/engine/ComputePrecision.h"
 #include "ui/StudioDocument.h"
 #include "ui/train/LabelledSlices.h"
 #include "ui/train/TrainingController.h"
@@ -104,6 +105,11 @@ TrainingPanel::TrainingPanel(TrainingController* training, StudioDocument* doc, 
     seconds_->setSuffix(tr(" s"));
     seconds_->setToolTip(tr("Wall-time budget of a training run or a retraining round"));
     form->addRow(tr("Duration"), seconds_);
+    auto* compute = new QLabel(QString::fromStdString(describeDefaultPrecision()), this);
+    compute->setObjectName(QStringLiteral("computePrecision"));
+    compute->setToolTip(tr("Number format of training and prediction: bfloat16 where the CPU has AVX512-BF16 or AMX "
+                           "(2-4x faster), else float32. MITOSEG_PRECISION=bf16|fp32 overrides it."));
+    form->addRow(tr("Compute"), compute);
     layout->addLayout(form);
 
     auto* buttons = new QHBoxLayout;
