@@ -29,7 +29,8 @@ public:
         bool fromScratch = false;      ///< Train: a new network (preset) instead of fine-tuning the current model
         QString preset = QStringLiteral("fast");
         int threads = 0;               ///< torch threads (0 = all cores)
-        int patch = 256, batch = 4;
+        /// 4x256² patches; without bfloat16 (a step costs ~3x more) 4x128², so a 60 s budget still takes hundreds of steps
+        int patch = defaultBf16() ? 256 : 128, batch = 4;
         bool bf16 = defaultBf16();
         std::int64_t validateEvery = 50;
     };
