@@ -6,6 +6,9 @@
 #include <cmath>
 #include <fstream>
 #include <random>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "DiscStack.h"
 #include "TestSupport.h"
@@ -221,4 +224,46 @@ TEST(EngineCli, PredictKeepsTheObjectsOfASingleImage)
     }
     ASSERT_GT(uni, 0);
     EXPECT_GT(static_cast<double>(inter) / static_cast<double>(uni), 0.7);
+}
+
+// --curve: one CSV row per validation (step, minutes, lr, loss, IoU, best), rewritten at each;
+// a resumed run continues the file with minutes counting on.
+TEST(EngineCli, TrainWritesTheLearningCurveAndAResumedRunContinuesIt)
+{
+    ScratchDir dir;
+    writeDiscStack(dir / "img.tif", dir / "mask.tif");
+    const std::string base = cli() + " train " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --out " +
+                             (dir / "m.msm").string() + " --preset tiny --base 8 --patch 32 --lr 0.01 --threads 1 --val-z 5-5" +
+                             " --validate-every 20 --fp32 --checkpoint-dir " + (dir / "ck").string() + " --curve " +
+                             (dir / "curve.csv").string();
+    std::string out;
+    ASSERT_EQ(runCommand(base + " --steps 40 2>&1", &out), 0) << out;
+    ASSERT_EQ(runCommand(base + " --steps 60 --resume " + (dir / "ck" / "checkpoint.msc").string() + " 2>&1", &out), 0) << out;
+
+    std::ifstream in(dir / "curve.csv");
+    std::string line;
+    ASSERT_TRUE(std::getline(in, line));
+    EXPECT_EQ(line, "step,minutes,learning_rate,mean_loss,val_iou,best_val_iou");
+    std::vector<std::vector<double>> rows;
+    while (std::getline(in, line)) {
+        std::vector<double> r;
+        std::stringstream fields(line);
+        for (std::string f; std::getline(fields, f, ',');)
+            r.push_back(std::stod(f));
+        ASSERT_EQ(r.size(), 6u) << line;
+        rows.push_back(r);
+    }
+    ASSERT_EQ(rows.size(), 3u);
+    double best = -1;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        EXPECT_EQ(rows[i][0], 20.0 * static_cast<double>(i + 1));
+        if (i > 0)
+            EXPECT_GE(rows[i][1], rows[i - 1][1]);   // minutes go on across the resume
+        EXPECT_GT(rows[i][2], 0);
+        EXPECT_GE(rows[i][4], 0);
+        EXPECT_LE(rows[i][4], 1);
+        best = std::max(best, rows[i][4]);
+        EXPECT_NEAR(rows[i][5], best, 1e-5);
+    }
+    EXPECT_NE(out.find("best validation IoU"), std::string::npos) << out;
 }
