@@ -25,6 +25,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <mutex>
+#include <set>
 
 #include "core/engine/Trainer.h"
 #include "core/io/TiffWriter.h"
@@ -43,6 +45,7 @@
 #include "ui/train/ModelManager.h"
 #include "ui/train/RoundFiles.h"
 #include "ui/train/TrainingPanel.h"
+#include "ui/train/TrainingWorker.h"
 #include "core/engine/ComputePrecision.h"
 
 namespace mitoseg::ui::test {
@@ -132,6 +135,34 @@ std::vector<std::uint8_t> allPredictions(const StudioDocument& doc)
     }
     return out;
 }
+
+/// An in-memory stack that records which slices were read (any thread).
+class CountingSource final : public ImageSource {
+public:
+    explicit CountingSource(const VolumeU8& v) : inner_(ImageSource::fromVolume(v, QStringLiteral("counted"))) {}
+    Shape shape() const override { return inner_->shape(); }
+    Spacing spacing() const override { return inner_->spacing(); }
+    QString path() const override { return {}; }
+    QString name() const override { return QStringLiteral("counted"); }
+    void readSliceF32(std::int64_t z, float* dst) const override
+    {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            read_.insert(z);
+        }
+        inner_->readSliceF32(z, dst);
+    }
+    std::set<std::int64_t> read() const
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return read_;
+    }
+
+private:
+    std::shared_ptr<ImageSource> inner_;
+    mutable std::mutex mutex_;
+    mutable std::set<std::int64_t> read_;
+};
 
 /// Segments "dark is foreground", but first waits until training sits in its pause gate: a
 /// slice segmented while training runs must find the training parked.
@@ -531,6 +562,83 @@ private Q_SLOTS:
         panel()->stopButton()->click();
         QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 20000);
         QVERIFY(done.at(0).at(0).toBool());
+    }
+
+    void theWorkerReadsOnlyTheSlicesTrainingNeeds()
+    {
+        // A 40-slice stack; slices 5 and 6 labelled, 30 for validation. A from-scratch 2D job reads
+        // those three; a round from a model with one neighbour a side reads them and their
+        // neighbours, never the rest of the stack, and reports the stack's slices back.
+        const VolumeU8 image = blobVolume(Shape{40, 64, 64}), truth = blobTruth(image);
+        const std::vector<std::int64_t> labelSlices{5, 6, 30};
+        auto labels = std::make_shared<VolumeU8>(Shape{3, 64, 64});
+        for (std::size_t i = 0; i < labelSlices.size(); ++i)
+            std::copy(truth.slice(labelSlices[i]), truth.slice(labelSlices[i]) + 64 * 64, labels->slice(static_cast<std::int64_t>(i)));
+        auto job = [&](TrainingJob::Kind kind, const std::string& init, const char* out) {
+            TrainingJob j;
+            j.kind = kind;
+            j.labels = labels;
+            j.labelSlices = labelSlices;
+            j.labelled = kind == TrainingJob::Kind::Train ? std::vector<std::int64_t>{5, 6} : std::vector<std::int64_t>{6};
+            if (kind == TrainingJob::Kind::Round)
+                j.replay = {5};
+            j.valSlices = {30};
+            j.initModel = init;
+            j.outModel = scratch_->filePath(QString::fromLatin1(out)).toStdString();
+            j.preset = "tiny";
+            j.seconds = 1.5;
+            j.threads = 1;
+            j.patch = 32;
+            j.bf16 = false;
+            j.validateEvery = 5;
+            j.cancel = std::make_shared<CancelToken>();
+            return j;
+        };
+        auto runJob = [](const TrainingJob& j) {
+            TrainingWorker worker;
+            QSignalSpy finished(&worker, &TrainingWorker::finished);
+            worker.run(j);   // on this thread: finished has been emitted when it returns
+            return finished.count() == 1 ? finished.at(0).at(1).value<TrainingOutcome>() : TrainingOutcome{};
+        };
+
+        auto scratch = std::make_shared<CountingSource>(image);
+        TrainingJob fromScratch = job(TrainingJob::Kind::Train, {}, "scratch.msm");
+        fromScratch.image = scratch;
+        const TrainingOutcome t = runJob(fromScratch);
+        QVERIFY2(t.ok, qPrintable(t.error));
+        QCOMPARE(scratch->read(), (std::set<std::int64_t>{5, 6, 30}));
+        QVERIFY(t.iouAfter >= 0);   // validated on slice 30
+
+        // A model with context 1 (2.5D), trained headless.
+        const std::filesystem::path ctxModel = scratch_->filePath(QStringLiteral("ctx.msm")).toStdString();
+        {
+            TrainConfig c;
+            c.arch = UNetConfig::fromPreset("tiny");
+            c.arch.inChannels = 3;
+            c.steps = 4;
+            c.patch = 32;
+            c.threads = 1;
+            c.bf16 = c.channelsLast = false;
+            c.outModel = ctxModel;
+            TrainData d{&image, nullptr, &truth, {0, 1}, -1, -1};
+            train(c, d, {}, CancelToken{});
+        }
+        auto counted = std::make_shared<CountingSource>(image);
+        TrainingJob round = job(TrainingJob::Kind::Round, ctxModel.string(), "round.msm");
+        round.image = counted;
+        const TrainingOutcome r = runJob(round);
+        QVERIFY2(r.ok, qPrintable(r.error));
+        QCOMPARE(counted->read(), (std::set<std::int64_t>{4, 5, 6, 7, 29, 30, 31}));
+        QCOMPARE(r.trainedOn, (std::vector<std::int64_t>{5, 6}));
+        QVERIFY(r.iouBefore >= 0 && r.iouAfter >= 0);   // scored on slice 30 with its real neighbours
+
+        // A job whose label copies do not match their list is refused with the reason, not run.
+        TrainingJob bad = job(TrainingJob::Kind::Train, {}, "bad.msm");
+        bad.image = counted;
+        bad.labelSlices = {5, 6};
+        const TrainingOutcome b = runJob(bad);
+        QVERIFY(!b.ok);
+        QVERIFY(b.error.contains(QStringLiteral("label copies")));
     }
 
     void undoingARoundRestoresThePreviousPredictions()

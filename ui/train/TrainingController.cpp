@@ -232,16 +232,22 @@ bool TrainingController::prepare(TrainingJob& job, std::int64_t shownSlice, QStr
     scoredOnReference_ = validationFromReference();
     // The mask as it is now (the user keeps painting), with the reference on its validation slices.
     // Only the slices training reads are copied (the labelled ones, which hold the corrected and
-    // replayed slices, and the validation slices); the others stay background.
-    auto labels = std::make_shared<VolumeU8>(doc_->shape(), 0);
-    for (const std::int64_t z : labelled())
-        doc_->mask().labels().readSlice(z, labels->slice(z));
-    for (const std::int64_t z : job.valSlices)
-        if (scoredOnReference_)
-            doc_->reference()->readSlice(z, labels->slice(z));
-        else
-            doc_->mask().labels().readSlice(z, labels->slice(z));
+    // replayed slices, and the validation slices), so the copy follows the labelled slices, not
+    // the stack.
+    std::vector<std::int64_t> slices = labelled();
+    slices.insert(slices.end(), job.valSlices.begin(), job.valSlices.end());
+    std::sort(slices.begin(), slices.end());
+    slices.erase(std::unique(slices.begin(), slices.end()), slices.end());
+    const Shape shape = doc_->shape();
+    auto labels = std::make_shared<VolumeU8>(Shape{static_cast<std::int64_t>(slices.size()), shape.height, shape.width}, 0);
+    for (std::size_t i = 0; i < slices.size(); ++i) {
+        const std::int64_t z = slices[i];
+        const bool fromReference =
+            scoredOnReference_ && std::find(job.valSlices.begin(), job.valSlices.end(), z) != job.valSlices.end();
+        (fromReference ? *doc_->reference() : doc_->mask().labels()).readSlice(z, labels->slice(static_cast<std::int64_t>(i)));
+    }
     job.labels = std::move(labels);
+    job.labelSlices = std::move(slices);
     job.image = doc_->image();
     job.pause = pause_;
     job.seconds = options_.seconds;

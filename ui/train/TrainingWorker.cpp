@@ -2,54 +2,51 @@
 
 #include <QElapsedTimer>
 
-#include <cmath>
 #include <filesystem>
 
 #include "core/base/Error.h"
 #include "core/engine/Trainer.h"
+#include "core/engine/ModelFile.h"
+#include "core/engine/ModelSpec.h"
 #include "core/loop/RetrainRound.h"
+#include "core/loop/SliceSubset.h"
 #include "ui/ImageSource.h"
 
 namespace mitoseg::ui {
 
 namespace {
 
-/// The stack in memory for training: uint8 when every value is a byte (EM stacks usually are),
-/// else float.
-struct StackCopy {
-    VolumeU8 u8;
-    VolumeF32 f32;
-    bool isU8 = true;
+/// Slices on each side that the job's network reads: the model's own, or the preset's from scratch.
+int contextOf(const TrainingJob& job)
+{
+    if (job.initModel.empty())
+        return UNetConfig::fromPreset(job.preset).context();
+    return ModelSpec::fromJson(readModelContainer(job.initModel).header, job.initModel).arch.context();
+}
+
+/// The job's slices in memory: the image's and the labels' needed slices, compacted.
+struct JobData {
+    SliceSubset subset;
+    SubsetImage image;
+    VolumeU8 labels;
 };
 
-StackCopy readStack(const ImageSource& image, const CancelToken& cancel)
+JobData readJobData(const TrainingJob& job)
 {
-    const Shape s = image.shape();
-    StackCopy copy;
-    copy.u8 = VolumeU8(s);
-    std::vector<float> slice(static_cast<std::size_t>(s.sliceVoxels()));
-    for (std::int64_t z = 0; z < s.depth; ++z) {
-        cancel.check();
-        image.readSliceF32(z, slice.data());
-        if (copy.isU8) {
-            std::uint8_t* dst = copy.u8.slice(z);
-            for (std::size_t i = 0; i < slice.size() && copy.isU8; ++i) {
-                const float v = slice[i];
-                copy.isU8 = v >= 0.0f && v <= 255.0f && v == std::floor(v);
-                dst[i] = static_cast<std::uint8_t>(v);
-            }
-            if (!copy.isU8) {   // switch to float: convert the slices read so far
-                copy.f32 = VolumeF32(s);
-                for (std::int64_t k = 0; k < z; ++k)
-                    for (std::int64_t i = 0; i < s.sliceVoxels(); ++i)
-                        copy.f32.slice(k)[i] = copy.u8.slice(k)[i];
-                copy.u8 = VolumeU8();
-            }
-        }
-        if (!copy.isU8)
-            std::copy(slice.begin(), slice.end(), copy.f32.slice(z));
-    }
-    return copy;
+    if (!job.labels || job.labels->depth() != static_cast<std::int64_t>(job.labelSlices.size()))
+        throw Error("training job: the label copies do not match their slice list");
+    const Shape s = job.image->shape();
+    std::vector<std::int64_t> needed = job.labelSlices;
+    needed.insert(needed.end(), job.valSlices.begin(), job.valSlices.end());
+    JobData d;
+    d.subset = SliceSubset::around(needed, contextOf(job), s.depth);
+    d.image = readSubsetImage(d.subset, s.height, s.width, [&](std::int64_t z, float* dst) { job.image->readSliceF32(z, dst); },
+                              *job.cancel);
+    d.labels = VolumeU8(Shape{d.subset.size(), s.height, s.width}, 0);
+    for (std::size_t i = 0; i < job.labelSlices.size(); ++i)
+        std::copy(job.labels->slice(static_cast<std::int64_t>(i)), job.labels->slice(static_cast<std::int64_t>(i)) + s.sliceVoxels(),
+                  d.labels.slice(d.subset.local(job.labelSlices[i])));
+    return d;
 }
 
 TrainingPoint pointFrom(const TrainProgress& p)
@@ -75,7 +72,8 @@ void TrainingWorker::run(const TrainingJob& job)
     QElapsedTimer clock;
     clock.start();
     try {
-        const StackCopy stack = readStack(*job.image, *job.cancel);
+        const JobData stack = readJobData(job);
+        const SliceSubset& subset = stack.subset;
         if (job.kind == TrainingJob::Kind::Train) {
             TrainConfig c;
             c.arch = UNetConfig::fromPreset(job.preset);
@@ -97,11 +95,11 @@ void TrainingWorker::run(const TrainingJob& job)
             c.dataDescription = job.description;
             c.pause = job.pause.get();
             TrainData d;
-            d.image = stack.isU8 ? &stack.u8 : nullptr;
-            d.imageF32 = stack.isU8 ? nullptr : &stack.f32;
-            d.labels = job.labels.get();
-            d.labelledSlices = job.labelled;
-            d.valSlices = job.valSlices;
+            d.image = stack.image.isU8() ? &stack.image.u8 : nullptr;
+            d.imageF32 = stack.image.isU8() ? nullptr : &stack.image.f32;
+            d.labels = &stack.labels;
+            d.labelledSlices = subset.local(job.labelled);
+            d.valSlices = subset.local(job.valSlices);
             const int gen = job.generation;
             TrainResult r = train(c, d, [&](const TrainProgress& p) { Q_EMIT progress(gen, pointFrom(p)); }, *job.cancel);
             out.cancelled = r.cancelled;
@@ -111,12 +109,12 @@ void TrainingWorker::run(const TrainingJob& job)
             out.ok = r.steps > 0 && std::filesystem::exists(job.outModel);
         } else {
             RoundData data;
-            data.image = stack.isU8 ? &stack.u8 : nullptr;
-            data.imageF32 = stack.isU8 ? nullptr : &stack.f32;
-            data.labels = job.labels.get();
-            data.corrected = job.labelled;
-            data.replay = job.replay;
-            data.scoreSlices = job.valSlices;
+            data.image = stack.image.isU8() ? &stack.image.u8 : nullptr;
+            data.imageF32 = stack.image.isU8() ? nullptr : &stack.image.f32;
+            data.labels = &stack.labels;
+            data.corrected = subset.local(job.labelled);
+            data.replay = subset.local(job.replay);
+            data.scoreSlices = subset.local(job.valSlices);
             RoundSettings s;
             s.model = job.initModel;
             s.outModel = job.outModel;
@@ -142,7 +140,7 @@ void TrainingWorker::run(const TrainingJob& job)
             out.steps = r.steps;
             out.iouBefore = r.iouBefore;
             out.iouAfter = r.iouAfter;
-            out.trainedOn = r.trainedOn;
+            out.trainedOn = subset.original(r.trainedOn);
             out.ok = r.steps > 0;
         }
     } catch (const Cancelled&) {

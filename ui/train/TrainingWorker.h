@@ -2,7 +2,9 @@
 // Runs training on its own QThread (moved there by TrainingController): a whole training run
 // through core's train(), or one retraining round through core's RetrainRound. Everything it
 // reads is copied or shared read-only before it starts; it never touches widgets, the live mask
-// or the document, and reports over queued signals.
+// or the document, and reports over queued signals. It reads only the slices training needs
+// (labelled and validation slices with the model's context neighbours: core's SliceSubset),
+// so memory follows the labelled slices, not the stack.
 #include <QMetaType>
 #include <QObject>
 #include <QString>
@@ -25,7 +27,10 @@ struct TrainingJob {
     Kind kind = Kind::Train;
     int generation = 0;
     std::shared_ptr<const ImageSource> image;      ///< read-only; thread-safe reads
-    std::shared_ptr<const VolumeU8> labels;        ///< copy of the mask (reference on the validation slices)
+    /// Copies of the mask's labelled slices (the reference on validation slices taken from it),
+    /// one per entry of labelSlices: only these, so a stack far bigger than memory can train.
+    std::shared_ptr<const VolumeU8> labels;
+    std::vector<std::int64_t> labelSlices;         ///< the stack's z of each slice of `labels`, ascending
     std::vector<std::int64_t> labelled;            ///< Train: labelled slices; Round: corrected since the last round
     std::vector<std::int64_t> replay;              ///< Round: slices of earlier rounds
     std::vector<std::int64_t> valSlices;           ///< validation slices (never trained on; empty = none)

@@ -2,4 +2,5 @@
 list(APPEND MITOSEG_CORE_TEST_SOURCES
   loop/RetrainRoundTest.cpp
   loop/SlicePickerTest.cpp
+  loop/SliceSubsetTest.cpp
 )
