@@ -22,12 +22,17 @@ void MappedFile::release(std::uint64_t offset, std::uint64_t length) const
 {
     if (!data_ || offset >= size_)
         return;
+    // Rounded outwards to 64 KiB: a read-only file mapping loses nothing when pages next to the
+    // range are dropped too (they map back from the page cache on the next touch, also while
+    // another thread reads them). Rounding inwards kept up to two pages per strip resident, and
+    // page rounding missed what the kernel's fault-around maps with each fault: the aligned
+    // window of fault_around_bytes (64 KiB by default) around the faulting page. Never past the
+    // mapping's last page: whatever lies beyond it is someone else's memory.
     static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-    // Rounded outwards: a read-only file mapping loses nothing when a page shared with the next
-    // strip is dropped too (it maps back from the page cache on the next touch, also while
-    // another thread reads it), while rounding inwards kept up to two pages per strip resident.
-    const std::uint64_t begin = offset / page * page;
-    const std::uint64_t end = std::min((offset + length + page - 1) / page * page, (size_ + page - 1) / page * page);
+    const std::uint64_t block = std::max<std::uint64_t>(page, std::uint64_t{64} << 10);
+    const std::uint64_t mapped = (size_ + page - 1) / page * page;
+    const std::uint64_t begin = offset / block * block;
+    const std::uint64_t end = std::min((offset + length + block - 1) / block * block, mapped);
     if (end > begin)
         ::madvise(const_cast<std::uint8_t*>(data_) + begin, static_cast<std::size_t>(end - begin), MADV_DONTNEED);
 }

@@ -20,7 +20,7 @@ public:
 
     std::uint64_t size() const { return size_; }
 
-    /// Unmaps the pages touching [offset, offset + length) from this process (the data stays
+    /// Unmaps the 64 KiB blocks touching [offset, offset + length) from this process (the data stays
     /// in the page cache and maps back on the next touch), so copying a stack slice by slice
     /// does not grow the resident set with the file. Any thread.
     void release(std::uint64_t offset, std::uint64_t length) const;

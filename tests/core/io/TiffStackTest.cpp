@@ -2,11 +2,15 @@
 // page, spacing, lazy/thread-safe access, readAll/readLabels conveniences.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <cstring>
+#include <fstream>
 #include <thread>
 
 #include "../base/TestSupport.h"
 #include "TiffFixtures.h"
 #include "core/io/TiffStack.h"
+#include "core/io/TiffWriter.h"
 
 namespace mitoseg::test {
 namespace {
@@ -304,4 +308,57 @@ TEST(TiffStack, ReadLabelsBinarizesOrRejectsWideValues)
 }
 
 }  // namespace
+
+namespace {
+
+/// Resident kilobytes of this process's mappings of `file` (/proc/self/smaps).
+long residentKbOfFile(const std::filesystem::path& file)
+{
+    std::ifstream smaps("/proc/self/smaps");
+    const std::string name = std::filesystem::canonical(file).string();
+    std::string line;
+    bool inFile = false;
+    long kb = 0;
+    while (std::getline(smaps, line)) {
+        if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') != std::string::npos &&
+            line.find(' ') > line.find('-')) {
+            inFile = line.size() >= name.size() && line.compare(line.size() - name.size(), name.size(), name) == 0;
+        } else if (inFile && line.rfind("Rss:", 0) == 0) {
+            kb += std::stol(line.substr(4));
+        }
+    }
+    return kb;
+}
+
+}  // namespace
+
+// Reading a stack slice by slice (evaluate, predict, the studio) or a line of every slice (the
+// studio's XZ/YZ views) must not leave the file's pages in the resident set: it would grow
+// with the stack. Slices of 256 x 256 bytes, so many per fault-around window.
+TEST(TiffStack, ReadingSliceBySliceLeavesNoFilePagesResident)
+{
+    test::ScratchDir dir;
+    VolumeU8 v(Shape{300, 256, 256});
+    for (std::size_t i = 0; i < v.values().size(); ++i)
+        v.values()[i] = static_cast<std::uint8_t>(i * 2654435761u >> 24);
+    writeStack(dir / "s.tif", v);
+    auto stack = TiffStack::open(dir / "s.tif");
+    std::vector<std::uint8_t> slice(256 * 256);
+    for (std::int64_t z = 0; z < 300; ++z) {
+        stack->readSlice(z, slice.data());
+        ASSERT_EQ(std::memcmp(slice.data(), v.slice(z), slice.size()), 0);
+    }
+    EXPECT_LE(residentKbOfFile(dir / "s.tif"), 256) << "after reading 300 slices of 64 KiB";
+    std::uint64_t sum = 0;
+    for (std::int64_t z = 0; z < 300; ++z) {   // a column of every slice, as the YZ view reads it
+        const auto* p = static_cast<const std::uint8_t*>(stack->mappedSlice(z));
+        ASSERT_NE(p, nullptr);
+        for (int y = 0; y < 256; ++y)
+            sum += p[y * 256 + 17];
+        stack->releaseMappedSlice(z);
+    }
+    EXPECT_GT(sum, 0u);
+    EXPECT_LE(residentKbOfFile(dir / "s.tif"), 256) << "after reading a column of each of 300 slices";
+}
+
 }  // namespace mitoseg::test
