@@ -185,14 +185,19 @@ MeshScene meshStreamed(const Shape& shape, const MaskSliceReader& read, const Sp
                     budgetArgument(largestBytes + held) + " or more");
     }
 
-    // Pass two: groups of consecutive objects that fit the room together.
+    // Pass two: groups of consecutive objects that fit the room together. A group holds at
+    // most an eighth of the room (or one object, when it is bigger), so memory does not grow
+    // with the number of objects up to the budget: a group of a few objects keeps the cores
+    // busy as well, and the extra passes only re-read the spilled runs of their z-ranges.
+    const std::uint64_t groupBytes = std::min(room, std::max<std::uint64_t>(room / 8, largestBytes));
     std::size_t first = 0;
     std::vector<ForegroundRun> runs;
     scene.extractionGroups = 0;
     while (first < scene.objects.size()) {
         std::size_t last = first;
         std::uint64_t bytes = objectMeshBytes(scene.objects[first], keptRuns[first]);
-        while (last + 1 < scene.objects.size() && bytes + objectMeshBytes(scene.objects[last + 1], keptRuns[last + 1]) <= room) {
+        while (last + 1 < scene.objects.size() &&
+               bytes + objectMeshBytes(scene.objects[last + 1], keptRuns[last + 1]) <= groupBytes) {
             ++last;
             bytes += objectMeshBytes(scene.objects[last], keptRuns[last]);
         }
