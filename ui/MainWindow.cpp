@@ -1,4 +1,5 @@
 #include "ui/MainWindow.h"
+#include "ui/MemoryPreference.h"
 
 #include "core/base/Memory.h"
 
@@ -204,6 +205,8 @@ void MainWindow::buildMenus()
         edit->addAction(a);
     edit->addAction(tools_->smallerAction());
     edit->addAction(tools_->largerAction());
+    edit->addSeparator();
+    edit->addAction(tr("Memory budget…"), this, [this] { MemoryPreference::edit(this); });
 
     QMenu* viewMenu = menuBar()->addMenu(tr("&View"));
     viewMenu->addAction(tr("Fit to window"), QKeySequence(QStringLiteral("Ctrl+0")), view_, &SliceView::fitToWindow);

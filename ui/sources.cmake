@@ -10,6 +10,7 @@ list(APPEND MITOSEG_UI_SOURCES
   LayerSettings.cpp
   LayersPanel.cpp
   MainWindow.cpp
+  MemoryPreference.cpp
   MaskUndoCommand.cpp
   OrthoView.cpp
   PredictionProvider.cpp

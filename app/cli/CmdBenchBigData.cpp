@@ -331,7 +331,7 @@ int run(const std::vector<std::string>& argv)
             if (studioSkip.empty()) {
                 if (!json)
                     std::fprintf(stderr, "bench bigdata: %s studio\n", label.c_str());
-                Row r{label, "studio", stackBytes, runChild({studio.string(), "--bench-bigdata", image, "--json"}, studioEnv), false, ""};
+                Row r{label, "studio", stackBytes, runChild({studio.string(), "--bench-bigdata", image, "--json", "--memory-budget", budget}, studioEnv), false, ""};
                 if (r.run.ok) {
                     // The studio's own figures: its last JSON line.
                     const std::string out = r.run.output.substr(0, r.run.output.find_last_not_of("\n") + 1);

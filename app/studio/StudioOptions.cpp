@@ -63,8 +63,8 @@ void addOptions(QCommandLineParser& cli)
          QStringLiteral("stack")},
         {QStringLiteral("json"), QStringLiteral("With --bench-bigdata: end with one JSON line of the figures.")},
         {QStringLiteral("memory-budget"),
-         QStringLiteral("Memory the out-of-core caches may hold (e.g. 512M, 2G; default 1G or "
-                        "MITOSEG_MEMORY_BUDGET)."),
+         QStringLiteral("Memory the out-of-core caches may hold (e.g. 512M, 2G) for this run; else "
+                        "MITOSEG_MEMORY_BUDGET, else the preference (Edit > Memory budget), else 1G."),
          QStringLiteral("size")},
         {QStringLiteral("print-options"), QStringLiteral("Print what the options resolved to, then quit.")},
     });

@@ -23,6 +23,7 @@
 #include "core/engine/Segmenter.h"
 #include "ui/FileController.h"
 #include "ui/MainWindow.h"
+#include "ui/MemoryPreference.h"
 #include "ui/SegmentationController.h"
 #include "ui/SliceView.h"
 #include "ui/surface/SurfacePanel.h"
@@ -62,6 +63,7 @@ int main(int argc, char** argv)
     }
     if (opt.memoryBudget > 0)
         mitoseg::setMemoryBudget(opt.memoryBudget);
+    mitoseg::ui::MemoryPreference::applyAtStartup(opt.memoryBudget > 0);
     if (!opt.benchBigData.isEmpty())
         return mitoseg::studio::runBigDataBench(opt.benchBigData, opt.json);
     if (opt.bench) {

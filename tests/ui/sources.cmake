@@ -10,6 +10,7 @@ list(APPEND MITOSEG_UI_TEST_SOURCES
   SessionTest.cpp
   WorkSafetyTest.cpp
   RoughEdgesTest.cpp
+  MemoryPreferenceTest.cpp
   TrainingTest.cpp
   BadStackTest.cpp
   CorruptTiff.cpp
