@@ -338,8 +338,10 @@ int run(const std::vector<std::string>& argv)
                     try {
                         const Json j = Json::parse(out.substr(out.find_last_of('\n') + 1));
                         char text[160];
-                        std::snprintf(text, sizeof text, "slice change median %.1f ms, p99 %.1f ms",
-                                      j.number("slice_change_ms_median", -1), j.number("slice_change_ms_p99", -1));
+                        std::snprintf(text, sizeof text, "slice change median %.1f ms, p99 %.1f ms%s (warm p99 %.1f ms)",
+                                      j.number("slice_change_ms_median", -1), j.number("slice_change_ms_p99", -1),
+                                      j.boolean("slice_change_cold", false) ? " from the disk" : "",
+                                      j.number("slice_change_warm_ms_p99", -1));
                         r.note = text;
                         if (j.find("peak_rss_mb"))
                             r.run.peakRssMb = std::max(r.run.peakRssMb, j.number("peak_rss_mb", 0));

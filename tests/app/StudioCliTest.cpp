@@ -203,6 +203,7 @@ TEST(StudioCli, BenchBigDataEndsWithOneJsonLineOfItsFigures)
     ASSERT_EQ(last.front(), '{') << out;
     ASSERT_EQ(last.back(), '}') << out;
     for (const char* key : {"\"peak_rss_mb\":", "\"open_s\":", "\"slice_change_ms_median\":", "\"slice_change_ms_p99\":",
-                            "\"save_s\":", "\"saved_ok\":true", "\"memory_budget_mb\":64", "\"depth\":40"})
+                            "\"save_s\":", "\"saved_ok\":true", "\"memory_budget_mb\":64", "\"depth\":40",
+                            "\"slice_change_cold\":true", "\"slice_change_warm_ms_p99\":"})
         EXPECT_NE(last.find(key), std::string::npos) << key << " missing from " << last;
 }
