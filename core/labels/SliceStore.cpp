@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <list>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -65,7 +66,11 @@ void decodeSliceRle(const std::uint8_t* bytes, std::size_t size, std::uint8_t* o
 
 namespace detail {
 
-/// The scratch file spilled chunks live in: append-only, read with pread from any thread.
+/// The scratch file spilled chunks live in, read with pread from any thread. A chunk's region is
+/// given back when the last chunk pointing at it goes (the slice was edited again and no
+/// snapshot or undo step holds the old chunk), and later chunks reuse freed regions (first
+/// fit), so the file grows with the chunks alive, not with every edit ever spilled. A free
+/// region at the end shortens the file.
 class SpillFile {
 public:
     SpillFile() : file_(openScratchFile())
@@ -82,11 +87,20 @@ public:
     SpillFile(const SpillFile&) = delete;
     SpillFile& operator=(const SpillFile&) = delete;
 
-    /// Appends `bytes`; returns their offset. Throws IoError when the write fails.
+    /// Writes `bytes` into a free region or at the end; returns their offset. Throws IoError
+    /// when the write fails (the region stays free).
     std::uint64_t append(const std::vector<std::uint8_t>& bytes)
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        const std::uint64_t at = end_;
+        const std::uint64_t n = bytes.size();
+        std::uint64_t at = end_;
+        auto fit = free_.end();
+        for (auto it = free_.begin(); it != free_.end(); ++it)
+            if (it->second >= n) {
+                fit = it;
+                at = it->first;
+                break;
+            }
         std::size_t done = 0;
         while (done < bytes.size()) {
             const ssize_t w = ::pwrite(fileno(file_), bytes.data() + done, bytes.size() - done,
@@ -95,8 +109,48 @@ public:
                 throw IoError(IoError::Kind::WriteFailed, "label spill file", -1, "could not write the label spill file");
             done += static_cast<std::size_t>(w);
         }
-        end_ += bytes.size();
+        if (fit != free_.end()) {
+            const std::uint64_t rest = fit->second - n;
+            free_.erase(fit);
+            if (rest)
+                free_.emplace(at + n, rest);
+            freeBytes_ -= n;
+        } else {
+            end_ += n;
+        }
         return at;
+    }
+    /// Gives back [offset, offset + size): merged with free neighbours; the file is cut when the
+    /// region reaches its end. Never throws (called from destructors).
+    void release(std::uint64_t offset, std::uint64_t size) noexcept
+    {
+        if (size == 0)
+            return;
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto next = free_.lower_bound(offset);
+        if (next != free_.end() && next->first == offset + size) {
+            size += next->second;
+            freeBytes_ -= next->second;
+            next = free_.erase(next);
+        }
+        if (next != free_.begin()) {
+            auto prev = std::prev(next);
+            if (prev->first + prev->second == offset) {
+                offset = prev->first;
+                size += prev->second;
+                freeBytes_ -= prev->second;
+                free_.erase(prev);
+            }
+        }
+        if (offset + size == end_) {
+            end_ = offset;
+            if (::ftruncate(fileno(file_), static_cast<off_t>(end_)) != 0) {
+                // The bytes stay on disk until the file closes; nothing is lost.
+            }
+            return;
+        }
+        free_.emplace(offset, size);
+        freeBytes_ += size;
     }
     void read(std::uint64_t offset, std::size_t size, std::uint8_t* out) const
     {
@@ -108,11 +162,24 @@ public:
             done += static_cast<std::size_t>(r);
         }
     }
+    /// The file's length, and the part of it that is free.
+    std::uint64_t fileBytes() const
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return end_;
+    }
+    std::uint64_t freeBytes() const
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return freeBytes_;
+    }
 
 private:
     std::FILE* file_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::uint64_t end_ = 0;
+    std::map<std::uint64_t, std::uint64_t> free_;   ///< offset -> length, disjoint, not touching
+    std::uint64_t freeBytes_ = 0;
 };
 
 /// One encoded, non-empty slice: in memory, or spilled (file + offset). Immutable. Run-length
@@ -124,6 +191,14 @@ struct SliceChunk {
     std::uint64_t offset = 0;
     std::size_t size = 0;   ///< encoded size (either place)
 
+    SliceChunk() = default;
+    SliceChunk(const SliceChunk&) = delete;
+    SliceChunk& operator=(const SliceChunk&) = delete;
+    ~SliceChunk()
+    {
+        if (file)
+            file->release(offset, size);
+    }
     bool spilled() const { return file != nullptr; }
     void decode(std::uint8_t* out, std::size_t n) const
     {
@@ -265,9 +340,9 @@ struct SliceStore::Impl {
                 continue;
             auto c = std::make_shared<SliceChunk>();
             c->raw = slot->raw;
-            c->file = spill;
             c->size = slot->size;
             c->offset = spill->append(slot->bytes);
+            c->file = spill;   // only now: a chunk with a file gives its region back when it goes
             encodedBytes -= slot->size;
             spilledBytes += slot->size;
             ++spilledChunks;
@@ -501,6 +576,7 @@ SliceStore::Stats SliceStore::stats() const
     s.cachedBytes = d_->cachedBytes;
     s.encodedBytes = d_->encodedBytes;
     s.spilledBytes = d_->spilledBytes;
+    s.spillFileBytes = d_->spill ? d_->spill->fileBytes() : 0;
     s.spilledChunks = d_->spilledChunks;
     s.spillFailed = d_->spillFailed;
     for (std::int64_t z = 0; z < d_->shape.depth; ++z) {

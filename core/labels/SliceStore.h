@@ -73,6 +73,7 @@ public:
         std::size_t encodedBytes = 0;     ///< encoded chunks held in memory
         std::size_t spilledBytes = 0;     ///< encoded chunks in the scratch file (live ones)
         std::int64_t spilledChunks = 0;
+        std::uint64_t spillFileBytes = 0; ///< length of the scratch file (live chunks, chunks snapshots hold, free gaps)
         std::int64_t nonEmptySlices = 0;
         bool spillFailed = false;         ///< the scratch file failed: chunks stay in memory
     };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <unistd.h>
@@ -129,6 +130,52 @@ TEST(SliceStore, SpillsEncodedChunksToScratchAndReadsThemBack)
     snap.readSlice(4, out.data());
     EXPECT_EQ(out, ones);
     EXPECT_EQ(store.stats().encodedBytes, 0u);
+}
+
+// Editing spilled slices again and again: the old chunks' regions are reused once nothing holds
+// them, so the scratch file follows the chunks alive, not the edits ever made; a snapshot keeps
+// its chunks (and their bytes) readable until it goes.
+TEST(SliceStore, TheSpillFileReusesTheRegionsOfReplacedChunks)
+{
+    const Shape s{20, 48, 48};
+    const VolumeU8 v = blobs(s, 2, 5, 0);
+    SliceStore store = SliceStore::fromVolume(v);
+    store.setLimits(2 * static_cast<std::size_t>(s.sliceVoxels()), 0);   // every chunk spilled
+    const std::uint64_t first = store.stats().spillFileBytes;
+    ASSERT_GT(first, 0u);
+    VolumeU8 expected = v;
+    std::mt19937 rng(3);
+    std::optional<SliceSnapshot> held;
+    std::optional<VolumeU8> heldContent;
+    for (int round = 0; round < 300; ++round) {
+        const std::int64_t z = static_cast<std::int64_t>(rng() % 20);
+        const std::int64_t x0 = static_cast<std::int64_t>(rng() % 40), w = 1 + static_cast<std::int64_t>(rng() % 8);
+        const Box b{z, 0, x0, z + 1, 48, x0 + w};
+        std::vector<std::uint8_t> val(static_cast<std::size_t>(b.voxels()), static_cast<std::uint8_t>(1 + round % 3));
+        store.writeBox(b, val.data());
+        for (std::int64_t y = 0; y < 48; ++y)
+            for (std::int64_t x = x0; x < x0 + w; ++x)
+                expected(z, y, x) = val[0];
+        if (round % 10 == 0)
+            store.setLimits(2 * static_cast<std::size_t>(s.sliceVoxels()), 0);   // flushes the cache: dirty slices spill
+        if (round == 100) {   // a snapshot (an undo step, a save) holds its chunks while edits go on
+            held = store.snapshot();
+            heldContent = expected;
+        }
+        if (round == 200) {
+            VolumeU8 back(s);
+            for (std::int64_t k = 0; k < s.depth; ++k)
+                held->readSlice(k, back.slice(k));
+            EXPECT_EQ(back.values(), heldContent->values());
+            held.reset();
+        }
+    }
+    store.setLimits(2 * static_cast<std::size_t>(s.sliceVoxels()), 0);
+    EXPECT_EQ(store.toVolume().values(), expected.values());
+    const auto st = store.stats();
+    // Appending every spilled chunk would have made the file about 30 times its first length.
+    EXPECT_LE(st.spillFileBytes, 2 * st.spilledBytes + static_cast<std::uint64_t>(s.sliceVoxels()))
+        << "file " << st.spillFileBytes << ", live " << st.spilledBytes << ", first " << first;
 }
 
 TEST(SliceStore, SnapshotStaysConsistentWhileEditsContinue)
