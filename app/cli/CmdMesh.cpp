@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <iostream>
 
 #include "core/base/Error.h"
@@ -46,7 +47,8 @@ const char* kHelp =
     "                     MITOSEG_MEMORY_BUDGET, else 1G): the mask is read slice by slice,\n"
     "                     objects are merged across slices, and surfaces are extracted for as\n"
     "                     many objects at a time as fit; an object too big to fit is refused\n"
-    "                     with the figure before any file is written. --out holds all surfaces.\n"
+    "                     with the figure before any file is written. --out goes through\n"
+    "                     scratch files in $TMPDIR (about the file's size) as objects come.\n"
     "\n"
     "Progress goes to stderr; a summary (objects, triangles, times) to stdout.\n"
     "example: mitoseg mesh mask.tif --spacing 5,5,5 --unit nm --out mito.stl --stats mito.csv\n";
@@ -146,16 +148,19 @@ int run(const std::vector<std::string>& words)
         readLabelSlice(*stack, z, options.label < 0, dst, scratch);
         readSeconds += since(r0);
     };
-    // --out keeps every object's surface for one file; --per-object files are written as the
-    // objects come (each atomically), so only --out grows with the number of triangles.
-    SurfaceMesh all;
+    // --out streams each object's surface to scratch files as it comes and assembles the file at
+    // the end (core MeshFileWriter); --per-object files are written as the objects come (each
+    // atomically). Neither holds more than the group of surfaces being made.
+    std::optional<MeshFileWriter> all;
+    if (out)
+        all.emplace(*out, format);
     std::size_t triangles = 0, points = 0;
     const MeshFormat objectFormat = out ? format : MeshFormat::Stl;
     auto sink = [&](const ObjectMeasure& m, const SurfaceMesh& mesh) {
         triangles += mesh.triangleCount();
         points += mesh.pointCount();
-        if (out)
-            all.append(mesh, m.id);
+        if (all)
+            all->add(mesh, m.id);
         if (perObject && !mesh.empty())
             writeMesh(objectMeshPath(*perObject, m.id, objectFormat), mesh, objectFormat);
     };
@@ -175,7 +180,7 @@ int run(const std::vector<std::string>& words)
     auto t2 = Clock::now();
     if (out) {
         std::fprintf(stderr, "mesh: writing %s\n", out->c_str());
-        writeMesh(*out, all, format);
+        all->finish();
     }
     if (stats) {
         std::fprintf(stderr, "mesh: writing %s\n", stats->c_str());
