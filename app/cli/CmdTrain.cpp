@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 #include <limits>
+#include <optional>
 #include <tuple>
 #include <cstdio>
 #include <iostream>
@@ -17,7 +18,11 @@
 #include "core/base/AtomicFile.h"
 #include "app/cli/TerminalProgress.h"
 #include "core/base/Error.h"
+#include "core/base/Memory.h"
+#include "core/engine/ModelFile.h"
+#include "core/engine/ModelSpec.h"
 #include "core/engine/Trainer.h"
+#include "core/loop/SliceSubset.h"
 #include "core/io/TiffStack.h"
 
 namespace mitoseg::cli {
@@ -43,7 +48,9 @@ const char* kHelp =
     "  --lr X --weight-decay X     AdamW learning rate and weight decay (default 1e-3, 1e-4)\n"
     "  --optimizer adam|adamw      (default adamw)\n"
     "  --warmup N                  warm-up steps before the cosine decay (default 50)\n"
-    "  --labelled-slices LIST      only these slices carry labels, e.g. 0-10,20 (default all)\n"
+    "  --labelled-slices LIST      only these slices carry labels, e.g. 0-10,20 (default all);\n"
+    "                              then only they, the validation slices and their context\n"
+    "                              neighbours are read, so a stack bigger than memory can train\n"
     "  --val-z A-B                 held-out validation slices (default: the last 32 slices of\n"
     "                              stacks of 100+ slices, else the last 20%); --no-val for none\n"
     "  --validate-every N          steps between validations (default 200)\n"
@@ -216,36 +223,27 @@ int run(const std::vector<std::string>& argv)
     const std::filesystem::path imagePath = args.positionals()[0], maskPath = args.positionals()[1];
     auto stack = TiffStack::open(imagePath);
     const StackInfo& info = stack->info();
-    VolumeU8 imageU8;
-    VolumeF32 imageF32;
-    TrainData data;
-    if (info.dtype == DType::U8) {
-        imageU8 = stack->readAll<std::uint8_t>();
-        data.image = &imageU8;
-    } else {
-        imageF32 = VolumeF32(info.shape);
-        for (std::int64_t z = 0; z < info.shape.depth; ++z)
-            stack->readSliceF32(z, imageF32.slice(z));
-        data.imageF32 = &imageF32;
+    const std::int64_t D = info.shape.depth;
+    {
+        auto mask = TiffStack::open(maskPath);   // headers first: a mismatch costs nothing
+        const Shape m = mask->info().shape;
+        if (!(m == info.shape))
+            throw Error("image " + imagePath.string() + " is " + std::to_string(info.shape.depth) + "x" +
+                        std::to_string(info.shape.height) + "x" + std::to_string(info.shape.width) + " but mask " +
+                        maskPath.string() + " is " + std::to_string(m.depth) + "x" + std::to_string(m.height) + "x" +
+                        std::to_string(m.width) + " (z x y x x): they must match");
     }
-    VolumeU8 labels = readLabels(maskPath, c.arch.classes == 2);
-    if (!(labels.shape() == info.shape))
-        throw Error("image " + imagePath.string() + " is " + std::to_string(info.shape.depth) + "x" +
-                    std::to_string(info.shape.height) + "x" + std::to_string(info.shape.width) + " but mask " + maskPath.string() +
-                    " is " + std::to_string(labels.depth()) + "x" + std::to_string(labels.height()) + "x" +
-                    std::to_string(labels.width()) + " (z x y x x): they must match");
-    data.labels = &labels;
+    TrainData data;
     if (auto list = args.value("labelled-slices")) {
         try {
             data.labelledSlices = parseIndexList(*list);
         } catch (const Error& e) {
             throw UsageError(e.what());
         }
-        if (data.labelledSlices.back() >= info.shape.depth)
+        if (data.labelledSlices.back() >= D)
             throw UsageError("--labelled-slices names slice " + std::to_string(data.labelledSlices.back()) + " but the stack has " +
-                             std::to_string(info.shape.depth));
+                             std::to_string(D));
     }
-    const std::int64_t D = info.shape.depth;
     if (auto vz = args.value("val-z")) {
         std::tie(data.valBegin, data.valEnd) = parseRange(*vz, "--val-z");
         if (data.valEnd >= D)
@@ -255,11 +253,72 @@ int run(const std::vector<std::string>& argv)
         data.valBegin = D - n;
         data.valEnd = D - 1;
     }
+    // What training reads. With --labelled-slices: those and the validation slices, each with
+    // the network's context neighbours (core SliceSubset: the same patches as on the whole
+    // stack), so sparse labels on a stack far bigger than memory train in a few slices' memory.
+    // Otherwise every slice, refused up front when the stack and its mask cannot fit.
+    VolumeU8 imageU8, labels;
+    VolumeF32 imageF32;
+    std::optional<SliceSubset> subset;
+    if (!data.labelledSlices.empty()) {
+        const int context = c.arch.inChannels > 0 ? c.arch.context()
+                                                  : ModelSpec::fromJson(readModelContainer(c.initFrom).header, c.initFrom).arch.context();
+        std::vector<std::int64_t> needed = data.labelledSlices;
+        for (std::int64_t z = data.valBegin; z >= 0 && z <= data.valEnd; ++z)
+            needed.push_back(z);
+        subset = SliceSubset::around(needed, std::max(0, context), D);
+    } else {
+        const std::uint64_t need = static_cast<std::uint64_t>(info.shape.voxels()) * (info.dtype == DType::U8 ? 2 : 5);
+        const std::uint64_t available = availableMemoryBytes();
+        if (available > 0 && need > available)
+            throw Error("training on every slice of " + imagePath.string() + " reads the stack and its mask, about " +
+                        formatBytes(need) + ", but " + formatBytes(available) +
+                        " is available: give --labelled-slices (the slices the mask labels; training then reads only "
+                        "those, the validation slices and their neighbours)");
+    }
+    const Shape keptShape = subset ? Shape{subset->size(), info.shape.height, info.shape.width} : info.shape;
+    if (subset && rank0)
+        std::cerr << "reading " << subset->size() << " of " << D << " slices (labelled and validation slices with "
+                  << "their neighbours)\n";
+    auto sliceOf = [&](std::int64_t i) { return subset ? subset->original(i) : i; };
+    if (info.dtype == DType::U8) {
+        if (subset) {
+            imageU8 = VolumeU8(keptShape);
+            for (std::int64_t i = 0; i < keptShape.depth; ++i)
+                stack->readSlice(sliceOf(i), imageU8.slice(i));
+        } else {
+            imageU8 = stack->readAll<std::uint8_t>();
+        }
+        data.image = &imageU8;
+    } else {
+        imageF32 = VolumeF32(keptShape);
+        for (std::int64_t i = 0; i < keptShape.depth; ++i)
+            stack->readSliceF32(sliceOf(i), imageF32.slice(i));
+        data.imageF32 = &imageF32;
+    }
+    if (subset) {
+        auto mask = TiffStack::open(maskPath);
+        labels = VolumeU8(keptShape);
+        std::vector<float> scratch;
+        for (std::int64_t i = 0; i < keptShape.depth; ++i)
+            readLabelSlice(*mask, sliceOf(i), c.arch.classes == 2, labels.slice(i), scratch);
+    } else {
+        labels = readLabels(maskPath, c.arch.classes == 2);
+    }
+    data.labels = &labels;
     c.dataDescription = imagePath.filename().string() + " + " + maskPath.filename().string() +
                         (data.labelledSlices.empty() ? "" : " (labelled slices " + *args.value("labelled-slices") + ")") +
                         (data.valBegin >= 0 ? ", validation z " + std::to_string(data.valBegin) + "-" + std::to_string(data.valEnd)
                                             : ", no validation") +
                         (c.initFrom.empty() ? "" : ", fine-tuned from " + c.initFrom.filename().string());
+    if (subset) {
+        std::vector<std::int64_t> val;
+        for (std::int64_t z = data.valBegin; z >= 0 && z <= data.valEnd; ++z)
+            val.push_back(z);
+        data.labelledSlices = subset->local(data.labelledSlices);
+        data.valSlices = subset->local(val);
+        data.valBegin = data.valEnd = -1;
+    }
     if (group)
         std::cerr << "rank " << group->rank() << " of " << group->size() << ": ";
     std::cerr << "training " << c.arch.preset << " U-Net (base " << c.arch.base << ", depth " << c.arch.depth << ") on "

@@ -12,6 +12,7 @@
 #include "core/engine/Json.h"
 #include "core/io/TiffWriter.h"
 #include "core/metrics/Metrics.h"
+#include "tests/ui/CorruptTiff.h"
 
 using namespace mitoseg;
 using mitoseg::test::runChild;
@@ -218,4 +219,49 @@ TEST(OutOfCoreCli, BenchBigDataMeasuresEveryCommandAndCleansUp)
     r = runMitoseg({"bench", "bigdata", "--sizes", "1G,lots"});
     EXPECT_TRUE(r.exited && r.exitCode == 2) << r.output;
     EXPECT_NE(r.output.find("'lots' is not a size"), std::string::npos) << r.output;
+}
+
+// `mitoseg train --labelled-slices` reads only those slices, the validation slices and their
+// context neighbours: a stack whose other pages do not even decode trains, while training on
+// every slice reads them all (and names the bad page). Training on every slice of a stack that
+// cannot fit is refused up front with the figure and the way out.
+TEST(OutOfCoreCli, TrainWithLabelledSlicesReadsOnlyWhatItUses)
+{
+    ScratchDir dir;
+    const Shape shape{14, 30, 40};
+    mitoseg::test::writeStackWithCorruptPage(dir.path() / "img.tif", shape, 10);
+    VolumeU8 mask(shape, 0);
+    for (std::int64_t z = 0; z < shape.depth; ++z)
+        for (std::int64_t y = 8; y < 20; ++y)
+            for (std::int64_t x = 10 + z; x < 24 + z; ++x)
+                mask(z, y, x) = 1;
+    writeMask(dir.path() / "mask.tif", mask);
+    const std::vector<std::string> base{"train", (dir.path() / "img.tif").string(), (dir.path() / "mask.tif").string(),
+                                        "--out", (dir.path() / "m.msm").string(), "--preset", "tiny", "--context", "1",
+                                        "--patch", "16", "--batch", "2", "--steps", "3", "--threads", "1", "--fp32",
+                                        "--val-z", "6-6", "--validate-every", "3"};
+    auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> a = base;
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    };
+    // Slices 1, 2 and 6 with one neighbour a side: 0-3 and 5-7; page 10 is never read.
+    auto r = runMitoseg(with({"--labelled-slices", "1-2"}));
+    ASSERT_TRUE(r.exited && r.exitCode == 0) << r.output;
+    EXPECT_NE(r.output.find("reading 7 of 14 slices"), std::string::npos) << r.output;
+    EXPECT_TRUE(std::filesystem::exists(dir.path() / "m.msm"));
+    // A labelled slice next to the bad page reads it as a neighbour, and fails naming it.
+    r = runMitoseg(with({"--labelled-slices", "9"}));
+    ASSERT_TRUE(r.exited && r.exitCode != 0) << r.output;
+    EXPECT_NE(r.output.find("img.tif"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("10"), std::string::npos) << r.output;
+    // Every slice: the bad page is read.
+    r = runMitoseg(base);
+    ASSERT_TRUE(r.exited && r.exitCode != 0) << r.output;
+    EXPECT_NE(r.output.find("img.tif"), std::string::npos) << r.output;
+    // Every slice of a stack bigger than the memory there is: refused before reading.
+    r = runMitoseg(base, {"MITOSEG_MEMORY_LIMIT=8K"});
+    ASSERT_TRUE(r.exited && r.exitCode != 0) << r.output;
+    EXPECT_NE(r.output.find("--labelled-slices"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("is available"), std::string::npos) << r.output;
 }
