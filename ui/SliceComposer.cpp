@@ -156,7 +156,9 @@ void SliceComposer::compose(const StudioDocument& doc, const LayerSettings& laye
         if (layers.predictionHeatmap())
             passes.push_back({doc.predictionProbability(z), heatTable(ps), false});
         else
-            passes.push_back({doc.predictionLabels(z), labelTable(ps, doc, false), ps.outline});
+            // A multi-class prediction shows each class in its class colour (as the mask does),
+            // or membrane and mitochondria would look alike; binary ones keep the layer colour.
+            passes.push_back({doc.predictionLabels(z), labelTable(ps, doc, doc.classes().size() > 2), ps.outline});
     }
     const OverlayStyle& ms = layers.style(Layer::Mask);
     if (ms.visible)

@@ -81,6 +81,34 @@ private Q_SLOTS:
         QVERIFY(std::abs(qRed(hi) - 127) + std::abs(qBlue(hi) - 127) > std::abs(qRed(lo) - 127) + std::abs(qBlue(lo) - 127));
     }
 
+    void aMultiClassPredictionShowsEachClassInItsColour()
+    {
+        StudioDocument doc;
+        LayerSettings layers;
+        doc.setImage(ImageSource::fromVolume(VolumeU8(Shape{1, 10, 20}, 128), QStringLiteral("t")));
+        layers.setLevels(0.f, 255.f);
+        doc.setClasses({{"background", 0, 0, 0}, {"membrane", 40, 90, 255}, {"mitochondrion", 255, 170, 0}});
+        SlicePrediction p;
+        p.height = 10;
+        p.width = 20;
+        p.classes = 3;
+        p.labels.assign(200, 0);
+        p.probabilities.assign(600, 0.f);
+        for (int y = 0; y < 10; ++y)
+            for (int x = 0; x < 20; ++x) {
+                const int v = x < 8 ? 1 : x < 16 ? 2 : 0;
+                p.labels[static_cast<std::size_t>(y * 20 + x)] = static_cast<std::uint8_t>(v);
+                p.probabilities[static_cast<std::size_t>(v * 200 + y * 20 + x)] = 1.f;
+            }
+        doc.setPrediction(0, p);
+        QImage out;
+        SliceComposer::compose(doc, layers, 0, out);
+        const QRgb membrane = out.pixel(3, 5), mito = out.pixel(12, 5);
+        QVERIFY(qBlue(membrane) > qRed(membrane) + 40);   // towards the membrane's blue
+        QVERIFY(qRed(mito) > qBlue(mito) + 40);           // towards the mitochondrion's amber
+        QVERIFY(isGrey(out.pixel(18, 5)));                // background: untouched
+    }
+
     void orthogonalPlanesShowTheStackSideways()
     {
         StudioDocument doc;
