@@ -24,8 +24,9 @@ namespace {
 
 const char* kHelp =
     "usage: mitoseg bench predict [--preset fast|seed|tiny] [--height 768] [--width 1024] [--repeats 3]\n"
-    "                             [--threads 2] [--batch 1] [--fp32|--bf16] [--levers] [--no-peer]\n"
+    "                             [--threads 2] [--batch 1] [--fp32|--bf16|--int8] [--levers] [--no-peer]\n"
     "       mitoseg bench predict --stack S.tif [--model M] [--repeats 1] [--threads 2] [--workers N]\n"
+    "                             [--fp32|--bf16|--int8]\n"
     "       mitoseg bench predict --rss 50,200,800 [--stack S.tif] [--threads 2]\n"
     "\n"
     "Times U-Net inference of one whole slice and, in the same run, the same network in PyTorch\n"
@@ -50,6 +51,8 @@ int runStack(const Args& args, int threads, int repeats)
     r.stack = *args.value("stack");
     r.mask = dir / "mask.tif";
     r.options.threads = threads;
+    r.options.bf16 = bf16FromArgs(args);
+    r.options.int8 = args.flag("int8") || (!args.flag("fp32") && !r.options.bf16 && defaultInt8());
     r.options.workers = static_cast<int>(args.integer("workers", 0, 0, 64));
     if (r.options.workers < 0 || r.options.workers > 64)
         throw UsageError("--workers must be 0..64");
@@ -69,10 +72,10 @@ int runStack(const Args& args, int threads, int repeats)
     ::getrusage(RUSAGE_SELF, &ru);
     const double s = median(times);
     const Shape sh = last.shape;
-    std::printf("mitoseg predict %s (%lldx%lldx%lld), %d threads, file to file: %.2f s median of %d (%.1f ms/slice), "
+    std::printf("mitoseg predict %s (%lldx%lldx%lld), %d threads, %s, file to file: %.2f s median of %d (%.1f ms/slice), "
                 "peak RSS %.0f MB\n",
                 r.stack.filename().c_str(), static_cast<long long>(sh.depth), static_cast<long long>(sh.height),
-                static_cast<long long>(sh.width), threads, s, repeats, 1000 * s / static_cast<double>(sh.depth),
+                static_cast<long long>(sh.width), threads, r.options.bf16 ? "bfloat16" : r.options.int8 ? "int8" : "float32", s, repeats, 1000 * s / static_cast<double>(sh.depth),
                 static_cast<double>(ru.ru_maxrss) / 1024.0);
     return 0;
 }
@@ -159,7 +162,7 @@ int runRss(const Args& args, int threads)
 int run(const std::vector<std::string>& argv)
 {
     Args args(argv, {"preset", "height", "width", "repeats", "threads", "batch", "stack", "model", "workers", "rss"},
-              {"fp32", "bf16", "no-peer", "levers"});
+              {"fp32", "bf16", "int8", "no-peer", "levers"});
     args.expectPositionals(0, 0);
     int repeats = static_cast<int>(args.integer("repeats", args.value("stack") ? 1 : 3, 1, 1000));
     int threads = static_cast<int>(args.integer("threads", 2, 1, 1024));
@@ -176,16 +179,17 @@ int run(const std::vector<std::string>& argv)
         throw UsageError("need --height/--width multiples of 16, --batch 1..64");
     BenchOptions o = benchOptionsFromArgs(args, threads);
     o.batch = batch;
+    const bool int8 = args.flag("int8") || (!args.flag("fp32") && !o.bf16 && defaultInt8());
     if (!o.bf16)
-        o.variant = InferenceVariant::Fp32Folded;
+        o.variant = int8 ? InferenceVariant::Int8 : InferenceVariant::Fp32Folded;
     std::vector<InferenceVariant> variants{o.variant};
     if (args.flag("levers")) {
         if (o.bf16)
             variants = {InferenceVariant::Reference,  InferenceVariant::AutocastTransposed, InferenceVariant::AutocastPixelShuffle,
                         InferenceVariant::Fp32Folded, InferenceVariant::Bf16Unfolded,       InferenceVariant::Bf16Folded,
-                        InferenceVariant::Bf16Prepacked};
+                        InferenceVariant::Bf16Prepacked, InferenceVariant::Int8};
         else
-            variants = {InferenceVariant::Reference, InferenceVariant::Fp32Nchw, InferenceVariant::Fp32Folded};
+            variants = {InferenceVariant::Reference, InferenceVariant::Fp32Nchw, InferenceVariant::Fp32Folded, InferenceVariant::Int8};
         if (!o.bf16)
             std::cerr << "bench predict: float32 (" << describeDefaultPrecision()
                       << "); the bfloat16 levers run with --bf16 (on CPUs without bfloat16 instructions they take ~60x longer)\n";

@@ -103,6 +103,7 @@ const char* inferenceVariantName(InferenceVariant v)
     case InferenceVariant::Fp32Nchw: return "fp32 NCHW, BN folded, pixel shuffle";
     case InferenceVariant::Fp32Folded: return "fp32 + CL, BN folded, prepacked + ReLU";
     case InferenceVariant::Bf16Prepacked: return "pure bf16 + CL, BN folded, prepacked + ReLU";
+    case InferenceVariant::Int8: return "int8 + CL, BN folded, calibrated, fp32 head";
     }
     return "?";
 }
@@ -120,11 +121,14 @@ std::vector<double> benchmarkInference(const UNetConfig& arch, int height, int w
     std::unique_ptr<InferenceNet> fast;
     if (!moduleCL && v != InferenceVariant::Reference) {
         InferenceSettings s;
-        s.bf16 = v != InferenceVariant::Fp32Folded && v != InferenceVariant::Fp32Nchw;
+        s.bf16 = v != InferenceVariant::Fp32Folded && v != InferenceVariant::Fp32Nchw && v != InferenceVariant::Int8;
+        s.int8 = v == InferenceVariant::Int8;
         s.channelsLast = v != InferenceVariant::Fp32Nchw;
         s.foldBatchNorm = v != InferenceVariant::Bf16Unfolded;
         s.prepack = v == InferenceVariant::Bf16Prepacked || v == InferenceVariant::Fp32Folded;
         fast = std::make_unique<InferenceNet>(net, s);
+        if (s.int8)   // calibrated on a sample like the timed input, not timed
+            fast->calibrate(torch::rand({1, arch.inChannels, height, width}));
     }
     if (moduleCL)
         setChannelsLast(*net, true);

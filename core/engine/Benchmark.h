@@ -19,6 +19,7 @@ enum class InferenceVariant {
     Fp32Nchw,             ///< InferenceNet: float32, BN folded, NCHW, plain conv2d + ReLU
     Fp32Folded,           ///< InferenceNet: float32, BN folded, prepacked (the engine's path without bfloat16)
     Bf16Prepacked,        ///< InferenceNet: bf16, BN folded, prepacked with fused ReLU (the engine's path)
+    Int8,                 ///< InferenceNet: int8 oneDNN convolutions, calibrated (the path without bfloat16)
 };
 /// Short name of a variant for tables.
 const char* inferenceVariantName(InferenceVariant v);

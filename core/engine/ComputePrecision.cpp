@@ -17,6 +17,7 @@ namespace {
 struct CpuBf16 {
     bool avx512Bf16 = false;
     bool amxBf16 = false;
+    bool avx512Vnni = false;
 };
 
 CpuBf16 probe()
@@ -37,6 +38,7 @@ CpuBf16 probe()
     const unsigned maxSubleaf = a;
     const bool avx512f = b & (1u << 16);
     r.amxBf16 = amxState && (d & (1u << 22));
+    r.avx512Vnni = avx512State && avx512f && (c & (1u << 11));
     if (maxSubleaf >= 1) {
         unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
         __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1);
@@ -59,6 +61,11 @@ bool cpuHasNativeBf16()
     return cpu().avx512Bf16 || cpu().amxBf16;
 }
 
+bool cpuHasAvx512Vnni()
+{
+    return cpu().avx512Vnni;
+}
+
 std::optional<bool> precisionFromEnvironment()
 {
     const char* v = std::getenv("MITOSEG_PRECISION");
@@ -67,9 +74,9 @@ std::optional<bool> precisionFromEnvironment()
     const std::string s(v);
     if (s == "bf16" || s == "bfloat16")
         return true;
-    if (s == "fp32" || s == "float32")
+    if (s == "fp32" || s == "float32" || s == "int8")
         return false;
-    throw Error("MITOSEG_PRECISION='" + s + "' is not bf16 or fp32");
+    throw Error("MITOSEG_PRECISION='" + s + "' is not bf16, fp32 or int8");
 }
 
 bool defaultBf16()
@@ -82,6 +89,14 @@ bool defaultBf16()
         std::call_once(once, [&] { std::fprintf(stderr, "warning: %s; ignored\n", e.what()); });
     }
     return cpuHasNativeBf16();
+}
+
+bool defaultInt8()
+{
+    const char* v = std::getenv("MITOSEG_PRECISION");
+    if (v && *v)
+        return std::string(v) == "int8";
+    return !cpuHasNativeBf16();
 }
 
 std::string describeDefaultPrecision()

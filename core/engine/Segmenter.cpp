@@ -319,7 +319,11 @@ private:
             cache[z] = t;
             return t;
         };
-        const TiledPredictor& pred = predictor(options);
+        if (usesInt8(options))
+            predictor_.reset();   // calibrated afresh on this stack, whatever was predicted before
+        TiledPredictor& pred = predictor(options);
+        if (usesInt8(options))
+            calibrateOnStack(pred, shape, read, options);
         // Whole slices in flight on `workers` threads of one torch thread each (two slices on two
         // cores beat one slice on two: the memory-bound layers do not scale with threads).
         const int threads = resolvedThreads(options);
@@ -376,6 +380,30 @@ private:
             torch::set_num_threads(threads);
     }
 
+    /// int8: activation ranges from the middle 512 x 512 of three slices spread through the whole
+    /// stack (with their context), so every range of z (and every rank of a distributed run) gets
+    /// the same ones.
+    void calibrateOnStack(TiledPredictor& pred, const Shape& shape, const SliceReader& read, const PredictOptions& options) const
+    {
+        const std::int64_t D = shape.depth, k = std::min<std::int64_t>(3, D);
+        const int ctx = model_.spec.arch.context();
+        std::vector<torch::Tensor> samples;
+        for (std::int64_t i = 0; i < k; ++i) {
+            const std::int64_t z = (2 * i + 1) * D / (2 * k);
+            std::vector<torch::Tensor> chans;
+            for (int c = -ctx; c <= ctx; ++c) {
+                torch::Tensor t = torch::empty({shape.height, shape.width});
+                read(std::clamp<std::int64_t>(z + c, 0, D - 1), t.data_ptr<float>());
+                chans.push_back(t);
+            }
+            samples.push_back(normalise(torch::stack(chans)));
+        }
+        pred.calibrate(torch::stack(samples), std::min(options.tile, 512));   // 3 x 512^2: about 1.5 s on one thread
+    }
+
+    /// int8 applies to the fast float path only: bfloat16 and the reference path keep theirs.
+    static bool usesInt8(const PredictOptions& options) { return options.int8 && !options.bf16 && !options.referencePath; }
+
     static int resolvedThreads(const PredictOptions& options)
     {
         return options.threads > 0 ? options.threads : static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
@@ -387,11 +415,12 @@ private:
             torch::set_num_threads(n);
     }
     /// The predictor for `options`' compute settings, made once and kept while they hold.
-    const TiledPredictor& predictor(const PredictOptions& options)
+    TiledPredictor& predictor(const PredictOptions& options)
     {
-        const std::array<bool, 3> key{options.bf16, options.channelsLast, options.referencePath};
+        const std::array<bool, 4> key{options.bf16, options.channelsLast, options.referencePath, usesInt8(options)};
         if (!predictor_ || key != predictorKey_) {
-            predictor_ = std::make_unique<TiledPredictor>(model_.net, options.bf16, options.channelsLast, options.referencePath);
+            predictor_ = std::make_unique<TiledPredictor>(model_.net, options.bf16, options.channelsLast, options.referencePath,
+                                                          usesInt8(options));
             predictorKey_ = key;
         }
         return *predictor_;
@@ -416,7 +445,7 @@ private:
 
     LoadedModel model_;
     std::unique_ptr<TiledPredictor> predictor_;
-    std::array<bool, 3> predictorKey_{};
+    std::array<bool, 4> predictorKey_{};
 };
 
 }  // namespace

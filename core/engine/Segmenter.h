@@ -45,6 +45,11 @@ struct PredictOptions {
     /// The reference path: the network as trained (float32, ConvTranspose2d, batch norm), no
     /// folding or conversion. Slow; for checking the fast path.
     bool referencePath = false;
+    /// 8-bit convolutions (oneDNN int8) where bf16 is off. predictStack calibrates the activation
+    /// ranges on the stack (three slices spread through it); single-slice calls on the first
+    /// input predicted, so their results depend on which came first: for that reason only
+    /// `mitoseg predict` turns it on by default (defaultInt8()); the studio stays in float32.
+    bool int8 = false;
     /// predictStack: slices predicted at once, each on its own thread with one torch thread
     /// (0 = `threads` + 1 when threads >= 2, else 1; 1 = one slice at a time on `threads` torch
     /// threads).

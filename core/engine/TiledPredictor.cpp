@@ -60,14 +60,28 @@ torch::Tensor dihedralInverse(const torch::Tensor& y, int k)
 
 }  // namespace
 
-TiledPredictor::TiledPredictor(UNet net, bool bf16, bool channelsLast, bool reference) : net_(std::move(net))
+TiledPredictor::TiledPredictor(UNet net, bool bf16, bool channelsLast, bool reference, bool int8) : net_(std::move(net))
 {
     if (!reference) {
         InferenceSettings settings;
         settings.bf16 = bf16;
         settings.channelsLast = channelsLast;
-        fast_ = std::make_shared<const InferenceNet>(net_, settings);
+        settings.int8 = int8;
+        fast_ = std::make_shared<InferenceNet>(net_, settings);
     }
+}
+
+void TiledPredictor::calibrate(const torch::Tensor& inputs, int tile)
+{
+    if (!fast_ || !fast_->settings().int8)
+        return;
+    const std::int64_t m = std::int64_t{1} << net_->config.depth;
+    const std::int64_t t = std::max<std::int64_t>(m, tile / m * m);
+    const std::int64_t h = std::min(t, inputs.size(2) / m * m), w = std::min(t, inputs.size(3) / m * m);
+    if (h == 0 || w == 0)
+        return;   // smaller than the network's granularity: the first padded tile calibrates
+    const std::int64_t y0 = (inputs.size(2) - h) / 2, x0 = (inputs.size(3) - w) / 2;
+    fast_->calibrate(inputs.slice(2, y0, y0 + h).slice(3, x0, x0 + w).to(torch::kFloat));
 }
 
 torch::Tensor TiledPredictor::forwardBatch(const torch::Tensor& batch, bool tta) const

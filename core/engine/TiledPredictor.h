@@ -15,7 +15,14 @@ public:
     /// up-sampling; `bf16` weights and activations in bfloat16, `channelsLast` NHWC). With
     /// `reference`, `net` itself runs in float32 (ConvTranspose2d, BN as trained): the slow path
     /// the fast one is checked against; `net` is then shared and switched to eval mode.
-    TiledPredictor(UNet net, bool bf16, bool channelsLast, bool reference = false);
+    /// With `int8`, the InferenceNet computes in 8 bits (InferenceSettings::int8).
+    TiledPredictor(UNet net, bool bf16, bool channelsLast, bool reference = false, bool int8 = false);
+
+    /// int8 only (no-op otherwise): calibrates the activation ranges on `inputs` (B, C, H, W),
+    /// normalised, each cut to its central `tile` x `tile` and to multiples of 2^depth. Without
+    /// it the first tile predicted calibrates. Before any predict() call.
+    void calibrate(const torch::Tensor& inputs, int tile);
+    bool calibrated() const { return !fast_ || !fast_->settings().int8 || fast_->calibrated(); }
 
     /// `input` is (C, H, W) float, already normalised. Returns probabilities (outputs, H, W):
     /// sigmoid for one output, softmax otherwise. Throws Cancelled when `cancel` fires.
@@ -29,7 +36,7 @@ public:
 private:
     torch::Tensor forwardBatch(const torch::Tensor& batch, bool tta) const;
     mutable UNet net_;
-    std::shared_ptr<const InferenceNet> fast_;   ///< null on the reference path
+    std::shared_ptr<InferenceNet> fast_;   ///< null on the reference path
 };
 
 }  // namespace mitoseg

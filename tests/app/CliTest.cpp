@@ -30,7 +30,11 @@ TEST(Cli, PrecisionFlagsAndEnvironmentAreChecked)
     EXPECT_EQ(runCommand(cli() + " predict in.tif --out out.tif --fp32 --bf16 2>&1", &out), 2);
     EXPECT_NE(out.find("--fp32 and --bf16 exclude each other"), std::string::npos) << out;
     EXPECT_EQ(runCommand("MITOSEG_PRECISION=half " + cli() + " train a.tif b.tif --out m.msm 2>&1", &out), 2);
-    EXPECT_NE(out.find("MITOSEG_PRECISION='half' is not bf16 or fp32"), std::string::npos) << out;
+    EXPECT_NE(out.find("MITOSEG_PRECISION='half' is not bf16, fp32 or int8"), std::string::npos) << out;
+    for (const char* other : {"--bf16", "--fp32", "--reference"}) {
+        EXPECT_EQ(runCommand(cli() + " predict in.tif --out out.tif --int8 " + other + " 2>&1", &out), 2) << other;
+        EXPECT_NE(out.find("--int8 excludes --bf16, --fp32 and --reference"), std::string::npos) << out;
+    }
     // The training banner says which format runs; the environment picks it.
     EXPECT_EQ(runCommand(cli() + " train --help", &out), 0);
     EXPECT_NE(out.find("--fp32 | --bf16"), std::string::npos) << out;

@@ -58,6 +58,7 @@ TEST(ComputePrecision, CpuProbeAgreesWithTheKernelsCpuFlags)
         GTEST_SKIP() << "no flags line (not x86)";
     const bool kernelSays = flags.find(" avx512_bf16 ") != std::string::npos || flags.find(" amx_bf16 ") != std::string::npos;
     EXPECT_EQ(cpuHasNativeBf16(), kernelSays) << "flags:" << flags;
+    EXPECT_EQ(cpuHasAvx512Vnni(), flags.find(" avx512_vnni ") != std::string::npos) << "flags:" << flags;
 }
 
 TEST(ComputePrecision, DefaultFollowsTheCpuUnlessTheEnvironmentSaysOtherwise)
@@ -68,6 +69,8 @@ TEST(ComputePrecision, DefaultFollowsTheCpuUnlessTheEnvironmentSaysOtherwise)
         EXPECT_EQ(defaultBf16(), cpuHasNativeBf16());
         EXPECT_EQ(TrainConfig{}.bf16, cpuHasNativeBf16());
         EXPECT_EQ(PredictOptions{}.bf16, cpuHasNativeBf16());
+        EXPECT_EQ(defaultInt8(), !cpuHasNativeBf16());   // without bfloat16, `mitoseg predict` runs in 8 bits
+        EXPECT_FALSE(PredictOptions{}.int8);               // the library's (and the studio's) default is float
         EXPECT_NE(describeDefaultPrecision().find(cpuHasNativeBf16() ? "bfloat16" : "float32 (no bfloat16 instructions)"),
                   std::string::npos)
             << describeDefaultPrecision();
@@ -78,6 +81,15 @@ TEST(ComputePrecision, DefaultFollowsTheCpuUnlessTheEnvironmentSaysOtherwise)
         EXPECT_FALSE(TrainConfig{}.bf16) << v;
         EXPECT_FALSE(TrainConfig{}.channelsLast) << v;   // float32 trains faster NCHW
         EXPECT_FALSE(PredictOptions{}.bf16) << v;
+        EXPECT_FALSE(defaultInt8()) << v;
+        EXPECT_EQ(describeDefaultPrecision(), "float32 (MITOSEG_PRECISION)");
+    }
+    {
+        PrecisionEnv env("int8");   // prediction in 8 bits, training in float32
+        EXPECT_FALSE(defaultBf16());
+        EXPECT_TRUE(defaultInt8());
+        EXPECT_FALSE(TrainConfig{}.bf16);
+        EXPECT_FALSE(PredictOptions{}.bf16);
         EXPECT_EQ(describeDefaultPrecision(), "float32 (MITOSEG_PRECISION)");
     }
     for (const char* v : {"bf16", "bfloat16"}) {
@@ -85,6 +97,7 @@ TEST(ComputePrecision, DefaultFollowsTheCpuUnlessTheEnvironmentSaysOtherwise)
         EXPECT_TRUE(defaultBf16()) << v;
         EXPECT_TRUE(TrainConfig{}.bf16) << v;
         EXPECT_TRUE(PredictOptions{}.bf16) << v;
+        EXPECT_FALSE(defaultInt8()) << v;
     }
 }
 

@@ -118,6 +118,89 @@ TEST(FastPath, InferenceNetMatchesTheReferenceInFloat32AndCloselyInBfloat16)
     }
 }
 
+// int8: the byte-level pixel shuffle and the head read in place equal LibTorch's own ops.
+TEST(FastPathInt8, PixelShuffleAndHeadEqualLibTorchsOps)
+{
+    torch::manual_seed(5);
+    torch::InferenceMode guard;
+    torch::Tensor f = torch::rand({2, 12, 5, 7}) * 3 - 1;
+    torch::Tensor q = torch::quantize_per_tensor(f, 4.0 / 255, 64, torch::kQUInt8).contiguous(torch::MemoryFormat::ChannelsLast);
+    torch::Tensor mine = pixelShuffleQuantized(q), theirs = torch::pixel_shuffle(q, 2);
+    ASSERT_EQ(mine.sizes(), theirs.sizes());
+    EXPECT_TRUE(mine.is_contiguous(torch::MemoryFormat::ChannelsLast));
+    EXPECT_DOUBLE_EQ(mine.q_scale(), q.q_scale());
+    EXPECT_EQ(mine.q_zero_point(), q.q_zero_point());
+    EXPECT_TRUE(torch::equal(mine.int_repr().contiguous(), theirs.int_repr().contiguous()));
+
+    torch::Tensor w = torch::randn({3, 12, 1, 1}), b = torch::randn({3});
+    torch::Tensor head = headQuantized(q, w, b), ref = torch::conv2d(q.dequantize(), w, b);
+    ASSERT_EQ(head.sizes(), ref.sizes());
+    EXPECT_LT((head - ref).abs().max().item<float>(), 1e-4f);
+}
+
+// int8 against float32 on the same folded network: the logits follow within quantisation error,
+// calibration happens once (explicitly, or on the first input), and the ranges come from the
+// calibration samples (a net calibrated on other data answers differently).
+TEST(FastPathInt8, FollowsFloat32WithinQuantisationError)
+{
+    UNet net = randomNet("fast", 5);
+    torch::InferenceMode guard;
+    torch::manual_seed(3);
+    torch::Tensor samples = torch::randn({2, 5, 96, 128});
+    torch::Tensor x = torch::randn({1, 5, 96, 128});
+    InferenceSettings fs;
+    fs.bf16 = false;
+    InferenceSettings qs = fs;
+    qs.int8 = true;
+    InferenceNet fl(net, fs), i8(net, qs);
+    EXPECT_FALSE(i8.calibrated());
+    i8.calibrate(samples);
+    EXPECT_TRUE(i8.calibrated());
+    torch::Tensor a = fl.forward(x), b = i8.forward(x);
+    ASSERT_EQ(a.sizes(), b.sizes());
+    EXPECT_EQ(b.scalar_type(), torch::kFloat);
+    const double relErr = ((a - b).abs().mean() / a.abs().mean()).item<double>();
+    const double corr = torch::corrcoef(torch::stack({a.flatten(), b.flatten()}))[0][1].item<double>();
+    const double signAgree = ((a > 0) == (b > 0)).to(torch::kFloat).mean().item<double>();
+    EXPECT_LT(relErr, 0.08) << "corr " << corr << " sign agreement " << signAgree;
+    EXPECT_GT(corr, 0.99) << "relative error " << relErr;
+    EXPECT_GT(signAgree, 0.95);
+    EXPECT_GT((a - b).abs().max().item<float>(), 0.0f);   // it is not running the float path
+
+    // Uncalibrated: the first input calibrates; the same as calibrating on it explicitly.
+    InferenceNet lazy(net, qs), explicitNet(net, qs);
+    torch::Tensor first = lazy.forward(x);
+    EXPECT_TRUE(lazy.calibrated());
+    explicitNet.calibrate(x);
+    EXPECT_TRUE(torch::equal(first, explicitNet.forward(x)));
+    EXPECT_FALSE(torch::equal(first, b));   // calibrated on other samples: other ranges
+}
+
+// Without AVX512-VNNI, oneDNN adds pairs of 8-bit products in 16 bits: with every weight
+// positive and every activation at the top of its range those sums saturate unless the
+// activations keep to 7 bits. The int8 path must still follow float32 there.
+TEST(FastPathInt8, NoSaturationWithLargeWeightsAndActivations)
+{
+    UNet net = randomNet("tiny", 5);
+    {
+        torch::NoGradGuard g;
+        for (auto& p : net->named_parameters())
+            if (p.key().find("weight") != std::string::npos && p.value().dim() == 4)
+                p.value().abs_();
+    }
+    torch::InferenceMode guard;
+    torch::Tensor x = torch::rand({1, 5, 32, 48}) * 0.05 + 1.0;   // near the top of the range everywhere
+    InferenceSettings fs;
+    fs.bf16 = false;
+    InferenceSettings qs = fs;
+    qs.int8 = true;
+    InferenceNet fl(net, fs), i8(net, qs);
+    i8.calibrate(x);
+    torch::Tensor a = fl.forward(x), b = i8.forward(x);
+    const double relErr = ((a - b).abs().mean() / a.abs().mean()).item<double>();
+    EXPECT_LT(relErr, 0.02) << "float mean " << a.mean().item<double>() << " int8 mean " << b.mean().item<double>();
+}
+
 TEST(FastPath, StackPredictionWithWorkersEqualsOneSliceAtATime)
 {
     ScratchDir dir;
@@ -137,12 +220,20 @@ TEST(FastPath, StackPredictionWithWorkersEqualsOneSliceAtATime)
         v = static_cast<std::uint8_t>(rng() % 200);
     PredictOptions one;
     one.bf16 = false;
+    one.int8 = true;
     one.threads = 2;
     one.workers = 1;
     PredictOptions two = one;
     two.workers = 2;
-    StackPrediction a = seg->predictStack(stack, one), b = seg->predictStack(stack, two);
+    // int8: the calibration (on one thread) gives the same scales either way.
+    StackPrediction a8 = seg->predictStack(stack, one), b8 = seg->predictStack(stack, two);
     float maxDiff = 0;
+    for (std::size_t i = 0; i < a8.probability.values().size(); ++i)
+        maxDiff = std::max(maxDiff, std::abs(a8.probability.values()[i] - b8.probability.values()[i]));
+    EXPECT_LT(maxDiff, 1e-5f);
+    one.int8 = two.int8 = false;
+    StackPrediction a = seg->predictStack(stack, one), b = seg->predictStack(stack, two);
+    maxDiff = 0;
     for (std::size_t i = 0; i < a.probability.values().size(); ++i)
         maxDiff = std::max(maxDiff, std::abs(a.probability.values()[i] - b.probability.values()[i]));
     EXPECT_LT(maxDiff, 1e-5f);

@@ -50,7 +50,7 @@ TEST(ShippedModelSlow, ReproducesItsValidationIoUOnLucchi)
 }
 
 // The fast path (bf16, BN folded, pixel-shuffle up-sampling, prepacked oneDNN convolutions,
-// two slices at a time) against the reference path (the network exactly as trained, float32)
+// two slices at a time), and the int8 path, against the reference path (the network exactly as trained, float32)
 // on real data: 12 EPFL slices around the held-out boundary, model post-processing included.
 TEST(ShippedModelSlow, FastPathMatchesTheReferencePathOnLucchi)
 {
@@ -73,24 +73,35 @@ TEST(ShippedModelSlow, FastPathMatchesTheReferencePathOnLucchi)
     PredictOptions ref = fast;
     ref.referencePath = true;
     ref.workers = 1;
-    StackPrediction f = seg->predictStack(sub, fast), r = seg->predictStack(sub, ref);
-    double sumDiff = 0, maxDiff = 0;
-    std::int64_t flips = 0;
-    for (std::size_t i = 0; i < f.probability.values().size(); ++i) {
-        double d = std::abs(f.probability.values()[i] - r.probability.values()[i]);
-        sumDiff += d;
-        maxDiff = std::max(maxDiff, d);
-        flips += f.labels.values()[i] != r.labels.values()[i];
+    const StackPrediction r = seg->predictStack(sub, ref);
+    const double iouRef = overlapScores(r.labels, truth, 2).foregroundIoU;
+    // The default fast path (bfloat16 or float32, as the CPU allows) and the int8 path (calibrated
+    // on three of these slices), each held to the same tolerance.
+    PredictOptions int8 = fast;
+    int8.bf16 = false;
+    int8.int8 = true;
+    for (const PredictOptions& o : {fast, int8}) {
+        const char* name = o.int8 ? "int8" : o.bf16 ? "bf16" : "fp32";
+        StackPrediction f = seg->predictStack(sub, o);
+        double sumDiff = 0, maxDiff = 0;
+        std::int64_t flips = 0;
+        for (std::size_t i = 0; i < f.probability.values().size(); ++i) {
+            double d = std::abs(f.probability.values()[i] - r.probability.values()[i]);
+            sumDiff += d;
+            maxDiff = std::max(maxDiff, d);
+            flips += f.labels.values()[i] != r.labels.values()[i];
+        }
+        const double meanDiff = sumDiff / static_cast<double>(f.probability.values().size());
+        const double flipShare = static_cast<double>(flips) / static_cast<double>(f.labels.values().size());
+        const double iouFast = overlapScores(f.labels, truth, 2).foregroundIoU;
+        std::printf("%s vs reference on z %lld-%lld: mean |dp| %.5f, max |dp| %.4f, labels differ on %.4f%% of voxels, "
+                    "IoU %.4f fast vs %.4f reference\n",
+                    name, static_cast<long long>(a), static_cast<long long>(a + n - 1), meanDiff, maxDiff, 100 * flipShare,
+                    iouFast, iouRef);
+        // The stated tolerance of the fast path: probabilities within 0.005 on average, fewer than
+        // 0.5% of labels differing, foreground IoU within 0.002.
+        EXPECT_LT(meanDiff, 0.005) << name;
+        EXPECT_LT(flipShare, 0.005) << name;
+        EXPECT_NEAR(iouFast, iouRef, 0.002) << name;
     }
-    const double meanDiff = sumDiff / static_cast<double>(f.probability.values().size());
-    const double flipShare = static_cast<double>(flips) / static_cast<double>(f.labels.values().size());
-    const double iouFast = overlapScores(f.labels, truth, 2).foregroundIoU, iouRef = overlapScores(r.labels, truth, 2).foregroundIoU;
-    std::printf("fast vs reference on z %lld-%lld: mean |dp| %.5f, max |dp| %.4f, labels differ on %.4f%% of voxels, "
-                "IoU %.4f fast vs %.4f reference\n",
-                static_cast<long long>(a), static_cast<long long>(a + n - 1), meanDiff, maxDiff, 100 * flipShare, iouFast, iouRef);
-    // The stated tolerance of the fast path: probabilities within 0.005 on average, fewer than
-    // 0.5% of labels differing, foreground IoU within 0.002.
-    EXPECT_LT(meanDiff, 0.005);
-    EXPECT_LT(flipShare, 0.005);
-    EXPECT_NEAR(iouFast, iouRef, 0.002);
 }
