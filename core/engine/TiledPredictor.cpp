@@ -75,13 +75,24 @@ void TiledPredictor::calibrate(const torch::Tensor& inputs, int tile)
 {
     if (!fast_ || !fast_->settings().int8)
         return;
+    // The middle tile x tile (at most) of each image, padded as predictMany pads to multiples of
+    // 2^depth: always some calibration here, never a lazy one on whichever tile comes first.
     const std::int64_t m = std::int64_t{1} << net_->config.depth;
     const std::int64_t t = std::max<std::int64_t>(m, tile / m * m);
-    const std::int64_t h = std::min(t, inputs.size(2) / m * m), w = std::min(t, inputs.size(3) / m * m);
-    if (h == 0 || w == 0)
-        return;   // smaller than the network's granularity: the first padded tile calibrates
-    const std::int64_t y0 = (inputs.size(2) - h) / 2, x0 = (inputs.size(3) - w) / 2;
-    fast_->calibrate(inputs.slice(2, y0, y0 + h).slice(3, x0, x0 + w).to(torch::kFloat));
+    const std::int64_t H = inputs.size(2), W = inputs.size(3);
+    const std::int64_t h = std::min(t, H), w = std::min(t, W);
+    const std::int64_t y0 = (H - h) / 2, x0 = (W - w) / 2;
+    torch::Tensor x = inputs.slice(2, y0, y0 + h).slice(3, x0, x0 + w).to(torch::kFloat);
+    const std::int64_t ph = roundUp(h, m) - h, pw = roundUp(w, m) - w;
+    if (ph > 0 || pw > 0) {
+        torch::nn::functional::PadFuncOptions pad({0, pw, 0, ph});
+        if (ph < h && pw < w)
+            pad.mode(torch::kReflect);
+        else
+            pad.mode(torch::kReplicate);
+        x = torch::nn::functional::pad(x, pad);
+    }
+    fast_->calibrate(x);
 }
 
 torch::Tensor TiledPredictor::forwardBatch(const torch::Tensor& batch, bool tta) const

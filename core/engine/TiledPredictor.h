@@ -19,8 +19,8 @@ public:
     TiledPredictor(UNet net, bool bf16, bool channelsLast, bool reference = false, bool int8 = false);
 
     /// int8 only (no-op otherwise): calibrates the activation ranges on `inputs` (B, C, H, W),
-    /// normalised, each cut to its central `tile` x `tile` and to multiples of 2^depth. Without
-    /// it the first tile predicted calibrates. Before any predict() call.
+    /// normalised, each cut to its central `tile` x `tile` and padded to multiples of 2^depth.
+    /// Without it the first tile predicted calibrates. Before any predict() call.
     void calibrate(const torch::Tensor& inputs, int tile);
     bool calibrated() const { return !fast_ || !fast_->settings().int8 || fast_->calibrated(); }
 
