@@ -33,7 +33,10 @@ const char* kHelp =
     "from Python (peer.py unet-infer: float32, transposed convolution). Prints medians (ms per\n"
     "slice, voxels/s, achieved GFLOP/s) and the ratio.\n"
     "  --levers     time every step of the speed work in one run (reference float32 with the\n"
-    "               transposed convolution, bf16 autocast, pixel shuffle, pure bf16, BN folding)\n"
+    "               transposed convolution, bf16 autocast, pixel shuffle, pure bf16, BN folding,\n"
+    "               int8)\n"
+    "  --int8       8-bit convolutions, as `mitoseg predict` runs by default on CPUs without\n"
+    "               bfloat16 (the default here too, there)\n"
     "  --batch N    slices per forward pass\n"
     "  --stack S    time `mitoseg predict S` file to file (read, predict, post-process, write;\n"
     "               outputs go to a temporary folder) with the shipped model or --model\n"
@@ -164,6 +167,8 @@ int run(const std::vector<std::string>& argv)
     Args args(argv, {"preset", "height", "width", "repeats", "threads", "batch", "stack", "model", "workers", "rss"},
               {"fp32", "bf16", "int8", "no-peer", "levers"});
     args.expectPositionals(0, 0);
+    if (args.flag("int8") && (args.flag("bf16") || args.flag("fp32")))
+        throw UsageError("--int8 excludes --bf16 and --fp32");
     int repeats = static_cast<int>(args.integer("repeats", args.value("stack") ? 1 : 3, 1, 1000));
     int threads = static_cast<int>(args.integer("threads", 2, 1, 1024));
     if (repeats < 1 || threads < 1)

@@ -35,6 +35,8 @@ TEST(Cli, PrecisionFlagsAndEnvironmentAreChecked)
         EXPECT_EQ(runCommand(cli() + " predict in.tif --out out.tif --int8 " + other + " 2>&1", &out), 2) << other;
         EXPECT_NE(out.find("--int8 excludes --bf16, --fp32 and --reference"), std::string::npos) << out;
     }
+    EXPECT_EQ(runCommand(cli() + " bench predict --int8 --bf16 2>&1", &out), 2);
+    EXPECT_NE(out.find("--int8 excludes --bf16 and --fp32"), std::string::npos) << out;
     // The training banner says which format runs; the environment picks it.
     EXPECT_EQ(runCommand(cli() + " train --help", &out), 0);
     EXPECT_NE(out.find("--fp32 | --bf16"), std::string::npos) << out;
