@@ -9,6 +9,22 @@ namespace {
 
 std::int64_t roundUp(std::int64_t v, std::int64_t m) { return (v + m - 1) / m * m; }
 
+/// Pads (N, C, H, W) at the bottom and right to multiples of m: reflected where the image is
+/// large enough, else replicated.
+torch::Tensor padToMultiple(const torch::Tensor& x, std::int64_t m)
+{
+    const std::int64_t H = x.size(2), W = x.size(3);
+    const std::int64_t ph = roundUp(H, m) - H, pw = roundUp(W, m) - W;
+    if (ph == 0 && pw == 0)
+        return x;
+    torch::nn::functional::PadFuncOptions pad({0, pw, 0, ph});
+    if (ph < H && pw < W)
+        pad.mode(torch::kReflect);
+    else
+        pad.mode(torch::kReplicate);
+    return torch::nn::functional::pad(x, pad);
+}
+
 /// Start offsets of tiles of `tile` along an axis of `size` (size >= tile) with >= `overlap`.
 /// Size, tile and every start are multiples of `m` (2^depth), so each tile sees the pooling
 /// grid in the same phase as a whole-image pass.
@@ -83,16 +99,7 @@ void TiledPredictor::calibrate(const torch::Tensor& inputs, int tile)
     const std::int64_t h = std::min(t, H), w = std::min(t, W);
     const std::int64_t y0 = (H - h) / 2, x0 = (W - w) / 2;
     torch::Tensor x = inputs.slice(2, y0, y0 + h).slice(3, x0, x0 + w).to(torch::kFloat);
-    const std::int64_t ph = roundUp(h, m) - h, pw = roundUp(w, m) - w;
-    if (ph > 0 || pw > 0) {
-        torch::nn::functional::PadFuncOptions pad({0, pw, 0, ph});
-        if (ph < h && pw < w)
-            pad.mode(torch::kReflect);
-        else
-            pad.mode(torch::kReplicate);
-        x = torch::nn::functional::pad(x, pad);
-    }
-    fast_->calibrate(x);
+    fast_->calibrate(padToMultiple(x, m));
 }
 
 torch::Tensor TiledPredictor::forwardBatch(const torch::Tensor& batch, bool tta) const
@@ -136,17 +143,7 @@ torch::Tensor TiledPredictor::predictMany(const torch::Tensor& inputs, const Pre
     std::int64_t tile = roundUp(std::max<std::int64_t>(options.tile, m), m);
     std::int64_t th = std::min(tile, roundUp(H, m)), tw = std::min(tile, roundUp(W, m));
     // Pad the image to multiples of 2^depth (and at least one tile); reflect where possible.
-    std::int64_t ph = roundUp(H, m) - H, pw = roundUp(W, m) - W;
-    torch::Tensor x = inputs.to(torch::kFloat);
-    if (ph > 0 || pw > 0) {
-        bool reflect = ph < H && pw < W;
-        torch::nn::functional::PadFuncOptions pad({0, pw, 0, ph});
-        if (reflect)
-            pad.mode(torch::kReflect);
-        else
-            pad.mode(torch::kReplicate);
-        x = torch::nn::functional::pad(x, pad);
-    }
+    torch::Tensor x = padToMultiple(inputs.to(torch::kFloat), m);
     const std::int64_t PH = x.size(2), PW = x.size(3);
     std::int64_t overlap = std::max<std::int64_t>(0, options.overlap);
     auto ys = starts(PH, th, overlap, m), xs = starts(PW, tw, overlap, m);
