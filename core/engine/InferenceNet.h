@@ -74,11 +74,11 @@ private:
                  int padding);
     Block convertBlock(ConvBlockImpl& block);
     torch::Tensor run(const Conv& c, const torch::Tensor& x, bool relu) const;
-    torch::Tensor runBlock(const Block& b, const torch::Tensor& x) const;
 
     /// Observed minimum and maximum of one activation.
     struct Range {
         float lo = 0, hi = 0;
+        bool seen = false;
         void add(const torch::Tensor& t);
     };
     struct Ranges {
