@@ -547,7 +547,10 @@ void MainWindow::showCursorInfo(qint64 x, qint64 y, qint64 z, bool inside)
 
 void MainWindow::updateModelLabel()
 {
-    modelLabel_->setText(seg_->hasProvider() ? tr("model: %1").arg(seg_->providerName()) : tr("no model loaded"));
+    const QString precision = seg_->modelPrecision();
+    modelLabel_->setText(!seg_->hasProvider() ? tr("no model loaded")
+                         : precision.isEmpty() ? tr("model: %1").arg(seg_->providerName())
+                                               : tr("model: %1, %2").arg(seg_->providerName(), precision));
 }
 
 void MainWindow::segment(bool stack)

@@ -14,6 +14,8 @@
 
 namespace mitoseg::ui {
 
+class ImageSource;
+
 class PredictionProvider {
 public:
     virtual ~PredictionProvider() = default;
@@ -35,6 +37,18 @@ public:
     {
         return predict(slices[slices.size() / 2], height, width, cancel);
     }
+
+    /// Called on the worker thread before each job on `image` (the document's whole stack). The
+    /// U-Net in int8 measures its activation ranges there, once per image (about 1.5 s), so
+    /// every slice is segmented as `mitoseg predict` segments it on the same file, whichever job
+    /// or order. Throws mitoseg::Cancelled.
+    virtual void prepareFor(const std::shared_ptr<const ImageSource>& image, const CancelToken& cancel)
+    {
+        (void)image;
+        (void)cancel;
+    }
+    /// "int8" or "float32"/"bfloat16": what predict() computes in (shown in the status bar).
+    virtual QString precision() const { return {}; }
 
     /// Loads a model through core's Segmenter; throws mitoseg::Error (e.g. no engine, bad file).
     static std::shared_ptr<PredictionProvider> loadModel(const std::filesystem::path& path);

@@ -35,6 +35,7 @@ void SegmentWorker::run(const SegmentJob& job)
         return it->second.empty() ? nullptr : it->second.data();
     };
     try {
+        job.provider->prepareFor(job.image, *job.cancel);
         for (int i = 0; i < total; ++i) {
             job.cancel->check();
             const std::int64_t z = job.slices[static_cast<std::size_t>(i)];

@@ -130,6 +130,11 @@ QString SegmentationController::providerName() const
     return provider_ ? provider_->name() : QString();
 }
 
+QString SegmentationController::modelPrecision() const
+{
+    return provider_ ? provider_->precision() : QString();
+}
+
 bool SegmentationController::start(SegmentJob job, QString* why)
 {
     if (!doc_->hasImage()) {

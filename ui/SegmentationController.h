@@ -33,6 +33,8 @@ public:
     /// Slices the model reads on each side of the one it segments (0 without a model).
     int modelContextSlices() const;
     QString providerName() const;
+    /// What the model computes in ("int8", "float32", "bfloat16"); empty without a model or for fakes.
+    QString modelPrecision() const;
     /// The classes the document should use: the model's (palette colours) when it has more
     /// than two, else the binary default.
     std::vector<labels::LabelClass> modelClasses() const;

@@ -93,6 +93,17 @@ public:
 
     const ModelInfo& info() const override { return model_.spec.info; }
 
+    void setInt8Calibration(const Int8Calibration& c) override
+    {
+        if (c.empty() || c.samples * c.channels * c.height * c.width != static_cast<std::int64_t>(c.raw.size()))
+            throw Error("int8 calibration: no samples, or their size does not match their shape");
+        if (c.channels != model_.spec.arch.inChannels)
+            throw Error("int8 calibration: the samples have " + std::to_string(c.channels) + " slices each, the model reads " +
+                        std::to_string(model_.spec.arch.inChannels));
+        useCalibration(c);
+        calibrationFromCaller_ = true;
+    }
+
     SlicePrediction predictSlice(const float* raw, std::int64_t height, std::int64_t width,
                                  const PredictOptions& options, const CancelToken* cancel) override
     {
@@ -319,11 +330,9 @@ private:
             cache[z] = t;
             return t;
         };
-        if (usesInt8(options))
-            predictor_.reset();   // calibrated afresh on this stack, whatever was predicted before
+        if (usesInt8(options) && !calibrationFromCaller_)
+            useCalibration(int8CalibrationOf(shape, ctx, read));   // this stack's, whatever was predicted before
         TiledPredictor& pred = predictor(options);
-        if (usesInt8(options))
-            calibrateOnStack(pred, shape, read, options);
         // Whole slices in flight on `workers` threads of one torch thread each (two slices on two
         // cores beat one slice on two: the memory-bound layers do not scale with threads).
         const int threads = resolvedThreads(options);
@@ -380,25 +389,11 @@ private:
             torch::set_num_threads(threads);
     }
 
-    /// int8: activation ranges from the middle 512 x 512 of three slices spread through the whole
-    /// stack (with their context), so every range of z (and every rank of a distributed run) gets
-    /// the same ones.
-    void calibrateOnStack(TiledPredictor& pred, const Shape& shape, const SliceReader& read, const PredictOptions& options) const
+    /// Keeps `c` (normalised) for every int8 predictor made from now on.
+    void useCalibration(const Int8Calibration& c)
     {
-        const std::int64_t D = shape.depth, k = std::min<std::int64_t>(3, D);
-        const int ctx = model_.spec.arch.context();
-        std::vector<torch::Tensor> samples;
-        for (std::int64_t i = 0; i < k; ++i) {
-            const std::int64_t z = (2 * i + 1) * D / (2 * k);
-            std::vector<torch::Tensor> chans;
-            for (int c = -ctx; c <= ctx; ++c) {
-                torch::Tensor t = torch::empty({shape.height, shape.width});
-                read(std::clamp<std::int64_t>(z + c, 0, D - 1), t.data_ptr<float>());
-                chans.push_back(t);
-            }
-            samples.push_back(normalise(torch::stack(chans)));
-        }
-        pred.calibrate(torch::stack(samples), std::min(options.tile, 512));   // 3 x 512^2: about 1.5 s on one thread
+        calibration_ = normalise(torch::from_blob(const_cast<float*>(c.raw.data()), {c.samples, c.channels, c.height, c.width}));
+        predictor_.reset();
     }
 
     /// int8 applies to the fast float path only: bfloat16 and the reference path keep theirs.
@@ -417,11 +412,14 @@ private:
     /// The predictor for `options`' compute settings, made once and kept while they hold.
     TiledPredictor& predictor(const PredictOptions& options)
     {
-        const std::array<bool, 4> key{options.bf16, options.channelsLast, options.referencePath, usesInt8(options)};
+        const bool int8 = usesInt8(options);
+        const int calibrationTile = int8 ? std::min(options.tile, 512) : 0;   // 512^2 middles: ~1.5 s on one thread
+        const std::array<int, 5> key{options.bf16, options.channelsLast, options.referencePath, int8, calibrationTile};
         if (!predictor_ || key != predictorKey_) {
-            predictor_ = std::make_unique<TiledPredictor>(model_.net, options.bf16, options.channelsLast, options.referencePath,
-                                                          usesInt8(options));
+            predictor_ = std::make_unique<TiledPredictor>(model_.net, options.bf16, options.channelsLast, options.referencePath, int8);
             predictorKey_ = key;
+            if (int8 && calibration_.defined())
+                predictor_->calibrate(calibration_, calibrationTile);
         }
         return *predictor_;
     }
@@ -445,10 +443,36 @@ private:
 
     LoadedModel model_;
     std::unique_ptr<TiledPredictor> predictor_;
-    std::array<bool, 4> predictorKey_{};
+    std::array<int, 5> predictorKey_{};
+    torch::Tensor calibration_;            ///< int8 samples, normalised (B, C, h, w); undefined = none yet
+    bool calibrationFromCaller_ = false;   ///< set by setInt8Calibration: predictStack keeps it
+
 };
 
 }  // namespace
+
+Int8Calibration int8CalibrationOf(const Shape& shape, int contextSlices, const SliceReader& read)
+{
+    const std::int64_t D = shape.depth, H = shape.height, W = shape.width, k = std::min<std::int64_t>(3, D);
+    Int8Calibration c;
+    c.samples = k;
+    c.channels = 2 * contextSlices + 1;
+    c.height = std::min<std::int64_t>(512, H);
+    c.width = std::min<std::int64_t>(512, W);
+    const std::int64_t y0 = (H - c.height) / 2, x0 = (W - c.width) / 2;
+    c.raw.resize(static_cast<std::size_t>(c.samples * c.channels * c.height * c.width));
+    std::vector<float> slice(static_cast<std::size_t>(H * W));
+    float* dst = c.raw.data();
+    for (std::int64_t i = 0; i < k; ++i) {
+        const std::int64_t z = (2 * i + 1) * D / (2 * k);
+        for (int n = -contextSlices; n <= contextSlices; ++n) {
+            read(std::clamp<std::int64_t>(z + n, 0, D - 1), slice.data());
+            for (std::int64_t y = 0; y < c.height; ++y, dst += c.width)
+                std::copy_n(slice.data() + (y0 + y) * W + x0, c.width, dst);
+        }
+    }
+    return c;
+}
 
 VolumeF32 averageAlongZ(const VolumeF32& p, int radius)
 {

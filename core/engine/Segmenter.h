@@ -45,10 +45,11 @@ struct PredictOptions {
     /// The reference path: the network as trained (float32, ConvTranspose2d, batch norm), no
     /// folding or conversion. Slow; for checking the fast path.
     bool referencePath = false;
-    /// 8-bit convolutions (oneDNN int8) where bf16 is off. predictStack calibrates the activation
-    /// ranges on the stack (three slices spread through it); single-slice calls on the first
-    /// input predicted, so their results depend on which came first: for that reason only
-    /// `mitoseg predict` turns it on by default (defaultInt8()); the studio stays in float32.
+    /// 8-bit convolutions (oneDNN int8) where bf16 is off. The activation ranges come from
+    /// Segmenter::setInt8Calibration (the studio and retraining rounds set the document's), else
+    /// predictStack measures them on its stack (int8CalibrationOf) and single-slice calls on the
+    /// first input predicted. Off by default in the library; `mitoseg predict` and the studio
+    /// turn it on where the CPU has no bfloat16 (defaultInt8()).
     bool int8 = false;
     /// predictStack: slices predicted at once, each on its own thread with one torch thread
     /// (0 = `threads` + 1 when threads >= 2, else 1; 1 = one slice at a time on `threads` torch
@@ -102,10 +103,25 @@ public:
     virtual void labels(std::int64_t z, const std::uint8_t* values) = 0;
 };
 
+/// What int8 prediction (PredictOptions::int8) measures its activation ranges on: raw values of
+/// the middle (at most) 512 x 512 of three slices spread through a stack, each with its 2.5D
+/// context. Taken from the whole stack, they are the same whichever slice, z-range, subset or
+/// rank of it is predicted, so a slice segmented alone equals the same slice of `mitoseg predict`.
+struct Int8Calibration {
+    std::int64_t samples = 0, channels = 0, height = 0, width = 0;
+    std::vector<float> raw;   ///< samples x channels x height x width
+    bool empty() const { return raw.empty(); }
+};
+
 /// Called after each slice of predictStack, on the thread running it.
 using SliceCallback = std::function<void(std::int64_t z, const SlicePrediction&)>;
 /// Supplies raw voxel values of slice z (height*width floats) to predictStack.
 using SliceReader = std::function<void(std::int64_t z, float* dst)>;
+
+/// Reads the int8 calibration of a stack of `shape` through `read`: slices (2i + 1) * depth / 6
+/// (i = 0, 1, 2; fewer on stacks under 3 slices) with contextSlices neighbours a side, clamped at
+/// the stack's ends. Any thread; throws what `read` throws.
+Int8Calibration int8CalibrationOf(const Shape& shape, int contextSlices, const SliceReader& read);
 
 /// Replaces P(foreground) of each slice of a binary prediction by its mean over +-radius
 /// slices (clamped at the ends; radius 0 keeps it) and re-thresholds the labels. Any thread.
@@ -131,6 +147,13 @@ public:
     virtual ~Segmenter() = default;
 
     virtual const ModelInfo& info() const = 0;
+
+    /// int8 (PredictOptions::int8) from now on measures its activation ranges on `calibration`
+    /// (int8CalibrationOf the stack being segmented), in predictSlice, predictSliceWithContext
+    /// and predictStack alike. Without it predictStack measures on its own stack and single
+    /// slices on the first input they see. Throws Error when its channels are not the model's
+    /// input slices or it is empty.
+    virtual void setInt8Calibration(const Int8Calibration& calibration) = 0;
 
     /// Segments one slice of raw voxel values (the model file holds the input normalisation).
     /// 2.5D models (several input slices) see this slice repeated as its own neighbours;

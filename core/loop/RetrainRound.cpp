@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "core/base/Error.h"
 #include "core/engine/ModelFile.h"
@@ -141,6 +142,19 @@ RoundReport RetrainRound::run(const RoundCallback& onProgress, const CancelToken
     options.bf16 = settings_.bf16;
     options.channelsLast = settings_.channelsLast;
     options.threads = settings_.threads;
+    options.int8 = settings_.int8;
+    // int8: one calibration for every prediction of the round (before, after, whole stack).
+    std::optional<Int8Calibration> ownCalibration;
+    auto calibrate = [&](Segmenter& model) {
+        if (!options.int8 || options.bf16)
+            return;
+        if (data_.int8Calibration)
+            return model.setInt8Calibration(*data_.int8Calibration);
+        if (!ownCalibration)
+            ownCalibration = int8CalibrationOf(shapeOf(data_), model.info().contextSlices,
+                                               [&](std::int64_t z, float* dst) { readSlice(data_, z, dst); });
+        model.setInt8Calibration(*ownCalibration);
+    };
     auto emit = [&](RoundProgress::Phase phase, double done, double total, const TrainProgress& tp = {}) {
         if (!onProgress)
             return;
@@ -155,6 +169,7 @@ RoundReport RetrainRound::run(const RoundCallback& onProgress, const CancelToken
     if (settings_.scoreBefore && !data_.scoreSlices.empty()) {
         emit(RoundProgress::Phase::ScoringBefore, 0, 1);
         auto before = Segmenter::load(settings_.model);
+        calibrate(*before);
         report.iouBefore = scoreSlices(*before, data_, data_.scoreSlices, options, &cancel);
     }
 
@@ -215,6 +230,7 @@ RoundReport RetrainRound::run(const RoundCallback& onProgress, const CancelToken
 
     const auto p0 = Clock::now();
     auto after = Segmenter::load(settings_.outModel);
+    calibrate(*after);
     const Shape s = shapeOf(data_);
     if (settings_.predictStack) {
         // The shown slice first (what the user waits for), then the whole stack.

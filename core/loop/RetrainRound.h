@@ -33,6 +33,10 @@ struct RoundData {
     std::vector<std::int64_t> pseudoSlices;
     const VolumeU8* truth = nullptr;        ///< scores compare with this (the reference); null = labels
     std::vector<std::int64_t> scoreSlices;  ///< validation slices, scored before and after; never trained on
+    /// int8 (RoundSettings::int8): the activation ranges' samples of the whole stack, when the
+    /// image above is only part of it (the studio's rounds read the slices they need); null =
+    /// int8CalibrationOf the image. Either way every prediction of the round uses the same.
+    const Int8Calibration* int8Calibration = nullptr;
 };
 
 /// How a round runs. Plain value type.
@@ -50,6 +54,7 @@ struct RoundSettings {
     std::uint64_t seed = 1;
     bool bf16 = defaultBf16();                  ///< bfloat16 autocast (training and prediction)
     bool channelsLast = true;
+    bool int8 = false;                 ///< 8-bit prediction where bf16 is off (PredictOptions::int8); training stays float
     bool freezeBatchNorm = true;       ///< keep the model's batch-norm statistics (a few slices would drag them)
     bool scoreBefore = true;           ///< score the current model on scoreSlices (else iouBefore = -1)
     bool predictStack = false;         ///< re-predict every slice with the new model (with its post-processing)

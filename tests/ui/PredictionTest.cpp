@@ -10,6 +10,7 @@
 
 #include "core/base/Error.h"
 #include "core/base/Memory.h"
+#include "core/engine/Trainer.h"
 #include "tests/ui/UiTest.h"
 #include "ui/EditTools.h"
 #include "ui/ImageSource.h"
@@ -274,6 +275,51 @@ private Q_SLOTS:
         doc->clearPredictions();
         QVERIFY(!doc->stackPostProcessed());
         QVERIFY(!doc->startStackPostProcessing());   // nothing predicted: nothing to do
+    }
+
+    void int8SegmentsASliceAsMitosegPredictDoes()
+    {
+        // A real (tiny, 2.5D) U-Net in 8 bits: the studio calibrates on the document's stack, so
+        // the slice segmented alone equals that slice of the whole-stack prediction.
+        qputenv("MITOSEG_PRECISION", "int8");
+        const std::filesystem::path model = scratch_->filePath(QStringLiteral("tiny.msm")).toStdString();
+        VolumeU8 labels(image_.shape());
+        for (std::size_t i = 0; i < labels.values().size(); ++i)
+            labels.values()[i] = image_.values()[i] < 100 ? 1 : 0;
+        TrainConfig c;
+        c.arch = UNetConfig::fromPreset("tiny");
+        c.arch.inChannels = 3;
+        c.steps = 40;
+        c.batch = 4;
+        c.patch = 32;
+        c.learningRate = 1e-2;
+        c.warmupSteps = 2;
+        c.threads = 1;
+        c.bf16 = c.channelsLast = false;
+        c.validateEvery = 1000;
+        c.outModel = model;
+        train(c, TrainData{&image_, nullptr, &labels, {}, -1, -1}, {}, CancelToken{});
+        auto* seg = window_->segmentation();
+        QVERIFY2(seg->loadModel(QString::fromStdString(model.string())).isEmpty(), "model loads");
+        QCOMPARE(seg->modelPrecision(), QStringLiteral("int8"));
+        QSignalSpy done(seg, &SegmentationController::finished);
+        QVERIFY(seg->segmentSlice(3));
+        QVERIFY(done.wait(20000));
+        qunsetenv("MITOSEG_PRECISION");
+
+        PredictOptions o;
+        o.bf16 = false;
+        o.int8 = true;
+        o.zSmooth = 0;
+        o.minObjectVoxels = 0;
+        const StackPrediction whole = Segmenter::load(model)->predictStack(image_, o);
+        const auto studio = window_->document()->predictionLabels(3);
+        int foreground = 0;
+        for (std::int64_t i = 0; i < 40 * 60; ++i) {
+            QCOMPARE(int(studio[i]), int(whole.labels.slice(3)[i]));
+            foreground += studio[i] != 0;
+        }
+        QVERIFY(foreground > 0 && foreground < 40 * 60);   // a real segmentation, not all one class
     }
 
     void cancelStopsAStackJob()

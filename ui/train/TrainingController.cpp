@@ -255,6 +255,7 @@ bool TrainingController::prepare(TrainingJob& job, std::int64_t shownSlice, QStr
     job.patch = options_.patch;
     job.batch = options_.batch;
     job.bf16 = options_.bf16;
+    job.int8 = options_.int8;
     job.validateEvery = options_.validateEvery;
     job.preset = options_.preset.toStdString();
     for (const auto& c : doc_->classes())

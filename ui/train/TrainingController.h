@@ -32,6 +32,7 @@ public:
         /// 4x256² patches; without bfloat16 (a step costs ~3x more) 4x128², so a 60 s budget still takes hundreds of steps
         int patch = defaultBf16() ? 256 : 128, batch = 4;
         bool bf16 = defaultBf16();
+        bool int8 = !defaultBf16() && defaultInt8();   ///< rounds score in 8 bits, as the studio segments
         std::int64_t validateEvery = 50;
     };
 

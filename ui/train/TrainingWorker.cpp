@@ -123,6 +123,19 @@ void TrainingWorker::run(const TrainingJob& job)
             s.patch = job.patch;
             s.batch = job.batch;
             s.bf16 = s.channelsLast = job.bf16;
+            // int8: the ranges of the whole image, as the studio's segmentation takes them
+            // (this job holds only the slices it needs).
+            Int8Calibration calibration;
+            if (job.int8 && !job.bf16) {
+                try {
+                    calibration = int8CalibrationOf(job.image->shape(), contextOf(job),
+                                                    [&](std::int64_t z, float* dst) { job.image->readSliceF32(z, dst); });
+                    s.int8 = true;
+                    data.int8Calibration = &calibration;
+                } catch (const IoError&) {
+                    // unreadable calibration slice: float32, as PredictionProvider::prepareFor does
+                }
+            }
             s.description = job.description;
             s.pause = job.pause.get();
             const int gen = job.generation;

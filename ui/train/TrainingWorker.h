@@ -42,6 +42,7 @@ struct TrainingJob {
     int threads = 0;                               ///< torch threads (0 = all cores)
     int patch = 256, batch = 4;
     bool bf16 = defaultBf16();
+    bool int8 = false;                             ///< Round: predict in 8 bits, calibrated on the whole image
     std::int64_t validateEvery = 50;               ///< Train: steps between validations
     std::string description;                       ///< stored in the model file
     std::shared_ptr<CancelToken> cancel;

@@ -264,6 +264,86 @@ TEST(FastPath, StackPredictionWithWorkersEqualsOneSliceAtATime)
     EXPECT_EQ(seg->predictStack(stack, two).labels.values(), b.labels.values());
 }
 
+TEST(FastPathInt8, OneCalibrationForTheStackMakesEverySlicePredictionAgree)
+{
+    // The studio segments slice by slice in any order and scores rounds on a few slices held in
+    // memory; `mitoseg predict` runs the whole file. With the stack's calibration set, all of
+    // them predict a slice the same.
+    ScratchDir dir;
+    ModelSpec spec;
+    spec.arch = UNetConfig::fromPreset("tiny");
+    spec.arch.inChannels = 3;
+    spec.norm = {100.0, 30.0};
+    spec.info.classNames = {"background", "mitochondria"};
+    UNet net = randomNet("tiny", 3);
+    saveModel(dir / "m.msm", spec, net);
+    VolumeU8 stack(Shape{9, 40, 56});
+    std::mt19937 rng(5);
+    for (std::int64_t z = 0; z < stack.depth(); ++z)
+        for (std::int64_t i = 0; i < stack.shape().sliceVoxels(); ++i)   // brighter with depth: ranges differ by slice
+            stack.slice(z)[i] = static_cast<std::uint8_t>(rng() % (60 + 20 * z));
+    auto read = [&](std::int64_t z, float* dst) { std::copy_n(stack.slice(z), stack.shape().sliceVoxels(), dst); };
+    PredictOptions o;
+    o.bf16 = false;
+    o.int8 = true;
+    o.threads = 2;
+    o.workers = 1;
+    o.zSmooth = 0;
+    o.minObjectVoxels = 0;
+    std::vector<std::vector<float>> whole(9);
+    auto seg = Segmenter::load(dir / "m.msm");
+    seg->predictStack(stack, o, nullptr, nullptr, [&](std::int64_t z, const SlicePrediction& p) { whole[static_cast<std::size_t>(z)] = p.probabilities; });
+
+    const Int8Calibration c = int8CalibrationOf(stack.shape(), 1, read);
+    EXPECT_EQ(c.samples, 3);
+    EXPECT_EQ(c.channels, 3);
+    EXPECT_EQ(c.raw.size(), static_cast<std::size_t>(3 * 3 * 40 * 56));
+    EXPECT_EQ(c.raw[0], static_cast<float>(stack.slice(0)[0]));   // sample 0 is slice 1 with slices 0 and 2
+    EXPECT_EQ(c.raw[static_cast<std::size_t>(3 * 40 * 56)], static_cast<float>(stack.slice(3)[0]));   // sample 1: slice 4
+    auto maxDiff = [](const std::vector<float>& a, const std::vector<float>& b) {
+        float d = 0;
+        for (std::size_t i = 0; i < a.size(); ++i)
+            d = std::max(d, std::abs(a[i] - b[i]));
+        return d;
+    };
+    auto sliceAlone = [&](Segmenter& m, std::int64_t z) {
+        std::vector<const float*> ptrs;
+        std::vector<std::vector<float>> raw;
+        for (int k = -1; k <= 1; ++k) {
+            raw.emplace_back(static_cast<std::size_t>(stack.shape().sliceVoxels()));
+            read(std::clamp<std::int64_t>(z + k, 0, 8), raw.back().data());
+        }
+        for (const auto& r : raw)
+            ptrs.push_back(r.data());
+        return m.predictSliceWithContext(ptrs, 40, 56, o).probabilities;
+    };
+    // Without it, a slice alone calibrates on itself: the darkest slice differs from the stack's
+    // by far more than the agreement below.
+    auto lazy = Segmenter::load(dir / "m.msm");
+    EXPECT_GT(maxDiff(sliceAlone(*lazy, 0), whole[0]), 1e-4f);
+    // With it, any slice in any order equals the stack's.
+    auto studio = Segmenter::load(dir / "m.msm");
+    studio->setInt8Calibration(c);
+    for (std::int64_t z : {8, 0, 4})
+        EXPECT_LT(maxDiff(sliceAlone(*studio, z), whole[static_cast<std::size_t>(z)]), 1e-5f) << "slice " << z;
+    // A stack of a few of its slices (a round's subset) predicts them as the whole stack does.
+    VolumeU8 part(Shape{3, 40, 56});
+    for (std::int64_t z = 0; z < 3; ++z)
+        std::copy_n(stack.slice(5 + z), stack.shape().sliceVoxels(), part.slice(z));
+    std::vector<float> middle;
+    studio->predictStack(part, o, nullptr, nullptr, [&](std::int64_t z, const SlicePrediction& p) {
+        if (z == 1)
+            middle = p.probabilities;
+    });
+    EXPECT_LT(maxDiff(middle, whole[6]), 1e-5f);
+    // Samples that do not fit the model are refused.
+    Int8Calibration wrong = c;
+    wrong.channels = 1;
+    wrong.samples = 9;
+    EXPECT_THROW(studio->setInt8Calibration(wrong), Error);
+    EXPECT_THROW(studio->setInt8Calibration(Int8Calibration{}), Error);
+}
+
 TEST(StreamingPostProcess, EqualsTheWholeVolumePostProcessing)
 {
     std::mt19937 rng(7);

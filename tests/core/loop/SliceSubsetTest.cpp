@@ -147,8 +147,10 @@ TEST(SliceSubset, TrainingOnTheKeptSlicesIsTheSameRunAsOnTheStack)
 
     // A retraining round from that model, on the whole stack and on the kept slices of its data.
     const std::vector<std::int64_t> corrected{6}, replay{0, 7}, score{12};
-    auto round = [&](const VolumeU8& img, const VolumeU8& lab, const SliceSubset* sub, const char* name) {
+    auto round = [&](const VolumeU8& img, const VolumeU8& lab, const SliceSubset* sub, const char* name, bool int8 = false,
+                     const Int8Calibration* calibration = nullptr) {
         RoundData d;
+        d.int8Calibration = calibration;
         d.image = &img;
         d.labels = &lab;
         d.corrected = sub ? sub->local(corrected) : corrected;
@@ -166,6 +168,7 @@ TEST(SliceSubset, TrainingOnTheKeptSlicesIsTheSameRunAsOnTheStack)
         r.threads = 1;
         r.bf16 = false;
         r.channelsLast = false;
+        r.int8 = int8;
         RoundReport rep = RetrainRound(r, d).run({}, CancelToken{});
         if (sub)
             rep.trainedOn = sub->original(rep.trainedOn);
@@ -179,4 +182,16 @@ TEST(SliceSubset, TrainingOnTheKeptSlicesIsTheSameRunAsOnTheStack)
     EXPECT_GE(ra.iouBefore, 0.0);
     EXPECT_EQ(ra.iouBefore, rb.iouBefore);
     EXPECT_EQ(ra.iouAfter, rb.iouAfter);
+
+    // In int8 the kept slices are scored with the whole stack's calibration (the studio passes
+    // it), so the round scores what the whole stack's prediction gives.
+    const Int8Calibration calibration =
+        int8CalibrationOf(s.image.shape(), 1, [&](std::int64_t z, float* dst) { std::copy_n(s.image.slice(z), 40 * 40, dst); });
+    const RoundReport qa = round(s.image, s.labels, nullptr, "qa.msm", true);
+    const RoundReport qb = round(image, labels, &subset, "qb.msm", true, &calibration);
+    EXPECT_EQ(qa.losses, ra.losses);   // training stays float32
+    EXPECT_GE(qa.iouBefore, 0.0);
+    EXPECT_NEAR(qa.iouBefore, ra.iouBefore, 0.05);
+    EXPECT_EQ(qa.iouBefore, qb.iouBefore);
+    EXPECT_EQ(qa.iouAfter, qb.iouAfter);
 }
