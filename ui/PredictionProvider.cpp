@@ -50,6 +50,13 @@ public:
         return segmenter_->predictSlice(raw, h, w, options_, &cancel);
     }
     int contextSlices() const override { return segmenter_->info().contextSlices; }
+    bool predictSlices(const std::shared_ptr<const ImageSource>& image, std::int64_t z0, std::int64_t z1, const CancelToken& cancel,
+                       const SliceCallback& onSlice) override
+    {
+        segmenter_->predictSlices(image->shape(), [&](std::int64_t z, float* dst) { image->readSliceF32(z, dst); }, options_, z0, z1,
+                                  onSlice, &cancel);
+        return true;
+    }
     PostProcessing postProcessing() const override
     {
         const ModelInfo& info = segmenter_->info();

@@ -47,6 +47,17 @@ public:
         (void)image;
         (void)cancel;
     }
+    /// Segments slices z0 .. z1-1 of `image` with their real neighbours, several at once where
+    /// the engine can (as `mitoseg predict` does), calling `onSlice` in z order on this thread.
+    /// Returns false, having done nothing, when the provider predicts one slice at a time only
+    /// (the default). Throws mitoseg::IoError when a slice cannot be read (the slices before it
+    /// were delivered), mitoseg::Cancelled, mitoseg::Error.
+    virtual bool predictSlices(const std::shared_ptr<const ImageSource>& image, std::int64_t z0, std::int64_t z1,
+                               const CancelToken& cancel, const SliceCallback& onSlice)
+    {
+        (void)image, (void)z0, (void)z1, (void)cancel, (void)onSlice;
+        return false;
+    }
     /// "int8" or "float32"/"bfloat16": what predict() computes in (shown in the status bar).
     virtual QString precision() const { return {}; }
 

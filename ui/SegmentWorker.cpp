@@ -34,33 +34,74 @@ void SegmentWorker::run(const SegmentJob& job)
         }
         return it->second.empty() ? nullptr : it->second.data();
     };
+    // One slice on its own (single-slice jobs, and after a slice that cannot be read): an
+    // unreadable neighbour is replaced by the slice itself.
+    auto one = [&](int i) {
+        job.cancel->check();
+        const std::int64_t z = job.slices[static_cast<std::size_t>(i)];
+        for (auto it = slices.begin(); it != slices.end();)
+            it = std::abs(it->first - z) > context ? slices.erase(it) : std::next(it);
+        const float* centre = i == 0 && job.firstSlice.size() == sliceVoxels ? job.firstSlice.data() : slice(z);
+        if (!centre) {
+            Q_EMIT sliceUnreadable(job.generation, z, unreadable[z]);
+            Q_EMIT progress(job.generation, i + 1, total);
+            return;
+        }
+        SlicePrediction p;
+        if (context > 0) {
+            std::vector<const float*> stack;
+            for (int k = -context; k <= context; ++k) {
+                const float* n = k == 0 ? centre : slice(z + k);
+                stack.push_back(n ? n : centre);
+            }
+            p = job.provider->predictWithContext(stack, s.height, s.width, *job.cancel);
+        } else {
+            p = job.provider->predict(centre, s.height, s.width, *job.cancel);
+        }
+        Q_EMIT sliceReady(job.generation, z, std::make_shared<const SlicePrediction>(std::move(p)));
+        Q_EMIT progress(job.generation, i + 1, total);
+    };
+    auto clearOfUnreadable = [&](std::int64_t z) {
+        return std::none_of(unreadable.begin(), unreadable.end(), [&](const auto& bad) { return std::abs(bad.first - z) <= context; });
+    };
     try {
         job.provider->prepareFor(job.image, *job.cancel);
-        for (int i = 0; i < total; ++i) {
-            job.cancel->check();
-            const std::int64_t z = job.slices[static_cast<std::size_t>(i)];
-            for (auto it = slices.begin(); it != slices.end();)
-                it = std::abs(it->first - z) > context ? slices.erase(it) : std::next(it);
-            const float* centre = i == 0 && job.firstSlice.size() == sliceVoxels ? job.firstSlice.data() : slice(z);
-            if (!centre) {
-                Q_EMIT sliceUnreadable(job.generation, z, unreadable[z]);
-                Q_EMIT progress(job.generation, i + 1, total);
-                continue;
-            }
-            SlicePrediction p;
-            if (context > 0) {
-                std::vector<const float*> stack;
-                for (int k = -context; k <= context; ++k) {
-                    const float* n = k == 0 ? centre : slice(z + k);
-                    stack.push_back(n ? n : centre);
+        int i = 0;
+        while (i < total) {
+            // A run of consecutive slices goes to the engine at once (several slices in flight,
+            // as `mitoseg predict`); around a slice that cannot be read, slice by slice.
+            int end = i + 1;
+            while (end < total && job.slices[static_cast<std::size_t>(end)] == job.slices[static_cast<std::size_t>(end - 1)] + 1)
+                ++end;
+            if (end - i > 1) {
+                int next = i;
+                try {
+                    const bool ran = job.provider->predictSlices(
+                        job.image, job.slices[static_cast<std::size_t>(i)], job.slices[static_cast<std::size_t>(end - 1)] + 1, *job.cancel,
+                        [&](std::int64_t z, const SlicePrediction& p) {
+                            Q_EMIT sliceReady(job.generation, z, std::make_shared<const SlicePrediction>(p));
+                            Q_EMIT progress(job.generation, ++next, total);
+                        });
+                    if (ran) {
+                        i = end;
+                        continue;
+                    }
+                } catch (const IoError&) {
+                    // Slice by slice from the first one not delivered until past the unreadable
+                    // slice and the neighbours that read it, then runs again.
+                    i = next;
+                    const std::size_t knownBad = unreadable.size();
+                    for (int alone = 1; i < end; ++alone) {
+                        one(i++);
+                        const bool passed = unreadable.size() > knownBad || alone > 2 * context + 1;
+                        if (passed && i < end && clearOfUnreadable(job.slices[static_cast<std::size_t>(i)]))
+                            break;
+                    }
+                    continue;
                 }
-                p = job.provider->predictWithContext(stack, s.height, s.width, *job.cancel);
-            } else {
-                p = job.provider->predict(centre, s.height, s.width, *job.cancel);
             }
-            auto pred = std::make_shared<const SlicePrediction>(std::move(p));
-            Q_EMIT sliceReady(job.generation, z, pred);
-            Q_EMIT progress(job.generation, i + 1, total);
+            for (; i < end; ++i)
+                one(i);
         }
         Q_EMIT finished(job.generation, false, QString());
     } catch (const Cancelled&) {

@@ -126,6 +126,16 @@ public:
         return toSlice(predictor(options).predict(normalise(input), options, cancel));
     }
 
+    void predictSlices(const Shape& shape, const SliceReader& read, const PredictOptions& options, std::int64_t z0, std::int64_t z1,
+                       const SliceCallback& onSlice, const CancelToken* cancel) override
+    {
+        if (z0 < 0 || z1 > shape.depth || z0 > z1)
+            throw Error("slices " + std::to_string(z0) + "-" + std::to_string(z1 - 1) + " are not in a stack of " +
+                        std::to_string(shape.depth));
+        applyThreads(options);
+        computeSlices(shape, read, options, z0, z1, cancel, [&](std::int64_t z, const torch::Tensor& p) { onSlice(z, toSlice(p)); });
+    }
+
     void predictStack(const Shape& shape, const SliceReader& read, const PredictOptions& options, PredictionSink& sink,
                       ProgressSink* progress, const CancelToken* cancel, const SliceCallback& onSlice) override
     {

@@ -168,6 +168,14 @@ public:
                                                     std::int64_t width, const PredictOptions& options,
                                                     const CancelToken* cancel = nullptr) = 0;
 
+    /// Runs the network on slices z0 .. z1-1 of a stack of `shape` (2.5D models read the context
+    /// around them, clamped at the stack's ends) the way predictStack does (slice workers, int8
+    /// calibration) and calls `onSlice` with each slice's prediction, thresholded at the model's
+    /// threshold but not post-processed, in z order on this thread. A slice equals
+    /// predictSliceWithContext's on the same neighbours. Throws what `read` throws, and Cancelled.
+    virtual void predictSlices(const Shape& shape, const SliceReader& read, const PredictOptions& options, std::int64_t z0,
+                               std::int64_t z1, const SliceCallback& onSlice, const CancelToken* cancel = nullptr) = 0;
+
     /// Segments every slice of a stack of `shape` whose raw slices come from `read` (2.5D models
     /// read the neighbours too) and streams the result into `sink`: memory holds the 2.5D
     /// window, the z-smoothing window and the object union-find, never the volume. Binary

@@ -11,6 +11,7 @@
 #include "core/base/Error.h"
 #include "core/base/Memory.h"
 #include "core/engine/Trainer.h"
+#include "tests/ui/CorruptTiff.h"
 #include "tests/ui/UiTest.h"
 #include "ui/EditTools.h"
 #include "ui/ImageSource.h"
@@ -116,6 +117,28 @@ public:
 private:
     VolumeU8 image_;
 };
+
+/// A tiny 2.5D U-Net (one neighbour a side) trained for a few seconds on `image` (dark =
+/// mitochondrion), written to `path`.
+void trainTinyContextModel(const std::filesystem::path& path, const VolumeU8& image)
+{
+    VolumeU8 labels(image.shape());
+    for (std::size_t i = 0; i < labels.values().size(); ++i)
+        labels.values()[i] = image.values()[i] < 100 ? 1 : 0;
+    TrainConfig c;
+    c.arch = UNetConfig::fromPreset("tiny");
+    c.arch.inChannels = 3;
+    c.steps = 40;
+    c.batch = 4;
+    c.patch = 32;
+    c.learningRate = 1e-2;
+    c.warmupSteps = 2;
+    c.threads = 1;
+    c.bf16 = c.channelsLast = false;
+    c.validateEvery = 1000;
+    c.outModel = path;
+    train(c, TrainData{&image, nullptr, &labels, {}, -1, -1}, {}, CancelToken{});
+}
 
 }  // namespace
 
@@ -283,22 +306,7 @@ private Q_SLOTS:
         // the slice segmented alone equals that slice of the whole-stack prediction.
         qputenv("MITOSEG_PRECISION", "int8");
         const std::filesystem::path model = scratch_->filePath(QStringLiteral("tiny.msm")).toStdString();
-        VolumeU8 labels(image_.shape());
-        for (std::size_t i = 0; i < labels.values().size(); ++i)
-            labels.values()[i] = image_.values()[i] < 100 ? 1 : 0;
-        TrainConfig c;
-        c.arch = UNetConfig::fromPreset("tiny");
-        c.arch.inChannels = 3;
-        c.steps = 40;
-        c.batch = 4;
-        c.patch = 32;
-        c.learningRate = 1e-2;
-        c.warmupSteps = 2;
-        c.threads = 1;
-        c.bf16 = c.channelsLast = false;
-        c.validateEvery = 1000;
-        c.outModel = model;
-        train(c, TrainData{&image_, nullptr, &labels, {}, -1, -1}, {}, CancelToken{});
+        trainTinyContextModel(model, image_);
         auto* seg = window_->segmentation();
         QVERIFY2(seg->loadModel(QString::fromStdString(model.string())).isEmpty(), "model loads");
         QCOMPARE(seg->modelPrecision(), QStringLiteral("int8"));
@@ -320,6 +328,75 @@ private Q_SLOTS:
             foreground += studio[i] != 0;
         }
         QVERIFY(foreground > 0 && foreground < 40 * 60);   // a real segmentation, not all one class
+
+        // A stack job (from slice 3, wrapping round) runs the slices through the engine several at
+        // a time: every slice as the whole-stack prediction has it.
+        qputenv("MITOSEG_PRECISION", "int8");
+        QVERIFY2(seg->loadModel(QString::fromStdString(model.string())).isEmpty(), "model loads");
+        qunsetenv("MITOSEG_PRECISION");
+        QSignalSpy stackDone(seg, &SegmentationController::finished);
+        QVERIFY(seg->segmentStack(3));
+        QVERIFY(stackDone.wait(20000));
+        QCOMPARE(stackDone.front().at(0).toBool(), true);
+        for (std::int64_t z = 0; z < 4; ++z) {
+            const auto labels = window_->document()->predictionLabels(z);
+            for (std::int64_t i = 0; i < 40 * 60; ++i)
+                QCOMPARE(int(labels[i]), int(whole.labels.slice(z)[i]));
+        }
+    }
+
+    void aStackJobSegmentsAroundAnUnreadableSliceWithTheRealModel()
+    {
+        // 9 slices, page 2 damaged: the engine's runs stop at it, the slices around it are
+        // segmented one by one (the bad neighbour replaced by the slice itself), then runs again.
+        const QString damaged = scratch_->filePath(QStringLiteral("damaged.tif"));
+        mitoseg::test::writeStackWithCorruptPage(damaged.toStdString(), Shape{9, 30, 40}, 2);
+        VolumeU8 good(Shape{9, 30, 40});
+        for (std::int64_t z = 0; z < 9; ++z)
+            for (std::int64_t y = 0; y < 30; ++y)
+                for (std::int64_t x = 0; x < 40; ++x)
+                    good(z, y, x) = mitoseg::test::corruptStackValue(z, y, x);
+        const std::filesystem::path model = scratch_->filePath(QStringLiteral("tiny.msm")).toStdString();
+        trainTinyContextModel(model, good);
+        auto source = ImageSource::openTiff(damaged.toStdString());
+        window_->document()->setImage(source);
+        auto* seg = window_->segmentation();
+        QVERIFY2(seg->loadModel(QString::fromStdString(model.string())).isEmpty(), "model loads");
+        QSignalSpy done(seg, &SegmentationController::finished);
+        QSignalSpy progress(seg, &SegmentationController::progress);
+        QVERIFY(seg->segmentStack(0));
+        QVERIFY(done.wait(20000));
+        QCOMPARE(done.front().at(0).toBool(), false);
+        QVERIFY2(done.front().at(1).toString().contains(QStringLiteral("slice 3")), qPrintable(done.front().at(1).toString()));
+        QVERIFY(!window_->document()->hasPrediction(2));
+        QCOMPARE(progress.back().at(0).toInt(), 9);
+        // Each predicted slice as the engine predicts it alone on what the job gave it.
+        auto engine = Segmenter::load(model);
+        PredictOptions o;
+        o.int8 = window_->segmentation()->modelPrecision() == QStringLiteral("int8");
+        if (o.int8) {
+            // the studio's calibration slices (1, 4, 7 and their neighbours) are all readable
+            engine->setInt8Calibration(int8CalibrationOf(good.shape(), 1, [&](std::int64_t z, float* dst) {
+                std::copy_n(good.slice(z), good.shape().sliceVoxels(), dst);
+            }));
+        }
+        std::vector<float> raw(static_cast<std::size_t>(3 * 30 * 40));
+        for (std::int64_t z : {0, 1, 3, 4, 5, 8}) {
+            QVERIFY(window_->document()->hasPrediction(z));
+            std::vector<const float*> ptrs;
+            for (int k = -1; k <= 1; ++k) {
+                std::int64_t n = std::clamp<std::int64_t>(z + k, 0, 8);
+                if (n == 2)
+                    n = z;   // the unreadable neighbour: the slice itself
+                float* dst = raw.data() + (k + 1) * 30 * 40;
+                std::copy_n(good.slice(n), 30 * 40, dst);
+                ptrs.push_back(dst);
+            }
+            const SlicePrediction alone = engine->predictSliceWithContext(ptrs, 30, 40, o);
+            const auto labels = window_->document()->predictionLabels(z);
+            for (std::int64_t i = 0; i < 30 * 40; ++i)
+                QCOMPARE(int(labels[i]), int(alone.labels[static_cast<std::size_t>(i)]));
+        }
     }
 
     void cancelStopsAStackJob()
