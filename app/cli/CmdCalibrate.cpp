@@ -9,6 +9,7 @@
 #include "app/cli/TerminalProgress.h"
 #include "core/base/Error.h"
 #include "core/engine/Calibration.h"
+#include "core/engine/ComputePrecision.h"
 #include "core/engine/Json.h"
 #include "core/engine/Segmenter.h"
 #include "core/io/TiffStack.h"
@@ -18,7 +19,7 @@ namespace mitoseg::cli {
 namespace {
 
 const char* kHelp =
-    "usage: mitoseg calibrate IMAGE MASK --z-range A-B [--model F] [--out MODEL] [options]\n"
+    "usage: mitoseg calibrate IMAGE MASK --z-range A-B[,C-D...] [--model F] [--out MODEL] [options]\n"
     "\n"
     "Chooses a binary model's post-processing on labelled slices: every combination of\n"
     "z-smoothing radius (0-3), threshold (0.30-0.80) and smallest kept 3D object (0-20000 voxels)\n"
@@ -26,10 +27,19 @@ const char* kHelp =
     "and, with --out, writes a copy of the model that applies them by default (--out may name\n"
     "the model itself). Use slices that the model was not trained on.\n"
     "\n"
+    "Several ranges are folds: each is scored alone, settings are ranked by the mean over the\n"
+    "folds, and each fold also gets the IoU of the settings the other folds choose (what the\n"
+    "choice gives on slices it did not see). The whole stack is predicted, so 3D objects are\n"
+    "counted whole, as `mitoseg predict` counts them (a stack cut down to the ranges would cut\n"
+    "objects and favour smaller minimum sizes); --margin N predicts only N slices beyond them.\n"
+    "Precision as `mitoseg predict` (bfloat16 or int8 by CPU; --fp32 for float32).\n"
+    "\n"
     "  --model F       model file (default: the shipped model, or $MITOSEG_MODEL)\n"
     "  --out MODEL     write the calibrated model here (atomically)\n"
     "  --top N         print the N best settings (default 10)\n"
+    "  --margin N      predict only N slices either side of the ranges (default: the whole stack)\n"
     "  --tta           predict with the 8 flips/rotations\n"
+    "  --fp32          predict in float32\n"
     "  --threads N     torch threads (default: all cores)\n"
     "  --json          machine-readable result on stdout\n";
 
@@ -41,14 +51,31 @@ std::string describe(const PostProcessing& p)
     return buf;
 }
 
+std::string foldText(const std::vector<double>& v)
+{
+    std::string out;
+    for (double x : v) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%s%.4f", out.empty() ? "" : " ", x);
+        out += buf;
+    }
+    return out;
+}
+
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv, {"z-range", "model", "out", "top", "threads"}, {"tta", "json"});
+    Args args(argv, {"z-range", "model", "out", "top", "threads", "margin"}, {"tta", "json", "fp32"});
     args.expectPositionals(2, 2);
     auto range = args.value("z-range");
     if (!range)
         throw UsageError("--z-range A-B is required (labelled slices the model was not trained on)");
-    auto [z0, z1] = parseRange(*range, "--z-range");
+    std::vector<SliceRange> folds;
+    for (std::size_t at = 0; at <= range->size();) {
+        const std::size_t comma = std::min(range->find(',', at), range->size());
+        auto [f0, f1] = parseRange(range->substr(at, comma - at), "--z-range");
+        folds.push_back({f0, f1});
+        at = comma + 1;
+    }
     const long long top = args.integer("top", 10, 1, 1000000);
     if (top < 1)
         throw UsageError("--top must be >= 1");
@@ -67,18 +94,26 @@ int run(const std::vector<std::string>& argv)
     VolumeU8 truth = readLabels(maskPath, true);
     if (!(truth.shape() == info.shape))
         throw Error("image " + imagePath.string() + " and mask " + maskPath.string() + " differ in shape");
-    if (z1 >= info.shape.depth)
-        throw UsageError("--z-range " + *range + " exceeds the " + std::to_string(info.shape.depth) + " slices");
+    std::int64_t lo = info.shape.depth, hi = 0;
+    for (const SliceRange& f : folds) {
+        if (f.last >= info.shape.depth)
+            throw UsageError("--z-range " + *range + " exceeds the " + std::to_string(info.shape.depth) + " slices");
+        lo = std::min(lo, f.first);
+        hi = std::max(hi, f.last);
+    }
 
-    // Predict the range plus a margin, so smoothing sees real neighbours.
+    // The whole stack, or the ranges plus --margin slices.
     CalibrationGrid grid;
-    const std::int64_t margin = *std::max_element(grid.zSmooth.begin(), grid.zSmooth.end()) + 2;
-    const std::int64_t a = std::max<std::int64_t>(0, z0 - margin), b = std::min<std::int64_t>(info.shape.depth - 1, z1 + margin);
+    const std::int64_t margin = args.integer("margin", info.shape.depth, 0, 1000000000);
+    const std::int64_t a = std::max<std::int64_t>(0, lo - margin), b = std::min<std::int64_t>(info.shape.depth - 1, hi + margin);
     Shape sub = info.shape;
     sub.depth = b - a + 1;
     PredictOptions opt;
     opt.tta = args.flag("tta");
     opt.threads = static_cast<int>(args.integer("threads", 0, 0, 1024));
+    if (args.flag("fp32"))
+        opt.bf16 = false;
+    opt.int8 = !args.flag("fp32") && !opt.bf16 && defaultInt8();
     opt.zSmooth = 0;
     opt.minObjectVoxels = 0;
     TerminalProgress bar("calibrate", 10.0);
@@ -90,28 +125,43 @@ int run(const std::vector<std::string>& argv)
     bar.finish();
     VolumeU8 subTruth(sub);
     std::copy(truth.slice(a), truth.slice(a) + sub.voxels(), subTruth.data());
-    std::vector<CalibrationEntry> entries = calibratePostProcessing(p.probability, subTruth, z0 - a, z1 - a, grid);
+    std::vector<SliceRange> local = folds;
+    for (SliceRange& f : local)
+        f = {f.first - a, f.last - a};
+    std::vector<CalibrationEntry> entries = calibratePostProcessing(p.probability, subTruth, local, grid);
+    const std::vector<double> held = heldOutFoldIoU(entries);
 
     // The model's current settings, for comparison.
-    double current = -1;
+    const CalibrationEntry* current = nullptr;
     for (const auto& e : entries)
         if (e.settings.zSmooth == mi.zSmooth && std::abs(e.settings.threshold - mi.threshold) < 1e-6f &&
             e.settings.minObjectVoxels == mi.minObjectVoxels)
-            current = e.iou;
-    const std::string chosenOn = imagePath.filename().string() + " z " + *range;
+            current = &e;
+    const std::string chosenOn = imagePath.filename().string() + " z " + *range + (folds.size() > 1 ? " (mean over the folds)" : "");
     if (auto out = args.value("out"))
         writeModelPostProcessing(modelPath, *out, entries.front().settings, chosenOn);
     if (args.flag("json")) {
         Json j = Json::object();
         j["model"] = modelPath.string();
         j["z_range"] = *range;
+        j["predicted_slices"] = std::to_string(a) + "-" + std::to_string(b);
         Json best = Json::object();
         best["z_smooth"] = entries.front().settings.zSmooth;
         best["threshold"] = static_cast<double>(entries.front().settings.threshold);
         best["min_object_voxels"] = entries.front().settings.minObjectVoxels;
         best["foreground_iou"] = entries.front().iou;
+        Json fold = Json::array();
+        for (double v : entries.front().foldIoU)
+            fold.push(Json(v));
+        best["fold_iou"] = fold;
         j["best"] = best;
-        j["current_foreground_iou"] = current;
+        j["current_foreground_iou"] = current ? current->iou : -1.0;
+        if (!held.empty()) {
+            Json h = Json::array();
+            for (double v : held)
+                h.push(Json(v));
+            j["held_out_fold_iou"] = h;
+        }
         Json all = Json::array();
         for (const auto& e : entries) {
             Json r = Json::array();
@@ -119,17 +169,25 @@ int run(const std::vector<std::string>& argv)
             r.push(Json(static_cast<double>(e.settings.threshold)));
             r.push(Json(e.settings.minObjectVoxels));
             r.push(Json(e.iou));
+            for (double v : e.foldIoU)
+                r.push(Json(v));
             all.push(r);
         }
         j["all"] = all;
         std::cout << j.dump() << "\n";
     } else {
-        std::printf("foreground IoU on %s, slices %s (%zu settings)\n", imagePath.filename().string().c_str(), range->c_str(),
-                    entries.size());
+        const bool several = folds.size() > 1;
+        std::printf("foreground IoU on %s, slices %s%s (%zu settings; slices %lld-%lld predicted)\n",
+                    imagePath.filename().string().c_str(), range->c_str(), several ? ": mean, then each fold" : "", entries.size(),
+                    static_cast<long long>(a), static_cast<long long>(b));
         for (std::size_t i = 0; i < entries.size() && i < static_cast<std::size_t>(top); ++i)
-            std::printf("  %.4f  %s\n", entries[i].iou, describe(entries[i].settings).c_str());
-        if (current >= 0)
-            std::printf("model's current settings (%s): %.4f\n", describe({mi.zSmooth, mi.threshold, mi.minObjectVoxels}).c_str(), current);
+            std::printf("  %.4f  %s%s%s\n", entries[i].iou, several ? foldText(entries[i].foldIoU).c_str() : "", several ? "  " : "",
+                        describe(entries[i].settings).c_str());
+        if (current)
+            std::printf("model's current settings (%s): %.4f%s%s\n", describe({mi.zSmooth, mi.threshold, mi.minObjectVoxels}).c_str(),
+                        current->iou, several ? "  folds " : "", several ? foldText(current->foldIoU).c_str() : "");
+        if (!held.empty())
+            std::printf("each fold with the settings chosen on the others (held out): %s\n", foldText(held).c_str());
         if (auto out = args.value("out"))
             std::printf("wrote %s with %s\n", out->c_str(), describe(entries.front().settings).c_str());
     }

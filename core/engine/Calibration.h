@@ -28,7 +28,14 @@ struct CalibrationGrid {
 
 struct CalibrationEntry {
     PostProcessing settings;
-    double iou = 0;   ///< foreground IoU over the scored slices
+    double iou = 0;                ///< foreground IoU over the scored slices (folds: the mean of foldIoU)
+    std::vector<double> foldIoU;   ///< foreground IoU on each fold (one entry for a single range)
+    std::size_t gridIndex = 0;     ///< position in the grid's order (ties go to the earlier)
+};
+
+/// Slices [first, last] of a stack, scored together.
+struct SliceRange {
+    std::int64_t first = 0, last = 0;
 };
 
 /// Scores every setting of `grid` on slices [z0, z1] of `probability` (P(foreground) without
@@ -39,6 +46,18 @@ struct CalibrationEntry {
 std::vector<CalibrationEntry> calibratePostProcessing(const VolumeF32& probability, const VolumeU8& truth, std::int64_t z0,
                                                       std::int64_t z1, const CalibrationGrid& grid = {},
                                                       const CancelToken* cancel = nullptr);
+
+/// The same over several folds (disjoint or not): each setting is scored on every fold
+/// (foldIoU), and ranked by the mean (iou), so a choice is not an accident of one fold. Objects
+/// are counted over the whole volume for every fold alike.
+std::vector<CalibrationEntry> calibratePostProcessing(const VolumeF32& probability, const VolumeU8& truth,
+                                                      const std::vector<SliceRange>& folds, const CalibrationGrid& grid = {},
+                                                      const CancelToken* cancel = nullptr);
+
+/// What choosing on the other folds gives on each fold: for fold f, the foldIoU[f] of the entry
+/// whose mean over every fold but f is best (ties: grid order). An honest estimate of the
+/// choice's IoU on unseen slices. Needs at least two folds (else empty).
+std::vector<double> heldOutFoldIoU(const std::vector<CalibrationEntry>& entries);
 
 /// Copies the model file `in` to `out` (which may be the same path; written atomically) with its
 /// post-processing set to `settings` and a note of where they were chosen. Throws IoError

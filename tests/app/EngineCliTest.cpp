@@ -126,6 +126,24 @@ TEST(EngineCli, TrainPredictEvaluateAgreesWithPeer)
     EXPECT_EQ(calibrated->info().zSmooth, static_cast<int>(best->number("z_smooth", -1)));
     EXPECT_NEAR(calibrated->info().threshold, best->number("threshold", -1), 1e-6);
     EXPECT_EQ(calibrated->info().minObjectVoxels, static_cast<std::int64_t>(best->number("min_object_voxels", -1)));
+    // Two folds: each scored alone, ranked by their mean, each with the other's choice.
+    rc = runCommand(cli() + " calibrate " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --model " +
+                        (dir / "m.msm").string() + " --z-range 0-2,4-5 --threads 1 --json",
+                    &out);
+    ASSERT_EQ(rc, 0) << out;
+    Json folds = Json::parse(out.substr(0, out.find_last_not_of("\n") + 1));
+    const Json* held = folds.find("held_out_fold_iou");
+    ASSERT_NE(held, nullptr) << out;
+    ASSERT_EQ(held->items().size(), 2u) << out;
+    const Json* foldBest = folds.find("best");
+    ASSERT_NE(foldBest, nullptr) << out;
+    const Json* foldIoU = foldBest->find("fold_iou");
+    ASSERT_NE(foldIoU, nullptr) << out;
+    ASSERT_EQ(foldIoU->items().size(), 2u) << out;
+    EXPECT_NEAR(foldBest->number("foreground_iou", -1), (foldIoU->items()[0].number() + foldIoU->items()[1].number()) / 2, 1e-9)
+        << out;
+    for (const Json& v : held->items())
+        EXPECT_TRUE(v.number() >= 0 && v.number() <= 1) << out;
     rc = runCommand(cli() + " calibrate " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --model " +
                         (dir / "m.msm").string() + " --z-range 4-9 2>&1",
                     &out);

@@ -69,6 +69,48 @@ TEST(Calibration, EveryScoreEqualsApplyingTheSettingAndMeasuring)
     EXPECT_THROW(calibratePostProcessing(prob, VolumeU8(Shape{9, 24, 27}), 0, 1, grid), Error);
 }
 
+TEST(Calibration, FoldsAreScoredAloneRankedByTheirMeanAndEstimatedOnTheOthers)
+{
+    VolumeF32 prob;
+    VolumeU8 truth;
+    makeProblem(prob, truth);
+    CalibrationGrid grid;
+    grid.zSmooth = {0, 1, 2};
+    grid.thresholds = {0.4f, 0.5f, 0.6f};
+    grid.minObjectVoxels = {0, 3, 50};
+    const std::vector<SliceRange> folds{{0, 3}, {4, 8}};
+    auto entries = calibratePostProcessing(prob, truth, folds, grid);
+    ASSERT_EQ(entries.size(), 27u);
+    auto a = calibratePostProcessing(prob, truth, 0, 3, grid), b = calibratePostProcessing(prob, truth, 4, 8, grid);
+    auto find = [](const std::vector<CalibrationEntry>& es, const PostProcessing& s) {
+        for (const auto& e : es)
+            if (e.settings.zSmooth == s.zSmooth && e.settings.threshold == s.threshold && e.settings.minObjectVoxels == s.minObjectVoxels)
+                return e;
+        ADD_FAILURE() << "setting missing";
+        return CalibrationEntry{};
+    };
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const auto& e = entries[i];
+        ASSERT_EQ(e.foldIoU.size(), 2u);
+        // Each fold's score is the single-range calibration's, objects counted over the whole volume.
+        EXPECT_NEAR(e.foldIoU[0], find(a, e.settings).iou, 1e-12);
+        EXPECT_NEAR(e.foldIoU[1], find(b, e.settings).iou, 1e-12);
+        EXPECT_NEAR(e.iou, (e.foldIoU[0] + e.foldIoU[1]) / 2, 1e-12);
+        if (i > 0)
+            EXPECT_GE(entries[i - 1].iou, e.iou);
+    }
+    // Held out: fold 0 gets the IoU there of the best setting on fold 1, and the other way round.
+    const std::vector<double> held = heldOutFoldIoU(entries);
+    ASSERT_EQ(held.size(), 2u);
+    EXPECT_NEAR(held[0], find(entries, b.front().settings).foldIoU[0], 1e-12);
+    EXPECT_NEAR(held[1], find(entries, a.front().settings).foldIoU[1], 1e-12);
+    EXPECT_LE(held[0], a.front().iou);   // no better than choosing on the fold itself
+    EXPECT_LE(held[1], b.front().iou);
+    EXPECT_TRUE(heldOutFoldIoU(a).empty());
+    EXPECT_THROW(calibratePostProcessing(prob, truth, std::vector<SliceRange>{}, grid), Error);
+    EXPECT_THROW(calibratePostProcessing(prob, truth, std::vector<SliceRange>{{0, 3}, {7, 9}}, grid), Error);
+}
+
 TEST(Calibration, WritesTheChosenSettingsIntoACopyOfTheModel)
 {
     ScratchDir dir;
