@@ -164,6 +164,7 @@ int run(const std::vector<std::string>& argv)
     settings.freezeBatchNorm = !args.flag("train-bn");
     settings.scoreBefore = false;   // the previous round's stack prediction scored it
     settings.predictStack = true;
+    settings.int8 = !settings.bf16 && defaultInt8();   // predicts as the studio's rounds do
     if (settings.batch < 1 || settings.patch < 16 || !(settings.learningRate > 0))
         throw UsageError("need --batch >= 1, --patch >= 16 and --lr > 0");
 
@@ -229,6 +230,7 @@ int run(const std::vector<std::string>& argv)
               << "\n";
     PredictOptions options;
     options.threads = settings.threads;
+    options.int8 = settings.int8;
     StackPrediction prediction;
     {
         RoundLine r0;

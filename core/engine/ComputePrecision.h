@@ -28,8 +28,9 @@ std::optional<bool> precisionFromEnvironment();
 /// else bfloat16 exactly when cpuHasNativeBf16().
 bool defaultBf16();
 
-/// Whether `mitoseg predict` (whole stacks, file to file) runs in 8 bits by default (training never
-/// does): MITOSEG_PRECISION=int8, or, when it is unset, no native bfloat16. oneDNN's int8
+/// Whether prediction (`mitoseg predict`, `calibrate`, `bench loop`, the studio and its rounds)
+/// runs in 8 bits by default (training never does): MITOSEG_PRECISION=int8, or, when it is
+/// unset, no native bfloat16. oneDNN's int8
 /// convolutions run about 2x faster than float32 there, with the shipped model's masks within
 /// 0.0003 IoU of float32 on the EPFL stack.
 bool defaultInt8();
