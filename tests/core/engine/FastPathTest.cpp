@@ -36,6 +36,21 @@ UNet randomNet(const std::string& preset, int inChannels = 1, Upsampling up = Up
     return net;
 }
 
+/// A binary 2.5D model file (one neighbour a side) with randomNet's weights and the given
+/// post-processing.
+void saveTinyContextModel(const std::filesystem::path& path, int zSmooth, std::int64_t minObjectVoxels)
+{
+    ModelSpec spec;
+    spec.arch = UNetConfig::fromPreset("tiny");
+    spec.arch.inChannels = 3;
+    spec.norm = {100.0, 30.0};
+    spec.info.classNames = {"background", "mitochondria"};
+    spec.info.zSmooth = zSmooth;
+    spec.info.minObjectVoxels = minObjectVoxels;
+    UNet net = randomNet("tiny", 3);
+    saveModel(path, spec, net);
+}
+
 torch::Tensor referenceLogits(UNet& net, const torch::Tensor& x)
 {
     torch::InferenceMode guard;
@@ -204,15 +219,7 @@ TEST(FastPathInt8, NoSaturationWithLargeWeightsAndActivations)
 TEST(FastPath, StackPredictionWithWorkersEqualsOneSliceAtATime)
 {
     ScratchDir dir;
-    ModelSpec spec;
-    spec.arch = UNetConfig::fromPreset("tiny");
-    spec.arch.inChannels = 3;
-    spec.norm = {100.0, 30.0};
-    spec.info.classNames = {"background", "mitochondria"};
-    spec.info.zSmooth = 1;
-    spec.info.minObjectVoxels = 20;
-    UNet net = randomNet("tiny", 3);
-    saveModel(dir / "m.msm", spec, net);
+    saveTinyContextModel(dir / "m.msm", 1, 20);
     auto seg = Segmenter::load(dir / "m.msm");
     VolumeU8 stack(Shape{7, 40, 56});
     std::mt19937 rng(4);
@@ -270,13 +277,7 @@ TEST(FastPathInt8, OneCalibrationForTheStackMakesEverySlicePredictionAgree)
     // memory; `mitoseg predict` runs the whole file. With the stack's calibration set, all of
     // them predict a slice the same.
     ScratchDir dir;
-    ModelSpec spec;
-    spec.arch = UNetConfig::fromPreset("tiny");
-    spec.arch.inChannels = 3;
-    spec.norm = {100.0, 30.0};
-    spec.info.classNames = {"background", "mitochondria"};
-    UNet net = randomNet("tiny", 3);
-    saveModel(dir / "m.msm", spec, net);
+    saveTinyContextModel(dir / "m.msm", 0, 0);
     VolumeU8 stack(Shape{9, 40, 56});
     std::mt19937 rng(5);
     for (std::int64_t z = 0; z < stack.depth(); ++z)
