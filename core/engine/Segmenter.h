@@ -172,7 +172,7 @@ public:
     /// around them, clamped at the stack's ends) the way predictStack does (slice workers, int8
     /// calibration) and calls `onSlice` with each slice's prediction, thresholded at the model's
     /// threshold but not post-processed, in z order on this thread. A slice equals
-    /// predictSliceWithContext's on the same neighbours. Throws what `read` throws, and Cancelled.
+    /// predictSliceWithContext's on the same neighbours (within 1e-5: the thread count differs). Throws what `read` throws, and Cancelled.
     virtual void predictSlices(const Shape& shape, const SliceReader& read, const PredictOptions& options, std::int64_t z0,
                                std::int64_t z1, const SliceCallback& onSlice, const CancelToken* cancel = nullptr) = 0;
 
