@@ -456,7 +456,6 @@ private:
     std::array<int, 5> predictorKey_{};
     torch::Tensor calibration_;            ///< int8 samples, normalised (B, C, h, w); undefined = none yet
     bool calibrationFromCaller_ = false;   ///< set by setInt8Calibration: predictStack keeps it
-
 };
 
 }  // namespace
