@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "core/base/Error.h"
+#include "core/base/Memory.h"
+#include "core/engine/PredictMemory.h"
 #include "ui/ImageSource.h"
 
 namespace mitoseg::ui {
@@ -53,7 +55,10 @@ public:
     bool predictSlices(const std::shared_ptr<const ImageSource>& image, std::int64_t z0, std::int64_t z1, const CancelToken& cancel,
                        const SliceCallback& onSlice) override
     {
-        segmenter_->predictSlices(image->shape(), [&](std::int64_t z, float* dst) { image->readSliceF32(z, dst); }, options_, z0, z1,
+        // As many slices in flight as the memory budget holds (at least one), as `mitoseg predict`.
+        PredictOptions o = options_;
+        o.workers = planPredictMemory(image->shape(), segmenter_->info(), o, 0, false, memoryBudget()).workers;
+        segmenter_->predictSlices(image->shape(), [&](std::int64_t z, float* dst) { image->readSliceF32(z, dst); }, o, z0, z1,
                                   onSlice, &cancel);
         return true;
     }
