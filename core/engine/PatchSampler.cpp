@@ -124,21 +124,42 @@ void PatchSampler::drawOne(std::mt19937_64& rng, std::normal_distribution<float>
         }
         int k = config_.augmentGeometry ? std::uniform_int_distribution<int>(0, 7)(rng) : 0;
         const float mean = static_cast<float>(norm_.mean), inv = static_cast<float>(1.0 / norm_.std);
-        for (int c = 0; c < C; ++c) {
-            std::int64_t zc = std::clamp<std::int64_t>(z + c - ctx, 0, D - 1);
-            for (std::int64_t y = 0; y < P; ++y)
-                for (std::int64_t x = 0; x < P; ++x) {
-                    float v = raw(zc, y0 + y, x0 + x);
-                    if (config_.augmentIntensity) {
-                        double r = std::clamp(static_cast<double>(v) / rawMax_, 0.0, 1.0);
-                        r = std::pow(r, gamma);
-                        r = (r - 0.5) * contrast + 0.5 + brightness;
-                        if (sigma > 0)
-                            r += sigma * gauss(rng);
-                        v = static_cast<float>(r * rawMax_);
-                    }
-                    buf[static_cast<std::size_t>((c * P + y) * P + x)] = (v - mean) * inv;
+        // The intensity change of one raw value before the noise (gamma, then contrast and brightness).
+        auto intensity = [&](double v) {
+            double r = std::clamp(v / rawMax_, 0.0, 1.0);
+            r = std::pow(r, gamma);
+            return (r - 0.5) * contrast + 0.5 + brightness;
+        };
+        auto finish = [&](double r) {
+            if (sigma > 0)
+                r += sigma * gauss(rng);
+            return (static_cast<float>(r * rawMax_) - mean) * inv;
+        };
+        if (data_.image && config_.augmentIntensity) {
+            // 8-bit images: the intensity change as a table of the 256 values (the same
+            // arithmetic, so the same patches bit for bit, without a pow per pixel).
+            double table[256];
+            for (int v = 0; v < 256; ++v)
+                table[v] = intensity(static_cast<double>(static_cast<float>(v)));
+            for (int c = 0; c < C; ++c) {
+                std::int64_t zc = std::clamp<std::int64_t>(z + c - ctx, 0, D - 1);
+                for (std::int64_t y = 0; y < P; ++y) {
+                    const std::uint8_t* row = data_.image->slice(zc) + (y0 + y) * W + x0;
+                    float* out = buf.data() + static_cast<std::size_t>((c * P + y) * P);
+                    for (std::int64_t x = 0; x < P; ++x)
+                        out[x] = finish(table[row[x]]);
                 }
+            }
+        } else {
+            for (int c = 0; c < C; ++c) {
+                std::int64_t zc = std::clamp<std::int64_t>(z + c - ctx, 0, D - 1);
+                for (std::int64_t y = 0; y < P; ++y)
+                    for (std::int64_t x = 0; x < P; ++x) {
+                        float v = raw(zc, y0 + y, x0 + x);
+                        buf[static_cast<std::size_t>((c * P + y) * P + x)] =
+                            config_.augmentIntensity ? finish(intensity(static_cast<double>(v))) : (v - mean) * inv;
+                    }
+            }
         }
         const std::uint8_t* ls = lab.slice(z);
         for (std::int64_t y = 0; y < P; ++y)

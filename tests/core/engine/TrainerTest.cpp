@@ -11,6 +11,7 @@
 #include "core/base/AtomicFile.h"
 #include "core/base/Error.h"
 #include "core/engine/Segmenter.h"
+#include "core/engine/PatchSampler.h"
 #include "core/engine/Trainer.h"
 #include "core/metrics/Metrics.h"
 
@@ -422,4 +423,43 @@ TEST(Trainer, UnwritableOutputsFailBeforeTraining)
     int steps = 0;
     EXPECT_THROW(train(c, d, [&](const TrainProgress&) { ++steps; }, CancelToken{}), IoError);
     EXPECT_EQ(steps, 0);
+}
+
+// 8-bit images take a table of the 256 intensity changes instead of a pow per pixel; the
+// patches must be the ones the general (float) path draws from the same pixels, bit for bit,
+// with every augmentation on and 2.5D context.
+TEST(PatchSampler, EightBitTableDrawsThePatchesOfTheGeneralPath)
+{
+    auto s = test::makeDiscs(6, 48, 48, 7);
+    s.image(0, 0, 0) = 255;   // so the float copy's maximum (its intensity scale) is 255 too
+    VolumeF32 asFloat(s.image.shape());
+    for (std::int64_t i = 0; i < s.image.shape().voxels(); ++i)
+        asFloat.values()[static_cast<std::size_t>(i)] = static_cast<float>(s.image.values()[static_cast<std::size_t>(i)]);
+    TrainConfig c = tinyConfig(1);
+    c.arch.inChannels = 5;   // two neighbours a side, clamped at the stack's ends
+    ASSERT_TRUE(c.augmentIntensity && c.augmentGeometry);
+    const TrainData u8{&s.image, nullptr, &s.labels, {}, -1, -1};
+    const TrainData f32{nullptr, &asFloat, &s.labels, {}, -1, -1};
+    const Normalisation norm{70.0, 25.0};
+    PatchSampler a(c, u8, {0, 1, 2, 3, 4, 5}, norm, 32), b(c, f32, {0, 1, 2, 3, 4, 5}, norm, 32);
+    std::vector<float> inA, inB;
+    std::vector<std::uint8_t> tgA, tgB;
+    for (int step = 0; step < 3; ++step) {
+        a.sample(4, inA, tgA);
+        b.sample(4, inB, tgB);
+        ASSERT_EQ(inA.size(), static_cast<std::size_t>(4 * 5 * 32 * 32));
+        EXPECT_EQ(inA, inB) << "step " << step;
+        EXPECT_EQ(tgA, tgB) << "step " << step;
+        a.sampleIndexed(step, 2, 3, inA, tgA);
+        b.sampleIndexed(step, 2, 3, inB, tgB);
+        EXPECT_EQ(inA, inB) << "indexed, step " << step;
+    }
+    // The patches compared are augmented: un-normalised, most values are no longer whole
+    // pixel values (without the intensity changes every one is).
+    std::size_t changed = 0;
+    for (float v : inA) {
+        const double raw = static_cast<double>(v) * norm.std + norm.mean;
+        changed += std::abs(raw - std::round(raw)) > 1e-3;
+    }
+    EXPECT_GT(changed, inA.size() / 2);
 }
