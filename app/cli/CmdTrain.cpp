@@ -70,7 +70,9 @@ const char* kHelp =
     "  --seed N                    random seed (default 1)\n"
     "  --fp32 | --bf16             float32 or bfloat16-autocast convolutions (default: bfloat16\n"
     "                              where the CPU has AVX512-BF16 or AMX, else float32;\n"
-    "                              MITOSEG_PRECISION=bf16|fp32 sets it for every command)\n"
+    "                              MITOSEG_PRECISION=bf16|fp32 sets it for every command);\n"
+    "                              validation predicts as `mitoseg predict` does on this CPU:\n"
+    "                              in bfloat16, else in int8 (float32 with --fp32)\n"
     "  --no-augment                no flips/rotations or intensity changes\n"
     "  --freeze-bn                 keep batch-norm layers in inference mode (statistics fixed)\n"
     "  --no-batch-norm             a network without batch norm\n"
@@ -201,6 +203,8 @@ int run(const std::vector<std::string>& argv)
     c.threads = static_cast<int>(args.integer("threads", 0, 0, 1024));
     c.seed = static_cast<std::uint64_t>(args.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
     c.bf16 = bf16FromArgs(args);
+    // Validation predicts as `mitoseg predict` will on this CPU: int8 without bfloat16.
+    c.validateInt8 = !c.bf16 && !args.flag("fp32") && defaultInt8();
     c.augmentGeometry = c.augmentIntensity = !args.flag("no-augment");
     c.freezeBatchNorm = args.flag("freeze-bn");
     c.perPatchSeeds = args.flag("per-patch-seeds");
@@ -324,7 +328,7 @@ int run(const std::vector<std::string>& argv)
     std::cerr << "training " << c.arch.preset << " U-Net (base " << c.arch.base << ", depth " << c.arch.depth << ") on "
               << c.dataDescription << ", "
               << (c.maxSeconds > 0 ? formatDuration(c.maxSeconds) + " of" : std::to_string(c.steps) + " steps of") << " " << c.batch << "x" << c.patch << "^2"
-              << (c.bf16 ? ", bf16" : ", fp32") << "\n";
+              << (c.bf16 ? ", bf16" : ", fp32") << (c.validateInt8 ? ", validates in int8" : "") << "\n";
 
     const std::filesystem::path curvePath = args.value("curve", "");
     LearningCurve curve(curvePath, !c.resumeFrom.empty());

@@ -87,16 +87,16 @@ double validate(UNet& net, const TrainConfig& c, const TrainData& d, const std::
                 const CancelToken& cancel)
 {
     const int rank = c.group ? c.group->rank() : 0, ranks = c.group ? c.group->size() : 1;
-    TiledPredictor pred(net, c.bf16, c.channelsLast);
+    // The inference form in channels-last whatever the training's memory format (float32 trains
+    // NCHW, but predicts faster NHWC), in int8 where predict would use it.
+    const bool int8 = c.validateInt8 && !c.bf16;
+    TiledPredictor pred(net, c.bf16, /*channelsLast=*/true, /*reference=*/false, int8);
     PredictOptions opt;
     opt.tile = 1024;
     const int ctx = c.arch.context();
     const std::int64_t D = d.labels->depth(), H = d.labels->height(), W = d.labels->width();
-    std::vector<double> inter(static_cast<std::size_t>(c.arch.classes), 0), uni(static_cast<std::size_t>(c.arch.classes), 0);
-    for (std::size_t i = 0; i < slices.size(); ++i) {
-        if (static_cast<int>(i % static_cast<std::size_t>(ranks)) != rank)
-            continue;
-        const std::int64_t z = slices[i];
+    // Slice z with its context, normalised (C, H, W).
+    auto input = [&](std::int64_t z) {
         torch::Tensor in = torch::empty({c.arch.inChannels, H, W});
         for (int k = -ctx; k <= ctx; ++k) {
             std::int64_t zz = std::clamp<std::int64_t>(z + k, 0, D - 1);
@@ -104,7 +104,24 @@ double validate(UNet& net, const TrainConfig& c, const TrainData& d, const std::
                                       : torch::from_blob(const_cast<float*>(d.imageF32->slice(zz)), {H, W}).clone();
             in[k + ctx] = s;
         }
-        in = (in - static_cast<float>(norm.mean)) / static_cast<float>(norm.std);
+        return (in - static_cast<float>(norm.mean)) / static_cast<float>(norm.std);
+    };
+    if (int8 && !slices.empty()) {
+        // Ranges from the middle 512^2 of three validation slices spread through them (every rank
+        // the same ones): validation slices and their context are read even when only some
+        // labelled slices are, and a stack's own calibration slices may not be.
+        const std::int64_t k = std::min<std::int64_t>(3, static_cast<std::int64_t>(slices.size()));
+        std::vector<torch::Tensor> samples;
+        for (std::int64_t i = 0; i < k; ++i)
+            samples.push_back(input(slices[static_cast<std::size_t>((2 * i + 1) * static_cast<std::int64_t>(slices.size()) / (2 * k))]));
+        pred.calibrate(torch::stack(samples), 512);
+    }
+    std::vector<double> inter(static_cast<std::size_t>(c.arch.classes), 0), uni(static_cast<std::size_t>(c.arch.classes), 0);
+    for (std::size_t i = 0; i < slices.size(); ++i) {
+        if (static_cast<int>(i % static_cast<std::size_t>(ranks)) != rank)
+            continue;
+        const std::int64_t z = slices[i];
+        torch::Tensor in = input(z);
         torch::Tensor lab = TiledPredictor::labels(pred.predict(in, opt, &cancel), 0.5f);
         torch::Tensor truth = torch::from_blob(const_cast<std::uint8_t*>(d.labels->slice(z)), {H, W}, torch::kUInt8);
         if (c.arch.classes == 2)

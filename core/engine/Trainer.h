@@ -40,6 +40,10 @@ struct TrainConfig {
     bool augmentIntensity = true;          ///< brightness, contrast, gamma, Gaussian noise
     double diceWeight = 1.0;               ///< loss = BCE (CE) + diceWeight * soft Dice loss
     std::int64_t validateEvery = 200;      ///< steps between validations (and always at the end)
+    /// Validate in 8 bits (oneDNN int8, activation ranges from three of the validation slices),
+    /// as `mitoseg predict` predicts on CPUs without bfloat16; ignored with bf16. Off: float32.
+    /// Validation always runs the inference form (BN folded, prepacked, channels-last).
+    bool validateInt8 = false;
     int earlyStopPatience = 0;             ///< stop after this many validations without improvement (0 = never)
     std::filesystem::path outModel;        ///< best model written here atomically (empty = don't write)
     std::filesystem::path checkpointDir;   ///< checkpoint.msc written here (empty = no checkpoints)

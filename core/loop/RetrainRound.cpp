@@ -187,6 +187,7 @@ RoundReport RetrainRound::run(const RoundCallback& onProgress, const CancelToken
     config.threads = settings_.threads;
     config.seed = settings_.seed;
     config.bf16 = settings_.bf16;
+    config.validateInt8 = settings_.int8;
     config.channelsLast = settings_.channelsLast;
     config.freezeBatchNorm = settings_.freezeBatchNorm;
     config.dataDescription = settings_.description;

@@ -463,3 +463,58 @@ TEST(PatchSampler, EightBitTableDrawsThePatchesOfTheGeneralPath)
     }
     EXPECT_GT(changed, inA.size() / 2);
 }
+
+// Validation predicts as `mitoseg predict` will: with validateInt8, the IoU it reports is the
+// one int8 prediction of the written model gives on those slices (calibrated on three of them),
+// and without it the float32 one; the two differ on this barely trained network, so the test
+// tells which path validated.
+TEST(Trainer, Int8ValidationScoresWhatInt8PredictionOfTheWrittenModelGives)
+{
+    ScratchDir dir;
+    auto s = test::makeDiscs(8, 48, 48, 3);
+    const std::vector<std::int64_t> val = {5, 6, 7};
+    auto trainWith = [&](bool int8) {
+        TrainConfig c = tinyConfig(6);
+        c.arch.inChannels = 3;
+        c.validateInt8 = int8;
+        c.outModel = dir.path() / (int8 ? "int8.msm" : "fp32.msm");
+        TrainData d{&s.image, nullptr, &s.labels, {}, -1, -1};
+        d.valSlices = val;
+        return train(c, d, {}, CancelToken{}).bestValIoU;
+    };
+    // IoU of the model's labels at 0.5 over the validation slices, each with its neighbours.
+    auto predictedIoU = [&](const std::filesystem::path& model, bool int8) {
+        auto seg = Segmenter::load(model);
+        std::vector<std::vector<float>> raw;
+        for (std::int64_t z = 0; z < 8; ++z)
+            raw.emplace_back(s.image.slice(z), s.image.slice(z) + 48 * 48);
+        Int8Calibration cal{3, 3, 48, 48, {}};
+        for (std::int64_t z : val)
+            for (std::int64_t k = -1; k <= 1; ++k) {
+                const auto& r = raw[static_cast<std::size_t>(std::clamp<std::int64_t>(z + k, 0, 7))];
+                cal.raw.insert(cal.raw.end(), r.begin(), r.end());
+            }
+        seg->setInt8Calibration(cal);
+        PredictOptions o = exactOptions();
+        o.int8 = int8;
+        o.channelsLast = true;   // as validation runs
+        double inter = 0, uni = 0;
+        for (std::int64_t z : val) {
+            std::vector<const float*> ctx;
+            for (std::int64_t k = -1; k <= 1; ++k)
+                ctx.push_back(raw[static_cast<std::size_t>(std::clamp<std::int64_t>(z + k, 0, 7))].data());
+            SlicePrediction p = seg->predictSliceWithContext(ctx, 48, 48, o);
+            for (std::size_t i = 0; i < p.labels.size(); ++i) {
+                const bool a = p.labels[i] != 0, b = s.labels.slice(z)[i] != 0;
+                inter += a && b;
+                uni += a || b;
+            }
+        }
+        return inter / uni;
+    };
+    const double int8Val = trainWith(true), fp32Val = trainWith(false);
+    const double int8Pred = predictedIoU(dir.path() / "int8.msm", true), fp32Pred = predictedIoU(dir.path() / "fp32.msm", false);
+    ASSERT_NE(int8Pred, fp32Pred) << "the two paths agree here: the test could not tell them apart";
+    EXPECT_NEAR(int8Val, int8Pred, 1e-9);
+    EXPECT_NEAR(fp32Val, fp32Pred, 1e-9);
+}
