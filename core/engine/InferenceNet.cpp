@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "core/base/Error.h"
+#include "core/engine/QuantizedOps.h"
 
 namespace mitoseg {
 
@@ -243,46 +244,6 @@ const QuantOps& quantOps()
 
 }  // namespace
 
-torch::Tensor pixelShuffleQuantized(const torch::Tensor& q)
-{
-    const std::int64_t N = q.size(0), C = q.size(1) / 4, H = q.size(2), W = q.size(3);
-    // channel c*4 + i*2 + j at (h, w) goes to channel c at (2h + i, 2w + j)
-    torch::Tensor r = q.int_repr().permute({0, 2, 3, 1}).reshape({N, H, W, C, 2, 2}).permute({0, 1, 4, 2, 5, 3});
-    r = r.reshape({N, 2 * H, 2 * W, C}).permute({0, 3, 1, 2});
-    return at::_make_per_tensor_quantized_tensor(r, q.q_scale(), q.q_zero_point());
-}
-
-torch::Tensor headQuantized(const torch::Tensor& q, const torch::Tensor& weight, const torch::Tensor& bias)
-{
-    const std::int64_t N = q.size(0), C = q.size(1), H = q.size(2), W = q.size(3), O = weight.size(0);
-    torch::Tensor bytes = q.int_repr().permute({0, 2, 3, 1}).contiguous();   // NHWC (already so: no copy)
-    const float scale = static_cast<float>(q.q_scale());
-    const auto zp = static_cast<float>(q.q_zero_point());
-    torch::Tensor w = weight.to(torch::kFloat).reshape({O, C}).contiguous() * scale;
-    torch::Tensor b = bias.to(torch::kFloat).contiguous() - w.sum(1) * zp;
-    torch::Tensor out = torch::empty({N, O, H, W});
-    const std::uint8_t* in = bytes.data_ptr<std::uint8_t>();
-    const float* wp = w.data_ptr<float>();
-    const float* bp = b.data_ptr<float>();
-    float* op = out.data_ptr<float>();
-    const std::int64_t plane = H * W;
-    at::parallel_for(0, N * plane, 4096, [&](std::int64_t begin, std::int64_t end) {
-        for (std::int64_t p = begin; p < end; ++p) {
-            const std::uint8_t* px = in + p * C;
-            const std::int64_t n = p / plane, at = p % plane;
-            for (std::int64_t o = 0; o < O; ++o) {
-                const float* wo = wp + o * C;
-                float acc = bp[o];
-                for (std::int64_t c = 0; c < C; ++c)
-                    acc += wo[c] * static_cast<float>(px[c]);
-                op[(n * O + o) * plane + at] = acc;
-            }
-        }
-    });
-    return out;
-}
-
-
 void InferenceNet::calibrate(const torch::Tensor& samples)
 {
     if (!settings_.int8)
@@ -322,12 +283,17 @@ void InferenceNet::calibrateLocked(const torch::Tensor& samples) const
         q.cat.push_back(QParams::of(r, actLevels));
     const double levels = 127.0;
     q.packed.resize(static_cast<std::size_t>(convCount_));
-    auto pack = [&](const Conv& c) {
+    // blocked: the up-sampling's 1x1 convolution writes its channels in blockShuffleOrder, so
+    // joinQuantized copies each output pixel's channels as one block.
+    auto pack = [&](const Conv& c, bool blocked = false) {
         torch::Tensor w = c.weight.to(torch::kFloat).contiguous();
+        torch::Tensor bias = c.bias.to(torch::kFloat);
+        if (blocked)
+            blockShuffleOrder(w, bias);
         torch::Tensor scales = (w.abs().amax({1, 2, 3}).clamp_min(1e-12) / levels).to(torch::kDouble);
         torch::Tensor qw = torch::quantize_per_channel(w, scales, torch::zeros({w.size(0)}, torch::kLong), 0, torch::kQInt8);
         torch::jit::Stack stack{qw,
-                                c.bias.to(torch::kFloat),
+                                bias,
                                 c10::List<std::int64_t>({1, 1}),
                                 c10::List<std::int64_t>({c.padding, c.padding}),
                                 c10::List<std::int64_t>({1, 1}),
@@ -343,7 +309,13 @@ void InferenceNet::calibrateLocked(const torch::Tensor& samples) const
     pack(bridge_.first);
     pack(bridge_.second);
     for (const Conv& c : up_)
-        pack(c);
+        pack(c, config_.upsampling == Upsampling::Transposed);
+    // The skip connections' bytes as the concatenation requantizes them.
+    for (std::size_t i = 0; i < up_.size(); ++i) {
+        const Conv& skip = down_[down_.size() - 1 - i].second;
+        const QParams& from = q.conv[static_cast<std::size_t>(skip.index)];
+        q.requant.push_back(requantTable(skip.weight.size(0), from.scale, from.zeroPoint, q.cat[i].scale, q.cat[i].zeroPoint));
+    }
     quant_ = std::move(q);
     quant_ready_.store(true, std::memory_order_release);
 }
@@ -361,30 +333,28 @@ torch::Tensor InferenceNet::forwardInt8(const torch::Tensor& input) const
         torch::Tensor y = conv(b.first, x, true, q.conv[static_cast<std::size_t>(b.first.index)]);
         return conv(b.second, y, true, q.conv[static_cast<std::size_t>(b.second.index)]);
     };
-    torch::Tensor x = torch::quantize_per_tensor(input.to(torch::kFloat).contiguous(cl), q.input.scale, q.input.zeroPoint,
-                                                 torch::kQUInt8);
+    torch::Tensor x = quantizeChannelsLast(input, q.input.scale, q.input.zeroPoint);
     std::vector<torch::Tensor> skips;
     for (const auto& d : down_) {
         x = block(d, x);
         skips.push_back(x);
-        x = torch::max_pool2d(x, {2, 2}, {2, 2}, {0, 0}, {1, 1});   // the quantized kernel expands no defaults
+        x = maxPool2Quantized(x);
     }
     x = block(bridge_, x);
     for (std::size_t i = 0; i < up_.size(); ++i) {
         const QParams& cat = q.cat[i];
-        // The up-sampling's output is quantized as the concatenation is, so joining is a copy.
+        // The up-sampling's output is quantized as the concatenation is, so joining copies its
+        // bytes (pixel-shuffled on the way for transposed up-sampling).
         torch::Tensor u;
-        if (config_.upsampling == Upsampling::Transposed)
-            u = pixelShuffleQuantized(conv(up_[i], x, false, cat));
+        const bool transposed = config_.upsampling == Upsampling::Transposed;
+        if (transposed)
+            u = conv(up_[i], x, false, cat);
         else
             u = conv(up_[i],
                      torch::quantize_per_tensor(upsampleBilinear2x(x.dequantize()).contiguous(cl), x.q_scale(), x.q_zero_point(),
                                                 torch::kQUInt8),
                      false, cat);
-        torch::jit::Stack stack{c10::List<torch::Tensor>({u.contiguous(cl), skips[skips.size() - 1 - i]}), std::int64_t{1},
-                                cat.scale, cat.zeroPoint};
-        quantOps().cat.callBoxed(stack);
-        x = block(decode_[i], stack.at(0).toTensor());
+        x = block(decode_[i], joinQuantized(u, !transposed, skips[skips.size() - 1 - i], q.requant[i]));
     }
     return headQuantized(x, head_.weight, head_.bias);
 }

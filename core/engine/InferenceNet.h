@@ -30,15 +30,6 @@ struct InferenceSettings {
     bool int8 = false;
 };
 
-/// pixel_shuffle(2) of a channels-last quint8 tensor, straight into channels-last, as one byte
-/// copy (LibTorch's quantized pixel_shuffle copies twice: 33 against 24 ms at 64 x 384 x 512).
-torch::Tensor pixelShuffleQuantized(const torch::Tensor& q);
-
-/// conv2d(q.dequantize(), weight, bias) for a 1x1 float32 `weight` (O, C, 1, 1) on a channels-last
-/// quint8 `q`, read in place: dequantizing first writes (and faults in) a 50 MB float copy of a
-/// 16 x 768 x 1024 activation, about 60 ms on one thread. Float32 NCHW result.
-torch::Tensor headQuantized(const torch::Tensor& q, const torch::Tensor& weight, const torch::Tensor& bias);
-
 class InferenceNet {
 public:
     /// Copies the weights of `net` (eval statistics) into the inference form.
@@ -96,6 +87,7 @@ private:
         QParams input;
         std::vector<QParams> conv, cat;
         std::vector<c10::IValue> packed;   ///< by Conv::index (the head's is unused)
+        std::vector<torch::Tensor> requant;   ///< per up level: requantTable of its skip connection
     };
     torch::Tensor forwardFloat(const torch::Tensor& x, Ranges* record) const;
     torch::Tensor forwardInt8(const torch::Tensor& x) const;

@@ -15,6 +15,7 @@ list(APPEND MITOSEG_CORE_SOURCES
   engine/PatchSampler.cpp
   engine/PredictFile.cpp
   engine/PredictMemory.cpp
+  engine/QuantizedOps.cpp
   engine/PostProcessPlan.cpp
   engine/Segmenter.cpp
   engine/StreamingPostProcess.cpp

@@ -3,10 +3,13 @@
 // Includes LibTorch through the engine's internal headers.
 #include <gtest/gtest.h>
 
+#include <ATen/core/dispatch/Dispatcher.h>
+
 #include <random>
 
 #include "../base/TestSupport.h"
 #include "core/engine/InferenceNet.h"
+#include "core/engine/QuantizedOps.h"
 #include "core/engine/PredictFile.h"
 #include "core/engine/Segmenter.h"
 #include "core/engine/StreamingPostProcess.h"
@@ -133,24 +136,98 @@ TEST(FastPath, InferenceNetMatchesTheReferenceInFloat32AndCloselyInBfloat16)
     }
 }
 
-// int8: the byte-level pixel shuffle and the head read in place equal LibTorch's own ops.
-TEST(FastPathInt8, PixelShuffleAndHeadEqualLibTorchsOps)
+// int8: the head reads the 8-bit activation in place and equals LibTorch's float convolution.
+TEST(FastPathInt8, HeadEqualsLibTorchsConvolution)
 {
     torch::manual_seed(5);
     torch::InferenceMode guard;
     torch::Tensor f = torch::rand({2, 12, 5, 7}) * 3 - 1;
     torch::Tensor q = torch::quantize_per_tensor(f, 4.0 / 255, 64, torch::kQUInt8).contiguous(torch::MemoryFormat::ChannelsLast);
-    torch::Tensor mine = pixelShuffleQuantized(q), theirs = torch::pixel_shuffle(q, 2);
-    ASSERT_EQ(mine.sizes(), theirs.sizes());
-    EXPECT_TRUE(mine.is_contiguous(torch::MemoryFormat::ChannelsLast));
-    EXPECT_DOUBLE_EQ(mine.q_scale(), q.q_scale());
-    EXPECT_EQ(mine.q_zero_point(), q.q_zero_point());
-    EXPECT_TRUE(torch::equal(mine.int_repr().contiguous(), theirs.int_repr().contiguous()));
-
     torch::Tensor w = torch::randn({3, 12, 1, 1}), b = torch::randn({3});
     torch::Tensor head = headQuantized(q, w, b), ref = torch::conv2d(q.dequantize(), w, b);
     ASSERT_EQ(head.sizes(), ref.sizes());
     EXPECT_LT((head - ref).abs().max().item<float>(), 1e-4f);
+}
+
+namespace {
+
+torch::Tensor bytesOf(const torch::Tensor& q)
+{
+    return q.int_repr().contiguous();
+}
+
+torch::Tensor quantizedChannelsLast(const torch::Tensor& bytes, double scale, std::int64_t zeroPoint)
+{
+    return at::_make_per_tensor_quantized_tensor(bytes.contiguous(torch::MemoryFormat::ChannelsLast), scale, zeroPoint);
+}
+
+}  // namespace
+
+// int8: the byte kernels of forwardInt8 give LibTorch's bytes exactly (quantizing the input,
+// pooling, pixel shuffle + concatenation with the skip connection requantized).
+TEST(FastPathInt8, ByteKernelsEqualLibTorchsOps)
+{
+    torch::manual_seed(11);
+    torch::InferenceMode guard;
+    const auto cl = torch::MemoryFormat::ChannelsLast;
+    // Input quantization, with exact halves (round to even) and values far outside the range.
+    const double scale = 0.05;
+    torch::Tensor halves = (torch::arange(-400, 400).to(torch::kFloat) + 0.5f) * static_cast<float>(scale);
+    torch::Tensor f = torch::cat({torch::randn({2 * 5 * 12 * 16 - 800}) * 4, halves}).reshape({2, 5, 12, 16});
+    torch::Tensor mine = quantizeChannelsLast(f, scale, 70), theirs = torch::quantize_per_tensor(f.contiguous(cl), scale, 70, torch::kQUInt8);
+    EXPECT_TRUE(mine.is_contiguous(cl));
+    EXPECT_DOUBLE_EQ(mine.q_scale(), scale);
+    EXPECT_EQ(mine.q_zero_point(), 70);
+    EXPECT_TRUE(torch::equal(bytesOf(mine), bytesOf(theirs)));
+    EXPECT_GT(bytesOf(mine).eq(0).sum().item<std::int64_t>(), 0);     // both clamps were exercised
+    EXPECT_GT(bytesOf(mine).eq(255).sum().item<std::int64_t>(), 0);
+
+    // 2x2 max pooling.
+    torch::Tensor q = quantizedChannelsLast(torch::randint(0, 256, {2, 24, 10, 14}).to(torch::kByte), 0.1, 9);
+    torch::Tensor pooled = maxPool2Quantized(q);
+    EXPECT_TRUE(pooled.is_contiguous(cl));
+    EXPECT_TRUE(torch::equal(bytesOf(pooled), bytesOf(torch::max_pool2d(q, {2, 2}, {2, 2}, {0, 0}, {1, 1}))));
+    EXPECT_DOUBLE_EQ(pooled.q_scale(), 0.1);
+
+    // The blocked channel order: weights and the pixel shuffle agree on it.
+    const std::int64_t C = 8, Cs = 40, h = 6, w = 9;   // 40 skip channels: LibTorch's vector and scalar loops
+    std::vector<std::int64_t> perm;
+    for (std::int64_t b = 0; b < 4; ++b)
+        for (std::int64_t c = 0; c < C; ++c)
+            perm.push_back(4 * c + b);
+    const torch::Tensor permT = torch::tensor(perm, torch::kLong);
+    torch::Tensor weight = torch::randn({4 * C, 5, 1, 1}), bias = torch::randn({4 * C});
+    torch::Tensor bw = weight.clone(), bb = bias.clone();
+    blockShuffleOrder(bw, bb);
+    EXPECT_TRUE(torch::equal(bw, weight.index_select(0, permT)));
+    EXPECT_TRUE(torch::equal(bb, bias.index_select(0, permT)));
+
+    // Join: pixel shuffle of the up-sampling's output + the skip connection, requantized.
+    const double catScale = 0.07, skipScale = 0.03;
+    const std::int64_t catZp = 20, skipZp = 3;
+    torch::Tensor upBytes = torch::randint(0, 256, {2, 4 * C, h, w}).to(torch::kByte);
+    torch::Tensor up = quantizedChannelsLast(upBytes, catScale, catZp);
+    torch::Tensor skip = quantizedChannelsLast(torch::randint(0, 256, {2, Cs, 2 * h, 2 * w}).to(torch::kByte), skipScale, skipZp);
+    static const auto catOp = c10::Dispatcher::singleton().findSchemaOrThrow("quantized::cat", "");
+    auto libtorchCat = [&](const torch::Tensor& a) {
+        torch::jit::Stack stack{c10::List<torch::Tensor>({a.contiguous(cl), skip}), std::int64_t{1}, catScale, catZp};
+        catOp.callBoxed(stack);
+        return stack.at(0).toTensor();
+    };
+    const torch::Tensor table = requantTable(Cs, skipScale, skipZp, catScale, catZp);
+    torch::Tensor blocked = quantizedChannelsLast(upBytes.index_select(1, permT), catScale, catZp);
+    torch::Tensor joined = joinQuantized(blocked, false, skip, table);
+    torch::Tensor expected = libtorchCat(torch::pixel_shuffle(up, 2));
+    ASSERT_EQ(joined.sizes(), expected.sizes());
+    EXPECT_TRUE(joined.is_contiguous(cl));
+    EXPECT_DOUBLE_EQ(joined.q_scale(), catScale);
+    EXPECT_TRUE(torch::equal(bytesOf(joined), bytesOf(expected)));
+    // Already at full size (resize up-sampling): a plain concatenation.
+    torch::Tensor full = quantizedChannelsLast(torch::randint(0, 256, {2, C, 2 * h, 2 * w}).to(torch::kByte), catScale, catZp);
+    EXPECT_TRUE(torch::equal(bytesOf(joinQuantized(full, true, skip, table)), bytesOf(libtorchCat(full))));
+    // The table is not the identity: the skip's bytes really are requantized.
+    EXPECT_FALSE(torch::equal(bytesOf(joined).slice(1, C), bytesOf(skip)));
+    EXPECT_THROW(joinQuantized(blocked, true, skip, table), Error);
 }
 
 // int8 against float32 on the same folded network: the logits follow within quantisation error,
