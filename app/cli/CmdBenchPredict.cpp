@@ -36,7 +36,8 @@ const char* kHelp =
     "               transposed convolution, bf16 autocast, pixel shuffle, pure bf16, BN folding,\n"
     "               int8)\n"
     "  --int8       8-bit convolutions, as `mitoseg predict` runs by default on CPUs without\n"
-    "               bfloat16 (the default here too, there)\n"
+    "               bfloat16 (the default here too, there); refused on CPUs with AMX-INT8\n"
+    "               (see `mitoseg predict --help`)\n"
     "  --batch N    slices per forward pass\n"
     "  --stack S    time `mitoseg predict S` file to file (read, predict, post-process, write;\n"
     "               outputs go to a temporary folder) with the shipped model or --model\n"
@@ -169,6 +170,8 @@ int run(const std::vector<std::string>& argv)
     args.expectPositionals(0, 0);
     if (args.flag("int8") && (args.flag("bf16") || args.flag("fp32")))
         throw UsageError("--int8 excludes --bf16 and --fp32");
+    if (args.flag("int8") && !int8Unavailable().empty())
+        throw UsageError("--int8: " + int8Unavailable());
     int repeats = static_cast<int>(args.integer("repeats", args.value("stack") ? 1 : 3, 1, 1000));
     int threads = static_cast<int>(args.integer("threads", 2, 1, 1024));
     if (repeats < 1 || threads < 1)
@@ -185,6 +188,8 @@ int run(const std::vector<std::string>& argv)
     BenchOptions o = benchOptionsFromArgs(args, threads);
     o.batch = batch;
     const bool int8 = args.flag("int8") || (!args.flag("fp32") && !o.bf16 && defaultInt8());
+    if (int8)
+        o.bf16 = false;   // --int8 on a bfloat16 CPU: 8 bits, not its default
     if (!o.bf16)
         o.variant = int8 ? InferenceVariant::Int8 : InferenceVariant::Fp32Folded;
     std::vector<InferenceVariant> variants{o.variant};
@@ -195,6 +200,10 @@ int run(const std::vector<std::string>& argv)
                         InferenceVariant::Bf16Prepacked, InferenceVariant::Int8};
         else
             variants = {InferenceVariant::Reference, InferenceVariant::Fp32Nchw, InferenceVariant::Fp32Folded, InferenceVariant::Int8};
+        if (const std::string why = int8Unavailable(); !why.empty()) {
+            variants.pop_back();
+            std::cerr << "bench predict: no int8 lever: " << why << "\n";
+        }
         if (!o.bf16)
             std::cerr << "bench predict: float32 (" << describeDefaultPrecision()
                       << "); the bfloat16 levers run with --bf16 (on CPUs without bfloat16 instructions they take ~60x longer)\n";

@@ -48,6 +48,9 @@ const char* kHelp =
     "                             calibrated on three slices of STACK: ~2x faster than\n"
     "                             float32; the default where the CPU has no bfloat16\n"
     "                             (MITOSEG_PRECISION=int8 sets it; --fp32 turns it off)\n"
+    "                             Refused on CPUs with AMX-INT8 (oneDNN 2.6's AMX int8\n"
+    "                             convolution corrupts memory on small feature maps);\n"
+    "                             bfloat16 on AMX is their default\n"
     "  --reference                the network exactly as trained (float32, transposed\n"
     "                             convolution, batch norm unfolded): slow; for checking\n"
     "  --memory-budget SIZE       memory for slices in flight, the context and smoothing window\n"
@@ -78,6 +81,8 @@ int run(const std::vector<std::string>& argv)
     opt.referencePath = args.flag("reference");
     if (args.flag("int8") && (args.flag("bf16") || args.flag("fp32") || opt.referencePath))
         throw UsageError("--int8 excludes --bf16, --fp32 and --reference");
+    if (args.flag("int8") && !int8Unavailable().empty())
+        throw UsageError("--int8: " + int8Unavailable());
     opt.int8 = args.flag("int8") || (!args.flag("fp32") && !args.flag("bf16") && defaultInt8());
     if (opt.int8)
         opt.bf16 = false;

@@ -1,5 +1,6 @@
 #include "core/engine/ComputePrecision.h"
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -18,6 +19,7 @@ struct CpuBf16 {
     bool avx512Bf16 = false;
     bool amxBf16 = false;
     bool avx512Vnni = false;
+    bool amxInt8 = false;
 };
 
 CpuBf16 probe()
@@ -38,6 +40,7 @@ CpuBf16 probe()
     const unsigned maxSubleaf = a;
     const bool avx512f = b & (1u << 16);
     r.amxBf16 = amxState && (d & (1u << 22));
+    r.amxInt8 = amxState && (d & (1u << 25));
     r.avx512Vnni = avx512State && avx512f && (c & (1u << 11));
     if (maxSubleaf >= 1) {
         unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
@@ -66,6 +69,49 @@ bool cpuHasAvx512Vnni()
     return cpu().avx512Vnni;
 }
 
+bool cpuHasAmxInt8()
+{
+    return cpu().amxInt8;
+}
+
+/// True when ONEDNN_MAX_CPU_ISA (or its older name DNNL_MAX_CPU_ISA) keeps oneDNN below its AMX
+/// kernels: int8 then runs on the AVX512-VNNI ones, which are sound.
+bool oneDnnCappedBelowAmx()
+{
+    for (const char* name : {"ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"}) {
+        const char* v = std::getenv(name);
+        if (!v || !*v)
+            continue;
+        std::string s(v);
+        for (char& ch : s)
+            ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        return s != "ALL" && s.find("AMX") == std::string::npos;
+    }
+    return false;
+}
+
+std::string int8Unavailable()
+{
+    if (cpu().amxInt8 && !oneDnnCappedBelowAmx())
+        return "int8 is off on this CPU: oneDNN 2.6's AMX-INT8 convolution corrupts memory on small feature maps "
+               "(bfloat16 on AMX-BF16 is the default here; ONEDNN_MAX_CPU_ISA=AVX512_CORE_VNNI allows int8)";
+    return {};
+}
+
+namespace {
+
+/// MITOSEG_PRECISION=int8 on a CPU where int8 is refused: said once on stderr.
+bool int8Refused(const std::string& value)
+{
+    if (value != "int8" || int8Unavailable().empty())
+        return false;
+    static std::once_flag once;
+    std::call_once(once, [] { std::fprintf(stderr, "warning: MITOSEG_PRECISION=int8 ignored: %s\n", int8Unavailable().c_str()); });
+    return true;
+}
+
+}  // namespace
+
 std::optional<bool> precisionFromEnvironment()
 {
     const char* v = std::getenv("MITOSEG_PRECISION");
@@ -74,6 +120,8 @@ std::optional<bool> precisionFromEnvironment()
     const std::string s(v);
     if (s == "bf16" || s == "bfloat16")
         return true;
+    if (s == "int8" && int8Refused(s))
+        return std::nullopt;
     if (s == "fp32" || s == "float32" || s == "int8")
         return false;
     throw Error("MITOSEG_PRECISION='" + s + "' is not bf16, fp32 or int8");
@@ -93,6 +141,12 @@ bool defaultBf16()
 
 bool defaultInt8()
 {
+    if (!int8Unavailable().empty()) {
+        const char* v = std::getenv("MITOSEG_PRECISION");
+        if (v && *v)
+            int8Refused(v);
+        return false;
+    }
     const char* v = std::getenv("MITOSEG_PRECISION");
     if (v && *v)
         return std::string(v) == "int8";

@@ -19,7 +19,18 @@ bool cpuHasNativeBf16();
 /// unless the weights keep to 7 bits.
 bool cpuHasAvx512Vnni();
 
-/// "bf16" (true) or "fp32"/"int8" (false) from MITOSEG_PRECISION; nullopt when unset or empty.
+/// True when this CPU (and the OS) has AMX-INT8 (Intel Sapphire Rapids and later).
+bool cpuHasAmxInt8();
+
+/// Why 8-bit prediction is refused on this CPU, or "" when it runs. Where the CPU has AMX-INT8,
+/// oneDNN 2.6 (Debian's LibTorch 1.13) runs int8 1x1 convolutions with its AMX kernel, which
+/// corrupts the heap on some small feature maps (36 and 48 pixels measured; 16, 60 and 3072 run):
+/// int8 is off there (unless ONEDNN_MAX_CPU_ISA keeps oneDNN below AMX, e.g. AVX512_CORE_VNNI),
+/// and bfloat16 on AMX-BF16 is the default on such CPUs anyway.
+std::string int8Unavailable();
+
+/// "bf16" (true) or "fp32"/"int8" (false) from MITOSEG_PRECISION; nullopt when unset or empty,
+/// and for "int8" where int8Unavailable() (the CPU's own default then applies).
 /// Throws Error naming the variable and its value when it is set to anything else.
 std::optional<bool> precisionFromEnvironment();
 
@@ -30,7 +41,8 @@ bool defaultBf16();
 
 /// Whether prediction (`mitoseg predict`, `calibrate`, `bench loop`, the studio and its rounds)
 /// runs in 8 bits by default (training never does): MITOSEG_PRECISION=int8, or, when it is
-/// unset, no native bfloat16. oneDNN's int8
+/// unset, no native bfloat16; never where int8Unavailable() (MITOSEG_PRECISION=int8 is then
+/// reported once on stderr and the CPU's default used). oneDNN's int8
 /// convolutions run about 2x faster than float32 there, with the shipped model's masks within
 /// 0.0003 IoU of float32 on the EPFL stack.
 bool defaultInt8();

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "core/base/Error.h"
+#include "core/engine/ComputePrecision.h"
 #include "core/engine/QuantizedOps.h"
 
 namespace mitoseg {
@@ -71,6 +72,8 @@ InferenceNet::Block InferenceNet::convertBlock(ConvBlockImpl& block)
 InferenceNet::InferenceNet(UNet& net, const InferenceSettings& settings) : config_(net->config), settings_(settings)
 {
     if (settings_.int8) {
+        if (const std::string why = int8Unavailable(); !why.empty())
+            throw Error(why);
         settings_.bf16 = false;   // the float32 weights are what gets quantized
         settings_.channelsLast = true;
         const auto& engines = at::globalContext().supportedQEngines();
