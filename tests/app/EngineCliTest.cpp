@@ -275,8 +275,9 @@ TEST(EngineCli, TrainWritesTheLearningCurveAndAResumedRunContinuesIt)
     double best = -1;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         EXPECT_EQ(rows[i][0], 20.0 * static_cast<double>(i + 1));
-        if (i > 0)
+        if (i > 0) {
             EXPECT_GE(rows[i][1], rows[i - 1][1]);   // minutes go on across the resume
+        }
         EXPECT_GT(rows[i][2], 0);
         EXPECT_GE(rows[i][4], 0);
         EXPECT_LE(rows[i][4], 1);

@@ -270,6 +270,10 @@ private Q_SLOTS:
         QVERIFY(compute);
         QVERIFY(compute->text().startsWith(QString::fromStdString(mitoseg::describeDefaultPrecision())));
         QCOMPARE(compute->text().endsWith(QStringLiteral("; segments in int8")), !mitoseg::defaultBf16() && mitoseg::defaultInt8());
+        // (where int8 is refused, the tooltip says why)
+        QCOMPARE(compute->toolTip().contains(QString::fromStdString(mitoseg::int8Unavailable())) &&
+                     compute->toolTip().contains(QStringLiteral("On this CPU")),
+                 !mitoseg::int8Unavailable().empty());
         // ... and the panel needs no vertical scrolling under the Tools dock.
         QVERIFY2(!scroller->verticalScrollBar()->isVisible(),
                  qPrintable(QStringLiteral("panel %1 high in %2").arg(panel()->height()).arg(scroller->viewport()->height())));

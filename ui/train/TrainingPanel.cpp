@@ -113,6 +113,8 @@ TrainingPanel::TrainingPanel(TrainingController* training, StudioDocument* doc, 
     compute->setToolTip(tr("Number format of training and prediction: bfloat16 where the CPU has AVX512-BF16 or AMX "
                            "(2-4x faster), else float32 training and 8-bit prediction (about 2x faster than float32, "
                            "ranges measured on three slices of the stack). MITOSEG_PRECISION=bf16|fp32|int8 overrides it."));
+    if (const std::string why = int8Unavailable(); !why.empty())
+        compute->setToolTip(compute->toolTip() + QStringLiteral("\n") + tr("On this CPU %1.").arg(QString::fromStdString(why)));
     form->addRow(tr("Compute"), compute);
     layout->addLayout(form);
 

@@ -96,8 +96,9 @@ TEST(Calibration, FoldsAreScoredAloneRankedByTheirMeanAndEstimatedOnTheOthers)
         EXPECT_NEAR(e.foldIoU[0], find(a, e.settings).iou, 1e-12);
         EXPECT_NEAR(e.foldIoU[1], find(b, e.settings).iou, 1e-12);
         EXPECT_NEAR(e.iou, (e.foldIoU[0] + e.foldIoU[1]) / 2, 1e-12);
-        if (i > 0)
+        if (i > 0) {
             EXPECT_GE(entries[i - 1].iou, e.iou);
+        }
     }
     // Held out: fold 0 gets the IoU there of the best setting on fold 1, and the other way round.
     const std::vector<double> held = heldOutFoldIoU(entries);
