@@ -57,6 +57,22 @@ const CpuBf16& cpu()
     return value;
 }
 
+/// True when ONEDNN_MAX_CPU_ISA (or its older name DNNL_MAX_CPU_ISA) keeps oneDNN below its AMX
+/// kernels: int8 then runs on the AVX512-VNNI ones, which are sound.
+bool oneDnnCappedBelowAmx()
+{
+    for (const char* name : {"ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"}) {
+        const char* v = std::getenv(name);
+        if (!v || !*v)
+            continue;
+        std::string s(v);
+        for (char& ch : s)
+            ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        return s != "ALL" && s.find("AMX") == std::string::npos;
+    }
+    return false;
+}
+
 }  // namespace
 
 bool cpuHasNativeBf16()
@@ -72,22 +88,6 @@ bool cpuHasAvx512Vnni()
 bool cpuHasAmxInt8()
 {
     return cpu().amxInt8;
-}
-
-/// True when ONEDNN_MAX_CPU_ISA (or its older name DNNL_MAX_CPU_ISA) keeps oneDNN below its AMX
-/// kernels: int8 then runs on the AVX512-VNNI ones, which are sound.
-bool oneDnnCappedBelowAmx()
-{
-    for (const char* name : {"ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"}) {
-        const char* v = std::getenv(name);
-        if (!v || !*v)
-            continue;
-        std::string s(v);
-        for (char& ch : s)
-            ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-        return s != "ALL" && s.find("AMX") == std::string::npos;
-    }
-    return false;
 }
 
 std::string int8Unavailable()
@@ -120,7 +120,7 @@ std::optional<bool> precisionFromEnvironment()
     const std::string s(v);
     if (s == "bf16" || s == "bfloat16")
         return true;
-    if (s == "int8" && int8Refused(s))
+    if (int8Refused(s))
         return std::nullopt;
     if (s == "fp32" || s == "float32" || s == "int8")
         return false;
@@ -141,15 +141,11 @@ bool defaultBf16()
 
 bool defaultInt8()
 {
-    if (!int8Unavailable().empty()) {
-        const char* v = std::getenv("MITOSEG_PRECISION");
-        if (v && *v)
-            int8Refused(v);
-        return false;
-    }
     const char* v = std::getenv("MITOSEG_PRECISION");
     if (v && *v)
-        return std::string(v) == "int8";
+        return std::string(v) == "int8" && !int8Refused(v);
+    if (!int8Unavailable().empty())
+        return false;
     return !cpuHasNativeBf16();
 }
 

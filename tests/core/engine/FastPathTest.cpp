@@ -234,7 +234,7 @@ TEST(FastPathInt8, ByteKernelsEqualLibTorchsOps)
 // Whether this CPU runs int8 prediction. Where it does not (AMX-INT8: oneDNN 2.6's AMX int8
 // convolution corrupts memory on small feature maps), asking for it is an Error naming why,
 // before any convolution runs; the int8 numerics are then not this CPU's to check.
-bool int8Runs()
+static bool int8Runs()
 {
     const std::string why = int8Unavailable();
     if (why.empty())
