@@ -66,6 +66,8 @@ const char* kHelp =
     "  --init MODEL                start from MODEL's weights (fine-tuning; its architecture is\n"
     "                              used, and its input slices unless --context adds more)\n"
     "  --fg-fraction F             share of patches centred on foreground (default 0.5)\n"
+    "  --boundary-weight W         the BCE of pixels within 3 pixels of a mask edge counts 1 + W times\n"
+    "                              (default 0: all pixels alike)\n"
     "  --threads N                 torch threads (default: all cores)\n"
     "  --seed N                    random seed (default 1)\n"
     "  --fp32 | --bf16             float32 or bfloat16-autocast convolutions (default: bfloat16\n"
@@ -149,7 +151,7 @@ int run(const std::vector<std::string>& argv)
     std::vector<std::string> valueOptions{"out", "minutes", "preset", "base", "depth", "upsampling", "dropout", "context", "classes",
                                           "steps", "batch", "patch", "lr", "weight-decay", "optimizer", "warmup", "labelled-slices",
                                           "val-z", "validate-every", "patience", "checkpoint-dir", "checkpoint-minutes", "resume",
-                                          "init", "fg-fraction", "threads", "seed", "curve"};
+                                          "init", "fg-fraction", "threads", "seed", "curve", "boundary-weight"};
     valueOptions.insert(valueOptions.end(), distValueOptions().begin(), distValueOptions().end());
     Args args(argv, valueOptions, {"no-val", "fp32", "bf16", "no-augment", "keep-snapshots", "freeze-bn", "no-batch-norm", "per-patch-seeds", "no-overlap"});
     args.expectPositionals(2, 2);
@@ -200,6 +202,9 @@ int run(const std::vector<std::string>& argv)
     c.foregroundFraction = args.number("fg-fraction", 0.5, 0.0, 1.0);
     if (!(c.foregroundFraction >= 0 && c.foregroundFraction <= 1))
         throw UsageError("--fg-fraction must be in [0, 1]");
+    c.boundaryWeight = args.number("boundary-weight", 0.0, 0.0, 1000.0);
+    if (!(c.boundaryWeight >= 0))
+        throw UsageError("--boundary-weight must be 0 or more");
     c.threads = static_cast<int>(args.integer("threads", 0, 0, 1024));
     c.seed = static_cast<std::uint64_t>(args.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
     c.bf16 = bf16FromArgs(args);
@@ -210,6 +215,9 @@ int run(const std::vector<std::string>& argv)
     c.perPatchSeeds = args.flag("per-patch-seeds");
     c.overlapGradients = !args.flag("no-overlap");
     c.outModel = *out;
+    c.recipe = "mitoseg train";
+    for (const std::string& word : argv)
+        c.recipe += word.find_first_of(" \t\"'") == std::string::npos ? " " + word : " '" + word + "'";
     if (c.steps < 1 || c.batch < 1 || c.patch < 8 || !(c.learningRate > 0))
         throw UsageError("--steps, --batch, --patch and --lr must be positive (patch >= 8)");
 

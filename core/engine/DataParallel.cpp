@@ -53,8 +53,18 @@ bool endsWith(const std::string& s, const std::string& tail)
 
 }  // namespace
 
+torch::Tensor boundaryWeights(const torch::Tensor& target, double boundaryWeight)
+{
+    // A pixel is in the band when the labels in its (2r+1)^2 window are not all the same.
+    torch::Tensor t = target.to(torch::kFloat).unsqueeze(1);
+    const std::int64_t k = 2 * kBoundaryBandRadius + 1;
+    torch::Tensor hi = torch::max_pool2d(t, {k, k}, {1, 1}, {kBoundaryBandRadius, kBoundaryBandRadius});
+    torch::Tensor lo = -torch::max_pool2d(-t, {k, k}, {1, 1}, {kBoundaryBandRadius, kBoundaryBandRadius});
+    return 1.0 + boundaryWeight * (hi != lo).to(torch::kFloat);
+}
+
 torch::Tensor trainingLoss(const torch::Tensor& logitsIn, const torch::Tensor& target, int classes, double diceWeight,
-                           ProcessGroup* group, double& reported)
+                           ProcessGroup* group, double& reported, double boundaryWeight)
 {
     torch::Tensor logits = logitsIn.to(torch::kFloat);
     const double eps = 1.0;
@@ -79,7 +89,9 @@ torch::Tensor trainingLoss(const torch::Tensor& logitsIn, const torch::Tensor& t
     };
     if (classes == 2) {
         torch::Tensor y = target.to(torch::kFloat).unsqueeze(1);
-        torch::Tensor bce = torch::binary_cross_entropy_with_logits(logits, y);
+        torch::Tensor bce = boundaryWeight > 0
+            ? torch::binary_cross_entropy_with_logits(logits, y, boundaryWeights(target, boundaryWeight))
+            : torch::binary_cross_entropy_with_logits(logits, y);
         if (!group) {
             torch::Tensor loss = bce;
             if (diceWeight > 0) {
@@ -102,7 +114,11 @@ torch::Tensor trainingLoss(const torch::Tensor& logitsIn, const torch::Tensor& t
         return bce + (N * diceWeight) * dice;
     }
     torch::Tensor t = target.to(torch::kLong);
-    torch::Tensor ce = torch::nn::functional::cross_entropy(logits, t);
+    namespace F = torch::nn::functional;
+    torch::Tensor ce = boundaryWeight > 0
+        ? (F::cross_entropy(logits, t, F::CrossEntropyFuncOptions().reduction(torch::kNone)) *
+           boundaryWeights(target, boundaryWeight).squeeze(1)).mean()
+        : F::cross_entropy(logits, t);
     if (diceWeight <= 0) {
         reported = group ? allreduce({ce})[0] / N : ce.item<double>();
         return ce;

@@ -10,14 +10,24 @@ namespace mitoseg {
 
 class ProcessGroup;
 
+/// Pixels within this many pixels (Chebyshev distance) of a label change form the boundary band
+/// that `boundaryWeight` weights.
+constexpr int kBoundaryBandRadius = 3;
+
 /// The training loss of one step: BCE (multiclass: CE) + diceWeight * soft Dice (over the
-/// foreground classes). Without a group: the loss of this batch, and `reported` its value.
+/// foreground classes). With boundaryWeight W > 0 the BCE (CE) of a pixel in the boundary band
+/// (kBoundaryBandRadius of a pixel of another label in its patch) counts 1 + W times, the
+/// others once (the mean of the weighted terms over all pixels). Without a group: the loss of this batch, and `reported` its value.
 /// With a group of N ranks with equal batches: the tensor to back-propagate on this rank, made
 /// so that the average over the ranks of its gradients is the gradient of the loss of the union
 /// of the ranks' batches (the Dice term uses the all-reduced sums, the other ranks' parts held
 /// constant; one small all-reduce), and `reported` that global loss. Calling thread only.
 torch::Tensor trainingLoss(const torch::Tensor& logits, const torch::Tensor& target, int classes, double diceWeight,
-                           ProcessGroup* group, double& reported);
+                           ProcessGroup* group, double& reported, double boundaryWeight = 0);
+
+/// 1 + boundaryWeight on the boundary band of `target` (N x H x W labels), else 1: N x 1 x H x W
+/// floats. Calling thread only.
+torch::Tensor boundaryWeights(const torch::Tensor& target, double boundaryWeight);
 
 /// Averages the parameters' gradients over the ranks (and, when `withBatchNormStatistics`, the
 /// batch-norm running means and variances), in flat buckets of at most 4 M floats, one

@@ -64,6 +64,8 @@ Json ModelSpec::toJson() const
     j["class_names"] = names;
     Json t = Json::object();
     t["data"] = info.trainedOn;
+    if (!info.recipe.empty())
+        t["recipe"] = info.recipe;
     t["steps"] = info.steps;
     t["validation_iou"] = info.validationIoU;
     t["date"] = info.date;
@@ -129,6 +131,7 @@ ModelSpec ModelSpec::fromJson(const Json& j, const std::filesystem::path& path)
                       std::to_string(s.arch.classes) + " classes");
         if (const Json* t = j.find("training")) {
             s.info.trainedOn = t->string("data", "");
+            s.info.recipe = t->string("recipe", "");
             s.info.steps = static_cast<std::int64_t>(t->number("steps", 0));
             s.info.validationIoU = t->number("validation_iou", 0.0);
             s.info.date = t->string("date", "");

@@ -46,6 +46,7 @@ std::vector<ModelField> describeModelFile(const std::filesystem::path& path)
         {"classes", names},
         {"post-processing", post.str()},
         {"trained on", mi.trainedOn},
+        {"recipe", mi.recipe.empty() ? std::string("not recorded") : mi.recipe},
         {"steps", std::to_string(mi.steps)},
         {"validation IoU", mi.validationIoU >= 0 ? number(mi.validationIoU) : std::string("not measured")},
         {"date, version", mi.date + ", " + mi.version},

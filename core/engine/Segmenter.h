@@ -27,6 +27,7 @@ struct ModelInfo {
     int contextSlices = 0;                 ///< 2.5D: neighbours read on each side (0 = plain 2D)
     std::int64_t parameters = 0;
     std::string trainedOn;                 ///< data the model was trained on
+    std::string recipe;                    ///< how it was trained: the `mitoseg train` options (empty = not recorded)
     std::int64_t steps = 0;
     double validationIoU = 0.0;            ///< foreground IoU on the held-out z-range
     std::string date;

@@ -443,6 +443,7 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
                 s.info.classNames.push_back(config.arch.classes == 2 ? "mitochondria" : "class " + std::to_string(k));
         }
         s.info.trainedOn = config.dataDescription;
+        s.info.recipe = config.recipe;
         s.info.steps = st.step;
         s.info.validationIoU = iou;
         s.info.date = utcNow();
@@ -512,7 +513,7 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
             logits = net->forward(x);
         }
         double lv = 0;
-        torch::Tensor loss = trainingLoss(logits, y, config.arch.classes, config.diceWeight, group, lv);
+        torch::Tensor loss = trainingLoss(logits, y, config.arch.classes, config.diceWeight, group, lv, config.boundaryWeight);
         loss.backward();
         if (overlapped)
             result.gradientBytesPerStep = overlapped->finish();

@@ -39,6 +39,9 @@ struct TrainConfig {
     bool augmentGeometry = true;           ///< the 8 flips/rotations
     bool augmentIntensity = true;          ///< brightness, contrast, gamma, Gaussian noise
     double diceWeight = 1.0;               ///< loss = BCE (CE) + diceWeight * soft Dice loss
+    /// The BCE (CE) of pixels within kBoundaryBandRadius (3) pixels of a label change counts
+    /// 1 + boundaryWeight times (0 = all pixels alike).
+    double boundaryWeight = 0.0;
     std::int64_t validateEvery = 200;      ///< steps between validations (and always at the end)
     /// Validate in 8 bits (oneDNN int8, activation ranges from three of the validation slices),
     /// as `mitoseg predict` predicts on CPUs without bfloat16; ignored with bf16. Off: float32.
@@ -64,6 +67,7 @@ struct TrainConfig {
     bool freezeBatchNorm = false;
     bool channelsLast = defaultBf16();     ///< NHWC activations (faster with bfloat16; float32 trains faster NCHW)
     std::string dataDescription;           ///< stored in the model file ("training.tif + ...")
+    std::string recipe;                    ///< stored in the model file: the options it was trained with
     std::vector<std::string> classNames;   ///< empty = "background", "mitochondria" / "class N"
     /// Checked before every step: while paused the run waits (cores free for other work) and
     /// the wait does not count against maxSeconds. Null = never pauses; must outlive train().

@@ -40,7 +40,7 @@ TEST(EngineCli, TrainPredictEvaluateAgreesWithPeer)
     std::string out;
     int rc = runCommand(cli() + " train " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --out " +
                             (dir / "m.msm").string() + " --preset tiny --base 8 --steps 120 --patch 32 --lr 0.01 --threads 1" +
-                            " --val-z 5-5 --validate-every 60 --fp32 --checkpoint-dir " + (dir / "ck").string() + " 2>&1",
+                            " --val-z 5-5 --validate-every 60 --fp32 --boundary-weight 2 --checkpoint-dir " + (dir / "ck").string() + " 2>&1",
                         &out);
     ASSERT_EQ(rc, 0) << out;
     EXPECT_NE(out.find("best validation IoU"), std::string::npos) << out;
@@ -112,6 +112,9 @@ TEST(EngineCli, TrainPredictEvaluateAgreesWithPeer)
     ASSERT_EQ(rc, 0) << out;
     EXPECT_NE(out.find("preset tiny"), std::string::npos) << out;
     EXPECT_NE(out.find("post-processing: z-smoothing"), std::string::npos) << out;
+    // ... with the options they were trained with.
+    EXPECT_NE(out.find("recipe:          mitoseg train "), std::string::npos) << out;
+    EXPECT_NE(out.find(" --boundary-weight 2 "), std::string::npos) << out;
 
     // calibrate: chooses post-processing on labelled slices and writes it into a model copy.
     rc = runCommand(cli() + " calibrate " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --model " +

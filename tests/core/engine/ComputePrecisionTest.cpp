@@ -71,8 +71,9 @@ TEST(ComputePrecision, Int8IsRefusedWhereOneDnnWouldRunItOnAmx)
     {
         PrecisionEnv isa(nullptr, "ONEDNN_MAX_CPU_ISA");
         EXPECT_EQ(int8Unavailable().empty(), !cpuHasAmxInt8()) << int8Unavailable();
-        if (cpuHasAmxInt8())
+        if (cpuHasAmxInt8()) {
             EXPECT_NE(int8Unavailable().find("AMX-INT8"), std::string::npos) << int8Unavailable();
+        }
     }
     for (const char* v : {"AVX512_CORE_VNNI", "avx512_core_bf16", "AVX2"}) {
         PrecisionEnv isa(v, "ONEDNN_MAX_CPU_ISA");

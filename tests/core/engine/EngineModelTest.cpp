@@ -6,6 +6,7 @@
 
 #include "../base/TestSupport.h"
 #include "core/base/Error.h"
+#include "core/engine/DataParallel.h"
 #include "core/engine/ModelAverage.h"
 #include "core/engine/ModelFile.h"
 #include "core/engine/Segmenter.h"
@@ -31,6 +32,7 @@ ModelSpec tinySpec(int classes = 2)
     s.info.zSmooth = 2;
     s.info.minObjectVoxels = 1500;
     s.info.trainedOn = "unit test \"data\"";
+    s.info.recipe = "mitoseg train a.tif b.tif --boundary-weight 2 --out 'my model.msm'";
     s.info.steps = 42;
     s.info.validationIoU = 0.625;
     s.info.date = "2026-11-23T23:00:00Z";
@@ -117,6 +119,7 @@ TEST(ModelFile, SaveLoadRoundTripsWeightsStatisticsAndMetadataExactly)
     EXPECT_TRUE(torch::equal(net->forward(x), m.net->forward(x)));
     EXPECT_EQ(m.spec.info.classNames, spec.info.classNames);
     EXPECT_EQ(m.spec.info.trainedOn, spec.info.trainedOn);
+    EXPECT_EQ(m.spec.info.recipe, spec.info.recipe);
     EXPECT_EQ(m.spec.info.steps, 42);
     EXPECT_DOUBLE_EQ(m.spec.info.validationIoU, 0.625);
     EXPECT_FLOAT_EQ(m.spec.info.threshold, 0.4f);
@@ -125,6 +128,74 @@ TEST(ModelFile, SaveLoadRoundTripsWeightsStatisticsAndMetadataExactly)
     EXPECT_DOUBLE_EQ(m.spec.norm.mean, 100.0);
     EXPECT_EQ(m.spec.arch.classes, 3);
     EXPECT_EQ(m.spec.info.parameters, net->parameterCount());
+}
+
+namespace {
+
+/// 1 where a pixel of `labels` (H x W) has a pixel of another label within Chebyshev distance r
+/// inside the image, else 0: the boundary band, by brute force.
+torch::Tensor bandByHand(const torch::Tensor& labels, int r)
+{
+    const auto h = labels.size(0), w = labels.size(1);
+    auto l = labels.accessor<std::int64_t, 2>();
+    torch::Tensor band = torch::zeros({h, w});
+    auto b = band.accessor<float, 2>();
+    for (std::int64_t y = 0; y < h; ++y)
+        for (std::int64_t x = 0; x < w; ++x)
+            for (std::int64_t v = std::max<std::int64_t>(0, y - r); v <= std::min(h - 1, y + r); ++v)
+                for (std::int64_t u = std::max<std::int64_t>(0, x - r); u <= std::min(w - 1, x + r); ++u)
+                    if (l[v][u] != l[y][x])
+                        b[y][x] = 1;
+    return band;
+}
+
+}  // namespace
+
+TEST(TrainingLoss, BoundaryWeightCountsTheBandOnePlusWTimes)
+{
+    torch::manual_seed(5);
+    // Two 20 x 24 label maps: a square near the border (its band is cut by the patch edge) and
+    // two touching rectangles of classes 1 and 2 (a 1|2 edge is a boundary too).
+    torch::Tensor target = torch::zeros({2, 20, 24}, torch::kLong);
+    target[0].slice(0, 1, 9).slice(1, 0, 7).fill_(1);
+    target[1].slice(0, 6, 15).slice(1, 4, 12).fill_(1);
+    target[1].slice(0, 6, 15).slice(1, 12, 20).fill_(2);
+    const double w = 3.0;
+    torch::Tensor weights = torch::stack({bandByHand(target[0], kBoundaryBandRadius), bandByHand(target[1], kBoundaryBandRadius)}) * w + 1.0;
+    ASSERT_GT(weights.eq(1.0).sum().item<std::int64_t>(), 0);
+    ASSERT_GT(weights.eq(1.0 + w).sum().item<std::int64_t>(), 0);
+    EXPECT_TRUE(torch::equal(boundaryWeights(target, w).squeeze(1), weights));
+
+    // Binary (labels 0/1 only): the weighted mean of the per-pixel BCE, Dice off.
+    torch::Tensor binary = target.clamp_max(1);
+    torch::Tensor binaryWeights = torch::stack({bandByHand(binary[0], kBoundaryBandRadius), bandByHand(binary[1], kBoundaryBandRadius)}) * w + 1.0;
+    torch::Tensor logits = torch::randn({2, 1, 20, 24});
+    torch::Tensor y = binary.to(torch::kFloat).unsqueeze(1);
+    torch::Tensor perPixel = -(y * torch::log_sigmoid(logits) + (1 - y) * torch::log_sigmoid(-logits));
+    double reported = 0;
+    torch::Tensor plain = trainingLoss(logits, binary, 2, 0.0, nullptr, reported);
+    EXPECT_NEAR(plain.item<double>(), perPixel.mean().item<double>(), 1e-5);
+    torch::Tensor weighted = trainingLoss(logits, binary, 2, 0.0, nullptr, reported, w);
+    EXPECT_NEAR(weighted.item<double>(), (perPixel * binaryWeights.unsqueeze(1)).mean().item<double>(), 1e-5);
+    EXPECT_NEAR(reported, weighted.item<double>(), 1e-9);
+    // The Dice term is added unweighted.
+    torch::Tensor withDice = trainingLoss(logits, binary, 2, 1.0, nullptr, reported, w);
+    torch::Tensor p = torch::sigmoid(logits);
+    const double dice = 1.0 - (2.0 * (p * y).sum().item<double>() + 1.0) / (p.sum().item<double>() + y.sum().item<double>() + 1.0);
+    EXPECT_NEAR(withDice.item<double>(), weighted.item<double>() + dice, 1e-5);
+
+    // Multiclass: the weighted mean of the per-pixel cross-entropy.
+    torch::Tensor logits3 = torch::randn({2, 3, 20, 24});
+    torch::Tensor ce = -torch::log_softmax(logits3, 1).gather(1, target.unsqueeze(1)).squeeze(1);
+    torch::Tensor weighted3 = trainingLoss(logits3, target, 3, 0.0, nullptr, reported, w);
+    EXPECT_NEAR(weighted3.item<double>(), (ce * weights).mean().item<double>(), 1e-5);
+    EXPECT_NEAR(trainingLoss(logits3, target, 3, 0.0, nullptr, reported).item<double>(), ce.mean().item<double>(), 1e-5);
+
+    // The gradient of a band pixel is 1 + W times what the unweighted loss gives it; elsewhere equal.
+    torch::Tensor a = logits.clone().requires_grad_(true), b = logits.clone().requires_grad_(true);
+    trainingLoss(a, binary, 2, 0.0, nullptr, reported, w).backward();
+    trainingLoss(b, binary, 2, 0.0, nullptr, reported).backward();
+    EXPECT_TRUE(torch::allclose(a.grad(), b.grad() * binaryWeights.unsqueeze(1), 1e-5, 1e-8));
 }
 
 TEST(ModelAverage, EveryTensorIsTheMeanAndMismatchedModelsAreRefused)
