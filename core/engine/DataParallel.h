@@ -17,7 +17,8 @@ constexpr int kBoundaryBandRadius = 3;
 /// The training loss of one step: BCE (multiclass: CE) + diceWeight * soft Dice (over the
 /// foreground classes). With boundaryWeight W > 0 the BCE (CE) of a pixel in the boundary band
 /// (kBoundaryBandRadius of a pixel of another label in its patch) counts 1 + W times, the
-/// others once (the mean of the weighted terms over all pixels). Without a group: the loss of this batch, and `reported` its value.
+/// others once (the mean of the weighted terms over all pixels). Without a group: the loss of
+/// this batch, and `reported` its value.
 /// With a group of N ranks with equal batches: the tensor to back-propagate on this rank, made
 /// so that the average over the ranks of its gradients is the gradient of the loss of the union
 /// of the ranks' batches (the Dice term uses the all-reduced sums, the other ranks' parts held
