@@ -190,12 +190,47 @@ Json archJson(const UNetConfig& a)
     return s.toJson()["architecture"];
 }
 
+/// The options that shape every step of a run, spelt as `mitoseg train` spells them. A resumed
+/// run must ask for the same ones, or it would go on silently as another recipe. The run's
+/// length (--steps, --minutes) may change: extending a run is what resuming is for.
+Json stepSettings(const TrainConfig& c)
+{
+    Json j = Json::object();
+    j["--batch"] = c.batch;
+    j["--patch"] = c.patch;
+    j["--optimizer"] = c.optimizer == OptimizerKind::Adam ? "adam" : "adamw";
+    j["--lr"] = c.learningRate;
+    j["--weight-decay"] = c.weightDecay;
+    j["--warmup"] = c.warmupSteps;
+    j["--fg-fraction"] = c.foregroundFraction;
+    j["--boundary-weight"] = c.boundaryWeight;
+    j["--no-augment"] = !c.augmentGeometry && !c.augmentIntensity;
+    j["--freeze-bn"] = c.freezeBatchNorm;
+    j["dice weight"] = c.diceWeight;
+    return j;
+}
+
+/// Throws (naming the option, the checkpoint's value and the requested one) where `requested`
+/// differs from the settings a checkpoint recorded. Checkpoints from before the record pass.
+void checkStepSettings(const Json* recorded, const Json& requested, const std::function<IoError(std::string)>& bad)
+{
+    if (!recorded || !recorded->isObject())
+        return;
+    for (const auto& [name, value] : requested.members()) {
+        const Json* was = recorded->find(name);
+        if (was && was->dump() != value.dump())
+            throw bad("the checkpoint was written with " + name + " " + was->dump() + ", this run asks for " +
+                      value.dump() + " (resume with the interrupted run's options)");
+    }
+}
+
 void writeCheckpoint(const std::filesystem::path& path, const RunState& st, UNet& net, torch::optim::Optimizer& opt,
-                     PatchSampler& sampler)
+                     PatchSampler& sampler, const TrainConfig& config)
 {
     ModelContainer c;
     c.header["kind"] = "checkpoint";
     c.header["architecture"] = archJson(net->config);
+    c.header["settings"] = stepSettings(config);
     c.header["step"] = st.step;
     c.header["best_val_iou"] = st.bestValIoU;
     c.header["best_step"] = st.bestStep;
@@ -227,7 +262,7 @@ void writeCheckpoint(const std::filesystem::path& path, const RunState& st, UNet
 }
 
 void readCheckpoint(const std::filesystem::path& path, RunState& st, UNet& net, torch::optim::Optimizer& opt,
-                    PatchSampler& sampler)
+                    PatchSampler& sampler, const TrainConfig& config)
 {
     ModelContainer c = readModelContainer(path);
     auto bad = [&](const std::string& what) { return IoError(IoError::Kind::BadModel, path, -1, what); };
@@ -236,6 +271,7 @@ void readCheckpoint(const std::filesystem::path& path, RunState& st, UNet& net, 
     const Json* arch = c.header.find("architecture");
     if (!arch || arch->dump() != archJson(net->config).dump())
         throw bad("checkpoint architecture differs from the requested one (use the same --preset/options)");
+    checkStepSettings(c.header.find("settings"), stepSettings(config), bad);
     try {
         st.step = static_cast<std::int64_t>(c.header.number("step", 0));
         st.bestValIoU = c.header.number("best_val_iou", -1);
@@ -412,7 +448,7 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
     st.norm = init.net ? init.spec.norm : computeNormalisation(data, trainSlices);
     PatchSampler sampler(config, data, trainSlices, st.norm, patch);
     if (!config.resumeFrom.empty()) {
-        readCheckpoint(config.resumeFrom, st, net, *opt, sampler);
+        readCheckpoint(config.resumeFrom, st, net, *opt, sampler, config);
         sampler.setNormalisation(st.norm);
         if (config.channelsLast)
             setChannelsLast(*net, true);
@@ -609,7 +645,7 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
         bool stop = config.earlyStopPatience > 0 && st.staleValidations >= config.earlyStopPatience;
         if (!ckptPath.empty() && (p.validated || stop || lastStep ||
                                   seconds(lastCheckpoint, Clock::now()) >= config.checkpointSeconds)) {
-            tryWrite([&] { writeCheckpoint(ckptPath, st, net, *opt, sampler); });
+            tryWrite([&] { writeCheckpoint(ckptPath, st, net, *opt, sampler, config); });
             lastCheckpoint = Clock::now();
         }
         p.warning = std::exchange(writeWarning, std::string());
@@ -625,7 +661,7 @@ TrainResult train(const TrainConfig& configIn, const TrainData& data, const Trai
         }
     }
     if (result.cancelled && !ckptPath.empty())
-        tryWrite([&] { writeCheckpoint(ckptPath, st, net, *opt, sampler); });
+        tryWrite([&] { writeCheckpoint(ckptPath, st, net, *opt, sampler, config); });
     // Without validation the last model is the result; a run stopped before its first
     // validation still leaves the model it has so far.
     if (writer && !config.outModel.empty() && st.step > 0 && (!validation || (result.cancelled && st.bestValIoU < 0)))

@@ -153,6 +153,36 @@ TEST(Trainer, ResumeRejectsADifferentArchitecture)
     EXPECT_THROW(train(c, d, {}, CancelToken{}), IoError);
 }
 
+// A resumed run that asks for another loss or sampling would go on silently as another recipe:
+// it is refused, naming the option. Extending the run (--steps) stays allowed.
+TEST(Trainer, ResumeRejectsDifferentStepSettingsButAllowsMoreSteps)
+{
+    ScratchDir dir;
+    auto s = test::makeDiscs(4, 32, 32, 5);
+    TrainData d{&s.image, nullptr, &s.labels, {}, -1, -1};
+    TrainConfig c = tinyConfig(2);
+    c.boundaryWeight = 3;
+    c.checkpointDir = dir.path();
+    train(c, d, {}, CancelToken{});
+    TrainConfig resume = c;
+    resume.resumeFrom = dir / "checkpoint.msc";
+    resume.steps = 3;
+    resume.boundaryWeight = 0;
+    try {
+        train(resume, d, {}, CancelToken{});
+        ADD_FAILURE() << "resumed with another --boundary-weight";
+    } catch (const IoError& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("--boundary-weight 3"), std::string::npos) << what;
+        EXPECT_NE(what.find("checkpoint.msc"), std::string::npos) << what;
+    }
+    resume.boundaryWeight = 3;
+    resume.foregroundFraction = c.foregroundFraction + 0.2;
+    EXPECT_THROW(train(resume, d, {}, CancelToken{}), IoError);
+    resume.foregroundFraction = c.foregroundFraction;
+    EXPECT_EQ(train(resume, d, {}, CancelToken{}).steps, 3);
+}
+
 TEST(Trainer, CancelStopsPromptly)
 {
     auto s = test::makeDiscs(4, 64, 64, 6);
