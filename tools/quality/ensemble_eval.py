@@ -34,6 +34,26 @@ def span(text):
     return a, b
 
 
+def z_mean(p, r, base, z0, n, depth):
+    """Mean over +-r slices (clamped at the stack's ends, 0 .. depth-1) of global slices
+    z0 .. z0+n-1, where p[0] is global slice `base` and p holds every slice needed."""
+    if r == 0:
+        return p[z0 - base:z0 - base + n]
+    c = np.cumsum(np.concatenate([np.zeros((1,) + p.shape[1:]), p]), axis=0, dtype=np.float64)
+    out = np.empty((n,) + p.shape[1:], np.float32)
+    for z in range(n):
+        g = z + z0
+        a, b = max(0, g - r), min(depth - 1, g + r)
+        out[z] = (c[b - base + 1] - c[a - base]) / (b - a + 1)
+    return out
+
+
+def objects(mask):
+    """26-connected 3D objects: (label volume, voxel count per label; label 0 = background)."""
+    lab, count = ndimage.label(mask, S26)
+    return lab, np.bincount(lab.ravel(), minlength=count + 1)
+
+
 class Scorer:
     def __init__(self, truth_path, folder, ranges):
         depth = tifffile.TiffFile(truth_path).series[0].shape[0]
@@ -54,18 +74,7 @@ class Scorer:
         return total / len(tags)
 
     def smooth(self, p, r):
-        halo = self.z0 - max(0, self.z0 - 3)
-        n = self.z1 - self.z0 + 1
-        if r == 0:
-            return p[halo:halo + n]
-        c = np.cumsum(np.concatenate([np.zeros((1,) + p.shape[1:]), p]), axis=0, dtype=np.float64)
-        out = np.empty((n,) + p.shape[1:], np.float32)
-        base = self.z0 - halo   # global slice of p[0]
-        for z in range(n):
-            g = z + self.z0
-            a, b = max(0, g - r), min(self.depth - 1, g + r)
-            out[z] = (c[b - base + 1] - c[a - base]) / (b - a + 1)
-        return out
+        return z_mean(p, r, max(0, self.z0 - 3), self.z0, self.z1 - self.z0 + 1, self.depth)
 
     def scores(self, p, ranges, rs=GRID_R, ts=GRID_T, ns=GRID_N):
         """[((r, t, n), [IoU per range])] in the calibration grid's order."""
@@ -73,8 +82,8 @@ class Scorer:
         for r in rs:
             ps = self.smooth(p, r)
             for t in ts:
-                lab, count = ndimage.label(ps > t, S26)
-                size = np.bincount(lab.ravel(), minlength=count + 1)
+                lab, size = objects(ps > t)
+                count = len(size) - 1
                 parts = []
                 for a, b in ranges:
                     l = lab[a - self.z0:b - self.z0 + 1].ravel()

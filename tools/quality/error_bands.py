@@ -6,7 +6,7 @@ edge of the true mask, per z-range.
 The mask is what `mitoseg predict` gives: the raw probability p-TAG.tif (from
     mitoseg predict STACK --model M.msm --z-smooth 0 --min-object 0 --prob p-TAG.tif --out m.tif)
 averaged over +-Z slices (clamped at the stack's ends), p > T, 3D objects (26-connected) of
-fewer than N voxels dropped.
+fewer than N voxels dropped (ensemble_eval.py's rule, imported).
 
 usage: error_bands.py --truth MASK.tif --prob p-TAG.tif [--z 2 --threshold 0.45 --min-object 10000]
                       [--band 3] [--ranges 0-31,32-65,66-97,98-132,133-164]
@@ -16,6 +16,8 @@ import argparse
 import numpy as np
 import tifffile
 from scipy import ndimage
+
+from ensemble_eval import objects, z_mean   # the post-processing of `mitoseg predict`, once
 
 
 def main():
@@ -32,15 +34,9 @@ def main():
     p = tifffile.imread(a.prob).astype(np.float32)
     if p.shape != truth.shape:
         raise SystemExit(f'{a.prob}: shape {p.shape} differs from {a.truth}: {truth.shape}')
-    if a.z > 0:
-        c = np.cumsum(np.concatenate([np.zeros((1,) + p.shape[1:], np.float64), p]), axis=0)
-        s = np.empty_like(p)
-        for z in range(p.shape[0]):
-            lo, hi = max(0, z - a.z), min(p.shape[0] - 1, z + a.z)
-            s[z] = (c[hi + 1] - c[lo]) / (hi - lo + 1)
-        p = s
-    lab, count = ndimage.label(p > a.threshold, np.ones((3, 3, 3), bool))
-    keep = np.bincount(lab.ravel(), minlength=count + 1) >= a.min_object
+    p = z_mean(p, a.z, 0, 0, p.shape[0], p.shape[0])
+    lab, size = objects(p > a.threshold)
+    keep = size >= a.min_object
     keep[0] = False
     pred = keep[lab]
     print(f'{a.prob}: +-{a.z}, threshold {a.threshold}, smallest object {a.min_object}; '
