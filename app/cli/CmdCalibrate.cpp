@@ -32,12 +32,18 @@ const char* kHelp =
     "choice gives on slices it did not see). The whole stack is predicted, so 3D objects are\n"
     "counted whole, as `mitoseg predict` counts them (a stack cut down to the ranges would cut\n"
     "objects and favour smaller minimum sizes); --margin N predicts only N slices beyond them.\n"
-    "Precision as `mitoseg predict` (bfloat16 or int8 by CPU; --fp32 for float32).\n"
+    "Precision as `mitoseg predict` (bfloat16 or int8 by CPU; --fp32 for float32).\n"    "\n"
+    "With --fold-models M1,M2,... each range of --z-range is predicted by its own model (the\n"
+    "models of a recipe's z-folds, each trained without its range's slices), and the settings\n"
+    "are ranked by the mean over the ranges as above; --model is the model that --out copies\n"
+    "(for example the recipe's model trained on every slice, which has no slices of its own\n"
+    "left to calibrate on). The printed \"current settings\" are --model's.\n"
     "\n"
     "  --model F       model file (default: the shipped model, or $MITOSEG_MODEL)\n"
     "  --out MODEL     write the calibrated model here (atomically)\n"
     "  --top N         print the N best settings (default 10)\n"
     "  --margin N      predict only N slices either side of the ranges (default: the whole stack)\n"
+    "  --fold-models L one model per range of --z-range (comma-separated) that predicts it\n"
     "  --tta           predict with the 8 flips/rotations\n"
     "  --fp32          predict in float32\n"
     "  --threads N     torch threads (default: all cores)\n"
@@ -64,7 +70,7 @@ std::string foldText(const std::vector<double>& v)
 
 int run(const std::vector<std::string>& argv)
 {
-    Args args(argv, {"z-range", "model", "out", "top", "threads", "margin"}, {"tta", "json", "fp32"});
+    Args args(argv, {"z-range", "model", "out", "top", "threads", "margin", "fold-models"}, {"tta", "json", "fp32"});
     args.expectPositionals(2, 2);
     auto range = args.value("z-range");
     if (!range)
@@ -75,6 +81,19 @@ int run(const std::vector<std::string>& argv)
         auto [f0, f1] = parseRange(range->substr(at, comma - at), "--z-range");
         folds.push_back({f0, f1});
         at = comma + 1;
+    }
+    std::vector<std::filesystem::path> foldModels;
+    if (auto list = args.value("fold-models")) {
+        for (std::size_t at = 0; at <= list->size();) {
+            const std::size_t comma = std::min(list->find(',', at), list->size());
+            if (comma == at)
+                throw UsageError("--fold-models: empty model name in '" + *list + "'");
+            foldModels.emplace_back(list->substr(at, comma - at));
+            at = comma + 1;
+        }
+        if (foldModels.size() != folds.size())
+            throw UsageError("--fold-models names " + std::to_string(foldModels.size()) + " model(s) for " +
+                             std::to_string(folds.size()) + " range(s) of --z-range: one model per range");
     }
     const long long top = args.integer("top", 10, 1, 1000000);
     if (top < 1)
@@ -94,20 +113,12 @@ int run(const std::vector<std::string>& argv)
     VolumeU8 truth = readLabels(maskPath, true);
     if (!(truth.shape() == info.shape))
         throw Error("image " + imagePath.string() + " and mask " + maskPath.string() + " differ in shape");
-    std::int64_t lo = info.shape.depth, hi = 0;
-    for (const SliceRange& f : folds) {
+    for (const SliceRange& f : folds)
         if (f.last >= info.shape.depth)
             throw UsageError("--z-range " + *range + " exceeds the " + std::to_string(info.shape.depth) + " slices");
-        lo = std::min(lo, f.first);
-        hi = std::max(hi, f.last);
-    }
 
     // The whole stack, or the ranges plus --margin slices.
-    CalibrationGrid grid;
     const std::int64_t margin = args.integer("margin", info.shape.depth, 0, 1000000000);
-    const std::int64_t a = std::max<std::int64_t>(0, lo - margin), b = std::min<std::int64_t>(info.shape.depth - 1, hi + margin);
-    Shape sub = info.shape;
-    sub.depth = b - a + 1;
     PredictOptions opt;
     opt.tta = args.flag("tta");
     opt.threads = static_cast<int>(args.integer("threads", 0, 0, 1024));
@@ -116,19 +127,47 @@ int run(const std::vector<std::string>& argv)
     opt.int8 = !args.flag("fp32") && !opt.bf16 && defaultInt8();
     opt.zSmooth = 0;
     opt.minObjectVoxels = 0;
-    TerminalProgress bar("calibrate", 10.0);
-    FunctionProgress progress([&](double done, double total, const std::string&) {
-        bar.update(done, total, "predicting slice " + std::to_string(a + static_cast<long long>(done)));
-    });
-    StackPrediction p = segmenter->predictStack(
-        sub, [&](std::int64_t z, float* dst) { stack->readSliceF32(a + z, dst); }, opt, &progress);
-    bar.finish();
-    VolumeU8 subTruth(sub);
-    std::copy(truth.slice(a), truth.slice(a) + sub.voxels(), subTruth.data());
-    std::vector<SliceRange> local = folds;
-    for (SliceRange& f : local)
-        f = {f.first - a, f.last - a};
-    std::vector<CalibrationEntry> entries = calibratePostProcessing(p.probability, subTruth, local, grid);
+    std::string predicted;   // the slices predicted, "A-B" (one per model with --fold-models)
+    // Predicts slices lo..hi of `fs` (plus the margin) with `seg` and scores the grid on `fs`.
+    auto score = [&](Segmenter& seg, const std::vector<SliceRange>& fs) {
+        std::int64_t lo = info.shape.depth, hi = 0;
+        for (const SliceRange& f : fs) {
+            lo = std::min(lo, f.first);
+            hi = std::max(hi, f.last);
+        }
+        const std::int64_t a = std::max<std::int64_t>(0, lo - margin), b = std::min<std::int64_t>(info.shape.depth - 1, hi + margin);
+        predicted += (predicted.empty() ? "" : ", ") + std::to_string(a) + "-" + std::to_string(b);
+        Shape sub = info.shape;
+        sub.depth = b - a + 1;
+        TerminalProgress bar("calibrate", 10.0);
+        FunctionProgress progress([&](double done, double total, const std::string&) {
+            bar.update(done, total, "predicting slice " + std::to_string(a + static_cast<long long>(done)));
+        });
+        StackPrediction p = seg.predictStack(
+            sub, [&](std::int64_t z, float* dst) { stack->readSliceF32(a + z, dst); }, opt, &progress);
+        bar.finish();
+        VolumeU8 subTruth(sub);
+        std::copy(truth.slice(a), truth.slice(a) + sub.voxels(), subTruth.data());
+        std::vector<SliceRange> local = fs;
+        for (SliceRange& f : local)
+            f = {f.first - a, f.last - a};
+        return calibratePostProcessing(p.probability, subTruth, local, CalibrationGrid{});
+    };
+    std::vector<CalibrationEntry> entries;
+    std::string foldModelNames;
+    if (foldModels.empty()) {
+        entries = score(*segmenter, folds);
+    } else {
+        std::vector<std::vector<CalibrationEntry>> perFold;
+        for (std::size_t f = 0; f < folds.size(); ++f) {
+            auto foldSeg = Segmenter::load(foldModels[f]);
+            if (foldSeg->info().classes != 2)
+                throw Error("fold model " + foldModels[f].string() + " is not a binary model");
+            perFold.push_back(score(*foldSeg, {folds[f]}));
+            foldModelNames += (f ? ", " : "") + foldModels[f].filename().string();
+        }
+        entries = joinFoldCalibrations(perFold);
+    }
     const std::vector<double> held = heldOutFoldIoU(entries);
 
     // The model's current settings, for comparison.
@@ -137,14 +176,22 @@ int run(const std::vector<std::string>& argv)
         if (e.settings.zSmooth == mi.zSmooth && std::abs(e.settings.threshold - mi.threshold) < 1e-6f &&
             e.settings.minObjectVoxels == mi.minObjectVoxels)
             current = &e;
-    const std::string chosenOn = imagePath.filename().string() + " z " + *range + (folds.size() > 1 ? " (mean over the folds)" : "");
+    const std::string chosenOn = imagePath.filename().string() + " z " + *range +
+                                 (foldModels.empty() ? "" : ", each range predicted by its fold model (" + foldModelNames + ")") +
+                                 (folds.size() > 1 ? " (mean over the folds)" : "");
     if (auto out = args.value("out"))
         writeModelPostProcessing(modelPath, *out, entries.front().settings, chosenOn);
     if (args.flag("json")) {
         Json j = Json::object();
         j["model"] = modelPath.string();
         j["z_range"] = *range;
-        j["predicted_slices"] = std::to_string(a) + "-" + std::to_string(b);
+        j["predicted_slices"] = predicted;
+        if (!foldModels.empty()) {
+            Json fm = Json::array();
+            for (const auto& m : foldModels)
+                fm.push(Json(m.string()));
+            j["fold_models"] = fm;
+        }
         Json best = Json::object();
         best["z_smooth"] = entries.front().settings.zSmooth;
         best["threshold"] = static_cast<double>(entries.front().settings.threshold);
@@ -177,9 +224,9 @@ int run(const std::vector<std::string>& argv)
         std::cout << j.dump() << "\n";
     } else {
         const bool several = folds.size() > 1;
-        std::printf("foreground IoU on %s, slices %s%s (%zu settings; slices %lld-%lld predicted)\n",
+        std::printf("foreground IoU on %s, slices %s%s (%zu settings; slices %s predicted%s%s)\n",
                     imagePath.filename().string().c_str(), range->c_str(), several ? ": mean, then each fold" : "", entries.size(),
-                    static_cast<long long>(a), static_cast<long long>(b));
+                    predicted.c_str(), foldModels.empty() ? "" : ", each range by its fold model: ", foldModelNames.c_str());
         for (std::size_t i = 0; i < entries.size() && i < static_cast<std::size_t>(top); ++i)
             std::printf("  %.4f  %s%s%s\n", entries[i].iou, several ? foldText(entries[i].foldIoU).c_str() : "", several ? "  " : "",
                         describe(entries[i].settings).c_str());

@@ -92,6 +92,36 @@ std::vector<CalibrationEntry> calibratePostProcessing(const VolumeF32& probabili
     return entries;
 }
 
+std::vector<CalibrationEntry> joinFoldCalibrations(const std::vector<std::vector<CalibrationEntry>>& perFold)
+{
+    if (perFold.empty() || perFold.front().empty())
+        throw Error("no calibration to join");
+    const std::size_t settings = perFold.front().size();
+    std::vector<CalibrationEntry> joined(settings);
+    for (const auto& list : perFold) {
+        if (list.size() != settings)
+            throw Error("calibrations of different grids cannot be joined");
+        for (const CalibrationEntry& e : list) {
+            if (e.foldIoU.size() != 1 || e.gridIndex >= settings)
+                throw Error("each calibration to join must score one fold of the same grid");
+            CalibrationEntry& j = joined[e.gridIndex];
+            if (!j.foldIoU.empty() && (j.settings.zSmooth != e.settings.zSmooth || j.settings.threshold != e.settings.threshold ||
+                                       j.settings.minObjectVoxels != e.settings.minObjectVoxels))
+                throw Error("calibrations of different grids cannot be joined");
+            j.settings = e.settings;
+            j.gridIndex = e.gridIndex;
+            j.foldIoU.push_back(e.iou);
+        }
+    }
+    for (CalibrationEntry& j : joined) {
+        if (j.foldIoU.size() != perFold.size())
+            throw Error("each calibration to join must score one fold of the same grid");
+        j.iou = std::accumulate(j.foldIoU.begin(), j.foldIoU.end(), 0.0) / static_cast<double>(j.foldIoU.size());
+    }
+    std::stable_sort(joined.begin(), joined.end(), [](const CalibrationEntry& a, const CalibrationEntry& b) { return a.iou > b.iou; });
+    return joined;
+}
+
 std::vector<double> heldOutFoldIoU(const std::vector<CalibrationEntry>& entries)
 {
     std::vector<double> out;

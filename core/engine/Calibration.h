@@ -54,6 +54,13 @@ std::vector<CalibrationEntry> calibratePostProcessing(const VolumeF32& probabili
                                                       const std::vector<SliceRange>& folds, const CalibrationGrid& grid = {},
                                                       const CancelToken* cancel = nullptr);
 
+/// Joins calibrations that each scored one fold with a model of its own (for example the
+/// models of a recipe's z-folds, each trained without its fold's slices): entry k of the result
+/// has every fold's IoU of grid setting k, and is ranked by their mean, as one calibration over
+/// several folds ranks. Every list must come from the same grid. Throws mitoseg::Error on an
+/// empty input, a list with several folds or lists of different grids.
+std::vector<CalibrationEntry> joinFoldCalibrations(const std::vector<std::vector<CalibrationEntry>>& perFold);
+
 /// What choosing on the other folds gives on each fold: for fold f, the foldIoU[f] of the entry
 /// whose mean over every fold but f is best (ties: grid order). An honest estimate of the
 /// choice's IoU on unseen slices. Needs at least two folds (else empty).

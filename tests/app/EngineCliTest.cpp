@@ -162,6 +162,50 @@ TEST(EngineCli, TrainPredictEvaluateAgreesWithPeer)
     EXPECT_GT(Segmenter::load(dir / "tuned.msm")->info().validationIoU, 0.5) << out;
     EXPECT_EQ(Segmenter::load(dir / "tuned.msm")->info().preset, "tiny");
     EXPECT_NE(Segmenter::load(dir / "tuned.msm")->info().trainedOn.find("fine-tuned from m.msm"), std::string::npos);
+
+    // calibrate --fold-models: each range is predicted by its own model (here m.msm for 0-2 and
+    // tuned.msm for 4-5); the fold figures are those models' own, and --model takes the choice.
+    rc = runCommand(cli() + " calibrate " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --model " +
+                        (dir / "m.msm").string() + " --z-range 0-2,4-5 --fold-models " + (dir / "m.msm").string() + "," +
+                        (dir / "tuned.msm").string() + " --threads 1 --json --out " + (dir / "fm.msm").string(),
+                    &out);
+    ASSERT_EQ(rc, 0) << out;
+    Json fm = Json::parse(out.substr(0, out.find_last_not_of("\n") + 1));
+    rc = runCommand(cli() + " calibrate " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --model " +
+                        (dir / "tuned.msm").string() + " --z-range 4-5 --threads 1 --json",
+                    &out);
+    ASSERT_EQ(rc, 0) << out;
+    Json tunedAlone = Json::parse(out.substr(0, out.find_last_not_of("\n") + 1));
+    // The row of `all` ([z, t, n, mean, fold IoU...]) with these settings.
+    auto row = [](const Json& result, const Json& settings) -> const Json* {
+        for (const Json& r : result.find("all")->items())
+            if (r.items()[0].number() == settings.items()[0].number() && r.items()[1].number() == settings.items()[1].number() &&
+                r.items()[2].number() == settings.items()[2].number())
+                return &r;
+        return nullptr;
+    };
+    ASSERT_NE(fm.find("all"), nullptr);
+    ASSERT_EQ(fm.find("all")->items().size(), folds.find("all")->items().size());
+    for (const Json& r : fm.find("all")->items()) {
+        ASSERT_EQ(r.items().size(), 6u);
+        const Json* single = row(folds, r);          // m.msm on 0-2 (and 4-5)
+        const Json* tunedRow = row(tunedAlone, r);   // tuned.msm on 4-5
+        ASSERT_TRUE(single && tunedRow);
+        EXPECT_NEAR(r.items()[4].number(), single->items()[4].number(), 1e-9);
+        EXPECT_NEAR(r.items()[5].number(), tunedRow->items()[3].number(), 1e-9);
+        EXPECT_NEAR(r.items()[3].number(), (r.items()[4].number() + r.items()[5].number()) / 2, 1e-9);
+    }
+    const Json* fmBest = fm.find("best");
+    ASSERT_NE(fmBest, nullptr);
+    EXPECT_EQ(Segmenter::load(dir / "fm.msm")->info().minObjectVoxels, static_cast<std::int64_t>(fmBest->number("min_object_voxels", -1)));
+    rc = runCommand(cli() + " info " + (dir / "fm.msm").string(), &out);
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("each range predicted by its fold model (m.msm, tuned.msm)"), std::string::npos) << out;
+    rc = runCommand(cli() + " calibrate " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --z-range 0-2,4-5 --fold-models " +
+                        (dir / "m.msm").string() + " 2>&1",
+                    &out);
+    EXPECT_EQ(rc, 2) << out;
+    EXPECT_NE(out.find("one model per range"), std::string::npos) << out;
     rc = runCommand(cli() + " train " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --out " +
                         (dir / "bad.msm").string() + " --init " + (dir / "mask.tif").string() + " --steps 1 2>&1",
                     &out);

@@ -2,6 +2,7 @@
 // best setting is found, and the model file takes the choice.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 
@@ -110,6 +111,48 @@ TEST(Calibration, FoldsAreScoredAloneRankedByTheirMeanAndEstimatedOnTheOthers)
     EXPECT_TRUE(heldOutFoldIoU(a).empty());
     EXPECT_THROW(calibratePostProcessing(prob, truth, std::vector<SliceRange>{}, grid), Error);
     EXPECT_THROW(calibratePostProcessing(prob, truth, std::vector<SliceRange>{{0, 3}, {7, 9}}, grid), Error);
+}
+
+// Folds scored by models of their own (here: the problem's probabilities for one fold, and a
+// second "model" that misses slice 6 for the other) join into one ranking by the mean, entry
+// by entry of the grid: each fold keeps its own model's scores.
+TEST(Calibration, FoldCalibrationsOfTheirOwnModelsJoinByTheMean)
+{
+    VolumeF32 prob;
+    VolumeU8 truth;
+    makeProblem(prob, truth);
+    CalibrationGrid grid;
+    grid.zSmooth = {0, 1};
+    grid.thresholds = {0.4f, 0.6f};
+    grid.minObjectVoxels = {0, 50};
+    VolumeF32 other = prob;
+    std::fill(other.slice(6), other.slice(6) + prob.shape().sliceVoxels(), 0.0f);
+    auto a = calibratePostProcessing(prob, truth, 0, 3, grid), b = calibratePostProcessing(other, truth, 4, 8, grid);
+    auto joined = joinFoldCalibrations({a, b});
+    ASSERT_EQ(joined.size(), 8u);
+    for (std::size_t i = 0; i < joined.size(); ++i) {
+        const auto& e = joined[i];
+        ASSERT_EQ(e.foldIoU.size(), 2u);
+        for (const auto* list : {&a, &b}) {
+            const std::size_t f = list == &a ? 0 : 1;
+            auto it = std::find_if(list->begin(), list->end(), [&](const CalibrationEntry& x) { return x.gridIndex == e.gridIndex; });
+            ASSERT_NE(it, list->end());
+            EXPECT_EQ(it->settings.zSmooth, e.settings.zSmooth);
+            EXPECT_EQ(it->settings.minObjectVoxels, e.settings.minObjectVoxels);
+            EXPECT_NEAR(e.foldIoU[f], it->iou, 1e-12);
+        }
+        EXPECT_NEAR(e.iou, (e.foldIoU[0] + e.foldIoU[1]) / 2, 1e-12);
+        if (i > 0) {
+            EXPECT_GE(joined[i - 1].iou, e.iou);
+        }
+    }
+    EXPECT_EQ(heldOutFoldIoU(joined).size(), 2u);
+    // Lists that are not one fold each of one grid are refused.
+    EXPECT_THROW(joinFoldCalibrations({}), Error);
+    EXPECT_THROW(joinFoldCalibrations({a, calibratePostProcessing(prob, truth, std::vector<SliceRange>{{0, 3}, {4, 8}}, grid)}), Error);
+    CalibrationGrid smaller = grid;
+    smaller.minObjectVoxels = {0};
+    EXPECT_THROW(joinFoldCalibrations({a, calibratePostProcessing(prob, truth, 4, 8, smaller)}), Error);
 }
 
 TEST(Calibration, WritesTheChosenSettingsIntoACopyOfTheModel)
