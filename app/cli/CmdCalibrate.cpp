@@ -178,7 +178,11 @@ int run(const std::vector<std::string>& argv)
             current = &e;
     const std::string chosenOn = imagePath.filename().string() + " z " + *range +
                                  (foldModels.empty() ? "" : ", each range predicted by its fold model (" + foldModelNames + ")") +
-                                 (folds.size() > 1 ? " (mean over the folds)" : "");
+                                 (folds.size() > 1 ? " (mean over the folds)" : "") + ": IoU " +
+                                 foldText({entries.front().iou}) +
+                                 (folds.size() > 1 ? ", folds " + foldText(entries.front().foldIoU) +
+                                                         (held.empty() ? "" : ", each chosen on the others " + foldText(held))
+                                                   : "");
     if (auto out = args.value("out"))
         writeModelPostProcessing(modelPath, *out, entries.front().settings, chosenOn);
     if (args.flag("json")) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -202,6 +203,12 @@ TEST(EngineCli, TrainPredictEvaluateAgreesWithPeer)
     rc = runCommand(cli() + " info " + (dir / "fm.msm").string(), &out);
     ASSERT_EQ(rc, 0) << out;
     EXPECT_NE(out.find("each range predicted by its fold model (m.msm, tuned.msm)"), std::string::npos) << out;
+    // ... with the figures the choice had: the mean, each fold, each fold chosen on the others.
+    char figures[64];
+    std::snprintf(figures, sizeof figures, "(mean over the folds): IoU %.4f, folds %.4f ", fmBest->number("foreground_iou", -1),
+                  fmBest->find("fold_iou")->items()[0].number());
+    EXPECT_NE(out.find(figures), std::string::npos) << figures << "\n" << out;
+    EXPECT_NE(out.find(", each chosen on the others "), std::string::npos) << out;
     rc = runCommand(cli() + " calibrate " + (dir / "img.tif").string() + " " + (dir / "mask.tif").string() + " --z-range 0-2,4-5 --fold-models " +
                         (dir / "m.msm").string() + " 2>&1",
                     &out);
