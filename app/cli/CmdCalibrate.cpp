@@ -32,7 +32,8 @@ const char* kHelp =
     "choice gives on slices it did not see). The whole stack is predicted, so 3D objects are\n"
     "counted whole, as `mitoseg predict` counts them (a stack cut down to the ranges would cut\n"
     "objects and favour smaller minimum sizes); --margin N predicts only N slices beyond them.\n"
-    "Precision as `mitoseg predict` (bfloat16 or int8 by CPU; --fp32 for float32).\n"    "\n"
+    "Precision as `mitoseg predict` (bfloat16 or int8 by CPU; --fp32 for float32).\n"
+    "\n"
     "With --fold-models M1,M2,... each range of --z-range is predicted by its own model (the\n"
     "models of a recipe's z-folds, each trained without its range's slices), and the settings\n"
     "are ranked by the mean over the ranges as above; --model is the model that --out copies\n"
@@ -68,6 +69,18 @@ std::string foldText(const std::vector<double>& v)
     return out;
 }
 
+/// "a,b,,c" -> {"a", "b", "", "c"} (empty items kept, for the caller to refuse).
+std::vector<std::string> splitCommas(const std::string& list)
+{
+    std::vector<std::string> items;
+    for (std::size_t at = 0; at <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', at), list.size());
+        items.push_back(list.substr(at, comma - at));
+        at = comma + 1;
+    }
+    return items;
+}
+
 int run(const std::vector<std::string>& argv)
 {
     Args args(argv, {"z-range", "model", "out", "top", "threads", "margin", "fold-models"}, {"tta", "json", "fp32"});
@@ -76,20 +89,16 @@ int run(const std::vector<std::string>& argv)
     if (!range)
         throw UsageError("--z-range A-B is required (labelled slices the model was not trained on)");
     std::vector<SliceRange> folds;
-    for (std::size_t at = 0; at <= range->size();) {
-        const std::size_t comma = std::min(range->find(',', at), range->size());
-        auto [f0, f1] = parseRange(range->substr(at, comma - at), "--z-range");
+    for (const std::string& item : splitCommas(*range)) {
+        auto [f0, f1] = parseRange(item, "--z-range");
         folds.push_back({f0, f1});
-        at = comma + 1;
     }
     std::vector<std::filesystem::path> foldModels;
     if (auto list = args.value("fold-models")) {
-        for (std::size_t at = 0; at <= list->size();) {
-            const std::size_t comma = std::min(list->find(',', at), list->size());
-            if (comma == at)
+        for (const std::string& item : splitCommas(*list)) {
+            if (item.empty())
                 throw UsageError("--fold-models: empty model name in '" + *list + "'");
-            foldModels.emplace_back(list->substr(at, comma - at));
-            at = comma + 1;
+            foldModels.emplace_back(item);
         }
         if (foldModels.size() != folds.size())
             throw UsageError("--fold-models names " + std::to_string(foldModels.size()) + " model(s) for " +
