@@ -94,18 +94,23 @@ double parseNumber(const std::string& text, const std::string& what, double min,
     throw UsageError(what + " needs " + range.str() + ", got '" + text + "'");
 }
 
+std::vector<std::string> splitCommas(const std::string& list)
+{
+    std::vector<std::string> items;
+    for (std::size_t at = 0; at <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', at), list.size());
+        items.push_back(list.substr(at, comma - at));
+        at = comma + 1;
+    }
+    return items;
+}
+
 std::vector<double> parseNumberList(const std::string& text, std::size_t count, const std::string& what, double min,
                                     double max)
 {
     std::vector<double> out;
-    std::size_t start = 0;
-    for (;;) {
-        const std::size_t comma = text.find(',', start);
-        out.push_back(parseNumber(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start), what, min, max));
-        if (comma == std::string::npos)
-            break;
-        start = comma + 1;
-    }
+    for (const std::string& item : splitCommas(text))
+        out.push_back(parseNumber(item, what, min, max));
     if (out.size() != count)
         throw UsageError(what + " needs " + std::to_string(count) + " comma-separated numbers, got '" + text + "'");
     return out;

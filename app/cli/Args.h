@@ -49,6 +49,9 @@ long long parseInteger(const std::string& text, const std::string& what, long lo
 /// The one strict number parser: the whole of `text` must be a finite decimal number in
 /// [min, max] ("1e-3" and "5" are fine; "nan", "inf", "1,5" and "" are not).
 double parseNumber(const std::string& text, const std::string& what, double min, double max);
+/// "a,b,,c" -> {"a", "b", "", "c"}: every item of a comma-separated option value, empty ones
+/// kept for the caller to refuse ("" gives one empty item).
+std::vector<std::string> splitCommas(const std::string& list);
 /// A comma-separated list of exactly `count` numbers, each checked as parseNumber does.
 std::vector<double> parseNumberList(const std::string& text, std::size_t count, const std::string& what, double min,
                                     double max);

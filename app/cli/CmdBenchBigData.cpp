@@ -238,16 +238,11 @@ int run(const std::vector<std::string>& argv)
     args.expectPositionals(0, 0);
     std::vector<std::uint64_t> sizes;
     {
-        const std::string list = args.value("sizes", "1G,4G,16G");
-        std::size_t at = 0;
-        while (at <= list.size()) {
-            const std::size_t comma = std::min(list.find(',', at), list.size());
-            const std::string item = list.substr(at, comma - at);
+        for (const std::string& item : splitCommas(args.value("sizes", "1G,4G,16G"))) {
             const auto b = parseByteSize(item);
             if (!b)
                 throw UsageError("--sizes: '" + item + "' is not a size (e.g. 20M, 1G)");
             sizes.push_back(*b);
-            at = comma + 1;
         }
     }
     const std::string threads = std::to_string(args.integer("threads", 2, 1, 1024));

@@ -69,18 +69,6 @@ std::string foldText(const std::vector<double>& v)
     return out;
 }
 
-/// "a,b,,c" -> {"a", "b", "", "c"} (empty items kept, for the caller to refuse).
-std::vector<std::string> splitCommas(const std::string& list)
-{
-    std::vector<std::string> items;
-    for (std::size_t at = 0; at <= list.size();) {
-        const std::size_t comma = std::min(list.find(',', at), list.size());
-        items.push_back(list.substr(at, comma - at));
-        at = comma + 1;
-    }
-    return items;
-}
-
 int run(const std::vector<std::string>& argv)
 {
     Args args(argv, {"z-range", "model", "out", "top", "threads", "margin", "fold-models"}, {"tta", "json", "fp32"});
