@@ -183,24 +183,34 @@ torch::Tensor InferenceNet::forwardFloat(const torch::Tensor& input, Ranges* rec
             record->conv[static_cast<std::size_t>(c.index)].add(y);
         return y;
     };
-    auto block = [&](const Block& b, const torch::Tensor& x) { return conv(b.second, conv(b.first, x, true), true); };
+    // A block's input is dropped after its first convolution (the caller moves it in).
+    auto block = [&](const Block& b, torch::Tensor x) {
+        torch::Tensor y = conv(b.first, x, true);
+        x = torch::Tensor();
+        return conv(b.second, y, true);
+    };
     torch::Tensor x = input.to(dtype).contiguous(fmt);
     if (record)
         record->input.add(x);
     std::vector<torch::Tensor> skips;
     for (const auto& d : down_) {
-        x = block(d, x);
+        x = block(d, std::move(x));
         skips.push_back(x);
         x = torch::max_pool2d(x, 2);
     }
-    x = block(bridge_, x);
+    x = block(bridge_, std::move(x));
     for (std::size_t i = 0; i < up_.size(); ++i) {
-        torch::Tensor u = config_.upsampling == Upsampling::Transposed ? torch::pixel_shuffle(run(up_[i], x, false), 2)
-                                                                       : run(up_[i], upsampleBilinear2x(x), false);
-        x = torch::cat({u, skips[skips.size() - 1 - i]}, 1);
+        // The up-sampled map and the skip are dropped once joined: at full resolution they are
+        // half of a worker's activations while the decoder block runs.
+        {
+            torch::Tensor u = config_.upsampling == Upsampling::Transposed ? torch::pixel_shuffle(run(up_[i], x, false), 2)
+                                                                           : run(up_[i], upsampleBilinear2x(x), false);
+            x = torch::cat({u, skips.back()}, 1);
+            skips.pop_back();
+        }
         if (record)
             record->cat[i].add(x);
-        x = block(decode_[i], x);
+        x = block(decode_[i], std::move(x));
     }
     return run(head_, x, false).to(torch::kFloat).contiguous();
 }
@@ -357,7 +367,10 @@ torch::Tensor InferenceNet::forwardInt8(const torch::Tensor& input) const
                      torch::quantize_per_tensor(upsampleBilinear2x(x.dequantize()).contiguous(cl), x.q_scale(), x.q_zero_point(),
                                                 torch::kQUInt8),
                      false, cat);
-        x = block(decode_[i], joinQuantized(u, !transposed, skips[skips.size() - 1 - i], q.requant[i]));
+        torch::Tensor joined = joinQuantized(u, !transposed, skips.back(), q.requant[i]);
+        u = torch::Tensor();
+        skips.pop_back();
+        x = block(decode_[i], joined);
     }
     return headQuantized(x, head_.weight, head_.bias);
 }
