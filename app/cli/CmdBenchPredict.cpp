@@ -7,12 +7,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "app/cli/Args.h"
 #include "app/cli/Command.h"
 #include "app/cli/ModelArg.h"
 #include "app/cli/PeerRunner.h"
 #include "app/cli/UNetBench.h"
+#include "core/base/Memory.h"
 #include "core/engine/PredictFile.h"
 #include "core/engine/Trainer.h"
 #include "core/io/TiffSliceWriter.h"
@@ -27,7 +30,7 @@ const char* kHelp =
     "                             [--threads 2] [--batch 1] [--fp32|--bf16|--int8] [--levers] [--no-peer]\n"
     "       mitoseg bench predict --stack S.tif [--model M] [--repeats 1] [--threads 2] [--workers N]\n"
     "                             [--fp32|--bf16|--int8]\n"
-    "       mitoseg bench predict --rss 50,200,800 [--stack S.tif] [--threads 2]\n"
+    "       mitoseg bench predict --rss 50,200,800 [--stack S.tif] [--model M] [--threads 2] [--workers N]\n"
     "\n"
     "Times U-Net inference of one whole slice and, in the same run, the same network in PyTorch\n"
     "from Python (peer.py unet-infer: float32, transposed convolution). Prints medians (ms per\n"
@@ -43,7 +46,8 @@ const char* kHelp =
     "               outputs go to a temporary folder) with the shipped model or --model\n"
     "  --rss D1,D2  peak RSS of `mitoseg predict` (a child process) on BigTIFF stacks of depths\n"
     "               D1, D2, ... made in a temporary folder (from --stack's slices, repeated, or a\n"
-    "               generated pattern of --height x --width)\n";
+    "               generated pattern of --height x --width), with the shipped model or --model,\n"
+    "               --workers and --memory-budget passed on\n";
 
 int runStack(const Args& args, int threads, int repeats)
 {
@@ -84,10 +88,17 @@ int runStack(const Args& args, int threads, int repeats)
     return 0;
 }
 
-/// Runs `mitoseg predict IN --out OUT --threads T` as a child process; returns its wall seconds
-/// and peak RSS (MB), or throws when it fails.
-std::pair<double, double> runPredictChild(const std::filesystem::path& in, const std::filesystem::path& out, int threads)
+/// Runs `mitoseg predict IN --out OUT --threads T` plus `extra` as a child process; returns its
+/// wall seconds and peak RSS (MB), or throws when it fails.
+std::pair<double, double> runPredictChild(const std::filesystem::path& in, const std::filesystem::path& out, int threads,
+                                          const std::vector<std::string>& extra)
 {
+    std::vector<std::string> argv{"mitoseg", "predict", in.string(), "--out", out.string(), "--threads", std::to_string(threads)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv)
+        cargv.push_back(a.data());
+    cargv.push_back(nullptr);
     const auto start = std::chrono::steady_clock::now();
     const pid_t pid = ::fork();
     if (pid < 0)
@@ -98,9 +109,7 @@ std::pair<double, double> runPredictChild(const std::filesystem::path& in, const
             ::dup2(devnull, 1);
             ::dup2(devnull, 2);
         }
-        const std::string t = std::to_string(threads);
-        ::execl("/proc/self/exe", "mitoseg", "predict", in.c_str(), "--out", out.c_str(), "--threads", t.c_str(),
-                static_cast<char*>(nullptr));
+        ::execv("/proc/self/exe", cargv.data());
         ::_exit(127);
     }
     int status = 0;
@@ -125,8 +134,15 @@ int runRss(const Args& args, int threads)
         if (source->info().dtype != DType::U8)
             throw UsageError("--rss with --stack needs a uint8 stack");
     }
+    const std::filesystem::path model = modelPathFromArgs(args);
+    std::vector<std::string> extra{"--model", model.string(), "--memory-budget", budgetArgument(memoryBudget())};
+    const auto workers = args.integer("workers", 0, 0, 64);
+    if (workers > 0)
+        extra.insert(extra.end(), {"--workers", std::to_string(workers)});
     std::filesystem::path dir = std::filesystem::temp_directory_path() / ("mitoseg-rss-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
+    std::printf("model %s, %d threads, %s workers, memory budget %s\n", model.filename().c_str(), threads,
+                workers > 0 ? std::to_string(workers).c_str() : "default", budgetArgument(memoryBudget()).c_str());
     std::printf("%8s %10s %10s %12s %12s\n", "depth", "GB", "seconds", "ms/slice", "peak RSS MB");
     try {
         for (std::int64_t d : depths) {
@@ -148,7 +164,7 @@ int runRss(const Args& args, int threads)
                 }
                 writer.commit();
             }
-            auto [sec, rss] = runPredictChild(dir / "in.tif", dir / "out.tif", threads);
+            auto [sec, rss] = runPredictChild(dir / "in.tif", dir / "out.tif", threads, extra);
             std::printf("%8lld %10.2f %10.1f %12.1f %12.0f\n", static_cast<long long>(d),
                         static_cast<double>(s.voxels()) / 1e9, sec, 1000 * sec / static_cast<double>(d), rss);
             std::fflush(stdout);

@@ -134,6 +134,37 @@ TEST(OutOfCoreCli, PredictRefusesATooSmallBudgetBeforeWriting)
     EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 1);
 }
 
+TEST(OutOfCoreCli, PredictTakesSmallerTilesWhenOneSliceDoesNotFitTheBudget)
+{
+    ScratchDir dir;
+    VolumeU8 img = blobVolume(Shape{2, 768, 1024}, 5, 3);
+    for (auto& v : img.values())
+        v = static_cast<std::uint8_t>(v ? 60 : 170);
+    writeMask(dir.path() / "img.tif", img);
+    auto bytes = [](const std::filesystem::path& p) {
+        std::ifstream in(p, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    // 256 MiB cannot hold one 768 x 1024 tile in flight; tiles of 512 fit, and are what runs.
+    const auto out = dir.path() / "auto.tif";
+    auto r = runMitoseg({"predict", (dir.path() / "img.tif").string(), "--out", out.string(), "--memory-budget", "256M"});
+    ASSERT_TRUE(r.exited && r.exitCode == 0) << r.output;
+    EXPECT_NE(r.output.find("tiles of 512 (overlap 128, one per pass) instead of 1024 to fit the memory budget of 256.0 MiB"),
+              std::string::npos)
+        << r.output;
+    const auto same = dir.path() / "same.tif";
+    r = runMitoseg({"predict", (dir.path() / "img.tif").string(), "--out", same.string(), "--workers", "1", "--tile", "512",
+                    "--overlap", "128", "--batch", "1"});
+    ASSERT_TRUE(r.exited && r.exitCode == 0) << r.output;
+    EXPECT_EQ(bytes(out), bytes(same));
+    // A tiling given by the user is kept: refused with the figure instead.
+    r = runMitoseg({"predict", (dir.path() / "img.tif").string(), "--out", (dir.path() / "kept.tif").string(), "--tile",
+                    "1024", "--memory-budget", "256M"});
+    EXPECT_TRUE(r.exited && r.exitCode == 1) << r.output;
+    EXPECT_NE(r.output.find("or a smaller --tile or --batch"), std::string::npos) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "kept.tif"));
+}
+
 TEST(OutOfCoreCli, MeshWithATinyBudgetEqualsTheRoomyOne)
 {
     ScratchDir dir;

@@ -57,3 +57,41 @@ TEST(PredictMemory, WorkersShrinkToFitTheBudget)
     EXPECT_GT(planPredictMemory(s, binaryModel(), o, 5, true, 8ull << 30).fixedBytes, roomy.fixedBytes);
     EXPECT_EQ(planPredictMemory(Shape{1, 768, 1024}, binaryModel(), o, 0, false, 8ull << 30).workers, 1);
 }
+
+TEST(PredictMemory, TilesShrinkOnlyWhenAllowedAndOneWorkerDoesNotFit)
+{
+    PredictOptions o;
+    o.threads = 2;
+    o.bf16 = true;
+    const Shape s{100, 768, 1024};
+    const PredictMemoryPlan roomy = planPredictMemory(s, binaryModel(), o, 2, false, 8ull << 30, true);
+    EXPECT_FALSE(roomy.tileReduced);
+    EXPECT_EQ(roomy.tile, 1024);
+    EXPECT_EQ(roomy.batch, 2);
+    const std::uint64_t tight = roomy.minimumBytes() - 1;
+    EXPECT_FALSE(planPredictMemory(s, binaryModel(), o, 2, false, tight).fits());
+    const PredictMemoryPlan p512 = planPredictMemory(s, binaryModel(), o, 2, false, tight, true);
+    ASSERT_TRUE(p512.fits());
+    EXPECT_TRUE(p512.tileReduced);
+    EXPECT_EQ(p512.tile, 512);
+    EXPECT_EQ(p512.overlap, 128);
+    EXPECT_EQ(p512.batch, 1);
+    EXPECT_LE(p512.bytes(), tight);
+    // Below what 512 needs with one worker: 256 (overlap a quarter of the tile).
+    const PredictMemoryPlan one512 = planPredictMemory(s, binaryModel(), o, 2, false, p512.minimumBytes(), true);
+    ASSERT_EQ(one512.tile, 512);
+    const PredictMemoryPlan p256 = planPredictMemory(s, binaryModel(), o, 2, false, one512.minimumBytes() - 1, true);
+    ASSERT_TRUE(p256.fits());
+    EXPECT_EQ(p256.tile, 256);
+    EXPECT_EQ(p256.overlap, 64);
+    EXPECT_LT(p256.minimumBytes(), one512.minimumBytes());
+    // Nothing fits: the refusal names the smallest tiling's figure and no longer suggests a smaller tile.
+    const PredictMemoryPlan none = planPredictMemory(s, binaryModel(), o, 2, false, p256.minimumBytes() - 1, true);
+    EXPECT_FALSE(none.fits());
+    EXPECT_EQ(none.minimumBytes(), p256.minimumBytes());
+    EXPECT_EQ(none.refusal(s).find("smaller --tile"), std::string::npos) << none.refusal(s);
+    // A tile already at 256 is not reduced further.
+    PredictOptions small = o;
+    small.tile = 256;
+    EXPECT_FALSE(planPredictMemory(s, binaryModel(), small, 2, false, 1, true).tileReduced);
+}
