@@ -47,12 +47,16 @@ PredictMemoryPlan planFor(const Shape& shape, const ModelInfo& model, const Pred
     const std::uint64_t batchTiles = std::min<std::uint64_t>(static_cast<std::uint64_t>(std::max(1, tiling.batch)), tilesY * tilesX);
     const std::uint64_t passPixels = batchTiles * tileH * tileW;
     const std::uint64_t precision = options.bf16 && !options.referencePath ? 1 : 2;
+    // Activations grow with the network's width; the figures are for the shipped base 16.
+    const double width = model.baseWidth > 0 ? static_cast<double>(model.baseWidth) / 16.0 : 1.0;
+    const auto activations = [&](std::uint64_t bytesPerPixel) {
+        return static_cast<std::uint64_t>(static_cast<double>(passPixels * bytesPerPixel * precision) * width);
+    };
     // Raw float slices of the context ring (one ahead), the smoothing window, the smoothed slice,
     // the binary and label slices, the mask page and (optional) probability page.
     plan.fixedBytes = slice * (4 * (context + 1) + 4 * window + 4 + 1 + 1 + 1 + (probabilityOut ? 4 : 0)) +
-                      passPixels * kSharedBytesPerPixel * precision + kEngineSlackBytes;
-    plan.bytesPerWorker = slice * (8 * context + 8 * classes + 4) + passPixels * kActivationBytesPerPixelBf16 * precision +
-                          kWorkerSlackBytes;
+                      activations(kSharedBytesPerPixel) + kEngineSlackBytes;
+    plan.bytesPerWorker = slice * (8 * context + 8 * classes + 4) + activations(kActivationBytesPerPixelBf16) + kWorkerSlackBytes;
     plan.workers = plan.requestedWorkers;
     while (plan.workers > 1 && plan.bytes() > budget)
         --plan.workers;

@@ -89,7 +89,11 @@ private:
 
 class TorchSegmenter final : public Segmenter {
 public:
-    explicit TorchSegmenter(LoadedModel model) : model_(std::move(model)) { model_.spec.info.contextSlices = model_.spec.arch.context(); }
+    explicit TorchSegmenter(LoadedModel model) : model_(std::move(model))
+    {
+        model_.spec.info.contextSlices = model_.spec.arch.context();
+        model_.spec.info.baseWidth = model_.spec.arch.base;
+    }
 
     const ModelInfo& info() const override { return model_.spec.info; }
 

@@ -25,6 +25,7 @@ struct ModelInfo {
     int zSmooth = 0;                       ///< recommended z-smoothing radius (see PredictOptions)
     std::int64_t minObjectVoxels = 0;      ///< recommended smallest 3D object kept (see PredictOptions)
     int contextSlices = 0;                 ///< 2.5D: neighbours read on each side (0 = plain 2D)
+    int baseWidth = 0;                     ///< channels of the first level (16 for `fast`; 0 = unknown)
     std::int64_t parameters = 0;
     std::string trainedOn;                 ///< data the model was trained on
     std::string recipe;                    ///< how it was trained: the `mitoseg train` options (empty = not recorded)

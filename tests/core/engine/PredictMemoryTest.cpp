@@ -95,3 +95,23 @@ TEST(PredictMemory, TilesShrinkOnlyWhenAllowedAndOneWorkerDoesNotFit)
     small.tile = 256;
     EXPECT_FALSE(planPredictMemory(s, binaryModel(), small, 2, false, 1, true).tileReduced);
 }
+
+TEST(PredictMemory, WiderNetworksNeedMoreForTheirActivations)
+{
+    PredictOptions o;
+    o.threads = 2;
+    o.bf16 = true;
+    const Shape s{100, 768, 1024};
+    ModelInfo fast = binaryModel(), seed = binaryModel(), unknown = binaryModel();
+    fast.baseWidth = 16;
+    seed.baseWidth = 64;
+    const PredictMemoryPlan pf = planPredictMemory(s, fast, o, 2, false, 8ull << 30);
+    const PredictMemoryPlan ps = planPredictMemory(s, seed, o, 2, false, 8ull << 30);
+    EXPECT_EQ(planPredictMemory(s, unknown, o, 2, false, 8ull << 30).bytesPerWorker, pf.bytesPerWorker);
+    // Four times the channels: well over twice the bytes per worker (slice buffers do not grow).
+    EXPECT_GT(ps.bytesPerWorker, 2 * pf.bytesPerWorker);
+    EXPECT_GT(ps.fixedBytes, pf.fixedBytes);
+    // At the default budget the wide model runs fewer slices at once.
+    EXPECT_LT(planPredictMemory(s, seed, o, 2, false, kDefaultMemoryBudget).workers,
+              planPredictMemory(s, fast, o, 2, false, kDefaultMemoryBudget).workers);
+}
