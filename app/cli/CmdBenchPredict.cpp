@@ -1,9 +1,6 @@
-#include <fcntl.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -11,6 +8,7 @@
 #include <vector>
 
 #include "app/cli/Args.h"
+#include "app/cli/ChildRun.h"
 #include "app/cli/Command.h"
 #include "app/cli/ModelArg.h"
 #include "app/cli/PeerRunner.h"
@@ -88,38 +86,6 @@ int runStack(const Args& args, int threads, int repeats)
     return 0;
 }
 
-/// Runs `mitoseg predict IN --out OUT --threads T` plus `extra` as a child process; returns its
-/// wall seconds and peak RSS (MB), or throws when it fails.
-std::pair<double, double> runPredictChild(const std::filesystem::path& in, const std::filesystem::path& out, int threads,
-                                          const std::vector<std::string>& extra)
-{
-    std::vector<std::string> argv{"mitoseg", "predict", in.string(), "--out", out.string(), "--threads", std::to_string(threads)};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    std::vector<char*> cargv;
-    for (auto& a : argv)
-        cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    const auto start = std::chrono::steady_clock::now();
-    const pid_t pid = ::fork();
-    if (pid < 0)
-        throw Error("cannot start a child process");
-    if (pid == 0) {
-        const int devnull = ::open("/dev/null", O_WRONLY);
-        if (devnull >= 0) {
-            ::dup2(devnull, 1);
-            ::dup2(devnull, 2);
-        }
-        ::execv("/proc/self/exe", cargv.data());
-        ::_exit(127);
-    }
-    int status = 0;
-    struct rusage ru {};
-    if (::wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        throw Error("mitoseg predict " + in.string() + " failed");
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return {s, static_cast<double>(ru.ru_maxrss) / 1024.0};
-}
-
 /// --rss D1,D2,...: peak RSS of `mitoseg predict` on BigTIFF stacks of those depths, made in a
 /// temporary folder from --stack's slices (repeated) or from a generated pattern.
 int runRss(const Args& args, int threads)
@@ -135,7 +101,8 @@ int runRss(const Args& args, int threads)
             throw UsageError("--rss with --stack needs a uint8 stack");
     }
     const std::filesystem::path model = modelPathFromArgs(args);
-    std::vector<std::string> extra{"--model", model.string(), "--memory-budget", budgetArgument(memoryBudget())};
+    std::vector<std::string> extra{"--threads", std::to_string(threads), "--model", model.string(), "--memory-budget",
+                                   budgetArgument(memoryBudget())};
     const auto workers = args.integer("workers", 0, 0, 64);
     if (workers > 0)
         extra.insert(extra.end(), {"--workers", std::to_string(workers)});
@@ -164,9 +131,14 @@ int runRss(const Args& args, int threads)
                 }
                 writer.commit();
             }
-            auto [sec, rss] = runPredictChild(dir / "in.tif", dir / "out.tif", threads, extra);
+            std::vector<std::string> argv{selfPath().string(), "predict", (dir / "in.tif").string(), "--out", (dir / "out.tif").string()};
+            argv.insert(argv.end(), extra.begin(), extra.end());
+            const ChildRun run = runChild(argv);
+            if (!run.ok)
+                throw Error("mitoseg predict of the " + std::to_string(d) + "-slice stack failed: " + run.reason);
             std::printf("%8lld %10.2f %10.1f %12.1f %12.0f\n", static_cast<long long>(d),
-                        static_cast<double>(s.voxels()) / 1e9, sec, 1000 * sec / static_cast<double>(d), rss);
+                        static_cast<double>(s.voxels()) / 1e9, run.seconds, 1000 * run.seconds / static_cast<double>(d),
+                        run.peakRssMb);
             std::fflush(stdout);
             std::filesystem::remove(dir / "in.tif");
             std::filesystem::remove(dir / "out.tif");

@@ -1,6 +1,7 @@
 # Sources of the mitoseg CLI library (relative to app/). One file per command.
 set(MITOSEG_CLI_SOURCES
   cli/Args.cpp
+  cli/ChildRun.cpp
   cli/Cli.cpp
   cli/CmdInfo.cpp
   cli/CmdDemo.cpp
